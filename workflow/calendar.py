@@ -1,0 +1,119 @@
+"""Dates the way the programmes count them: Europe/Paris, French working days, deadline rules."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from workflow.definition import DateRule, Offset
+
+__all__ = [
+    "PARIS",
+    "Deadline",
+    "add_offset",
+    "at_paris_time",
+    "is_working_day",
+    "next_working_day",
+    "non_working_reason",
+    "paris_date",
+    "resolve",
+]
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays("FR", years=year, language="fr"))
+
+
+def non_working_reason(day: date) -> str | None:
+    """Why ``day`` is not a working day in France ("samedi", "Lundi de Pâques"), or None."""
+    name = _holidays(day.year).get(day)
+    if name:
+        return f"jour férié ({name})"
+    if day.weekday() == 5:
+        return "samedi"
+    if day.weekday() == 6:
+        return "dimanche"
+    return None
+
+
+def is_working_day(day: date) -> bool:
+    return non_working_reason(day) is None
+
+
+def next_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
+
+
+def add_offset(day: date, offset: Offset) -> date:
+    if offset.unit == "days":
+        return day + timedelta(days=offset.amount)
+    if offset.unit == "weeks":
+        return day + timedelta(weeks=offset.amount)
+    if offset.unit == "months":
+        return _add_months(day, offset.amount)
+    remaining = offset.amount
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def _calendar_date(spec: str, on_or_after: date) -> date:
+    month_text, day_text = spec.split("-")
+    month = int(month_text)
+    for year in (on_or_after.year, on_or_after.year + 1):
+        last = _calendar.monthrange(year, month)[1]
+        day = last if day_text == "end" else min(int(day_text), last)
+        candidate = date(year, month, day)
+        if candidate >= on_or_after:
+            return candidate
+    raise AssertionError("unreachable: a date recurs every year")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due: date
+    moved_from: date | None = None
+    """The original date when it fell on a non-working day and the programme moves it."""
+
+
+def resolve(
+    rule: DateRule, *, project_start: date, phase_start: date, move_to_working_day: bool = False
+) -> Deadline:
+    if rule.date is not None:
+        due = _calendar_date(rule.date, project_start)
+    else:
+        if rule.offset is None:  # DateRule's validator makes this impossible
+            raise ValueError("a deadline rule counted from a start needs an offset")
+        base = phase_start if rule.after == "phase_start" else project_start
+        due = add_offset(base, rule.offset)
+    if move_to_working_day and not is_working_day(due):
+        return Deadline(next_working_day(due), moved_from=due)
+    return Deadline(due)
+
+
+def paris_date(instant: datetime) -> date:
+    return instant.astimezone(PARIS).date()
+
+
+def at_paris_time(day: date, hhmm: str) -> datetime:
+    """The aware instant of ``hh:mm`` Paris time on ``day`` (right on both sides of DST changes)."""
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS)

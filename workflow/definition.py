@@ -1,0 +1,346 @@
+"""The definition format: one programme lifecycle, as plain data.
+
+A definition is what a programme officer writes in ``definitions/*.yaml``. These models
+only describe its *shape*; the cross-references (a transition naming an unknown phase, a
+condition naming a milestone that does not exist...) are checked by
+:mod:`workflow.validation`, which reports every problem with its file, line and field.
+
+The JSON Schema published for editors is generated from :class:`Definition`
+(``copilote definitions schema``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "AnnualReview",
+    "Automatic",
+    "Condition",
+    "DateRule",
+    "Definition",
+    "Milestone",
+    "MeetingOccurrence",
+    "MeetingSeries",
+    "NotificationRule",
+    "Offset",
+    "Phase",
+    "RaciEntry",
+    "ReminderPolicy",
+    "ReportSchedule",
+    "Role",
+    "Transition",
+    "Variant",
+    "parse_offset",
+]
+
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+_UNITS = {
+    "day": "days",
+    "days": "days",
+    "jour": "days",
+    "jours": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "semaine": "weeks",
+    "semaines": "weeks",
+    "month": "months",
+    "months": "months",
+    "mois": "months",
+    "working day": "working_days",
+    "working days": "working_days",
+    "working_days": "working_days",
+    "jour ouvré": "working_days",
+    "jours ouvrés": "working_days",
+}
+_OFFSET_RE = re.compile(r"^\s*(-?\d+)\s+([a-zA-Zéû_ ]+?)\s*$")
+
+
+class Offset(BaseModel):
+    """A duration such as ``6 weeks``, ``2 months`` or ``10 working days``.
+
+    Working days skip weekends and French public holidays.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    amount: int
+    unit: Literal["days", "weeks", "months", "working_days"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.unit.replace('_', ' ')}"
+
+
+def parse_offset(value: object) -> Offset:
+    """Parse ``"6 weeks"`` (English or French units) into an :class:`Offset`."""
+    if isinstance(value, Offset):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"an offset is written like '6 weeks' or '10 jours ouvrés', not {value!r}")
+    match = _OFFSET_RE.match(value)
+    if not match or match.group(2).strip().lower() not in _UNITS:
+        raise ValueError(
+            f"cannot read the offset {value!r}: write a number and a unit "
+            "(days, weeks, months, working days; or jours, semaines, mois, jours ouvrés)"
+        )
+    amount = int(match.group(1))
+    if amount < 0:
+        raise ValueError(f"the offset {value!r} is negative: offsets count forward in time")
+    return Offset(amount=amount, unit=_UNITS[match.group(2).strip().lower()])  # type: ignore[arg-type]
+
+
+OffsetField = Annotated[Offset, Field(json_schema_extra={"type": "string"})]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DateRule(_Strict):
+    """When something falls due. Exactly one of the three forms:
+
+    - ``{after: phase_start, offset: "6 weeks"}``: counted from entering the phase;
+    - ``{after: project_start, offset: "2 months"}``: counted from the project's start date;
+    - ``{date: "06-30"}`` or ``{date: "02-end"}``: a calendar date in the programme's year,
+      the first such date on or after the project's start.
+    """
+
+    after: Literal["phase_start", "project_start"] | None = None
+    offset: OffsetField | None = None
+    date: (
+        Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]|end)$")] | None
+    ) = None
+
+    @field_validator("offset", mode="before")
+    @classmethod
+    def _parse_offset(cls, value: object) -> Offset | None:
+        return None if value is None else parse_offset(value)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DateRule:
+        if self.date is not None and (self.after is not None or self.offset is not None):
+            raise ValueError("give either 'date' or 'after' with 'offset', not both")
+        if self.date is None and (self.after is None or self.offset is None):
+            raise ValueError("give 'date' (e.g. '06-30'), or 'after' and 'offset' together")
+        return self
+
+    def describe(self) -> str:
+        if self.date is not None:
+            month, day = self.date.split("-")
+            return f"on {'the last day' if day == 'end' else 'day ' + day} of month {month}"
+        where = "entering the phase" if self.after == "phase_start" else "the project's start"
+        return f"{self.offset} after {where}"
+
+
+class Role(_Strict):
+    key: Key
+    label: str
+    description: str | None = None
+
+
+class Variant(_Strict):
+    """A variant of the programme chosen per project (e.g. ACIA axis 1 or axis 2)."""
+
+    key: Key
+    label: str
+
+
+class Phase(_Strict):
+    key: Key
+    label: str
+    description: str | None = None
+    planned_end: DateRule | None = None
+    reporting: bool = False
+    """Whether partners owe periodic reports while the project is in this phase."""
+
+
+class Condition(_Strict):
+    """One exit condition; exactly one field is set."""
+
+    milestone: Key | None = None
+    meeting: Key | None = None
+    decision: Key | None = None
+    min_partners: Annotated[int, Field(ge=1)] | None = None
+    report: Key | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Condition:
+        set_fields = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(set_fields) != 1:
+            raise ValueError(
+                "a condition has exactly one of milestone, meeting, decision, min_partners, "
+                f"report (found {', '.join(set_fields) or 'none'})"
+            )
+        return self
+
+
+class Automatic(_Strict):
+    """A transition that happens by itself at a moment, when its conditions hold then."""
+
+    at: DateRule
+
+
+class Transition(_Strict):
+    trigger: Key
+    label: str | None = None
+    source: list[Key]
+    dest: Key
+    conditions: list[Condition] = []
+    automatic: Automatic | None = None
+    comment_required: bool = False
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class Milestone(_Strict):
+    key: Key
+    label: str
+    phase: Key
+    deliverable: str | None = None
+    responsible: Key
+    deadline: DateRule
+    move_to_working_day: bool | None = None
+    variants: list[Key] | None = None
+
+
+class MeetingOccurrence(_Strict):
+    key: Key
+    label: str
+    phase: Key
+    due: DateRule | None = None
+    variants: list[Key] | None = None
+
+
+class Cadence(_Strict):
+    every: Annotated[int, Field(ge=1)]
+    unit: Literal["weeks", "months"]
+
+    def describe(self) -> str:
+        return f"every {self.every} {self.unit}"
+
+
+class MeetingSeries(_Strict):
+    """COPIL, COTECH, inter-structure meetings, working groups.
+
+    Either a ``cadence`` (every N weeks or months, while the project is in ``phases``) or a
+    numbered list of ``occurrences`` tied to phases (COPIL 1 to 4 in ACIA), or both.
+    """
+
+    key: Key
+    label: str
+    duration_minutes: Annotated[int, Field(ge=15, le=24 * 60)] = 120
+    attendees: list[Key]
+    cadence: Cadence | None = None
+    phases: list[Key] | None = None
+    occurrences: list[MeetingOccurrence] = []
+
+    @model_validator(mode="after")
+    def _cadence_or_list(self) -> MeetingSeries:
+        if self.cadence is None and not self.occurrences:
+            raise ValueError("a meeting series needs a 'cadence' or a list of 'occurrences'")
+        return self
+
+
+class ReportSchedule(_Strict):
+    key: Key
+    label: str
+    frequency: Literal["quarterly"] = "quarterly"
+    owed_by: Key
+    sent_to: Key
+    due_after_period: OffsetField = Offset(amount=30, unit="days")
+
+    @field_validator("due_after_period", mode="before")
+    @classmethod
+    def _parse_offset(cls, value: object) -> Offset:
+        return parse_offset(value)
+
+
+class AnnualReview(_Strict):
+    """The annual review meeting, held ahead of the convention's anniversary (seed 001, 4.4)."""
+
+    months_before_anniversary: Annotated[int, Field(ge=0, le=11)] = 2
+    attendees: list[Key]
+
+
+class RaciEntry(_Strict):
+    action: Key
+    label: str
+    phase: Key
+    variants: list[Key] | None = None
+    responsible: list[Key]
+    accountable: list[Key] = []
+    consulted: list[Key] = []
+    informed: list[Key] = []
+
+
+class NotificationRule(_Strict):
+    on: Literal["enter", "leave"]
+    phase: Key
+    template: Key
+    notify: list[Key]
+
+
+class ReminderPolicy(_Strict):
+    """Default timings of reminders; a definition overrides any of them."""
+
+    milestone_before_days: list[Annotated[int, Field(ge=1)]] = [14, 3]
+    overdue_after_days: Annotated[int, Field(ge=0)] = 1
+    escalate_after_days: Annotated[int, Field(ge=1)] = 14
+    digest_every_days: Annotated[int, Field(ge=1)] = 7
+    meeting_before_days: list[Annotated[int, Field(ge=1)]] = [2]
+    report_before_days: list[Annotated[int, Field(ge=1)]] = [7]
+    send_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
+    move_to_working_day: bool = False
+
+
+class Definition(_Strict):
+    """One programme lifecycle (``definitions/<id>.yaml``)."""
+
+    id: Key
+    version: Annotated[int, Field(ge=1)]
+    title: str
+    source: str | None = None
+    description: str | None = None
+    roles: list[Role]
+    variants: list[Variant] = []
+    phases: list[Phase]
+    initial: Key
+    terminal: list[Key]
+    transitions: list[Transition]
+    milestones: list[Milestone] = []
+    meetings: list[MeetingSeries] = []
+    reports: list[ReportSchedule] = []
+    annual_review: AnnualReview | None = None
+    raci: list[RaciEntry] = []
+    notifications: list[NotificationRule] = []
+    reminders: ReminderPolicy = ReminderPolicy()
+
+    # Convenience look-ups (definitions are frozen, so these are cheap to recompute).
+    def phase(self, key: str) -> Phase:
+        return next(p for p in self.phases if p.key == key)
+
+    def phase_label(self, key: str) -> str:
+        from workflow.lifecycle import BUILTIN_PHASE_LABELS
+
+        for p in self.phases:
+            if p.key == key:
+                return p.label
+        return BUILTIN_PHASE_LABELS.get(key, key)
+
+    def milestone(self, key: str) -> Milestone:
+        return next(m for m in self.milestones if m.key == key)
+
+    def occurrences(self) -> dict[str, tuple[MeetingSeries, MeetingOccurrence]]:
+        return {o.key: (s, o) for s in self.meetings for o in s.occurrences}
+
+    def series(self, key: str) -> MeetingSeries:
+        return next(s for s in self.meetings if s.key == key)
+
+    def role_label(self, key: str) -> str:
+        return next((r.label for r in self.roles if r.key == key), key)

@@ -1,0 +1,209 @@
+"""Loading definition files: YAML -> :class:`Definition`, with every problem located.
+
+A definition that is wrong is refused as a whole, with *every* problem listed by file,
+line and field, so a programme officer can fix a file in one pass. PyYAML's node tree
+gives the line of every value; pydantic's error locations and the cross-reference checks
+of :mod:`workflow.validation` are mapped back onto it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from workflow.definition import Definition
+from workflow.errors import DefinitionError, Problem
+from workflow.validation import check_definition
+
+__all__ = ["DefinitionRegistry", "load_definition", "load_directory", "parse_definition"]
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class _Positions:
+    """Line (1-based) of every mapping key and sequence item, by path."""
+
+    lines: dict[Loc, int]
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        path: Loc = tuple(loc)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+
+def _walk(
+    node: yaml.Node, path: Loc, lines: dict[Loc, int], problems: list[Problem], file: str
+) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        ".".join(map(str, (*path, key))) or key,
+                        f"duplicate key {key!r} (first given on line {seen[key]})",
+                    )
+                )
+                continue
+            seen[key] = line
+            lines[(*path, key)] = line
+            _walk(value_node, (*path, key), lines, problems, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            _walk(item, (*path, index), lines, problems, file)
+
+
+def _field(loc: Iterable[str | int], data: Any) -> str:
+    """A readable field path: ``transitions[2].dest`` or ``milestones[fiche_cadrage].phase``."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            key = (
+                node[part].get("key")
+                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
+                else None
+            )
+            trig = (
+                node[part].get("trigger")
+                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
+                else None
+            )
+            out += f"[{key or trig or part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(file)"
+
+
+def parse_definition(
+    text: str, file: str = "<string>", templates: Collection[str] | None = None
+) -> Definition:
+    """Parse and check one definition; raise :class:`DefinitionError` listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise DefinitionError(
+            file, [Problem(file, line, "(syntax)", f"YAML syntax error: {reason}")]
+        ) from None
+    if root is None or not isinstance(root, yaml.MappingNode):
+        raise DefinitionError(
+            file,
+            [
+                Problem(
+                    file, 1, "(file)", "a definition is a YAML mapping with id, version, phases..."
+                )
+            ],
+        )
+    problems: list[Problem] = []
+    positions = _Positions({})
+    _walk(root, (), positions.lines, problems, file)
+    data = yaml.safe_load(text)
+    try:
+        definition = Definition.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            )
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = f"unknown field {loc[-1]!r} (check its spelling)"
+            problems.append(Problem(file, positions.line_of(loc), _field(loc, data), message))
+        raise DefinitionError(file, problems) from None
+    for loc, message in check_definition(definition, templates):
+        problems.append(Problem(file, positions.line_of(loc), _field(loc, data), message))
+    if problems:
+        raise DefinitionError(file, problems)
+    return definition
+
+
+def load_definition(path: Path | str, templates: Collection[str] | None = None) -> Definition:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(
+            str(path), [Problem(str(path), 1, "(file)", f"cannot read the file: {exc}")]
+        ) from None
+    return parse_definition(text, str(path), templates)
+
+
+def load_directory(
+    folder: Path | str, templates: Collection[str] | None = None
+) -> DefinitionRegistry:
+    """Load every ``*.yaml`` in ``folder``; all files are checked before any error is raised."""
+    registry = DefinitionRegistry()
+    problems: list[Problem] = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        try:
+            registry.add(load_definition(path, templates), path)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DefinitionError(str(folder), problems)
+    return registry
+
+
+class DefinitionRegistry:
+    """Every known definition, by id and version."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, int], Definition] = {}
+        self._paths: dict[tuple[str, int], Path | None] = {}
+
+    def add(self, definition: Definition, path: Path | None = None) -> None:
+        key = (definition.id, definition.version)
+        if key in self._by_key:
+            other = self._paths[key]
+            raise DefinitionError(
+                str(path),
+                [
+                    Problem(
+                        str(path),
+                        1,
+                        "id",
+                        f"definition {definition.id!r} version {definition.version} "
+                        f"is already defined in {other}",
+                    )
+                ],
+            )
+        self._by_key[key] = definition
+        self._paths[key] = path
+
+    def get(self, definition_id: str, version: int | None = None) -> Definition:
+        if version is None:
+            versions = [v for (i, v) in self._by_key if i == definition_id]
+            if not versions:
+                raise KeyError(definition_id)
+            version = max(versions)
+        return self._by_key[(definition_id, version)]
+
+    def latest(self) -> list[Definition]:
+        ids = sorted({i for i, _ in self._by_key})
+        return [self.get(i) for i in ids]
+
+    def __iter__(self) -> Any:
+        return iter(self._by_key.values())
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._by_key

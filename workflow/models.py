@@ -1,0 +1,255 @@
+"""The stored records (SQLModel tables). One module: they are one schema, migrated together.
+
+Timestamps are timezone-aware (stored as UTC); calendar dates people see are Europe/Paris
+dates. Money is stored in euro cents, so no float or Decimal rounding reaches the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+__all__ = [
+    "GRANT_THRESHOLD_CENTS",
+    "BudgetLine",
+    "Decision",
+    "HistoryEntry",
+    "Indicator",
+    "Meeting",
+    "Milestone",
+    "OutboxMessage",
+    "Partner",
+    "Project",
+    "Reminder",
+    "Report",
+    "UtcDateTime",
+    "funding_instrument",
+]
+
+GRANT_THRESHOLD_CENTS = 23_000_00
+"""Seed 001: below 23,000 EUR a year a grant decision; at or above, a full convention."""
+
+
+def funding_instrument(funding_cents: int | None) -> str:
+    if funding_cents is None:
+        return "non renseigné"
+    if funding_cents < GRANT_THRESHOLD_CENTS:
+        return "décision d'attribution"
+    return "convention"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(
+                f"naive datetime {value!r}: Copilote stores only timezone-aware instants"
+            )
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(nullable: bool = False, **kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, **kw))
+
+
+class Project(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    definition_id: str = Field(max_length=64, index=True)
+    definition_version: int
+    variant: str | None = Field(default=None, max_length=64)
+    title: str = Field(max_length=300)
+    territory: str = Field(default="", max_length=200, index=True)
+    start_date: date
+    convention_start: date | None = None
+    convention_end: date | None = None
+    funding_cents: int | None = None
+    lang: str = Field(default="fr", max_length=5)
+    phase: str = Field(max_length=64, index=True)
+    suspended_from: str | None = Field(default=None, max_length=64)
+    phase_entered_at: datetime = _ts()
+    flagged_overdue_at: datetime | None = _ts(nullable=True)
+    flag_reason: str | None = None
+    auto_due_on: date | None = Field(default=None, index=True)
+    version: int = 1
+    created_at: datetime = _ts()
+
+
+class Partner(SQLModel, table=True):
+    """A structure in the project, the pilot and the agency included (roles say who is who)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    organisation: str = Field(max_length=300)
+    contact_name: str = Field(default="", max_length=200)
+    email: str = Field(max_length=320)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lang: str = Field(default="fr", max_length=5)
+    joined_on: date
+    left_on: date | None = None
+
+
+class Milestone(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("project_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    key: str = Field(max_length=64)
+    label: str
+    phase: str = Field(max_length=64)
+    deliverable: str | None = None
+    responsible_role: str = Field(max_length=64)
+    due_on: date
+    moved_from: date | None = None
+    done_on: date | None = None
+    done_by: str | None = None
+    deliverable_ref: str | None = None
+
+
+class Meeting(SQLModel, table=True):
+    """One meeting: expected by the definition (no date yet), planned, held or cancelled."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    series: str = Field(max_length=64)
+    occurrence: str | None = Field(default=None, max_length=64)
+    label: str
+    status: str = Field(default="expected", max_length=16)
+    starts_at: datetime | None = _ts(nullable=True)
+    ends_at: datetime | None = _ts(nullable=True)
+    location: str = ""
+    sequence: int = 0
+    held_on: date | None = None
+    attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    minutes_ref: str | None = None
+    phase: str | None = Field(default=None, max_length=64)
+
+
+class Decision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    key: str = Field(max_length=64)
+    label: str = ""
+    decided_on: date
+    decided_by: str = ""
+    text: str = ""
+
+
+class Indicator(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("project_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    key: str = Field(max_length=64)
+    label: str
+    kind: str = Field(max_length=16)  # process | activity | result
+    planned: float | None = None
+    realised: float | None = None
+    unit: str = ""
+    gap_explanation: str | None = None
+    corrective_measure: str | None = None
+
+
+class BudgetLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    label: str
+    planned_cents: int = 0
+    spent_cents: int = 0
+    forecast_cents: int = 0
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("project_id", "partner_id", "schedule", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id")
+    schedule: str = Field(max_length=64)
+    period: str = Field(max_length=16)  # e.g. 2026-Q2
+    submitted_at: datetime = _ts()
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class HistoryEntry(SQLModel, table=True):
+    __tablename__ = "history"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    at: datetime = _ts()
+    actor: str
+    trigger: str = Field(max_length=64)
+    from_phase: str = Field(max_length=64)
+    to_phase: str = Field(max_length=64)
+    comment: str | None = None
+
+
+class Reminder(SQLModel, table=True):
+    """A moment at which something is due to be said (derived from the records, swept when due)."""
+
+    __table_args__ = (
+        sa.Index(
+            "ix_reminder_pending_due",
+            "due_at",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    occasion: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32)
+    subject_id: int | None = None
+    chain: str = Field(max_length=200, index=True)
+    due_at: datetime = _ts()
+    status: str = Field(default="pending", max_length=16)
+    fired_at: datetime | None = _ts(nullable=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send, written in the transaction of the event that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_ready",
+            "next_attempt_at",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index(
+            "ix_outbox_in_flight",
+            "claimed_until",
+            sqlite_where=sa.text("status = 'sending'"),
+            postgresql_where=sa.text("status = 'sending'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    recipient_name: str = ""
+    recipient_email: str = Field(max_length=320)
+    lang: str = Field(default="fr", max_length=5)
+    kind: str = Field(max_length=32)
+    items: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = None

@@ -1,0 +1,528 @@
+"""What a pilot records: milestones done, meetings, partners, decisions, indicators, budget, reports.
+
+Each function is one transaction on the engine's database, with the notices it causes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from workflow.calendar import paris_date
+from workflow.engine import Engine, PartnerIn
+from workflow.errors import InvalidInput, NotFound
+from workflow.lifecycle import ABANDONED, SUSPENDED
+from workflow.models import (
+    BudgetLine,
+    Decision,
+    HistoryEntry,
+    Indicator,
+    Meeting,
+    Milestone,
+    Partner,
+    Reminder,
+    Report,
+)
+
+__all__ = ["Records"]
+
+M = Milestone.__table__  # type: ignore[attr-defined]
+MT = Meeting.__table__  # type: ignore[attr-defined]
+PT = Partner.__table__  # type: ignore[attr-defined]
+D = Decision.__table__  # type: ignore[attr-defined]
+I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
+B = BudgetLine.__table__  # type: ignore[attr-defined]
+R = Report.__table__  # type: ignore[attr-defined]
+H = HistoryEntry.__table__  # type: ignore[attr-defined]
+RM = Reminder.__table__  # type: ignore[attr-defined]
+
+INDICATOR_KINDS = ("process", "activity", "result")
+
+
+class Records:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _open(self, conn: sa.Connection, project_id: int) -> Any:
+        row = self.engine.project_row(conn, project_id)
+        if (
+            row.phase == ABANDONED
+            or row.phase
+            in self.engine.lifecycle(row.definition_id, row.definition_version).terminal
+        ):
+            raise InvalidInput(
+                "project", f"project {project_id} is closed ({row.phase}); nothing can be recorded"
+            )
+        return row
+
+    # -- milestones ----------------------------------------------------------------------
+    def milestone_done(
+        self,
+        project_id: int,
+        key: str,
+        *,
+        by: str,
+        deliverable_ref: str | None = None,
+        on: date | None = None,
+    ) -> None:
+        today = self.engine.today()
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            row = conn.execute(
+                sa.select(M.c.id, M.c.done_on).where(M.c.project_id == project_id, M.c.key == key)
+            ).one_or_none()
+            if row is None:
+                known = (
+                    conn.execute(sa.select(M.c.key).where(M.c.project_id == project_id))
+                    .scalars()
+                    .all()
+                )
+                raise InvalidInput(
+                    "milestone",
+                    f"project {project_id} has no open milestone {key!r} "
+                    f"(open: {', '.join(known) or 'none'})",
+                )
+            conn.execute(
+                sa.update(M)
+                .where(M.c.id == row.id)
+                .values(done_on=on or today, done_by=by, deliverable_ref=deliverable_ref)
+            )
+            self.engine.planner.on_milestone_done(conn, row.id)
+
+    # -- meetings ------------------------------------------------------------------------
+    def schedule_meeting(
+        self,
+        project_id: int,
+        series: str,
+        starts_at: datetime,
+        *,
+        occurrence: str | None = None,
+        location: str = "",
+        label: str | None = None,
+    ) -> int:
+        if starts_at.tzinfo is None:
+            raise InvalidInput(
+                "starts_at", "give the time with its zone, e.g. 2026-06-12T14:00+02:00"
+            )
+        now = self.engine.clock.now()
+        with self.engine.db.begin() as conn:
+            project = self._open(conn, project_id)
+            definition = self.engine.definition(project.definition_id, project.definition_version)
+            if series not in {s.key for s in definition.meetings}:
+                raise InvalidInput(
+                    "series",
+                    f"unknown meeting series {series!r} "
+                    f"(known: {', '.join(s.key for s in definition.meetings)})",
+                )
+            spec = definition.series(series)
+            ends_at = starts_at + timedelta(minutes=spec.duration_minutes)
+            meeting_id = None
+            if occurrence is not None:
+                meeting_id = conn.execute(
+                    sa.select(MT.c.id).where(
+                        MT.c.project_id == project_id,
+                        MT.c.occurrence == occurrence,
+                        MT.c.status.in_(["expected", "cancelled"]),
+                    )
+                ).scalar()
+                if meeting_id is None:
+                    occ = definition.occurrences().get(occurrence)
+                    if occ is None or occ[0].key != series:
+                        raise InvalidInput(
+                            "occurrence", f"{occurrence!r} is not a meeting of {series!r}"
+                        )
+                    raise InvalidInput(
+                        "occurrence", f"{occurrence!r} is already planned or held; move it instead"
+                    )
+            if meeting_id is not None:
+                conn.execute(
+                    sa.update(MT)
+                    .where(MT.c.id == meeting_id)
+                    .values(
+                        status="planned",
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        location=location,
+                        sequence=MT.c.sequence + 1,
+                    )
+                )
+            else:
+                count = conn.execute(
+                    sa.select(sa.func.count()).where(
+                        MT.c.project_id == project_id, MT.c.series == series
+                    )
+                ).scalar_one()
+                meeting_id = conn.execute(
+                    sa.insert(MT)
+                    .values(
+                        project_id=project_id,
+                        series=series,
+                        occurrence=None,
+                        label=label or f"{spec.label} n°{count + 1}",
+                        status="planned",
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        location=location,
+                        sequence=0,
+                        attendees=[],
+                        phase=project.phase,
+                    )
+                    .returning(MT.c.id)
+                ).scalar_one()
+            meeting = conn.execute(sa.select(MT).where(MT.c.id == meeting_id)).one()
+            self.engine.planner.on_meeting(
+                conn, definition, project, meeting, "scheduled", now, paris_date(now)
+            )
+        return int(meeting_id)
+
+    def _meeting(self, conn: sa.Connection, project_id: int, meeting_id: int) -> Any:
+        row = conn.execute(
+            sa.select(MT).where(MT.c.id == meeting_id, MT.c.project_id == project_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound("meeting", meeting_id)
+        return row
+
+    def move_meeting(
+        self, project_id: int, meeting_id: int, starts_at: datetime, location: str | None = None
+    ) -> None:
+        if starts_at.tzinfo is None:
+            raise InvalidInput(
+                "starts_at", "give the time with its zone, e.g. 2026-06-12T14:00+02:00"
+            )
+        now = self.engine.clock.now()
+        with self.engine.db.begin() as conn:
+            project = self._open(conn, project_id)
+            meeting = self._meeting(conn, project_id, meeting_id)
+            if meeting.status != "planned":
+                raise InvalidInput(
+                    "meeting",
+                    f"meeting {meeting_id} is {meeting.status}; only a planned meeting moves",
+                )
+            duration = meeting.ends_at - meeting.starts_at
+            conn.execute(
+                sa.update(MT)
+                .where(MT.c.id == meeting_id)
+                .values(
+                    starts_at=starts_at,
+                    ends_at=starts_at + duration,
+                    sequence=meeting.sequence + 1,
+                    location=meeting.location if location is None else location,
+                )
+            )
+            definition = self.engine.definition(project.definition_id, project.definition_version)
+            self.engine.planner.on_meeting(
+                conn,
+                definition,
+                project,
+                self._meeting(conn, project_id, meeting_id),
+                "moved",
+                now,
+                paris_date(now),
+            )
+
+    def cancel_meeting(self, project_id: int, meeting_id: int) -> None:
+        now = self.engine.clock.now()
+        with self.engine.db.begin() as conn:
+            project = self._open(conn, project_id)
+            meeting = self._meeting(conn, project_id, meeting_id)
+            if meeting.status != "planned":
+                raise InvalidInput(
+                    "meeting",
+                    f"meeting {meeting_id} is {meeting.status}; only a planned meeting is cancelled",
+                )
+            conn.execute(
+                sa.update(MT)
+                .where(MT.c.id == meeting_id)
+                .values(status="cancelled", sequence=meeting.sequence + 1)
+            )
+            definition = self.engine.definition(project.definition_id, project.definition_version)
+            self.engine.planner.on_meeting(
+                conn,
+                definition,
+                project,
+                self._meeting(conn, project_id, meeting_id),
+                "cancelled",
+                now,
+                paris_date(now),
+            )
+
+    def meeting_held(
+        self,
+        project_id: int,
+        *,
+        meeting_id: int | None = None,
+        occurrence: str | None = None,
+        held_on: date | None = None,
+        attendees: list[str] | None = None,
+        minutes_ref: str | None = None,
+        series: str | None = None,
+    ) -> int:
+        """Record a meeting as held: by id, by occurrence key (COPIL 1), or a new one of a series."""
+        today = self.engine.today()
+        held_on = held_on or today
+        if held_on > today:
+            raise InvalidInput(
+                "held_on", f"{held_on} is in the future: a meeting is recorded once held"
+            )
+        with self.engine.db.begin() as conn:
+            project = self._open(conn, project_id)
+            definition = self.engine.definition(project.definition_id, project.definition_version)
+            if meeting_id is None and occurrence is not None:
+                meeting_id = conn.execute(
+                    sa.select(MT.c.id).where(
+                        MT.c.project_id == project_id, MT.c.occurrence == occurrence
+                    )
+                ).scalar()
+                if meeting_id is None:
+                    raise InvalidInput(
+                        "occurrence",
+                        f"project {project_id} has no meeting {occurrence!r} "
+                        "open yet (it opens with its phase)",
+                    )
+            if meeting_id is None:
+                if series not in {s.key for s in definition.meetings}:
+                    raise InvalidInput(
+                        "series",
+                        f"give a meeting id, an occurrence or a known series "
+                        f"({', '.join(s.key for s in definition.meetings)})",
+                    )
+                spec = definition.series(series)
+                count = conn.execute(
+                    sa.select(sa.func.count()).where(
+                        MT.c.project_id == project_id, MT.c.series == series
+                    )
+                ).scalar_one()
+                meeting_id = conn.execute(
+                    sa.insert(MT)
+                    .values(
+                        project_id=project_id,
+                        series=series,
+                        label=f"{spec.label} n°{count + 1}",
+                        status="held",
+                        held_on=held_on,
+                        attendees=attendees or [],
+                        minutes_ref=minutes_ref,
+                        location="",
+                        sequence=0,
+                        phase=project.phase,
+                    )
+                    .returning(MT.c.id)
+                ).scalar_one()
+            else:
+                self._meeting(conn, project_id, meeting_id)
+                conn.execute(
+                    sa.update(MT)
+                    .where(MT.c.id == meeting_id)
+                    .values(
+                        status="held",
+                        held_on=held_on,
+                        attendees=attendees or [],
+                        minutes_ref=minutes_ref,
+                    )
+                )
+            conn.execute(
+                sa.update(RM)
+                .where(RM.c.chain == f"meeting:{meeting_id}:minutes", RM.c.status == "pending")
+                .values(status="cancelled")
+            )
+        return int(meeting_id)
+
+    # -- partners ------------------------------------------------------------------------
+    def add_partner(
+        self, project_id: int, partner: PartnerIn, joined_on: date | None = None
+    ) -> int:
+        now = self.engine.clock.now()
+        joined_on = joined_on or paris_date(now)
+        with self.engine.db.begin() as conn:
+            project = self._open(conn, project_id)
+            definition = self.engine.definition(project.definition_id, project.definition_version)
+            roles = {r.key for r in definition.roles}
+            unknown = [r for r in partner.roles if r not in roles]
+            if unknown:
+                raise InvalidInput(
+                    "roles",
+                    f"unknown role(s) {', '.join(unknown)} for {definition.id} "
+                    f"(roles: {', '.join(sorted(roles))})",
+                )
+            partner_id = self.engine._add_partner(
+                conn, project_id, partner, joined_on, field="partner"
+            )
+            row = conn.execute(sa.select(PT).where(PT.c.id == partner_id)).one()
+            self.engine.planner.on_partner_change(conn, project, row, True, joined_on, now)
+        return partner_id
+
+    def partner_leaves(self, project_id: int, partner_id: int, *, on: date | None = None) -> date:
+        """A partner leaves at the convention's annual deadline (seed 001), unless ``on`` is given."""
+        now = self.engine.clock.now()
+        today = paris_date(now)
+        with self.engine.db.begin() as conn:
+            project = self._open(conn, project_id)
+            row = conn.execute(
+                sa.select(PT).where(PT.c.id == partner_id, PT.c.project_id == project_id)
+            ).one_or_none()
+            if row is None:
+                raise NotFound("partner", partner_id)
+            if row.left_on is not None:
+                raise InvalidInput("partner", f"{row.organisation} already leaves on {row.left_on}")
+            if on is None:
+                on = self.annual_deadline(project, today)
+            if on < today:
+                raise InvalidInput("on", f"{on} is in the past")
+            conn.execute(sa.update(PT).where(PT.c.id == partner_id).values(left_on=on))
+            self.engine.planner.on_partner_change(conn, project, row, False, on, now)
+        return on
+
+    @staticmethod
+    def annual_deadline(project: Any, today: date) -> date:
+        anchor = project.convention_start or project.start_date
+        for year in range(today.year, today.year + 2):
+            candidate = date(year, anchor.month, min(anchor.day, 28))
+            if candidate >= today:
+                return candidate
+        return date(today.year + 1, anchor.month, min(anchor.day, 28))
+
+    # -- decisions, indicators, budget, reports -----------------------------------------------
+    def record_decision(
+        self,
+        project_id: int,
+        key: str,
+        *,
+        by: str,
+        text: str = "",
+        label: str = "",
+        on: date | None = None,
+    ) -> int:
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            return int(
+                conn.execute(
+                    sa.insert(D)
+                    .values(
+                        project_id=project_id,
+                        key=key,
+                        label=label or key,
+                        decided_on=on or self.engine.today(),
+                        decided_by=by,
+                        text=text,
+                    )
+                    .returning(D.c.id)
+                ).scalar_one()
+            )
+
+    def set_indicator(
+        self,
+        project_id: int,
+        key: str,
+        *,
+        label: str | None = None,
+        kind: str | None = None,
+        planned: float | None = None,
+        realised: float | None = None,
+        unit: str | None = None,
+        gap_explanation: str | None = None,
+        corrective_measure: str | None = None,
+    ) -> None:
+        if kind is not None and kind not in INDICATOR_KINDS:
+            raise InvalidInput(
+                "kind", f"{kind!r} is not an indicator kind ({', '.join(INDICATOR_KINDS)})"
+            )
+        values = {
+            k: v
+            for k, v in dict(
+                label=label,
+                kind=kind,
+                planned=planned,
+                realised=realised,
+                unit=unit,
+                gap_explanation=gap_explanation,
+                corrective_measure=corrective_measure,
+            ).items()
+            if v is not None
+        }
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            exists = conn.execute(
+                sa.select(I.c.id).where(I.c.project_id == project_id, I.c.key == key)
+            ).scalar()
+            if exists is None:
+                if "label" not in values or "kind" not in values:
+                    raise InvalidInput(
+                        "indicator", f"a new indicator {key!r} needs a label and a kind"
+                    )
+                conn.execute(sa.insert(I).values(project_id=project_id, key=key, unit="", **values))
+            else:
+                conn.execute(sa.update(I).where(I.c.id == exists).values(**values))
+
+    def add_budget_line(
+        self,
+        project_id: int,
+        label: str,
+        *,
+        planned_cents: int,
+        spent_cents: int = 0,
+        forecast_cents: int = 0,
+    ) -> int:
+        if min(planned_cents, spent_cents, forecast_cents) < 0:
+            raise InvalidInput("budget", "amounts cannot be negative")
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            return int(
+                conn.execute(
+                    sa.insert(B)
+                    .values(
+                        project_id=project_id,
+                        label=label,
+                        planned_cents=planned_cents,
+                        spent_cents=spent_cents,
+                        forecast_cents=forecast_cents,
+                    )
+                    .returning(B.c.id)
+                ).scalar_one()
+            )
+
+    def submit_report(
+        self, project_id: int, partner_id: int, schedule: str, period: str, content: dict[str, Any]
+    ) -> int:
+        now = self.engine.clock.now()
+        with self.engine.db.begin() as conn:
+            project = self.engine.project_row(conn, project_id)
+            if project.phase == SUSPENDED:
+                raise InvalidInput("project", f"project {project_id} is suspended")
+            definition = self.engine.definition(project.definition_id, project.definition_version)
+            if schedule not in {r.key for r in definition.reports}:
+                raise InvalidInput("schedule", f"unknown report {schedule!r}")
+            partner = conn.execute(
+                sa.select(PT.c.id).where(PT.c.id == partner_id, PT.c.project_id == project_id)
+            ).scalar()
+            if partner is None:
+                raise NotFound("partner", partner_id)
+            exists = conn.execute(
+                sa.select(R.c.id).where(
+                    R.c.project_id == project_id,
+                    R.c.partner_id == partner_id,
+                    R.c.schedule == schedule,
+                    R.c.period == period,
+                )
+            ).scalar()
+            if exists is not None:
+                conn.execute(
+                    sa.update(R).where(R.c.id == exists).values(content=content, submitted_at=now)
+                )
+                return int(exists)
+            return int(
+                conn.execute(
+                    sa.insert(R)
+                    .values(
+                        project_id=project_id,
+                        partner_id=partner_id,
+                        schedule=schedule,
+                        period=period,
+                        submitted_at=now,
+                        content=content,
+                    )
+                    .returning(R.c.id)
+                ).scalar_one()
+            )
