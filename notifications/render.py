@@ -1,0 +1,213 @@
+"""Rendering of notification emails from Jinja2 templates, in French (default) or English.
+
+A message goes to one person and lists one or more *items* (a milestone due, a meeting...):
+several items due the same day for one person make one message, not several.
+
+Templates live in ``templates/<lang>/``::
+
+    message.txt, message.html      greeting, the rendered items, the footer
+    digest.subject.txt             subject when there are several items
+    items/<kind>.subject.txt       subject when the message holds only this item
+    items/<kind>.txt, .html        one item
+    partials/                      pieces shared by items (deadline note, how to answer)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    UndefinedError,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from .calendar import PARIS
+from .message import clean_text_line
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "RenderError",
+    "Rendered",
+    "Renderer",
+    "UnknownLanguage",
+    "UnknownTemplate",
+]
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+_DATE = {"fr": "EEEE d MMMM y", "en": "EEEE d MMMM y"}
+_DATETIME = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
+_ITEM_SUFFIXES = (".subject.txt", ".txt", ".html")
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class UnknownTemplate(LookupError):
+    def __init__(self, kind: str, known: frozenset[str]) -> None:
+        super().__init__(
+            f"No notification templates for kind {kind!r}: each language needs "
+            f"items/{kind}.subject.txt, items/{kind}.txt and items/{kind}.html. "
+            f"Known kinds: {', '.join(sorted(known)) or 'none'}."
+        )
+        self.kind, self.known = kind, known
+
+
+class UnknownLanguage(LookupError):
+    def __init__(self, lang: str) -> None:
+        super().__init__(
+            f"No notification templates in language {lang!r}; available: {', '.join(LANGUAGES)}."
+        )
+        self.lang = lang
+
+
+class RenderError(ValueError):
+    """A template used a field the item does not provide (or another template error)."""
+
+    def __init__(self, lang: str, template: str, problem: str) -> None:
+        super().__init__(
+            f"Cannot render {template!r} in {lang!r}: {problem}. The caller must give every "
+            "field the kind documents (None for an absent optional value)."
+        )
+        self.lang, self.template, self.problem = lang, template, problem
+
+
+def _paris(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"Expected a timezone-aware datetime, got naive {value!r}.")
+    return value.astimezone(PARIS)
+
+
+@pass_context
+def _date_long(context: Context, value: date | datetime) -> str:
+    lang = context["lang"]
+    if isinstance(value, datetime):
+        value = _paris(value).date()
+    return format_date(value, _DATE[lang], locale=_LOCALES[lang])
+
+
+@pass_context
+def _datetime_long(context: Context, value: datetime) -> str:
+    lang = context["lang"]
+    return format_datetime(_paris(value), _DATETIME[lang], locale=_LOCALES[lang])
+
+
+@pass_context
+def _time(context: Context, value: datetime) -> str:
+    return format_datetime(_paris(value), "HH:mm", locale=_LOCALES[context["lang"]])
+
+
+class Renderer:
+    """Renders messages; one instance can be shared (the Jinja environment is built once)."""
+
+    def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = templates_dir or TEMPLATES_DIR
+        self.env = Environment(
+            loader=FileSystemLoader(self.templates_dir),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(
+                enabled_extensions=("html",), disabled_extensions=("txt",), default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["date_long"] = _date_long
+        self.env.filters["datetime_long"] = _datetime_long
+        self.env.filters["time"] = _time
+
+    def kinds(self) -> frozenset[str]:
+        """Kinds that have all three item templates in every language."""
+        found: set[str] | None = None
+        for lang in LANGUAGES:
+            items = self.templates_dir / lang / "items"
+            names = {p.name for p in items.iterdir()} if items.is_dir() else set()
+            complete = {
+                name.removesuffix(".subject.txt")
+                for name in names
+                if name.endswith(".subject.txt")
+                and all(name.removesuffix(".subject.txt") + s in names for s in _ITEM_SUFFIXES)
+            }
+            found = complete if found is None else found & complete
+        return frozenset(found or ())
+
+    def check(self, kind: str) -> None:
+        known = self.kinds()
+        if kind not in known:
+            raise UnknownTemplate(kind, known)
+
+    def render(
+        self,
+        lang: str,
+        recipient_name: str,
+        items: Sequence[Mapping[str, Any]],
+        base_context: Mapping[str, Any] | None = None,
+    ) -> Rendered:
+        """Render one message to ``recipient_name`` about ``items`` (at least one).
+
+        Each item is a mapping with ``kind`` and that kind's fields; ``base_context`` is
+        merged under every item (an item's own fields win).
+        """
+        if lang not in LANGUAGES:
+            raise UnknownLanguage(lang)
+        if not items:
+            raise ValueError("A message needs at least one item to render.")
+        known = self.kinds()
+        for item in items:
+            kind = item.get("kind")
+            if not isinstance(kind, str) or kind not in known:
+                raise UnknownTemplate(str(kind), known)
+
+        base = dict(base_context or {})
+        common = {**base, "lang": lang, "recipient_name": recipient_name}
+        text_items: list[str] = []
+        html_items: list[Markup] = []
+        for item in items:
+            context = {**common, **item, "lang": lang, "count": len(items)}
+            prefix = f"{lang}/items/{item['kind']}"
+            text_items.append(self._render(f"{prefix}.txt", context).strip())
+            html_items.append(Markup(self._render(f"{prefix}.html", context).strip()))
+
+        if len(items) == 1:
+            context = {**common, **items[0], "lang": lang, "count": 1}
+            subject = self._render(f"{lang}/items/{items[0]['kind']}.subject.txt", context)
+        else:
+            context = {**common, "items": list(items), "count": len(items)}
+            subject = self._render(f"{lang}/digest.subject.txt", context)
+
+        pilots: list[tuple[str, str]] = []
+        for item in items:
+            pilot = (str(item.get("pilot_name", "")), str(item.get("pilot_email", "")))
+            if pilot[1] and pilot not in pilots:
+                pilots.append(pilot)
+        message_context = {**common, "count": len(items), "pilots": pilots}
+        text = self._render(f"{lang}/message.txt", {**message_context, "items": text_items})
+        html = self._render(f"{lang}/message.html", {**message_context, "items": html_items})
+        return Rendered(subject=clean_text_line(subject), text=text.strip() + "\n", html=html)
+
+    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self.env.get_template(name).render(context)
+        except TemplateNotFound as exc:
+            raise RenderError(context["lang"], name, f"template {exc.name!r} is missing") from exc
+        except UndefinedError as exc:
+            raise RenderError(context["lang"], name, exc.message or "undefined value") from exc
