@@ -1,0 +1,158 @@
+"""Outbox delivery: claim due messages, render them, send them in a batch, record the outcome.
+
+The outbox itself is stored by the engine (it is written in the transaction of the event
+that causes a message); this module only needs the small :class:`OutboxStore` protocol.
+Temporary failures are retried later with back-off by the store; permanent ones are
+recorded as failed with the server's answer, for the pilot to see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from .calendar import build_ics, ics_attachment
+from .mailer import Mailer
+from .message import Attachment, OutgoingMessage, Recipient
+from .render import Renderer
+
+__all__ = ["Claimed", "Delivery", "DeliveryStats", "OutboxStore"]
+
+_ICS_METHOD = {
+    "meeting_invitation": "REQUEST",
+    "meeting_update": "REQUEST",
+    "meeting_cancel": "CANCEL",
+}
+
+
+class Claimed(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def lang(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def items(self) -> list[dict[str, Any]]: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+class OutboxStore(Protocol):
+    def claim(self, now: datetime, limit: int = 200) -> Sequence[Claimed]: ...
+    def mark_sent(self, ids: list[int], now: datetime) -> None: ...
+    def mark_failed(self, message_id: int, detail: str, now: datetime) -> None: ...
+    def retry_later(self, message_id: int, attempts: int, detail: str, now: datetime) -> None: ...
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def add(self, other: DeliveryStats) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+
+
+class Delivery:
+    def __init__(
+        self,
+        store: OutboxStore,
+        renderer: Renderer,
+        mailer: Mailer,
+        now: Callable[[], datetime],
+        sender: Recipient,
+        domain: str = "copilote.local",
+    ) -> None:
+        self.store, self.renderer, self.mailer = store, renderer, mailer
+        self.now, self.sender, self.domain = now, sender, domain
+
+    def message_id(self, key: str) -> str:
+        """Stable per occasion: a message sent twice after a crash carries the same Message-ID."""
+        return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{self.domain}>"
+
+    def compose(self, claimed: Claimed, now: datetime) -> OutgoingMessage:
+        rendered = self.renderer.render(claimed.lang, claimed.name, claimed.items)
+        recipient = Recipient(claimed.name, claimed.email)
+        attachments: tuple[Attachment, ...] = ()
+        if len(claimed.items) == 1 and claimed.kind in _ICS_METHOD:
+            attachments = (self._invitation(claimed.items[0], claimed.kind, recipient, now),)
+        return OutgoingMessage(
+            message_id=self.message_id(claimed.key),
+            sender=self.sender,
+            to=(recipient,),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            attachments=attachments,
+        )
+
+    def _invitation(
+        self, item: Mapping[str, Any], kind: str, recipient: Recipient, now: datetime
+    ) -> Attachment:
+        method = _ICS_METHOD[kind]
+        organizer = Recipient(str(item["pilot_name"]), str(item["pilot_email"]))
+        ics = build_ics(
+            uid=f"meeting-{item['meeting_id']}@{self.domain}",
+            sequence=int(item["sequence"]),
+            method="CANCEL" if method == "CANCEL" else "REQUEST",
+            summary=f"{item['meeting_label']} — {item['project_title']}",
+            description=f"{item['series_label']} ({item['programme']})",
+            location=str(item["location"] or ""),
+            starts_at=item["starts_at"],
+            ends_at=item["ends_at"],
+            organizer=organizer,
+            attendees=[recipient],
+            stamp=now,
+        )
+        return ics_attachment(ics, method)
+
+    async def run_once(self, limit: int = 200) -> DeliveryStats:
+        """Deliver one batch of due messages; returns what happened to them."""
+        now = self.now()
+        stats = DeliveryStats()
+        claimed = list(self.store.claim(now, limit))
+        if not claimed:
+            return stats
+        ready: list[tuple[Claimed, OutgoingMessage]] = []
+        for message in claimed:
+            try:
+                ready.append((message, self.compose(message, now)))
+            except Exception as exc:  # a template or data error must not block the others
+                self.store.mark_failed(message.id, f"could not compose the message: {exc}", now)
+                stats.failed += 1
+        results = await self.mailer.send_batch([m for _, m in ready])
+        sent: list[int] = []
+        for (message, _), result in zip(ready, results, strict=True):
+            if result.status == "sent":
+                sent.append(message.id)
+            elif result.status == "temporary_failure":
+                self.store.retry_later(message.id, message.attempts, result.detail, now)
+                stats.retried += 1
+            else:
+                self.store.mark_failed(message.id, result.detail, now)
+                stats.failed += 1
+        self.store.mark_sent(sent, self.now())
+        stats.sent += len(sent)
+        return stats
+
+    async def run_until_idle(self, limit: int = 200, max_batches: int = 1000) -> DeliveryStats:
+        total = DeliveryStats()
+        for _ in range(max_batches):
+            stats = await self.run_once(limit)
+            total.add(stats)
+            if stats.sent + stats.retried + stats.failed == 0:
+                break
+        return total
