@@ -1,0 +1,46 @@
+"""Copilote's engine: programme definitions, state machines, records, due work.
+
+Imports nothing from ``notifications`` or ``service``; time comes from an injected clock.
+"""
+
+from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.definition import Definition
+from workflow.engine import AdvanceResult, Engine, PartnerIn, StepNotAvailable
+from workflow.errors import (
+    ConflictError,
+    DefinitionError,
+    InvalidInput,
+    MigrationRefused,
+    NotFound,
+    Problem,
+    TransitionRefused,
+    UnknownTrigger,
+    WorkflowError,
+)
+from workflow.loader import DefinitionRegistry, load_definition, load_directory, parse_definition
+from workflow.records import Records
+
+__all__ = [
+    "AdvanceResult",
+    "Clock",
+    "ConflictError",
+    "Definition",
+    "DefinitionError",
+    "DefinitionRegistry",
+    "Engine",
+    "FixedClock",
+    "InvalidInput",
+    "MigrationRefused",
+    "NotFound",
+    "PartnerIn",
+    "Problem",
+    "Records",
+    "StepNotAvailable",
+    "SystemClock",
+    "TransitionRefused",
+    "UnknownTrigger",
+    "WorkflowError",
+    "load_definition",
+    "load_directory",
+    "parse_definition",
+]

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-__all__ = ["create_db_engine", "migrate", "sqlite_url"]
+__all__ = ["create_db_engine", "migrate", "read", "sqlite_url"]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _ADVISORY_LOCK_ID = 0x436F70696C6F7465  # "Copilote"
@@ -44,7 +44,8 @@ def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> sa.
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get("copilote_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -52,6 +53,11 @@ def create_db_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> sa.
     return sa.create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def read(engine: sa.Engine) -> sa.Connection:
+    """A connection for reading only: on SQLite it does not take the write lock."""
+    return engine.execution_options(copilote_read_only=True).connect()
 
 
 def _alembic_config(connection: sa.Connection) -> Config:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from workflow.calendar import paris_date, resolve
 from workflow.clock import Clock
 from workflow.conditions import unmet_conditions
+from workflow.database import read
 from workflow.definition import Definition, Transition
 from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
@@ -244,7 +245,7 @@ class Engine:
 
     def check(self, project_id: int, trigger: str) -> list[str]:
         """The unmet conditions of ``trigger`` for the project now (empty: it may advance)."""
-        with self.db.connect() as conn:
+        with read(self.db) as conn:
             row = self.project_row(conn, project_id)
             definition = self.definition(row.definition_id, row.definition_version)
             transition = self._transition_for(definition, trigger, row.phase)
@@ -433,7 +434,7 @@ class Engine:
         Returns one line per project acted on, for logs and ``copilote tick``.
         """
         today = paris_date(now or self.clock.now())
-        with self.db.connect() as conn:
+        with read(self.db) as conn:
             due = conn.execute(
                 sa.select(
                     P.c.id,

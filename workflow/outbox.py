@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workflow.database import read
 from workflow.models import OutboxMessage
 
 __all__ = ["ClaimedMessage", "SqlOutboxStore", "decode", "encode", "queue_message"]
@@ -190,7 +191,7 @@ class SqlOutboxStore:
             )
 
     def backlog(self, now: datetime) -> tuple[int, datetime | None]:
-        with self.db.connect() as conn:
+        with read(self.db) as conn:
             count, oldest = conn.execute(
                 sa.select(sa.func.count(), sa.func.min(O.c.created_at)).where(
                     O.c.status.in_(["pending", "sending"])

@@ -23,7 +23,7 @@ from workflow.loader import DefinitionRegistry
 from workflow.models import Meeting, Milestone, Partner, Project, Reminder
 from workflow.outbox import queue_message
 
-__all__ = ["Planner", "quarter_end", "quarter_of", "recipients", "schedule"]
+__all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
 
 R = Reminder.__table__  # type: ignore[attr-defined]
 M = Milestone.__table__  # type: ignore[attr-defined]
@@ -86,6 +86,11 @@ def quarter_of(day: date) -> tuple[int, int]:
 def quarter_end(year: int, quarter: int) -> date:
     month = quarter * 3
     return (date(year + (month // 12), month % 12 + 1, 1)) - timedelta(days=1)
+
+
+def months_before(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, min(day.day, 28))
 
 
 def deadline_flags(due: date, moved_from: date | None = None) -> dict[str, Any]:
@@ -255,19 +260,11 @@ class Planner:
             anniversary = date(
                 convention_start.year + 1, convention_start.month, min(convention_start.day, 28)
             )
-            review = date(
-                anniversary.year - (1 if anniversary.month <= months else 0),
-                (anniversary.month - months - 1) % 12 + 1,
-                anniversary.day,
-            )
-            schedule(
-                conn,
-                project_id=project_id,
-                occasion=f"annual_review:{project_id}:{anniversary.year}",
-                kind="annual_review",
-                chain=f"annual:{project_id}:{anniversary.year}",
-                due_at=at_paris_time(review, policy.send_at),
-            )
+            review_by = months_before(anniversary, months)
+            # Ask a month ahead, so the meeting can be set up before the review date.
+            schedule(conn, project_id=project_id, occasion=f"annual_review:{project_id}:{anniversary.year}",
+                     kind="annual_review", chain=f"annual:{project_id}:{anniversary.year}",
+                     due_at=at_paris_time(review_by - timedelta(days=30), policy.send_at))
         if convention_end is not None:
             schedule(
                 conn,

@@ -1,0 +1,667 @@
+"""The ``copilote`` command line. Wires the pieces like ``service.py`` does.
+
+Errors are one clear line on stderr and a non-zero exit, never a traceback: 2 for bad input
+(a wrong definition, an unknown project, an invalid field), 3 for a refused or conflicting
+step. A failed command changes nothing (each command is one transaction).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import sqlalchemy as sa
+import typer
+
+from service import Copilote, LinkError, Settings
+from workflow.calendar import PARIS, non_working_reason
+from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.database import read
+from workflow.definition import Definition
+from workflow.engine import PartnerIn
+from workflow.errors import (
+    ConflictError,
+    DefinitionError,
+    InvalidInput,
+    MigrationRefused,
+    NotFound,
+    TransitionRefused,
+    UnknownTrigger,
+    WorkflowError,
+)
+from workflow.loader import load_definition
+from workflow.models import HistoryEntry, Meeting, Milestone, Partner, Project, funding_instrument
+
+app = typer.Typer(
+    help="Copilote: co-construction project lifecycles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+definitions_app = typer.Typer(help="Programme definitions.", no_args_is_help=True)
+project_app = typer.Typer(help="Projects.", no_args_is_help=True)
+milestone_app = typer.Typer(help="Milestones.", no_args_is_help=True)
+meeting_app = typer.Typer(help="Meetings (COPIL, COTECH, ...).", no_args_is_help=True)
+partner_app = typer.Typer(help="Partners.", no_args_is_help=True)
+app.add_typer(definitions_app, name="definitions")
+app.add_typer(project_app, name="project")
+app.add_typer(milestone_app, name="milestone")
+app.add_typer(meeting_app, name="meeting")
+app.add_typer(partner_app, name="partner")
+
+F = TypeVar("F", bound=Callable[..., Any])
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: COPILOTE_DATABASE_URL or sqlite:///copilote.db)"
+    ),
+]
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Act as of this instant (ISO 8601, e.g. 2026-06-01T09:00+02:00)"),
+]
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"copilote: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def errors(fn: F) -> F:
+    """Map the engine's errors to one line on stderr and an exit code, once for every command."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DefinitionError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
+        except (TransitionRefused, ConflictError, MigrationRefused) as exc:
+            fail(str(exc), 3)
+        except (InvalidInput, NotFound, UnknownTrigger, LinkError) as exc:
+            fail(str(exc), 2)
+        except WorkflowError as exc:
+            fail(str(exc), 1)
+        except sa.exc.OperationalError as exc:
+            fail(
+                f"the database cannot be used ({exc.orig}); check --db or COPILOTE_DATABASE_URL", 1
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_instant(value: str | None, field: str = "--now") -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            field, f"{value!r} is not an ISO date-time (e.g. 2026-06-01T09:00+02:00)"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=PARIS)
+
+
+def parse_day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def system(db: str | None, now: str | None = None) -> Copilote:
+    settings = Settings() if db is None else Settings(database_url=db)
+    instant = parse_instant(now)
+    clock: Clock = FixedClock(instant) if instant else SystemClock()
+    return Copilote(settings, clock)
+
+
+# -- definitions ------------------------------------------------------------------------------
+@definitions_app.command("validate")
+def definitions_validate(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Files (default: the shipped ones)")
+    ] = None,
+) -> None:
+    """Check definition files; exit 2 and list every problem by file, line and field."""
+    from notifications import Renderer
+
+    paths = files or sorted(Settings().definitions_dir.glob("*.yaml"))
+    templates = Renderer().kinds()
+    bad = False
+    for path in paths:
+        try:
+            d = load_definition(path, templates)
+            typer.echo(
+                f"{path}: ok ({d.id} v{d.version}, {len(d.phases)} phases, {len(d.transitions)} transitions)"
+            )
+        except DefinitionError as exc:
+            typer.echo(str(exc), err=True)
+            bad = True
+    if bad:
+        raise typer.Exit(2)
+
+
+@definitions_app.command("list")
+@errors
+def definitions_list(db: DbOption = None) -> None:
+    c = system(db)
+    for d in sorted(c.registry, key=lambda d: (d.id, d.version)):
+        typer.echo(f"{d.id} v{d.version}: {d.title}")
+
+
+@definitions_app.command("schema")
+def definitions_schema() -> None:
+    """Print the JSON Schema of the definition format (for editors)."""
+    typer.echo(json.dumps(Definition.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+def mermaid(d: Definition) -> str:
+    lines = ["stateDiagram-v2", f"    [*] --> {d.initial}"]
+    for p in d.phases:
+        lines.append(f"    {p.key} : {p.label}")
+    for t in d.transitions:
+        conds = ", ".join(
+            next(f"{k} {v}" for k, v in c.model_dump().items() if v is not None)
+            for c in t.conditions
+        )
+        for src in t.source:
+            label = t.label or t.trigger
+            lines.append(
+                f"    {src} --> {t.dest} : {label}{' [' + conds + ']' if conds else ''}{' (auto)' if t.automatic else ''}"
+            )
+    for key in d.terminal:
+        lines.append(f"    {key} --> [*]")
+    return "\n".join(lines)
+
+
+@definitions_app.command("show")
+@errors
+def definitions_show(
+    definition_id: str,
+    version: int | None = None,
+    format: Annotated[str, typer.Option("--format", help="text or mermaid")] = "text",
+    db: DbOption = None,
+) -> None:
+    """Show a lifecycle: phases, steps and their conditions, milestones, meetings."""
+    d = system(db).engine.definition(definition_id, version)
+    if format == "mermaid":
+        typer.echo(mermaid(d))
+        return
+    if format != "text":
+        raise InvalidInput("--format", "use text or mermaid")
+    typer.echo(f"{d.title} ({d.id} v{d.version})")
+    for p in d.phases:
+        typer.echo(f"  phase {p.key}: {p.label}{' (terminal)' if p.key in d.terminal else ''}")
+        for t in d.transitions:
+            if p.key in t.source:
+                conds = "; ".join(
+                    next(f"{k}={v}" for k, v in c.model_dump().items() if v is not None)
+                    for c in t.conditions
+                )
+                typer.echo(f"    -> {t.dest} by '{t.trigger}'{' [' + conds + ']' if conds else ''}")
+        for m in d.milestones:
+            if m.phase == p.key:
+                typer.echo(
+                    f"    milestone {m.key}: {m.label}, {d.role_label(m.responsible)}, {m.deadline.describe()}"
+                )
+    for s in d.meetings:
+        what = s.cadence.describe() if s.cadence else ", ".join(o.label for o in s.occurrences)
+        typer.echo(f"  meetings {s.key}: {s.label} ({what})")
+
+
+# -- projects ----------------------------------------------------------------------------------
+@project_app.command("create")
+@errors
+def project_create(
+    definition: Annotated[str, typer.Option(help="Programme id, e.g. acia")],
+    title: Annotated[str, typer.Option()],
+    start: Annotated[str, typer.Option(help="Start date YYYY-MM-DD")],
+    pilot_email: Annotated[str, typer.Option()],
+    pilot_org: Annotated[str, typer.Option()],
+    pilot_name: Annotated[str, typer.Option()] = "",
+    territory: str = "",
+    variant: str | None = None,
+    funding: Annotated[float | None, typer.Option(help="Yearly funding in euros")] = None,
+    convention_start: str | None = None,
+    agency_email: str | None = None,
+    agency_org: str = "Agence régionale de santé",
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    c = system(db, now)
+    agency = PartnerIn(agency_org, agency_email, roles=("agency",)) if agency_email else None
+    pid = c.engine.create_project(
+        definition_id=definition,
+        title=title,
+        start_date=parse_day(start, "--start"),  # type: ignore[arg-type]
+        pilot=PartnerIn(pilot_org, pilot_email, pilot_name, roles=("pilot", "copil")),
+        territory=territory,
+        variant=variant,
+        agency=agency,
+        convention_start=parse_day(convention_start, "--convention-start"),
+        funding_cents=None if funding is None else round(funding * 100),
+        actor=pilot_name or pilot_email,
+    )
+    typer.echo(f"project {pid} created")
+    _show(c, pid)
+
+
+@project_app.command("list")
+@errors
+def project_list(
+    db: DbOption = None, programme: str | None = None, phase: str | None = None
+) -> None:
+    c = system(db)
+    P = Project.__table__  # type: ignore[attr-defined]
+    query = sa.select(P).order_by(P.c.id)
+    if programme:
+        query = query.where(P.c.definition_id == programme)
+    if phase:
+        query = query.where(P.c.phase == phase)
+    with read(c.db) as conn:
+        for row in conn.execute(query):
+            typer.echo(
+                f"{row.id}\t{row.definition_id} v{row.definition_version}\t{row.phase}\t{row.territory}\t{row.title}"
+            )
+
+
+def _show(c: Copilote, pid: int) -> None:
+    from workflow.overdue import overdue_items
+
+    today = c.engine.today()
+    with read(c.db) as conn:
+        row = c.engine.project_row(conn, pid)
+        d = c.engine.definition(row.definition_id, row.definition_version)
+        M, MT, PT, H = (t.__table__ for t in (Milestone, Meeting, Partner, HistoryEntry))  # type: ignore[attr-defined]
+        typer.echo(
+            f"{row.title} — {d.title} (v{row.definition_version}){' — ' + row.variant if row.variant else ''}"
+        )
+        typer.echo(
+            f"  territory: {row.territory or '-'}; start {row.start_date}; phase: {d.phase_label(row.phase)} ({row.phase})"
+        )
+        amount = (
+            "-"
+            if row.funding_cents is None
+            else f"{row.funding_cents / 100:,.2f} EUR".replace(",", " ")
+        )
+        typer.echo(f"  funding: {amount} -> {funding_instrument(row.funding_cents)}")
+        if row.convention_start:
+            typer.echo(f"  convention: {row.convention_start} to {row.convention_end}")
+        typer.echo(
+            f"  next steps: {', '.join(c.engine.lifecycle(row.definition_id, row.definition_version).triggers_from(row.phase))}"
+        )
+        typer.echo("  milestones:")
+        for m in conn.execute(sa.select(M).where(M.c.project_id == pid).order_by(M.c.due_on)):
+            flag = non_working_reason(m.due_on)
+            state = f"done {m.done_on}" if m.done_on else ("LATE" if m.due_on < today else "open")
+            typer.echo(
+                f"    {m.key}: {m.label} — due {m.due_on}{' (' + flag + ')' if flag else ''} — "
+                f"{d.role_label(m.responsible_role)} — {state}"
+            )
+        typer.echo("  meetings:")
+        for m in conn.execute(sa.select(MT).where(MT.c.project_id == pid).order_by(MT.c.id)):
+            when = (
+                m.starts_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+                if m.starts_at
+                else (m.held_on or "not planned")
+            )
+            typer.echo(f"    #{m.id} {m.label}: {m.status} ({when})")
+        typer.echo("  partners:")
+        for p in conn.execute(sa.select(PT).where(PT.c.project_id == pid).order_by(PT.c.id)):
+            left = f", leaves {p.left_on}" if p.left_on else ""
+            typer.echo(
+                f"    #{p.id} {p.organisation} <{p.email}> [{', '.join(p.roles)}] joined {p.joined_on}{left}"
+            )
+        late = overdue_items(c.engine, today, pid)
+        if late:
+            typer.echo("  overdue:")
+            for item in late:
+                typer.echo(
+                    f"    {item.label}: {item.days_late(today)} day(s) late, {item.responsible}"
+                )
+        typer.echo("  history:")
+        for h in conn.execute(sa.select(H).where(H.c.project_id == pid).order_by(H.c.id)):
+            typer.echo(
+                f"    {h.at.astimezone(PARIS):%Y-%m-%d %H:%M} {h.actor}: {h.trigger} {h.from_phase or '-'} -> {h.to_phase}"
+                f"{' (' + h.comment + ')' if h.comment else ''}"
+            )
+
+
+@project_app.command("show")
+@errors
+def project_show(project_id: int, db: DbOption = None, now: NowOption = None) -> None:
+    _show(system(db, now), project_id)
+
+
+@project_app.command("advance")
+@errors
+def project_advance(
+    project_id: int,
+    trigger: str,
+    actor: Annotated[str, typer.Option()],
+    comment: str | None = None,
+    expect: Annotated[
+        str | None, typer.Option(help="Refuse if the project is no longer in this phase")
+    ] = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Advance a project; refused with every unmet condition."""
+    c = system(db, now)
+    result = c.engine.advance(
+        project_id, trigger, actor=actor, comment=comment, expected_phase=expect
+    )
+    typer.echo(f"project {project_id}: {result.from_phase} -> {result.to_phase}")
+
+
+@project_app.command("migrate")
+@errors
+def project_migrate(
+    project_id: int,
+    to_version: int | None = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Apply the changes shown")] = False,
+    actor: str = "",
+    db: DbOption = None,
+) -> None:
+    """Show what a newer definition version changes for a project; apply it with --apply."""
+    from workflow.migration import apply_migration, plan_migration
+
+    c = system(db)
+    if apply:
+        plan = apply_migration(c.engine, project_id, to_version, actor=actor or "pilot")
+        typer.echo(plan.describe())
+        typer.echo("applied")
+    else:
+        plan = plan_migration(c.engine, project_id, to_version)
+        typer.echo(plan.describe())
+        if not plan.blocker:
+            typer.echo("run again with --apply to migrate")
+
+
+# -- records -----------------------------------------------------------------------------------
+@milestone_app.command("done")
+@errors
+def milestone_done(
+    project_id: int,
+    key: str,
+    by: Annotated[str, typer.Option()],
+    ref: Annotated[str | None, typer.Option(help="Reference of the deliverable")] = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    system(db, now).records.milestone_done(project_id, key, by=by, deliverable_ref=ref)
+    typer.echo(f"project {project_id}: milestone {key} done")
+
+
+@meeting_app.command("schedule")
+@errors
+def meeting_schedule(
+    project_id: int,
+    series: str,
+    at: Annotated[str, typer.Option(help="Start, ISO 8601")],
+    occurrence: str | None = None,
+    location: str = "",
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    mid = system(db, now).records.schedule_meeting(
+        project_id,
+        series,
+        parse_instant(at, "--at"),  # type: ignore[arg-type]
+        occurrence=occurrence,
+        location=location,
+    )
+    typer.echo(f"meeting {mid} scheduled; invitations queued")
+
+
+@meeting_app.command("move")
+@errors
+def meeting_move(
+    project_id: int,
+    meeting_id: int,
+    at: Annotated[str, typer.Option()],
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    system(db, now).records.move_meeting(project_id, meeting_id, parse_instant(at, "--at"))  # type: ignore[arg-type]
+    typer.echo(f"meeting {meeting_id} moved; updates queued")
+
+
+@meeting_app.command("cancel")
+@errors
+def meeting_cancel(
+    project_id: int, meeting_id: int, db: DbOption = None, now: NowOption = None
+) -> None:
+    system(db, now).records.cancel_meeting(project_id, meeting_id)
+    typer.echo(f"meeting {meeting_id} cancelled; cancellations queued")
+
+
+@meeting_app.command("held")
+@errors
+def meeting_held(
+    project_id: int,
+    occurrence: str | None = None,
+    meeting_id: Annotated[int | None, typer.Option("--id")] = None,
+    series: str | None = None,
+    on: str | None = None,
+    minutes: str | None = None,
+    attendee: Annotated[list[str] | None, typer.Option()] = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    mid = system(db, now).records.meeting_held(
+        project_id,
+        meeting_id=meeting_id,
+        occurrence=occurrence,
+        series=series,
+        held_on=parse_day(on, "--on"),
+        minutes_ref=minutes,
+        attendees=attendee,
+    )
+    typer.echo(f"meeting {mid} recorded as held")
+
+
+@partner_app.command("add")
+@errors
+def partner_add(
+    project_id: int,
+    organisation: Annotated[str, typer.Option("--org")],
+    email: Annotated[str, typer.Option()],
+    contact: str = "",
+    role: Annotated[list[str] | None, typer.Option()] = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    pid = system(db, now).records.add_partner(
+        project_id, PartnerIn(organisation, email, contact, tuple(role or ["partner"]))
+    )
+    typer.echo(f"partner {pid} joined project {project_id}")
+
+
+@partner_app.command("leave")
+@errors
+def partner_leave(
+    project_id: int,
+    partner_id: int,
+    on: str | None = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    day = system(db, now).records.partner_leaves(project_id, partner_id, on=parse_day(on, "--on"))
+    typer.echo(f"partner {partner_id} leaves project {project_id} on {day} (annual deadline)")
+
+
+@app.command("decision")
+@errors
+def decision(
+    project_id: int,
+    key: str,
+    by: Annotated[str, typer.Option()],
+    text: str = "",
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Record a decision (e.g. go_deploiement) taken by the COPIL."""
+    system(db, now).records.record_decision(project_id, key, by=by, text=text)
+    typer.echo(f"project {project_id}: decision {key} recorded")
+
+
+@app.command("indicator")
+@errors
+def indicator(
+    project_id: int,
+    key: str,
+    label: str | None = None,
+    kind: Annotated[str | None, typer.Option(help="process, activity or result")] = None,
+    planned: float | None = None,
+    realised: float | None = None,
+    gap: str | None = None,
+    corrective: str | None = None,
+    db: DbOption = None,
+) -> None:
+    """Set an indicator's planned or realised value."""
+    system(db).records.set_indicator(
+        project_id,
+        key,
+        label=label,
+        kind=kind,
+        planned=planned,
+        realised=realised,
+        gap_explanation=gap,
+        corrective_measure=corrective,
+    )
+    typer.echo(f"project {project_id}: indicator {key} saved")
+
+
+# -- due work ----------------------------------------------------------------------------------
+@app.command("tick")
+@errors
+def tick(now: NowOption = None, db: DbOption = None) -> None:
+    """Run all due work once as of --now (default: the wall clock) and exit."""
+    c = system(db, now)
+    for line in c.tick().lines():
+        typer.echo(line)
+
+
+@app.command("simulate")
+@errors
+def simulate(
+    definition: str,
+    start: Annotated[str, typer.Option("--from")],
+    end: Annotated[str, typer.Option("--to")],
+    variant: str | None = None,
+) -> None:
+    """Print every message a project nobody acts on would produce; sends nothing."""
+    from notifications import RecordingMailer
+
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if first is None or last is None or last < first:
+        raise InvalidInput("--to", "the end must be on or after the start")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = FixedClock(
+            datetime.combine(first, datetime.min.time(), tzinfo=PARIS).replace(hour=8)
+        )
+        settings = Settings(database_url=f"sqlite:///{tmp}/simulate.db")
+        mailer = RecordingMailer()
+        c = Copilote(settings, clock, mailer)
+        d = c.engine.definition(definition)
+        variant = variant or (d.variants[0].key if d.variants else None)
+        pid = c.engine.create_project(
+            definition_id=d.id,
+            title=f"Simulation {d.title}",
+            start_date=first,
+            variant=variant,
+            pilot=PartnerIn("Pilote", "pilote@example.org", "Pilote du projet", ("pilot", "copil")),
+            agency=PartnerIn("Agence", "agence@example.org", "Agence", ("agency",)),
+            convention_start=first,
+        )
+        c.records.add_partner(
+            pid,
+            PartnerIn(
+                "Partenaire A", "partenaire.a@example.org", "Partenaire A", ("partner", "copil")
+            ),
+            first,
+        )
+        c.records.add_partner(
+            pid,
+            PartnerIn("Partenaire B", "partenaire.b@example.org", "Partenaire B", ("partner",)),
+            first,
+        )
+        day = first
+        while day <= last:
+            for hour in (9, 18):
+                clock.set(
+                    datetime.combine(day, datetime.min.time(), tzinfo=PARIS).replace(hour=hour)
+                )
+                sent_before = len(mailer.sent)
+                c.tick()
+                for m in mailer.sent[sent_before:]:
+                    to = ", ".join(r.email for r in m.to)
+                    typer.echo(f"{day} {hour:02d}:00  {to:32}  {m.subject}")
+            day += timedelta(days=1)
+        with read(c.db) as conn:
+            phase = conn.execute(sa.select(Project.__table__.c.phase)).scalar()  # type: ignore[attr-defined]
+        typer.echo(f"{len(mailer.sent)} message(s); phase at the end: {phase}")
+
+
+@app.command("demo")
+@errors
+def demo(db: DbOption = None) -> None:
+    """Create a demo ACIA project from the shipped definition and print its phases and deadlines."""
+    c = system(db)
+    today = c.engine.today()
+    start = date(today.year, 5, 4)
+    pid = c.engine.create_project(
+        definition_id="acia",
+        title="EHPAD Les Tilleuls — outil numérique",
+        start_date=start,
+        variant="axe_1",
+        territory="Corse-du-Sud",
+        pilot=PartnerIn(
+            "EHPAD Les Tilleuls",
+            "pilote@ehpad-tilleuls.example",
+            "Marie Santoni",
+            ("pilot", "copil"),
+        ),
+        agency=PartnerIn(
+            "ARS Corse", "ars-dd2a@example.org", "Délégation départementale", ("agency",)
+        ),
+        convention_start=start,
+        funding_cents=18_000_00,
+        actor="demo",
+    )
+    c.records.add_partner(
+        pid,
+        PartnerIn("ARACT Corse", "aract@example.org", "Chargée de mission", ("aract", "copil")),
+        start,
+    )
+    typer.echo(f"demo project {pid} created in {c.settings.database_url}\n")
+    _show(c, pid)
+
+
+@app.command("serve")
+@errors
+def serve(db: DbOption = None) -> None:
+    """Run the scheduler: sweeps due work every COPILOTE_SWEEP_INTERVAL_SECONDS, sends email."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    system(db).serve()
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

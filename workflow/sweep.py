@@ -1,0 +1,532 @@
+"""The due-work sweep: turns reminders whose moment has come into outbox messages.
+
+One sweep is one transaction: the reminders it claims are marked done in the same commit
+as the messages they produce, so a sweep run twice (or by two instances) never produces a
+message twice, and a crash before commit loses nothing. Rules applied at firing time:
+
+- *coalescing*: of several due reminders of one chain (after downtime), only the latest is
+  sent ("deadline in 14 days" is not sent the day after the deadline);
+- *relevance*: nothing about a suspended, closed or abandoned project, a milestone done, a
+  meeting held or cancelled, a report submitted; nothing to a partner who has left;
+- *no spam*: what one person is due to receive in one sweep is one message listing it all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from workflow.calendar import at_paris_time, paris_date, resolve
+from workflow.definition import Definition
+from workflow.engine import Engine
+from workflow.lifecycle import ABANDONED, SUSPENDED
+from workflow.models import Meeting, Milestone, Project, Reminder, Report
+from workflow.outbox import queue_message
+from workflow.planner import deadline_flags, months_before, quarter_end, recipients, schedule
+
+__all__ = ["LinkMaker", "SweepResult", "Sweeper"]
+
+R = Reminder.__table__  # type: ignore[attr-defined]
+P = Project.__table__  # type: ignore[attr-defined]
+M = Milestone.__table__  # type: ignore[attr-defined]
+MT = Meeting.__table__  # type: ignore[attr-defined]
+RP = Report.__table__  # type: ignore[attr-defined]
+
+LinkMaker = Callable[[str, int, int, str], str]
+"""(purpose, project id, partner id, detail) -> a personal, signed, expiring answer URL."""
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    fired: int = 0
+    coalesced: int = 0
+    skipped: int = 0
+    messages: int = 0
+
+
+@dataclass
+class _Out:
+    person: Any
+    project_id: int
+    item: dict[str, Any]
+    occasion: str
+
+
+class Sweeper:
+    def __init__(self, engine: Engine, links: LinkMaker | None = None, batch: int = 1000) -> None:
+        self.engine, self.links, self.batch = engine, links, batch
+
+    def claim_due(self, conn: sa.Connection, now: datetime) -> list[Any]:
+        query = (
+            sa.select(
+                R.c.id,
+                R.c.project_id,
+                R.c.occasion,
+                R.c.kind,
+                R.c.subject_id,
+                R.c.chain,
+                R.c.due_at,
+            )
+            .where(R.c.status == "pending", R.c.due_at <= now)
+            .order_by(R.c.due_at)
+            .limit(self.batch)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(conn.execute(query).all())
+
+    def run(self, now: datetime | None = None) -> SweepResult:
+        """Sweep until nothing is due; each batch is one transaction."""
+        now = now or self.engine.clock.now()
+        total = SweepResult()
+        while True:
+            result = self._run_batch(now)
+            for field in ("claimed", "fired", "coalesced", "skipped", "messages"):
+                setattr(total, field, getattr(total, field) + getattr(result, field))
+            if result.claimed < self.batch:
+                return total
+
+    def _run_batch(self, now: datetime) -> SweepResult:
+        result = SweepResult()
+        with self.engine.db.begin() as conn:
+            due = self.claim_due(conn, now)
+            result.claimed = len(due)
+            if not due:
+                return result
+            latest: dict[str, Any] = {}
+            for r in due:
+                if r.chain not in latest or r.due_at >= latest[r.chain].due_at:
+                    latest[r.chain] = r
+            keep = {r.id for r in latest.values()}
+            coalesced = [r.id for r in due if r.id not in keep]
+            if coalesced:
+                conn.execute(
+                    sa.update(R)
+                    .where(R.c.id.in_(coalesced))
+                    .values(status="coalesced", fired_at=now)
+                )
+            result.coalesced = len(coalesced)
+            projects = {
+                row.id: row
+                for row in conn.execute(
+                    sa.select(P).where(P.c.id.in_({r.project_id for r in latest.values()}))
+                )
+            }
+            outs: list[_Out] = []
+            done_ids, skipped_ids = [], []
+            for r in sorted(latest.values(), key=lambda r: (r.due_at, r.id)):
+                project = projects.get(r.project_id)
+                produced = (
+                    self._fire(conn, r, project, now)
+                    if project is not None and self._active(project)
+                    else None
+                )
+                if produced is None:
+                    skipped_ids.append(r.id)
+                else:
+                    done_ids.append(r.id)
+                    outs.extend(produced)
+            if done_ids:
+                conn.execute(
+                    sa.update(R).where(R.c.id.in_(done_ids)).values(status="done", fired_at=now)
+                )
+            if skipped_ids:
+                conn.execute(
+                    sa.update(R)
+                    .where(R.c.id.in_(skipped_ids))
+                    .values(status="skipped", fired_at=now)
+                )
+            result.fired, result.skipped = len(done_ids), len(skipped_ids)
+            result.messages = self._queue(conn, outs, projects, now)
+        return result
+
+    def _active(self, project: Any) -> bool:
+        if project.phase in (SUSPENDED, ABANDONED):
+            return False
+        return (
+            project.phase
+            not in self.engine.lifecycle(project.definition_id, project.definition_version).terminal
+        )
+
+    def _queue(
+        self, conn: sa.Connection, outs: list[_Out], projects: dict[int, Any], now: datetime
+    ) -> int:
+        by_person: dict[str, list[_Out]] = defaultdict(list)
+        for out in outs:
+            by_person[out.person.email.lower()].append(out)
+        count = 0
+        for email, group in by_person.items():
+            occasions = sorted(o.occasion for o in group)
+            digest = hashlib.sha256("|".join(occasions).encode()).hexdigest()[:24]
+            key = f"{occasions[0]}:{email}" if len(group) == 1 else f"group:{digest}:{email}"
+            person = group[0].person
+            kind = group[0].item["kind"] if len(group) == 1 else "digest"
+            project_id = group[0].project_id if len({o.project_id for o in group}) == 1 else None
+            count += queue_message(
+                conn,
+                key=key,
+                project_id=project_id,
+                email=person.email,
+                name=person.contact_name or person.organisation,
+                lang=person.lang,
+                kind=kind,
+                items=[o.item for o in group],
+                now=now,
+            )
+        return count
+
+    # -- what each kind of reminder says, and to whom ---------------------------------------------
+    def _fire(self, conn: sa.Connection, r: Any, project: Any, now: datetime) -> list[_Out] | None:
+        definition = self.engine.definition(project.definition_id, project.definition_version)
+        today = paris_date(now)
+        base = self.engine.planner.context(conn, project, today)
+        kind = r.kind
+        if kind.startswith("milestone_"):
+            return self._milestone(conn, r, project, definition, base, today)
+        if kind == "overdue_digest":
+            return self._digest(conn, r, project, definition, base, today)
+        if kind in ("meeting_reminder", "meeting_minutes_request"):
+            return self._meeting(conn, r, project, definition, base, today)
+        if kind == "series_behind":
+            return self._series(conn, r, project, definition, base, today)
+        if kind.startswith("report_"):
+            return self._report(conn, r, project, definition, base, today)
+        if kind in ("annual_review", "convention_end"):
+            return self._convention(conn, r, project, definition, base, today)
+        return None
+
+    def _to(
+        self,
+        conn: sa.Connection,
+        project: Any,
+        roles: Any,
+        today: date,
+        item: dict[str, Any],
+        occasion: str,
+    ) -> list[_Out]:
+        return [
+            _Out(p, project.id, item, occasion) for p in recipients(conn, project.id, roles, today)
+        ]
+
+    def _milestone(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        m = conn.execute(sa.select(M).where(M.c.id == r.subject_id)).one_or_none()
+        if m is None or m.done_on is not None:
+            return None
+        responsible = [m.responsible_role]
+        item = {
+            **base,
+            "kind": r.kind,
+            "milestone_label": m.label,
+            "deliverable": m.deliverable,
+            "responsible": definition.role_label(m.responsible_role),
+            "due": m.due_on,
+            "days_left": (m.due_on - today).days,
+            "days_late": (today - m.due_on).days,
+            **deadline_flags(m.due_on, m.moved_from),
+        }
+        if r.kind == "milestone_reminder":
+            roles = responsible
+        elif r.kind == "milestone_overdue":
+            roles = [*responsible, "pilot"]
+            policy = definition.reminders
+            schedule(
+                conn,
+                project_id=project.id,
+                kind="overdue_digest",
+                chain=f"digest:{project.id}",
+                occasion=f"digest:{project.id}:{today + timedelta(days=policy.digest_every_days)}",
+                due_at=at_paris_time(
+                    today + timedelta(days=policy.digest_every_days), policy.send_at
+                ),
+            )
+        else:
+            people = recipients(conn, project.id, responsible, today)
+            item["responsible_name"] = (
+                ", ".join(p.contact_name or p.organisation for p in people) or item["responsible"]
+            )
+            roles = ["pilot", "copil", "agency"]
+        return self._to(conn, project, roles, today, item, r.occasion)
+
+    def _digest(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        late = conn.execute(
+            sa.select(M)
+            .where(M.c.project_id == project.id, M.c.done_on.is_(None), M.c.due_on < today)
+            .order_by(M.c.due_on)
+        ).all()
+        if not late:
+            return None  # nothing late any more: the weekly digest stops
+        policy = definition.reminders
+        nxt = today + timedelta(days=policy.digest_every_days)
+        schedule(
+            conn,
+            project_id=project.id,
+            kind="overdue_digest",
+            chain=f"digest:{project.id}",
+            occasion=f"digest:{project.id}:{nxt}",
+            due_at=at_paris_time(nxt, policy.send_at),
+        )
+        item = {
+            **base,
+            "kind": "overdue_digest",
+            "overdue": [
+                {
+                    "label": m.label,
+                    "due": m.due_on,
+                    "days_late": (today - m.due_on).days,
+                    "responsible": definition.role_label(m.responsible_role),
+                }
+                for m in late
+            ],
+        }
+        return self._to(conn, project, ["pilot"], today, item, r.occasion)
+
+    def _meeting(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        m = conn.execute(sa.select(MT).where(MT.c.id == r.subject_id)).one_or_none()
+        if m is None or m.status != "planned":
+            return None
+        series = definition.series(m.series)
+        item = {
+            **base,
+            "kind": r.kind,
+            "meeting_id": m.id,
+            "meeting_label": m.label,
+            "series_label": series.label,
+            "starts_at": m.starts_at,
+            "ends_at": m.ends_at,
+            "location": m.location,
+            "agenda": None,
+            "sequence": m.sequence,
+            "days_left": (paris_date(m.starts_at) - today).days,
+        }
+        roles = series.attendees if r.kind == "meeting_reminder" else ["pilot"]
+        return self._to(conn, project, roles, today, item, r.occasion)
+
+    def _series(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        series = next(s for s in definition.meetings if r.chain.endswith(":" + s.key))
+        if series.cadence is None or (
+            series.phases is not None and project.phase not in series.phases
+        ):
+            return None
+        every, unit = series.cadence.every, series.cadence.unit
+        interval = timedelta(weeks=every) if unit == "weeks" else timedelta(days=30 * every)
+        last = None
+        for held_on, starts_at in conn.execute(
+            sa.select(MT.c.held_on, MT.c.starts_at).where(
+                MT.c.project_id == project.id,
+                MT.c.series == series.key,
+                MT.c.status.in_(["held", "planned"]),
+            )
+        ):
+            when = held_on or (paris_date(starts_at) if starts_at else None)
+            if when is not None and (last is None or when > last):
+                last = when
+        policy = definition.reminders
+        if last is not None and last + interval > today:
+            self.engine.planner.plan_series_check(
+                conn, project.id, series.key, every, unit, last, definition
+            )
+            return []  # on track: check again one interval after the last meeting
+        self.engine.planner.plan_series_check(
+            conn, project.id, series.key, every, unit, today, definition
+        )
+        label = f"tous les {every} {'mois' if unit == 'months' else 'semaines'}" if policy else ""
+        item = {
+            **base,
+            "kind": "series_behind",
+            "series_label": series.label,
+            "last_held": last,
+            "interval_label": label,
+            "expected_by": today,
+        }
+        return self._to(conn, project, ["pilot"], today, item, r.occasion)
+
+    def _report(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        # occasion: report:{pid}:{schedule}:{YYYY-Qn}:{step}
+        _, _, key, period, step = r.occasion.split(":", 4)
+        spec = next((s for s in definition.reports if s.key == key), None)
+        if spec is None:
+            return None
+        year, quarter = int(period[:4]), int(period[-1])
+        end = quarter_end(year, quarter)
+        due = resolve_due(end, spec.due_after_period, definition)
+        policy = definition.reminders
+        chain = f"report:{project.id}:{key}:{period}:"
+        if step == "request":
+            phase = next((p for p in definition.phases if p.key == project.phase), None)
+            if phase is None or not phase.reporting:
+                return None  # entering a reporting phase plans the requests again
+            nxt_year, nxt_q = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+            schedule(
+                conn,
+                project_id=project.id,
+                occasion=f"report:{project.id}:{key}:{nxt_year}-Q{nxt_q}:request",
+                kind="report_request",
+                chain=f"report:{project.id}:{key}:{nxt_year}-Q{nxt_q}:remind",
+                due_at=at_paris_time(quarter_end(nxt_year, nxt_q), policy.send_at),
+            )
+            for days in policy.report_before_days:
+                schedule(
+                    conn,
+                    project_id=project.id,
+                    occasion=f"{chain}before:{days}",
+                    kind="report_reminder",
+                    chain=chain + "remind",
+                    due_at=at_paris_time(due - timedelta(days=days), policy.send_at),
+                )
+            schedule(
+                conn,
+                project_id=project.id,
+                occasion=f"{chain}overdue",
+                kind="report_overdue",
+                chain=chain + "remind",
+                due_at=at_paris_time(
+                    due + timedelta(days=policy.overdue_after_days), policy.send_at
+                ),
+            )
+            schedule(
+                conn,
+                project_id=project.id,
+                occasion=f"{chain}escalation",
+                kind="report_escalation",
+                chain=chain + "escalate",
+                due_at=at_paris_time(
+                    due + timedelta(days=policy.escalate_after_days), policy.send_at
+                ),
+            )
+        submitted = set(
+            conn.execute(
+                sa.select(RP.c.partner_id).where(
+                    RP.c.project_id == project.id, RP.c.schedule == key, RP.c.period == period
+                )
+            ).scalars()
+        )
+        owing = [
+            p for p in recipients(conn, project.id, [spec.owed_by], today) if p.id not in submitted
+        ]
+        if not owing:
+            return None
+        ordinal = "1er" if quarter == 1 else f"{quarter}e"
+        common = {
+            **base,
+            "kind": r.kind,
+            "report_label": spec.label,
+            "period_label": f"{ordinal} trimestre {year}",
+            "period": period,
+            "due": due,
+            "days_left": (due - today).days,
+            "days_late": (today - due).days,
+            **deadline_flags(due),
+        }
+        if r.kind == "report_escalation":
+            item = {**common, "partner_name": ", ".join(p.organisation for p in owing)}
+            return self._to(conn, project, ["pilot", "copil", "agency"], today, item, r.occasion)
+        outs = []
+        for partner in owing:
+            url = (
+                self.links("report", project.id, partner.id, f"{key}:{period}")
+                if self.links
+                else None
+            )
+            item = {**common, "partner_name": partner.organisation, "answer_url": url}
+            outs.append(_Out(partner, project.id, item, r.occasion))
+            if r.kind == "report_overdue":
+                outs.extend(
+                    self._to(conn, project, ["pilot"], today, item, f"{r.occasion}:{partner.id}")
+                )
+        return outs
+
+    def _convention(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        if project.convention_start is None:
+            return None
+        if r.kind == "annual_review":
+            year = int(r.occasion.rsplit(":", 1)[1])
+            start = project.convention_start
+            anniversary = date(year, start.month, min(start.day, 28))
+            review_by = anniversary - timedelta(days=61)
+            item = {
+                **base,
+                "kind": "annual_review",
+                "convention_anniversary": anniversary,
+                "review_by": max(review_by, today),
+            }
+            roles = (
+                definition.annual_review.attendees
+                if definition.annual_review
+                else ["pilot", "partner"]
+            )
+            return self._to(conn, project, roles, today, item, r.occasion)
+        end = project.convention_end
+        item = {
+            **base,
+            "kind": "convention_end",
+            "convention_end": end,
+            "days_left": (end - today).days,
+        }
+        return self._to(conn, project, ["pilot", "partner", "agency"], today, item, r.occasion)
+
+
+def resolve_due(period_end: date, offset: Any, definition: Definition) -> date:
+    from workflow.definition import DateRule
+
+    rule = DateRule(after="project_start", offset=offset)
+    return resolve(
+        rule,
+        project_start=period_end,
+        phase_start=period_end,
+        move_to_working_day=definition.reminders.move_to_working_day,
+    ).due
