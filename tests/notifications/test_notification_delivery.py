@@ -1,0 +1,248 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from notification_smtp import SmtpServer, free_port
+
+from notifications import (
+    FileMailer,
+    InvalidAddress,
+    OutgoingMessage,
+    Recipient,
+    RecordingMailer,
+    SmtpMailer,
+    build_email,
+    build_ics,
+    ics_attachment,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+SENDER = Recipient("Copilote", "copilote@ars.example.org")
+PILOT = Recipient("Claire Martin", "claire.martin@ars.example.org")
+
+
+def message(key: str, to: Recipient | None = None, subject: str = "Rappel") -> OutgoingMessage:
+    return OutgoingMessage(
+        message_id=f"<copilote.{key}@copilote.local>",
+        sender=SENDER,
+        to=(to or Recipient("Jeanne Dupont", f"jeanne.{key}@asso.example.org"),),
+        subject=subject,
+        text="Bonjour,\nvotre bilan est attendu.",
+        html="<p>Bonjour,<br>votre bilan est attendu.</p>",
+    )
+
+
+def invitation_ics(method: str = "REQUEST", sequence: int = 3) -> bytes:
+    return build_ics(
+        uid="copilote.meeting.42@copilote.local",
+        sequence=sequence,
+        method="CANCEL" if method == "CANCEL" else "REQUEST",
+        summary="COPIL 2",
+        description="Ordre du jour :\n1. Diagnostic",
+        location="Mairie de Lens",
+        starts_at=datetime(2026, 3, 30, 9, 0, tzinfo=PARIS),
+        ends_at=datetime(2026, 3, 30, 11, 0, tzinfo=PARIS),
+        organizer=PILOT,
+        attendees=[Recipient("Jeanne Dupont", "jeanne@asso.example.org")],
+        stamp=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+    )
+
+
+# -- ICS ------------------------------------------------------------------------------------
+
+
+def test_ics_parses_with_paris_time_after_dst_change() -> None:
+    cal = icalendar.Calendar.from_ical(invitation_ics())
+    assert str(cal["METHOD"]) == "REQUEST"
+    assert str(cal["VERSION"]) == "2.0" and "Copilote" in str(cal["PRODID"])
+    assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/Paris"]
+    (event,) = cal.walk("VEVENT")
+    assert str(event["UID"]) == "copilote.meeting.42@copilote.local"
+    assert int(event["SEQUENCE"]) == 3
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert event["DTSTART"].params["TZID"] == "Europe/Paris"
+    start = event.decoded("DTSTART")
+    assert start.astimezone(UTC) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # CEST, UTC+2
+    assert event.decoded("DTSTAMP") == datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    assert str(event["ORGANIZER"]) == "mailto:claire.martin@ars.example.org"
+    attendee = event["ATTENDEE"]
+    assert str(attendee) == "mailto:jeanne@asso.example.org"
+    assert attendee.params["CN"] == "Jeanne Dupont"
+    assert attendee.params["PARTSTAT"] == "NEEDS-ACTION"
+    assert attendee.params["RSVP"] == "TRUE"
+    assert attendee.params["ROLE"] == "REQ-PARTICIPANT"
+    assert b"DTSTART;TZID=Europe/Paris:20260330T090000" in invitation_ics()
+
+
+def test_ics_cancel() -> None:
+    cal = icalendar.Calendar.from_ical(invitation_ics("CANCEL", sequence=4))
+    (event,) = cal.walk("VEVENT")
+    assert str(cal["METHOD"]) == "CANCEL"
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == 4
+
+
+def test_ics_is_both_an_alternative_and_an_attachment() -> None:
+    msg = message("invite")
+    msg = OutgoingMessage(
+        **{**msg.__dict__, "attachments": (ics_attachment(invitation_ics(), "REQUEST"),)}
+    )
+    built = build_email(msg, date=datetime(2026, 3, 1, 9, 0, tzinfo=PARIS))
+    assert built.get_content_type() == "multipart/mixed"
+    parts = {p.get_content_type(): p for p in built.walk()}
+    calendar_part = parts["text/calendar"]
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert "UID:copilote.meeting.42@copilote.local" in calendar_part.get_content()
+    assert parts["application/ics"].get_filename() == "invite.ics"
+    assert {"text/plain", "text/html", "multipart/alternative"} <= set(parts)
+    assert built["Date"] == "Sun, 01 Mar 2026 09:00:00 +0100"
+
+
+# -- header injection ---------------------------------------------------------------------
+
+
+def test_invalid_addresses_are_rejected_naming_the_field() -> None:
+    for bad in ("jeanne@x.org\r\nBcc: evil@x.org", "not-an-address", "a@b@c", "a b@x.org"):
+        with pytest.raises(InvalidAddress, match=r"to\[0\]"):
+            build_email(message("x", to=Recipient("Jeanne", bad)))
+    with pytest.raises(InvalidAddress, match="sender"):
+        build_email(OutgoingMessage(**{**message("x").__dict__, "sender": Recipient("C", "c")}))
+
+
+def test_header_injection_reaches_no_server(smtp_server: SmtpServer) -> None:
+    evil = OutgoingMessage(
+        **{
+            **message("evil").__dict__,
+            "subject": "Hello\r\nBcc: evil@x.org",
+            "to": (Recipient("Jeanne\r\nBcc: evil@x.org", "jeanne@asso.example.org"),),
+            "sender": Recipient("Copilote\nBcc: evil@x.org", SENDER.email),
+        }
+    )
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, timeout=5)
+    (result,) = asyncio.run(mailer.send_batch([evil]))
+    assert result.status == "sent", result
+    (received,) = smtp_server.handler.received
+    assert received.rcpt_tos == ["jeanne@asso.example.org"]
+    assert received.message["Bcc"] is None
+    assert received.message["Subject"] == "Hello Bcc: evil@x.org"
+    to = received.message["To"]
+    assert [a.addr_spec for a in to.addresses] == ["jeanne@asso.example.org"]
+    assert "\n" not in str(to)
+    header_names = [name.lower() for name in received.message]
+    assert "bcc" not in header_names
+
+
+# -- SMTP delivery --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("connections", [1, 4])
+def test_batch_of_50_over_connections(smtp_server: SmtpServer, connections: int) -> None:
+    batch = [message(f"batch.{i}") for i in range(50)]
+    mailer = SmtpMailer(
+        host=smtp_server.host, port=smtp_server.port, timeout=5, connections=connections
+    )
+    results = asyncio.run(mailer.send_batch(batch))
+    assert [r.message_id for r in results] == [m.message_id for m in batch]
+    assert {r.status for r in results} == {"sent"}
+    ids = [r.message["Message-ID"] for r in smtp_server.handler.received]
+    assert len(ids) == 50 and set(ids) == {m.message_id for m in batch}
+    first = smtp_server.handler.received[0].message
+    assert first["Auto-Submitted"] == "auto-generated"
+
+
+def test_550_is_permanent_and_the_others_are_sent(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.refuse.add("nobody@asso.example.org")
+    batch = [
+        message("ok.1"),
+        message("refused", to=Recipient("Nobody", "nobody@asso.example.org")),
+        message("ok.2"),
+    ]
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, timeout=5)
+    results = asyncio.run(mailer.send_batch(batch))
+    assert [r.status for r in results] == ["sent", "permanent_failure", "sent"]
+    assert "550" in results[1].detail and "No such user" in results[1].detail
+    assert len(smtp_server.handler.received) == 2
+
+
+def test_invalid_address_is_permanent_without_stopping_the_batch(
+    smtp_server: SmtpServer,
+) -> None:
+    batch = [message("bad", to=Recipient("X", "x@y\r\nBcc: z@w.org")), message("good")]
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, timeout=5)
+    results = asyncio.run(mailer.send_batch(batch))
+    assert [r.status for r in results] == ["permanent_failure", "sent"]
+    assert "to[0]" in results[0].detail
+
+
+def test_connection_refused_is_temporary(smtp_server: SmtpServer) -> None:
+    smtp_server.stop()
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, timeout=2)
+    results = asyncio.run(mailer.send_batch([message("a"), message("b")]))
+    assert [r.status for r in results] == ["temporary_failure"] * 2
+    assert all("cannot connect" in r.detail for r in results)
+
+
+def test_hanging_server_times_out(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.hang = True
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, timeout=0.5)
+    started = time.monotonic()
+    results = asyncio.run(mailer.send_batch([message(f"hang.{i}") for i in range(4)]))
+    elapsed = time.monotonic() - started
+    assert [r.status for r in results] == ["temporary_failure"] * 4
+    assert "no answer within 0.5 s" in results[0].detail
+    assert "not attempted" in results[3].detail  # reconnected once, then gave up
+    assert elapsed < 5
+    assert smtp_server.handler.received == []
+
+
+def test_silent_server_connect_times_out() -> None:
+    async def scenario() -> list[str]:
+        async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read()  # returns when the client gives up and closes
+            writer.close()
+
+        server = await asyncio.start_server(never_answer, "127.0.0.1", free_port())
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            mailer = SmtpMailer(host="127.0.0.1", port=port, timeout=0.5)
+            results = await mailer.send_batch([message("silent")])
+        return [r.status for r in results]
+
+    started = time.monotonic()
+    assert asyncio.run(scenario()) == ["temporary_failure"]
+    assert time.monotonic() - started < 5
+
+
+# -- other mailers ------------------------------------------------------------------------
+
+
+def test_file_mailer_writes_parseable_eml(tmp_path: Path) -> None:
+    folder = tmp_path / "outbox"
+    batch = [message("file.1"), message("file/2")]
+    results = asyncio.run(FileMailer(folder).send_batch(batch))
+    assert [r.status for r in results] == ["sent", "sent"]
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == [
+        "copilote.file.1@copilote.local.eml",
+        "copilote.file_2@copilote.local.eml",
+    ]
+    parsed = message_from_bytes(files[1].read_bytes(), policy=default)
+    assert parsed["Message-ID"] == "<copilote.file/2@copilote.local>"
+    assert parsed["Subject"] == "Rappel"
+    body = parsed.get_body(("plain",))
+    assert body is not None and "votre bilan est attendu" in body.get_content()
+
+
+def test_recording_mailer_keeps_messages() -> None:
+    mailer = RecordingMailer()
+    results = asyncio.run(mailer.send_batch([message("rec")]))
+    assert mailer.sent == [message("rec")]
+    assert results[0].status == "sent"
