@@ -169,12 +169,12 @@ class Engine:
                 )
                 .returning(P.c.id)
             ).scalar_one()
+            # The pilot steers (a COPIL member) but owes no partner reports unless told so.
+            roles = ("pilot", "copil", *(r for r in pilot.roles if r not in ("pilot", "copil", "partner")))
             self._add_partner(
                 conn,
                 project_id,
-                pilot
-                if "pilot" in pilot.roles
-                else PartnerIn(**{**pilot.__dict__, "roles": ("pilot", *pilot.roles)}),
+                PartnerIn(pilot.organisation, pilot.email, pilot.contact_name, roles, pilot.lang),
                 start_date,
                 field="pilot",
             )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 from pydantic import ValidationError
 
@@ -23,6 +25,20 @@ from workflow.validation import check_definition
 __all__ = ["DefinitionRegistry", "load_definition", "load_directory", "parse_definition"]
 
 Loc = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. In YAML 1.1 a bare ``on`` (our notification rules'
+    key) or ``no`` would silently become a boolean."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 @dataclass
@@ -97,7 +113,7 @@ def parse_definition(
 ) -> Definition:
     """Parse and check one definition; raise :class:`DefinitionError` listing every problem."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -117,7 +133,7 @@ def parse_definition(
     problems: list[Problem] = []
     positions = _Positions({})
     _walk(root, (), positions.lines, problems, file)
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     try:
         definition = Definition.model_validate(data)
     except ValidationError as exc:

@@ -39,7 +39,6 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
     variants = {v.key for v in d.variants}
     milestones = {m.key for m in d.milestones}
     series = {s.key for s in d.meetings}
-    occurrences = [o.key for s in d.meetings for o in s.occurrences]
     reports = {r.key for r in d.reports}
 
     yield from _duplicates([r.key for r in d.roles], "roles")
