@@ -1,14 +1,10 @@
-"""Fixtures for notifications: a real SMTP server on loopback (aiosmtpd)."""
+"""Fixtures for notifications: the real SMTP server on loopback is ``smtp_server`` in
+``tests/conftest.py`` (shared with the end-to-end reminder tests)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from aiosmtpd.controller import Controller
-from notification_smtp import RecordingHandler, SmtpServer, free_port
 
 # tests/ is on sys.path (pytest's rootdir import mode, because of tests/conftest.py), so
 # "import notifications" finds this test folder as a namespace package before the editable
@@ -20,17 +16,3 @@ if _ROOT not in sys.path:
 if getattr(sys.modules.get("notifications"), "__file__", "") is None:
     for _name in [n for n in sys.modules if n.partition(".")[0] == "notifications"]:
         del sys.modules[_name]
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    server = SmtpServer(controller, handler, "127.0.0.1", port)
-    try:
-        yield server
-    finally:
-        if controller._thread is not None:  # still running unless the test stopped it
-            server.stop()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from notification_smtp import SmtpServer, free_port
+from smtp_support import SmtpServer, free_port
 
 from notifications import (
     FileMailer,
