@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from smtp_support import SmtpServer, start_server
 
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
@@ -100,3 +101,14 @@ def engine(db: sa.Engine, registry: DefinitionRegistry, clock: FixedClock) -> En
 @pytest.fixture
 def records(engine: Engine) -> Records:
     return Records(engine)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, on a free port, recording what it gets."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        if server.running:  # still running unless the test stopped it
+            server.stop()
