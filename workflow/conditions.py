@@ -94,8 +94,7 @@ def unmet_conditions(
     for c in conds:
         if c.milestone and c.milestone not in done:
             m = definition.milestone(c.milestone)
-            what = m.deliverable or m.label
-            unmet.append(f"{what} not delivered" if m.deliverable else f"{m.label} not done")
+            unmet.append(f"{m.label} not delivered" if m.deliverable else f"{m.label} not done")
         elif c.meeting:
             if c.meeting in occurrences:
                 if c.meeting not in held_occ:
