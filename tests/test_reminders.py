@@ -160,3 +160,130 @@ def _ics(mail: Mail) -> bytes:
     raise AssertionError(f"no text/calendar part in {mail.subject!r}")
 
 
+
+
+COORD = "coordination@dd93.ars.example"
+DD_AGENCY = "programme@ars-idf.example"
+PA = "contact@asso-a.example"
+PB = "contact@centre-sante-b.example"
+PC = "contact@mairie-c.example"
+
+
+@pytest.fixture
+def coop(tmp_path: Path, defs: Path, smtp_server: SmtpServer) -> Iterator[System]:
+    s = System(f"sqlite:///{tmp_path / 'coop.db'}", defs, smtp_server, at(date(2026, 3, 2), 8))
+    yield s
+    s.dispose()
+
+
+def test_cooperative_year_quarterly_reports(coop: System) -> None:
+    s, records = coop, coop.records
+    start = date(2026, 3, 2)
+    pid = s.engine.create_project(
+        definition_id="cooperative",
+        title="Coopérative Seine-Saint-Denis Nord",
+        start_date=start,
+        pilot=person("DD 93", COORD, "pilot", "copil"),
+        agency=person("ARS IDF", DD_AGENCY, "agency"),
+    )
+    a = records.add_partner(pid, person("Association A", PA), start)
+    b = records.add_partner(pid, person("Centre de santé B", PB), start)
+    c = records.add_partner(pid, person("Mairie C", PC), start)
+
+    def set_up() -> None:
+        """The pilot brings the coopérative to the implementation phase on day one."""
+        records.meeting_held(pid, occurrence="reunion_lancement")
+        for key in ("gouvernance", "orientations_validees"):
+            records.milestone_done(pid, key, by="Pilote")
+        s.engine.advance(pid, "start_diagnostic", actor="Pilote")
+        records.milestone_done(pid, "diagnostic_local_sante", by="Pilote")
+        records.meeting_held(pid, series="copil")
+        s.engine.advance(pid, "start_action_plan", actor="Pilote")
+        for key in ("arbre_objectifs", "fiches_actions", "indicateurs", "convention_signee"):
+            records.milestone_done(pid, key, by="Pilote")
+        records.meeting_held(pid, series="copil")
+        s.engine.advance(pid, "validate_action_plan", actor="Pilote")
+        records.milestone_done(pid, "tableau_de_bord", by="Pilote")
+
+    def report(partner: int, period: str) -> None:
+        records.submit_report(pid, partner, "bilan_trimestriel", period, {"actions": "ok"})
+
+    def copil() -> None:  # every six weeks: the two-monthly COPIL cadence is kept
+        records.meeting_held(pid, series="copil")
+
+    def leave() -> None:
+        assert records.partner_leaves(pid, c, on=date(2026, 7, 15)) == date(2026, 7, 15)
+
+    d = date
+    actions: dict[date, list[object]] = {
+        d(2026, 3, 2): [set_up],
+        d(2026, 4, 10): [partial(report, a, "2026-Q1")],
+        d(2026, 4, 15): [copil],
+        d(2026, 4, 24): [partial(report, c, "2026-Q1")],  # after the reminder, before overdue
+        d(2026, 6, 1): [copil],
+        d(2026, 7, 1): [leave],
+        d(2026, 7, 15): [copil],
+        d(2026, 7, 20): [partial(report, a, "2026-Q2")],
+        d(2026, 7, 25): [partial(report, b, "2026-Q2")],
+        d(2026, 9, 1): [copil],
+        d(2026, 10, 15): [copil],
+        d(2026, 11, 20): [partial(report, a, "2026-Q3")],
+        d(2026, 12, 1): [copil],
+    }
+    s.run_days(start, d(2027, 1, 5), actions)
+
+    reports = [m for m in s.log if m.kind.startswith("report_") or m.kind == "digest"]
+    expected = [
+        # Q1 (due 30 April): A submits on 10/04, C on 24/04, B never
+        *_expect("2026-03-31", 9, "report_request", PA, PB, PC),
+        *_expect("2026-04-23", 9, "report_reminder", PB, PC),
+        *_expect("2026-05-01", 9, "report_overdue", PB, COORD),
+        *_expect("2026-05-14", 9, "report_escalation", COORD, DD_AGENCY),
+        # Q2 (due 30 July): C has left on 15/07; A and B submit before the deadline
+        *_expect("2026-06-30", 9, "report_request", PA, PB, PC),
+        *_expect("2026-07-23", 9, "report_reminder", PB),
+        # Q3 (due 30 October): only A and B are still partners; nobody answers in time
+        *_expect("2026-09-30", 9, "report_request", PA, PB),
+        *_expect("2026-10-23", 9, "report_reminder", PA, PB),
+        *_expect("2026-10-31", 9, "report_overdue", PA, PB),
+        # the pilot is told of both late partners in ONE message
+        *_expect("2026-10-31", 9, "digest", COORD),
+        *_expect("2026-11-13", 9, "report_escalation", COORD, DD_AGENCY),
+        # Q4
+        *_expect("2026-12-31", 9, "report_request", PA, PB),
+    ]
+    assert by_tick(reports) == sorted(expected)
+
+    # Everything else of the year: the joins, the three phase changes, C leaving.
+    others = [m for m in s.log if m not in reports]
+    steering = (COORD, DD_AGENCY)
+    members = (COORD, DD_AGENCY, PA, PB, PC)
+    assert by_tick(others) == sorted(
+        [
+            *_expect("2026-03-02", 9, "partner_joined", *steering),
+            *_expect("2026-03-02", 9, "partner_joined", *steering),
+            *_expect("2026-03-02", 9, "partner_joined", *steering),
+            *_expect("2026-03-02", 18, "phase_changed", *members),
+            *_expect("2026-03-02", 18, "phase_changed", *members),
+            *_expect("2026-03-02", 18, "phase_changed", *members),
+            *_expect("2026-07-01", 18, "partner_left", *steering),
+        ]
+    )
+    # The partner who left gets nothing after leaving.
+    assert [m for m in s.log if m.to == PC and m.day >= date(2026, 7, 15)] == []
+
+    # Each request carries the partner's own answer link, for its quarter.
+    for m in s.log:
+        if m.kind in ("report_request", "report_reminder") or (
+            m.kind == "report_overdue" and m.to != COORD
+        ):
+            text = m.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            token = text.split("/answer/", 1)[1].split()[0]
+            data = s.c.read_link(token)
+            partner = {PA: a, PB: b, PC: c}[m.to]
+            assert data["p"] == "report" and data["project"] == pid
+            assert data["partner"] == partner
+            assert str(data["d"]).startswith("bilan_trimestriel:2026-Q")
+    digest = next(m for m in s.log if m.kind == "digest")
+    text = digest.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Association A" in text and "Centre de santé B" in text
