@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .calendar import build_ics, ics_attachment
-from .mailer import Mailer
+from .mailer import DeliveryResult, Mailer
 from .message import Attachment, OutgoingMessage, Recipient
 from .render import Renderer
 
@@ -133,7 +133,17 @@ class Delivery:
             except Exception as exc:  # a template or data error must not block the others
                 self.store.mark_failed(message.id, f"could not compose the message: {exc}", now)
                 stats.failed += 1
-        results = await self.mailer.send_batch([m for _, m in ready])
+        recorded: set[int] = set()
+
+        def record_sent(index: int, result: DeliveryResult) -> None:
+            # Marked sent the moment the server accepts it: a process killed mid-batch must
+            # not leave the messages already delivered to be sent again after its lease.
+            if result.status == "sent":
+                message_id = ready[index][0].id
+                self.store.mark_sent([message_id], self.now())
+                recorded.add(message_id)
+
+        results = await self.mailer.send_batch([m for _, m in ready], on_result=record_sent)
         sent: list[int] = []
         for (message, _), result in zip(ready, results, strict=True):
             if result.status == "sent":
@@ -144,7 +154,7 @@ class Delivery:
             else:
                 self.store.mark_failed(message.id, result.detail, now)
                 stats.failed += 1
-        self.store.mark_sent(sent, self.now())
+        self.store.mark_sent([i for i in sent if i not in recorded], self.now())
         stats.sent += len(sent)
         return stats
 

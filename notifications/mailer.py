@@ -7,7 +7,7 @@ import os
 import re
 import ssl
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,12 +29,21 @@ class DeliveryResult:
     detail: str  # the server's answer, or the exception text
 
 
+OnResult = Callable[[int, "DeliveryResult"], None]
+"""(index of the message in the batch, its result)."""
+
+
 class Mailer(Protocol):
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryResult]:
+    async def send_batch(
+        self, messages: Sequence[OutgoingMessage], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
         """Send ``messages``; return one result per message, in order.
 
         Never raises for a failure of one message: that is a ``*_failure`` result. A temporary
         failure may be retried later with the same message id; a permanent one should not.
+        ``on_result(index, result)``, when given, is called as soon as a message's result is
+        known (before the batch ends), so the caller can record a sent message at once: a
+        process killed mid-batch then re-sends only the messages in flight, not the batch.
         """
         ...
 
@@ -45,9 +54,16 @@ class RecordingMailer:
     def __init__(self) -> None:
         self.sent: list[OutgoingMessage] = []
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryResult]:
-        self.sent.extend(messages)
-        return [DeliveryResult(m.message_id, "sent", "recorded") for m in messages]
+    async def send_batch(
+        self, messages: Sequence[OutgoingMessage], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
+        results = []
+        for index, m in enumerate(messages):
+            self.sent.append(m)
+            results.append(DeliveryResult(m.message_id, "sent", "recorded"))
+            if on_result is not None:
+                on_result(index, results[-1])
+        return results
 
 
 def safe_filename(message_id: str) -> str:
@@ -64,8 +80,14 @@ class FileMailer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryResult]:
-        return await asyncio.to_thread(self._write_all, list(messages))
+    async def send_batch(
+        self, messages: Sequence[OutgoingMessage], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
+        results = await asyncio.to_thread(self._write_all, list(messages))
+        if on_result is not None:  # each write is atomic and idempotent: report at the end
+            for index, result in enumerate(results):
+                on_result(index, result)
+        return results
 
     def _write_all(self, messages: list[OutgoingMessage]) -> list[DeliveryResult]:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -152,7 +174,9 @@ class SmtpMailer:
             else ssl.create_default_context()
         )
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryResult]:
+    async def send_batch(
+        self, messages: Sequence[OutgoingMessage], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
         results: list[DeliveryResult | None] = [None] * len(messages)
         ready: list[tuple[int, OutgoingMessage, EmailMessage]] = []
         for index, message in enumerate(messages):
@@ -163,7 +187,9 @@ class SmtpMailer:
         if ready:
             count = min(self.connections, len(ready))
             shares = [ready[i::count] for i in range(count)]
-            await asyncio.gather(*(self._send_share(share, results) for share in shares))
+            await asyncio.gather(
+                *(self._send_share(share, results, on_result) for share in shares)
+            )
         final: list[DeliveryResult] = []
         for message, result in zip(messages, results, strict=True):
             # A share that died unexpectedly leaves holes; never report those as sent.
@@ -209,6 +235,7 @@ class SmtpMailer:
         self,
         share: list[tuple[int, OutgoingMessage, EmailMessage]],
         results: list[DeliveryResult | None],
+        on_result: OnResult | None = None,
     ) -> None:
         client: aiosmtplib.SMTP | None = None
         connects_left = 2  # the first connection and one reconnection
@@ -229,7 +256,9 @@ class SmtpMailer:
                     finally:
                         connects_left -= 1
                 try:
-                    results[index] = await self._send_one(client, message, email)
+                    results[index] = result = await self._send_one(client, message, email)
+                    if on_result is not None and result.status == "sent":
+                        on_result(index, result)  # accepted: recorded before the next one
                 except _ConnectionLost as exc:
                     lost = str(exc)
                     results[index] = DeliveryResult(message.message_id, "temporary_failure", lost)
