@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from smtp_support import SmtpServer
 
-from service import Copilote, Settings
+from service import Copilote, Settings, TickReport
 from workflow.clock import FixedClock
 from workflow.database import read
 from workflow.engine import PartnerIn
@@ -113,6 +113,14 @@ class System:
                 )
         self.log.extend(new)
         return new
+
+    def tick_report(self, instant: datetime) -> TickReport:
+        """One tick as of ``instant`` (the clock is set: delivery reads the clock, not the
+        ``now`` given to ``Copilote.tick``); its report, with the mail log updated."""
+        self.clock.set(instant)
+        report = self.c.tick(self.clock.now())
+        self.collect(self.clock.now())
+        return report
 
     def tick(self, instant: datetime | None = None) -> list[Mail]:
         if instant is not None:
