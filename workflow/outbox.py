@@ -86,7 +86,8 @@ def queue_message(
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         stmt = sqlite_insert(O).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    return bool(conn.execute(stmt).rowcount)
+    # Not ``rowcount``: with psycopg it is -1 for INSERT ... ON CONFLICT, queued or not.
+    return conn.execute(stmt.returning(O.c.id)).first() is not None
 
 
 @dataclass(frozen=True)
