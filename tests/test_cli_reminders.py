@@ -1,0 +1,88 @@
+"""``copilote tick --now`` and ``copilote simulate`` on each shipped definition (in-process,
+typer's CliRunner; the process-level run of ``tick`` is in test_delivery_faults.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+DEFINITIONS = ["acia", "cooperative", "aceso", "unapei"]
+LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (09|18):00  (\S+@\S+)\s+(Copilote : .+)$")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the file mailer writes under ./mail
+    for name in ("COPILOTE_SMTP_HOST", "COPILOTE_DATABASE_URL", "COPILOTE_DEFINITIONS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("definition", DEFINITIONS)
+def test_tick_runs_on_each_definition(definition: str, tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'tick.db'}"
+    variant = ["--variant", "axe_1"] if definition == "acia" else []
+    created = runner.invoke(
+        app,
+        [
+            "project",
+            "create",
+            "--definition",
+            definition,
+            "--title",
+            f"Projet {definition}",
+            "--start",
+            "2026-05-04",
+            "--pilot-email",
+            "pilote@example.org",
+            "--pilot-org",
+            "Pilote",
+            "--agency-email",
+            "ars@example.org",
+            "--convention-start",
+            "2026-05-04",
+            *variant,
+            "--db",
+            db,
+            "--now",
+            "2026-05-04T08:00+02:00",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    sent = 0
+    for now in ("2026-05-04T09:00+02:00", "2026-09-01T09:00+02:00", "2026-09-01T09:00+02:00"):
+        result = runner.invoke(app, ["tick", "--now", now, "--db", db])
+        assert result.exit_code == 0, result.output
+        assert "reminders:" in result.output
+        found = re.search(r"^delivery: (\d+) sent, 0 to retry, 0 failed$", result.output, re.M)
+        assert found, result.output
+        sent += int(found.group(1))
+    # the same instant twice: the second tick has nothing left to queue or send
+    assert "0 message(s) queued" in result.output
+    assert "delivery: 0 sent, 0 to retry, 0 failed" in result.output
+    # without SMTP settings the file mailer writes one file per message sent
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == sent
+
+
+@pytest.mark.parametrize("definition", DEFINITIONS)
+def test_simulate_prints_a_calendar_of_messages(definition: str) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", definition, "--from", "2026-05-04", "--to", "2026-09-30"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    calendar = [LINE.match(line) for line in lines[:-1]]
+    assert all(calendar), [line for line, m in zip(lines, calendar, strict=False) if not m]
+    assert len(calendar) >= 5
+    days = [m.group(1) for m in calendar if m]
+    assert days == sorted(days) and days[0] >= "2026-05-04" and days[-1] <= "2026-09-30"
+    total = re.fullmatch(r"(\d+) message\(s\); phase at the end: (\w+)", lines[-1])
+    assert total and int(total.group(1)) == len(calendar)
+    # nobody acts: the pilot is reminded, then told of lateness
+    recipients = {m.group(3) for m in calendar if m}
+    assert "pilote@example.org" in recipients
