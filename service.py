@@ -161,7 +161,7 @@ class Copilote:
         now = now or self.clock.now()
         timed = self.engine.run_timed_transitions(now)
         sweep = self.sweeper.run(now)
-        delivery = asyncio.run(self.delivery.run_until_idle())
+        delivery = asyncio.run(self.delivery.run_until_idle(now=now))
         return TickReport(timed, sweep, delivery)
 
     def serve(self) -> None:  # pragma: no cover - exercised by the process tests

@@ -119,9 +119,9 @@ class Delivery:
         )
         return ics_attachment(ics, method)
 
-    async def run_once(self, limit: int = 200) -> DeliveryStats:
+    async def run_once(self, limit: int = 200, now: datetime | None = None) -> DeliveryStats:
         """Deliver one batch of due messages; returns what happened to them."""
-        now = self.now()
+        now = now or self.now()
         stats = DeliveryStats()
         claimed = list(self.store.claim(now, limit))
         if not claimed:
@@ -140,7 +140,7 @@ class Delivery:
             # not leave the messages already delivered to be sent again after its lease.
             if result.status == "sent":
                 message_id = ready[index][0].id
-                self.store.mark_sent([message_id], self.now())
+                self.store.mark_sent([message_id], now)
                 recorded.add(message_id)
 
         results = await self.mailer.send_batch([m for _, m in ready], on_result=record_sent)
@@ -154,14 +154,16 @@ class Delivery:
             else:
                 self.store.mark_failed(message.id, result.detail, now)
                 stats.failed += 1
-        self.store.mark_sent([i for i in sent if i not in recorded], self.now())
+        self.store.mark_sent([i for i in sent if i not in recorded], now)
         stats.sent += len(sent)
         return stats
 
-    async def run_until_idle(self, limit: int = 200, max_batches: int = 1000) -> DeliveryStats:
+    async def run_until_idle(
+        self, limit: int = 200, max_batches: int = 1000, now: datetime | None = None
+    ) -> DeliveryStats:
         total = DeliveryStats()
         for _ in range(max_batches):
-            stats = await self.run_once(limit)
+            stats = await self.run_once(limit, now)
             total.add(stats)
             if stats.sent + stats.retried + stats.failed == 0:
                 break

@@ -13,7 +13,13 @@ from tests.conftest import FIXTURES, ROOT, paris
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
 from workflow.engine import Engine, PartnerIn, StepNotAvailable
-from workflow.errors import ConflictError, InvalidInput, MigrationRefused, TransitionRefused, UnknownTrigger
+from workflow.errors import (
+    ConflictError,
+    InvalidInput,
+    MigrationRefused,
+    TransitionRefused,
+    UnknownTrigger,
+)
 from workflow.loader import DefinitionRegistry, load_definition, load_directory, parse_definition
 from workflow.migration import apply_migration, plan_migration
 from workflow.models import HistoryEntry, Milestone, OutboxMessage, Project
