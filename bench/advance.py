@@ -3,11 +3,13 @@
 A mini.yaml project goes back and forth (start_deployment: COPIL 1 held, framing note
 delivered, >= 2 active partners, all checked; then reopen_framing with its comment), so
 every timed call is one real, committed advance. The BASELINE replays, through the
-``sqlite3`` module directly, the very statements Engine.advance issued (captured with a
-SQLAlchemy cursor event: same SQL, same parameters, same count), on a copy of the same
+``sqlite3`` module directly, the very statements Engine.advance issued (captured at the
+driver, whoever issued them, SQLAlchemy or the engine's own SQL: same SQL, same
+parameters, same count, ``executemany`` where the engine used it), on a copy of the same
 database, with the same durability (WAL, synchronous=NORMAL, BEGIN IMMEDIATE ... COMMIT).
 The version checks and outbox keys are shifted each time so every UPDATE hits its row and
-every INSERT inserts. Engine and baseline rounds alternate in the same process.
+every INSERT inserts. Engine and baseline rounds alternate in the same process. The
+baseline does nothing else: no pool, no Python objects for rows, nothing decided.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from _common import machine, paris, pct, registry, spread
@@ -59,22 +62,65 @@ def cycle(engine: Engine, pid: int, times: list[float]) -> None:
     times += [t1 - t0, t2 - t1]
 
 
-def capture(db: sa.Engine, engine: Engine, pid: int) -> tuple[list[list[tuple[str, tuple]]], int]:
-    """The statements of one forward and one backward advance, and the version before them."""
+Statement = tuple[str, Any, bool]  # SQL, parameters (a list of rows when many), executemany
+
+
+class _RecordingCursor(sqlite3.Cursor):
+    """Records every statement run through it, as the driver received it."""
+
+    log: list[Statement] | None = None
+
+    def execute(self, sql, parameters=()):  # type: ignore[no-untyped-def, override]
+        if _RecordingCursor.log is not None:
+            _RecordingCursor.log.append((sql, tuple(parameters), False))
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql, rows):  # type: ignore[no-untyped-def, override]
+        rows = [tuple(r) for r in rows]
+        if _RecordingCursor.log is not None:
+            _RecordingCursor.log.append((sql, rows, True))
+        return super().executemany(sql, rows)
+
+
+class _RecordingConnection(sqlite3.Connection):
+    def cursor(self, factory=_RecordingCursor):  # type: ignore[no-untyped-def, override]
+        return super().cursor(factory)
+
+    def execute(self, sql, parameters=()):  # type: ignore[no-untyped-def, override]
+        return self.cursor().execute(sql, parameters)
+
+
+def capture(db: sa.Engine, engine: Engine, pid: int) -> tuple[list[list[Statement]], int]:
+    """The statements of one forward and one backward advance, and the version before them.
+
+    Captured at the driver: for the capture only, the engine's connections are sqlite3
+    connections that record every ``execute``/``executemany`` (whether SQLAlchemy or the
+    engine's hand-written SQL issued it); the pool is emptied before and after, so the
+    timed rounds run on plain sqlite3 connections.
+    """
     with read(db) as conn:
         version = conn.execute(sa.text("SELECT version FROM project WHERE id=:i"), {"i": pid}).scalar_one()
-    advances: list[list[tuple[str, tuple]]] = [[], []]
-    current = advances[0]
+    advances: list[list[Statement]] = [[], []]
 
-    def listener(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        assert not executemany
-        current.append((statement, tuple(parameters)))
+    def recording(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
+        cparams["factory"] = _RecordingConnection
 
-    sa.event.listen(db, "before_cursor_execute", listener)
-    engine.advance(pid, "start_deployment", actor="Pia Lote")
-    current = advances[1]
-    engine.advance(pid, "reopen_framing", actor="Pia Lote", comment="retour au cadrage")
-    sa.event.remove(db, "before_cursor_execute", listener)
+    sa.event.listen(db, "do_connect", recording)
+    db.dispose()
+    with db.connect():  # the new connection's PRAGMAs are not part of an advance
+        pass
+    try:
+        _RecordingCursor.log = advances[0]
+        engine.advance(pid, "start_deployment", actor="Pia Lote")
+        _RecordingCursor.log = advances[1]
+        engine.advance(pid, "reopen_framing", actor="Pia Lote", comment="retour au cadrage")
+    finally:
+        _RecordingCursor.log = None
+        sa.event.remove(db, "do_connect", recording)
+        db.dispose()
+    for advance in advances:
+        if not advance or advance[0][0] != "BEGIN IMMEDIATE":
+            raise RuntimeError(f"the capture does not start with BEGIN IMMEDIATE: {advance[:1]}")
     return advances, version
 
 
@@ -85,28 +131,46 @@ def raw_connection(path: Path) -> sqlite3.Connection:
     return con
 
 
+SELECT, MOVE, OUTBOX, OTHER = range(4)
+
+
+def _kind(statement: str) -> int:
+    if statement.lstrip().upper().startswith("SELECT"):
+        return SELECT
+    if statement.startswith("UPDATE project SET phase"):
+        return MOVE  # ... version = ? WHERE id = ? AND version = ?: new and read version last
+    if statement.startswith("INSERT INTO outbox"):
+        return OUTBOX  # key "transition:{project}:{version}:{email}" first
+    return OTHER
+
+
 class Replay:
     """Replays captured advances; shift = how many versions later than the capture we are."""
 
-    def __init__(self, con: sqlite3.Connection, advances, version: int, shift: int) -> None:  # type: ignore[no-untyped-def]
-        self.con, self.advances, self.version, self.shift = con, advances, version, shift
+    def __init__(self, con: sqlite3.Connection, advances: list[list[Statement]], version: int, shift: int) -> None:
+        self.con, self.version, self.shift = con, version, shift
+        # What each statement is, worked out once: the timed replay only shifts and runs.
+        self.advances = [[(sql, params, many, _kind(sql)) for sql, params, many in a] for a in advances]
 
-    def _params(self, statement: str, params: tuple) -> tuple:
+    def _params(self, kind: int, params: tuple) -> tuple:
         s = self.shift
-        if statement.startswith("UPDATE project SET phase="):
-            return (*params[:5], params[5] + s, params[6], params[7] + s)
-        if statement.startswith("INSERT INTO outbox"):
+        if kind == MOVE:
+            return (*params[:-3], params[-3] + s, params[-2], params[-1] + s)
+        if kind == OUTBOX:
             _, pid, v, rest = params[0].split(":", 3)
             return (f"transition:{pid}:{int(v) + s}:{rest}", *params[1:])
         return params
 
     def advance(self, which: int) -> None:
         cur = self.con.cursor()
-        for statement, params in self.advances[which]:  # BEGIN IMMEDIATE is the first
-            cur.execute(statement, self._params(statement, params))
-            if statement.lstrip().upper().startswith("SELECT"):
+        for statement, params, many, kind in self.advances[which]:  # BEGIN IMMEDIATE first
+            if many:
+                cur.executemany(statement, [self._params(kind, p) for p in params])
+                continue
+            cur.execute(statement, self._params(kind, params) if kind else params)
+            if kind == SELECT:
                 cur.fetchall()
-            elif statement.startswith("UPDATE project SET phase=") and cur.rowcount != 1:
+            elif kind == MOVE and cur.rowcount != 1:
                 raise RuntimeError("baseline lost its version check")
         cur.execute("COMMIT")
 
@@ -134,8 +198,9 @@ def main() -> None:
     src.close()
     dst.close()
     replay = Replay(raw_connection(tmp / "baseline.db"), advances, version, shift=2)
-    for _ in range(20):
+    for _ in range(20):  # warm-up of both again: the capture left the engine new connections
         replay.cycle([])
+        cycle(engine, pid, [])
 
     engine_rounds, base_rounds, engine_all, base_all = [], [], [], []
     for _ in range(ROUNDS):

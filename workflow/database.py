@@ -9,6 +9,10 @@ deferred transactions lost ~60 of 1,000 concurrent updates). Every database also
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,17 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-__all__ = ["create_db_engine", "migrate", "read", "sqlite_url"]
+__all__ = [
+    "Conn",
+    "Raw",
+    "create_db_engine",
+    "migrate",
+    "placeholders",
+    "raw",
+    "read",
+    "sqlite_url",
+    "write",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _ADVISORY_LOCK_ID = 0x436F70696C6F7465  # "Copilote"
@@ -79,3 +93,190 @@ def migrate(engine: sa.Engine) -> None:
                 sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID}
             )
         command.upgrade(_alembic_config(connection), "head")
+
+
+# -- hand-written SQL on the hot paths ---------------------------------------------------
+
+
+_JSON = json.JSONEncoder()  # what json.dumps(value) and SQLAlchemy's JSON type use
+
+
+class Raw:
+    """Hand-written SQL run straight on a driver connection (the engine's hot paths).
+
+    SQLAlchemy Core costs 20-40 us a statement (statement objects, cache key, execution
+    context, result processing) and its ``Connection``/``Transaction`` ~45 us a transaction,
+    where the driver needs 2-5 us a statement; an advance issues about ten, so on the hot
+    paths (:meth:`workflow.engine.Engine.advance` and what it calls) the SQL is written
+    once, with ``?`` placeholders, and run here: either inside a SQLAlchemy transaction
+    (:func:`raw`, same connection, committed by SQLAlchemy) or as a transaction of its own
+    on a pooled connection (:func:`write`: the same pool, PRAGMAs and ``BEGIN IMMEDIATE``).
+    Values are converted the way the SQLAlchemy column types store them (``UtcDateTime``,
+    ``Date``, ``JSON``), so each side reads what the other wrote; driver errors are raised
+    as SQLAlchemy's (``sa.exc.OperationalError``, ``IntegrityError``...). These statements
+    skip SQLAlchemy's events and echo logging.
+    """
+
+    __slots__ = ("dbapi", "dialect", "_invalidate")
+
+    def __init__(self, dbapi: Any, dialect: sa.Dialect, invalidate: Any) -> None:
+        self.dbapi, self.dialect, self._invalidate = dbapi, dialect, invalidate
+
+    def _sql(self, sql: str) -> str:
+        return sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; the driver cursor (``fetchall``, ``rowcount``)."""
+        cursor = self.dbapi.cursor()
+        try:
+            cursor.execute(self._sql(sql), params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._wrap(exc, sql, params) from exc
+        return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            try:
+                self.dbapi.cursor().executemany(self._sql(sql), rows)
+            except self.dialect.loaded_dbapi.Error as exc:
+                raise self._wrap(exc, sql, rows) from exc
+
+    def begin(self) -> None:
+        """Start a write transaction (:func:`write`); PostgreSQL's driver starts its own."""
+
+    def commit(self) -> None:
+        try:
+            self.dbapi.commit()
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self._wrap(exc, "COMMIT", ()) from exc
+
+    def _wrap(self, exc: Exception, sql: str, params: Any) -> sa.exc.StatementError:
+        dialect = self.dialect
+        lost = dialect.is_disconnect(exc, self.dbapi, None)  # type: ignore[arg-type]
+        if lost:
+            self._invalidate(exc)
+        return sa.exc.DBAPIError.instance(
+            sql,
+            params,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
+        )
+
+    # values in: what the column types write
+    @staticmethod
+    def _utc(value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError(
+                f"naive datetime {value!r}: Copilote stores only timezone-aware instants"
+            )
+        return value.astimezone(UTC)
+
+    def instant(self, value: datetime | None) -> Any:
+        return None if value is None else self._utc(value)
+
+    def day(self, value: date | None) -> Any:
+        return value
+
+    def json(self, value: Any, encoder: json.JSONEncoder | None = None) -> Any:
+        """``encoder``: one that writes more than JSON's types (default: ``json.dumps``'s)."""
+        return (encoder or _JSON).encode(value)
+
+    # values out: what the column types return
+    def to_instant(self, value: Any) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+    def to_day(self, value: Any) -> date | None:
+        return value  # type: ignore[no-any-return]
+
+    def from_json(self, value: Any) -> Any:
+        return value
+
+
+class _SqliteRaw(Raw):
+    """SQLite keeps dates as ISO text, instants as naive UTC text, JSON as text."""
+
+    __slots__ = ()
+    # The last instant written and its text: an advance writes the same "now" 3-4 times.
+    _last: tuple[datetime | None, str | None] = (None, None)
+
+    def begin(self) -> None:
+        # As every write transaction here: writers queue on the busy timeout (module doc).
+        self.execute("BEGIN IMMEDIATE")
+
+    def instant(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        last, text = _SqliteRaw._last
+        if value is not last:
+            # DATETIME's storage format: naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff"
+            text = self._utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+            _SqliteRaw._last = (value, text)
+        return text
+
+    def day(self, value: date | None) -> Any:
+        return None if value is None else value.isoformat()
+
+    def to_instant(self, value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+    def to_day(self, value: Any) -> date | None:
+        return None if value is None else date.fromisoformat(value)
+
+    def from_json(self, value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class _PostgresRaw(Raw):
+    """psycopg adapts dates, aware datetimes and JSON itself; it wants ``%s`` placeholders."""
+
+    __slots__ = ()
+    _cache: dict[str, str] = {}
+
+    def _sql(self, sql: str) -> str:
+        text = self._cache.get(sql)
+        if text is None:
+            text = self._cache[sql] = sql.replace("?", "%s")
+        return text
+
+
+Conn = sa.Connection | Raw
+"""What the functions of the hot paths accept: a SQLAlchemy connection or its :class:`Raw`."""
+
+
+def _raw_class(dialect: sa.Dialect) -> type[Raw]:
+    return _SqliteRaw if dialect.name == "sqlite" else _PostgresRaw
+
+
+def raw(conn: Conn) -> Raw:
+    """The hand-written-SQL view of ``conn``, in its transaction (see :class:`Raw`)."""
+    if isinstance(conn, Raw):
+        return conn
+    return _raw_class(conn.dialect)(conn.connection.dbapi_connection, conn.dialect, conn.invalidate)
+
+
+@contextmanager
+def write(engine: sa.Engine) -> Iterator[Raw]:
+    """One write transaction on a connection of ``engine``'s pool, without SQLAlchemy's
+    ``Connection``: ``BEGIN IMMEDIATE`` on SQLite, committed when the block ends, rolled
+    back when it raises (see :class:`Raw`)."""
+    pooled = engine.raw_connection()
+    try:
+        db = _raw_class(engine.dialect)(pooled.dbapi_connection, engine.dialect, pooled.invalidate)
+        db.begin()
+        try:
+            yield db
+        except BaseException:
+            # If the rollback fails too, the pool's reset on close discards the connection.
+            with suppress(Exception):
+                pooled.dbapi_connection.rollback()  # type: ignore[union-attr]
+            raise
+        db.commit()
+    finally:
+        pooled.close()
+
+
+def placeholders(values: Iterable[Any]) -> str:
+    """``?, ?, ?`` for an ``IN (...)`` of that many values."""
+    return ", ".join("?" for _ in values)

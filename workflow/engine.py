@@ -10,30 +10,78 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from workflow.calendar import paris_date, resolve
 from workflow.clock import Clock
-from workflow.conditions import unmet_conditions
-from workflow.database import read
+from workflow.conditions import project_partners, unmet_conditions
+from workflow.database import Raw, raw, read, write
 from workflow.definition import Definition, Transition
 from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
-from workflow.models import HistoryEntry, Meeting, Milestone, Partner, Project
+from workflow.models import HistoryEntry, Partner, Project
 from workflow.planner import Planner
 
 __all__ = ["AdvanceResult", "Engine", "PartnerIn", "StepNotAvailable"]
 
 P = Project.__table__  # type: ignore[attr-defined]
 H = HistoryEntry.__table__  # type: ignore[attr-defined]
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
 PT = Partner.__table__  # type: ignore[attr-defined]
 
 AUTOMATIC_ACTOR = "Copilote (automatique)"
+
+
+class _Current(NamedTuple):
+    """What an advance needs of the project row."""
+
+    id: int
+    definition_id: str
+    definition_version: int
+    variant: str | None
+    title: str
+    start_date: date
+    phase: str
+    suspended_from: str | None
+    phase_entered_at: datetime
+    version: int
+
+
+# The statements of an advance, written once (see workflow.database.Raw for why).
+_CURRENT = (
+    "SELECT id, definition_id, definition_version, variant, title, start_date, phase,"
+    " suspended_from, phase_entered_at, version FROM project WHERE id = ?"
+)
+
+
+def _move_sql(entered: bool, auto_due: bool) -> str:
+    """The phase UPDATE, guarded by the version read; the new and the read version come last."""
+    sets = ["phase = ?", "suspended_from = ?"]
+    if entered:
+        sets.append("phase_entered_at = ?")
+    sets += ["flagged_overdue_at = NULL", "flag_reason = NULL"]
+    if auto_due:
+        sets.append("auto_due_on = ?")
+    return f"UPDATE project SET {', '.join(sets)}, version = ? WHERE id = ? AND version = ?"
+
+
+_MOVE = {(e, a): _move_sql(e, a) for e in (False, True) for a in (False, True)}
+_HISTORY = (
+    'INSERT INTO history (project_id, at, actor, "trigger", from_phase, to_phase, comment)'
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_MILESTONE_KEYS = 'SELECT "key" FROM milestone WHERE project_id = ?'
+_OCCURRENCES = "SELECT occurrence FROM meeting WHERE project_id = ? AND occurrence IS NOT NULL"
+_OPEN_MILESTONE = (
+    'INSERT INTO milestone (project_id, "key", label, phase, deliverable, responsible_role,'
+    " due_on, moved_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_EXPECT_MEETING = (
+    "INSERT INTO meeting (project_id, series, occurrence, label, status, phase, attendees,"
+    " location, sequence) VALUES (?, ?, ?, ?, 'expected', ?, ?, '', 0)"
+)
 
 
 class StepNotAvailable(ConflictError):
@@ -75,6 +123,14 @@ def _check_email(field: str, email: str) -> str:
     if not local or "." not in domain or any(c in email for c in " \r\n<>,;"):
         raise InvalidInput(field, f"{email!r} is not an email address (expected name@domain.fr)")
     return email
+
+
+def _auto_due(lifecycle: Lifecycle, phase: str, project_start: date, today: date) -> date | None:
+    """When the automatic step out of ``phase`` is due, entering it ``today`` (None: none)."""
+    auto = lifecycle.automatic_from(phase)
+    if auto is None or auto.automatic is None:
+        return None
+    return resolve(auto.automatic.at, project_start=project_start, phase_start=today).due
 
 
 class Engine:
@@ -238,15 +294,30 @@ class Engine:
     def _transition_for(
         self, definition: Definition, trigger: str, phase: str
     ) -> Transition | None:
-        for t in definition.transitions:
-            if t.trigger == trigger and phase in t.source:
-                return t
-        return None
+        return self.lifecycle(definition.id, definition.version).transition(trigger, phase)
+
+    def _current(self, db: Raw, project_id: int) -> _Current:
+        found = db.execute(_CURRENT, (project_id,)).fetchone()
+        if found is None:
+            raise NotFound("project", project_id)
+        pid, definition_id, version_of_definition, variant, title, start, phase, suspended_from, entered, version = found
+        return _Current(
+            pid,
+            definition_id,
+            version_of_definition,
+            variant,
+            title,
+            db.to_day(start),  # type: ignore[arg-type]
+            phase,
+            suspended_from,
+            db.to_instant(entered),  # type: ignore[arg-type]
+            version,
+        )
 
     def check(self, project_id: int, trigger: str) -> list[str]:
         """The unmet conditions of ``trigger`` for the project now (empty: it may advance)."""
         with read(self.db) as conn:
-            row = self.project_row(conn, project_id)
+            row = self._current(raw(conn), project_id)
             definition = self.definition(row.definition_id, row.definition_version)
             transition = self._transition_for(definition, trigger, row.phase)
             if transition is None:
@@ -269,11 +340,17 @@ class Engine:
         comment: str | None = None,
         expected_phase: str | None = None,
     ) -> AdvanceResult:
-        """Move the project by ``trigger``; refuse with every unmet condition, or a conflict."""
+        """Move the project by ``trigger``; refuse with every unmet condition, or a conflict.
+
+        One transaction: the phase UPDATE guarded by the version read (with the automatic
+        step's date of the new phase), the history row, the milestones and meetings the
+        phase opens, and the notices and reminders the planner queues. The partners are
+        read once, for the conditions and for who is told.
+        """
         now = self.clock.now()
         today = paris_date(now)
-        with self.db.begin() as conn:
-            row = self.project_row(conn, project_id)
+        with write(self.db) as db:
+            row = self._current(db, project_id)
             lifecycle = self.lifecycle(row.definition_id, row.definition_version)
             definition = lifecycle.definition
             if expected_phase is not None and row.phase != expected_phase:
@@ -282,21 +359,22 @@ class Engine:
             if trigger == "resume":
                 internal = f"resume_to_{row.suspended_from}" if row.phase == SUSPENDED else trigger
             allowed = lifecycle.triggers_from(row.phase)
-            known = {t.trigger for t in definition.transitions} | {"suspend", "resume", "abandon"}
             if trigger not in allowed:
-                if trigger in known:
+                if trigger in lifecycle.known_triggers:
                     raise StepNotAvailable(project_id, trigger, row.phase, allowed)
                 raise UnknownTrigger(project_id, trigger, row.phase, allowed)
-            transition = self._transition_for(definition, trigger, row.phase)
+            transition = lifecycle.transition(trigger, row.phase)
+            partners = project_partners(db, project_id)
             unmet: list[str] = []
             if transition is not None:
                 unmet = unmet_conditions(
-                    conn,
+                    db,
                     definition,
                     transition,
                     project_id=project_id,
                     phase_started=paris_date(row.phase_entered_at),
                     today=today,
+                    partners=partners,
                 )
                 if transition.comment_required and not (comment or "").strip():
                     unmet.append("a comment saying why is required for this step")
@@ -308,44 +386,25 @@ class Engine:
             if not lifecycle.fire(state, internal):  # the machine is the last word on the step
                 raise StepNotAvailable(project_id, trigger, row.phase, allowed)
             dest = state.state
-            values: dict[str, Any] = {
-                "phase": dest,
-                "version": row.version + 1,
-                "flagged_overdue_at": None,
-                "flag_reason": None,
-            }
-            if dest == SUSPENDED:
-                values["suspended_from"] = row.phase
-            else:
-                values["suspended_from"] = None
-                values["phase_entered_at"] = now
-            result = conn.execute(
-                sa.update(P)
-                .where(P.c.id == project_id, P.c.version == row.version)
-                .values(**values)
+            enters = dest not in (SUSPENDED, ABANDONED) and trigger != "resume"
+            params: list[Any] = [dest, row.phase if dest == SUSPENDED else None]
+            if dest != SUSPENDED:
+                params.append(db.instant(now))
+            if enters:
+                params.append(db.day(_auto_due(lifecycle, dest, row.start_date, today)))
+            params += [row.version + 1, project_id, row.version]
+            moved = db.execute(_MOVE[dest != SUSPENDED, enters], params)
+            if moved.rowcount != 1:
+                current = db.execute("SELECT phase FROM project WHERE id = ?", (project_id,))
+                raise ConflictError(project_id, current.fetchone()[0])
+            db.execute(
+                _HISTORY,
+                (project_id, db.instant(now), actor, trigger, row.phase, dest, comment),
             )
-            if result.rowcount != 1:
-                current = conn.execute(
-                    sa.select(P.c.phase).where(P.c.id == project_id)
-                ).scalar_one()
-                raise ConflictError(project_id, current)
-            conn.execute(
-                sa.insert(H).values(
-                    project_id=project_id,
-                    at=now,
-                    actor=actor,
-                    trigger=trigger,
-                    from_phase=row.phase,
-                    to_phase=dest,
-                    comment=comment,
-                )
-            )
-            if dest not in (SUSPENDED, ABANDONED) and trigger != "resume":
-                self._enter_phase(
-                    conn, definition, project_id, row.variant, dest, row.start_date, today
-                )
+            if enters:  # auto_due_on is written by the UPDATE above
+                self._open_phase(db, lifecycle, project_id, row.variant, dest, row.start_date, today)
             self.planner.on_transition(
-                conn, definition, row, trigger, row.phase, dest, actor, comment, now
+                db, definition, row, trigger, row.phase, dest, actor, comment, now, partners
             )
         return AdvanceResult(project_id, trigger, row.phase, dest, row.version + 1)
 
@@ -359,73 +418,81 @@ class Engine:
         project_start: date,
         today: date,
     ) -> None:
-        """Open the phase's milestones and expected meetings (kept if the phase is re-entered)."""
-        existing = set(
-            conn.execute(sa.select(M.c.key).where(M.c.project_id == project_id)).scalars()
-        )
-        policy = definition.reminders
-        new_milestones = []
-        for m in definition.milestones:
-            if m.phase != phase or m.key in existing or (m.variants and variant not in m.variants):
-                continue
-            move = (
-                policy.move_to_working_day
-                if m.move_to_working_day is None
-                else m.move_to_working_day
-            )
-            deadline = resolve(
-                m.deadline, project_start=project_start, phase_start=today, move_to_working_day=move
-            )
-            new_milestones.append(
-                dict(
-                    project_id=project_id,
-                    key=m.key,
-                    label=m.label,
-                    phase=m.phase,
-                    deliverable=m.deliverable,
-                    responsible_role=m.responsible,
-                    due_on=deadline.due,
-                    moved_from=deadline.moved_from,
-                )
-            )
-        if new_milestones:
-            conn.execute(sa.insert(M), new_milestones)
-        known_occ = set(
-            conn.execute(
-                sa.select(MT.c.occurrence).where(
-                    MT.c.project_id == project_id, MT.c.occurrence.is_not(None)
-                )
-            ).scalars()
-        )
-        meetings = [
-            dict(
-                project_id=project_id,
-                series=s.key,
-                occurrence=o.key,
-                label=o.label,
-                status="expected",
-                phase=o.phase,
-                attendees=[],
-                location="",
-                sequence=0,
-            )
-            for s in definition.meetings
-            for o in s.occurrences
-            if o.phase == phase
-            and o.key not in known_occ
-            and (not o.variants or variant in o.variants)
-        ]
-        if meetings:
-            conn.execute(sa.insert(MT), meetings)
-        auto = next((t for t in definition.transitions if t.automatic and phase in t.source), None)
-        auto_due = None
-        if auto is not None and auto.automatic is not None:
-            auto_due = resolve(
-                auto.automatic.at, project_start=project_start, phase_start=today
-            ).due
+        """Open the phase (see :meth:`_open_phase`) and set when its automatic step is due."""
+        lifecycle = self.lifecycle(definition.id, definition.version)
+        self._open_phase(raw(conn), lifecycle, project_id, variant, phase, project_start, today)
+        auto_due = _auto_due(lifecycle, phase, project_start, today)
         conn.execute(sa.update(P).where(P.c.id == project_id).values(auto_due_on=auto_due))
+
+    def _open_phase(
+        self,
+        db: Raw,
+        lifecycle: Lifecycle,
+        project_id: int,
+        variant: str | None,
+        phase: str,
+        project_start: date,
+        today: date,
+    ) -> None:
+        """Open the phase's milestones and expected meetings (kept if the phase is re-entered)."""
+        definition = lifecycle.definition
+        candidates, expected = lifecycle.opened_in(phase, variant)
+        new_milestones: list[dict[str, Any]] = []
+        if candidates:
+            existing = {key for (key,) in db.execute(_MILESTONE_KEYS, (project_id,))}
+            policy = definition.reminders
+            for m in candidates:
+                if m.key in existing:
+                    continue
+                move = (
+                    policy.move_to_working_day
+                    if m.move_to_working_day is None
+                    else m.move_to_working_day
+                )
+                deadline = resolve(
+                    m.deadline,
+                    project_start=project_start,
+                    phase_start=today,
+                    move_to_working_day=move,
+                )
+                new_milestones.append(
+                    dict(
+                        project_id=project_id,
+                        key=m.key,
+                        label=m.label,
+                        phase=m.phase,
+                        deliverable=m.deliverable,
+                        responsible_role=m.responsible,
+                        due_on=deadline.due,
+                        moved_from=deadline.moved_from,
+                    )
+                )
+            db.executemany(
+                _OPEN_MILESTONE,
+                [
+                    (
+                        project_id,
+                        n["key"],
+                        n["label"],
+                        n["phase"],
+                        n["deliverable"],
+                        n["responsible_role"],
+                        db.day(n["due_on"]),
+                        db.day(n["moved_from"]),
+                    )
+                    for n in new_milestones
+                ],
+            )
+        if expected:
+            known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, (project_id,))}
+            new_meetings = [
+                (project_id, s.key, o.key, o.label, o.phase, db.json([]))
+                for s, o in expected
+                if o.key not in known_occ
+            ]
+            db.executemany(_EXPECT_MEETING, new_meetings)
         if new_milestones:
-            self.planner.on_milestones_opened(conn, definition, project_id, new_milestones)
+            self.planner.on_milestones_opened(db, definition, project_id, new_milestones)
 
     # -- timed transitions ---------------------------------------------------------------
     def run_timed_transitions(self, now: datetime | None = None) -> list[str]:

@@ -10,43 +10,60 @@ is sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from workflow.calendar import PARIS, at_paris_time, non_working_reason, paris_date
-from workflow.conditions import active_partners
+from workflow.conditions import PartnerRow, active, project_partners
+from workflow.database import Conn, Raw, placeholders, raw
 from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
-from workflow.models import Meeting, Milestone, Partner, Project, Reminder
-from workflow.outbox import queue_message
+from workflow.models import Reminder
+from workflow.outbox import encode
 
 __all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
 
 R = Reminder.__table__  # type: ignore[attr-defined]
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
-PT = Partner.__table__  # type: ignore[attr-defined]
-P = Project.__table__  # type: ignore[attr-defined]
 
 STEERING = ("copil", "agency")
 
 
 def recipients(
-    conn: sa.Connection, project_id: int, roles: Iterable[str], today: date
-) -> list[Any]:
-    """Active people of the project holding any of ``roles``, once each."""
-    seen: dict[str, Any] = {}
+    conn: Conn,
+    project_id: int,
+    roles: Iterable[str],
+    today: date,
+    partners: Sequence[PartnerRow] | None = None,
+) -> list[PartnerRow]:
+    """Active people of the project holding any of ``roles``, once each.
+
+    ``partners``: the project's partner rows when the caller has read them already.
+    """
+    if partners is None:
+        partners = project_partners(conn, project_id)
+    seen: dict[str, PartnerRow] = {}
     for role in roles:
-        for p in active_partners(conn, project_id, today, role):
+        for p in active(partners, today, role):
             seen.setdefault(p.email.lower(), p)
     return list(seen.values())
 
 
+# ``ON CONFLICT DO NOTHING``: an occasion already planned stays as it is (one statement
+# instead of a SELECT then an INSERT; two transactions planning it at once no longer fail).
+_PLAN = (
+    "INSERT INTO reminder (project_id, occasion, kind, chain, due_at, subject_id, status)"
+    " VALUES (?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (occasion) DO NOTHING"
+)
+
+
 def schedule(
-    conn: sa.Connection,
+    conn: Conn,
     *,
     project_id: int,
     occasion: str,
@@ -56,19 +73,27 @@ def schedule(
     subject_id: int | None = None,
 ) -> None:
     """Plan a reminder unless that occasion is planned already."""
-    exists = conn.execute(sa.select(R.c.id).where(R.c.occasion == occasion)).first()
-    if exists is None:
-        conn.execute(
-            sa.insert(R).values(
-                project_id=project_id,
-                occasion=occasion,
-                kind=kind,
-                chain=chain,
-                due_at=due_at,
-                subject_id=subject_id,
-                status="pending",
-            )
-        )
+    db = raw(conn)
+    db.execute(_PLAN, (project_id, occasion, kind, chain, db.instant(due_at), subject_id))
+
+
+def _schedule_many(db: Raw, rows: list[tuple[int, str, str, str, datetime, int | None]]) -> None:
+    """:func:`schedule` for several reminders, in one ``executemany``."""
+    db.executemany(_PLAN, [(p, o, k, c, db.instant(due), s) for p, o, k, c, due, s in rows])
+
+
+_QUEUE = (
+    'INSERT INTO outbox ("key", project_id, recipient_name, recipient_email, lang, kind,'
+    " items, status, attempts, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (\"key\") DO NOTHING"
+)
+
+
+def _outbox_key(key: str) -> str:
+    # As workflow.outbox.queue_message does: the column holds 300 characters.
+    if len(key) > 300:
+        key = key[:200] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return key
 
 
 def cancel_chain(conn: sa.Connection, chain_prefix: str) -> None:
@@ -102,14 +127,77 @@ def deadline_flags(due: date, moved_from: date | None = None) -> dict[str, Any]:
     }
 
 
+def _tagged(value: Any) -> Any:
+    """JSON hook writing dates and instants as :func:`workflow.outbox.encode` tags them:
+    ``json.dumps(items, default=_tagged) == json.dumps(encode(items))``, in one pass."""
+    if isinstance(value, date):  # datetime included
+        return encode(value)
+    raise TypeError(f"{type(value).__name__} cannot be written in an outbox item")
+
+
+_ITEMS = json.JSONEncoder(default=_tagged)
+
+_TRANSITION_KINDS = {
+    "suspend": "project_suspended",
+    "resume": "project_resumed",
+    "abandon": "project_abandoned",
+}
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What a phase change from one phase to another implies, from the definition alone."""
+
+    from_label: str
+    to_label: str
+    roles: tuple[str, ...]  # who is told, sorted
+    closing: bool  # into a terminal phase
+    reporting: bool  # into a phase where partners owe reports
+    series: tuple[tuple[str, int, str], ...]  # meeting series checked there: key, every, unit
+
+    @classmethod
+    def of(cls, definition: Definition, source: str, dest: str) -> _Step:
+        roles = set(STEERING)
+        for rule in definition.notifications:
+            if (rule.on == "enter" and rule.phase == dest) or (
+                rule.on == "leave" and rule.phase == source
+            ):
+                roles.update(rule.notify)
+        return cls(
+            definition.phase_label(source),
+            definition.phase_label(dest),
+            tuple(sorted(roles)),
+            dest in definition.terminal,
+            next((p.reporting for p in definition.phases if p.key == dest), False),
+            tuple(
+                (series.key, series.cadence.every, series.cadence.unit)
+                for series in definition.meetings
+                if series.cadence is not None and (series.phases is None or dest in series.phases)
+            ),
+        )
+
+
 class Planner:
     def __init__(self, registry: DefinitionRegistry) -> None:
         self.registry = registry
+        # (purpose, project id, partner id, detail) -> a personal answer URL; set by the
+        # service (web.links). Without it, invitations say to answer the pilot by email.
+        self.links: Callable[[str, int, int, str], str] | None = None
+        # Definitions are immutable once loaded (like the engine's machines, per id and version).
+        self._steps: dict[tuple[str, int, str, str], _Step] = {}
 
     # -- context shared by every item ------------------------------------------------------
-    def context(self, conn: sa.Connection, project: Any, today: date) -> dict[str, Any]:
+    def context(
+        self,
+        conn: Conn,
+        project: Any,
+        today: date,
+        partners: Sequence[PartnerRow] | None = None,
+    ) -> dict[str, Any]:
         definition = self.registry.get(project.definition_id, project.definition_version)
-        pilots = active_partners(conn, project.id, today, "pilot")
+        if partners is None:
+            partners = project_partners(conn, project.id)
+        pilots = active(partners, today, "pilot")
         pilot = pilots[0] if pilots else None
         return {
             "project_title": project.title,
@@ -121,7 +209,7 @@ class Planner:
 
     def _notify(
         self,
-        conn: sa.Connection,
+        conn: Conn,
         project: Any,
         roles: Iterable[str],
         kind: str,
@@ -129,25 +217,51 @@ class Planner:
         item: dict[str, Any],
         now: datetime,
         today: date,
+        partners: Sequence[PartnerRow] | None = None,
+        link: tuple[str, str] | None = None,
     ) -> None:
-        base = self.context(conn, project, today)
-        for person in recipients(conn, project.id, roles, today):
-            queue_message(
-                conn,
-                key=f"{occasion}:{person.email.lower()}",
-                project_id=project.id,
-                email=person.email,
-                name=person.contact_name or person.organisation,
-                lang=person.lang,
-                kind=kind,
-                items=[{**base, "kind": kind, **item}],
-                now=now,
-            )
+        """Queue one message per person (outbox rows; an occasion already queued is kept).
+
+        ``link``: (purpose, detail) of a personal answer link put in each person's item."""
+        if partners is None:
+            partners = project_partners(conn, project.id)
+        base = self.context(conn, project, today, partners)
+        people = recipients(conn, project.id, roles, today, partners)
+        if not people:
+            return
+        db = raw(conn)
+        items = db.json([{**base, "kind": kind, **item}], _ITEMS)
+        links = self.links if link is not None else None
+
+        def items_of(person: PartnerRow) -> Any:
+            if links is None or link is None:
+                return items
+            url = links(link[0], project.id, person.id, link[1])
+            return db.json([{**base, "kind": kind, **item, "answer_url": url}], _ITEMS)
+
+        at = db.instant(now)
+        db.executemany(
+            _QUEUE,
+            [
+                (
+                    _outbox_key(f"{occasion}:{person.email.lower()}"),
+                    project.id,
+                    person.contact_name or person.organisation,
+                    person.email,
+                    person.lang,
+                    kind,
+                    items_of(person),
+                    at,
+                    at,
+                )
+                for person in people
+            ],
+        )
 
     # -- engine events ----------------------------------------------------------------------
     def on_transition(
         self,
-        conn: sa.Connection,
+        conn: Conn,
         definition: Definition,
         project: Any,
         trigger: str,
@@ -156,92 +270,64 @@ class Planner:
         actor: str,
         comment: str | None,
         now: datetime,
+        partners: Sequence[PartnerRow] | None = None,
     ) -> None:
+        """A phase change: tell the steering roles (and those of the definition's rules), plan
+        the new phase's report request and meeting-series checks. ``partners``: the project's
+        partner rows when the engine has read them already."""
+        key = (definition.id, definition.version, source, dest)
+        step = self._steps.get(key)
+        if step is None:
+            step = self._steps[key] = _Step.of(definition, source, dest)
         today = paris_date(now)
-        kind = {
-            "suspend": "project_suspended",
-            "resume": "project_resumed",
-            "abandon": "project_abandoned",
-        }.get(trigger, "phase_changed")
+        kind = _TRANSITION_KINDS.get(trigger, "phase_changed")
         occasion = f"transition:{project.id}:{project.version}"
         item: dict[str, Any] = {
-            "from_phase": definition.phase_label(source),
-            "to_phase": definition.phase_label(dest),
-            "phase": definition.phase_label(source),
+            "from_phase": step.from_label,
+            "to_phase": step.to_label,
+            "phase": step.from_label,
             "actor": actor,
             "comment": comment,
             "at": now,
         }
-        roles = set(STEERING)
-        for rule in definition.notifications:
-            if (rule.on == "enter" and rule.phase == dest) or (
-                rule.on == "leave" and rule.phase == source
-            ):
-                roles.update(rule.notify)
-        self._notify(conn, project, sorted(roles), kind, occasion, item, now, today)
-        if trigger in ("suspend", "abandon") or dest in definition.terminal:
+        self._notify(conn, project, step.roles, kind, occasion, item, now, today, partners)
+        if trigger in ("suspend", "abandon") or step.closing:
             return
-        if trigger != "resume" and definition.phase(dest).reporting:
+        if trigger != "resume" and step.reporting:
             self.plan_next_report_request(conn, definition, project.id, today)
-        for series in definition.meetings:
-            if series.cadence is not None and (series.phases is None or dest in series.phases):
-                self.plan_series_check(
-                    conn,
-                    project.id,
-                    series.key,
-                    series.cadence.every,
-                    series.cadence.unit,
-                    today,
-                    definition,
-                )
+        for series, every, unit in step.series:
+            self.plan_series_check(conn, project.id, series, every, unit, today, definition)
 
     def on_milestones_opened(
         self,
-        conn: sa.Connection,
+        conn: Conn,
         definition: Definition,
         project_id: int,
         milestones: list[dict[str, Any]],
     ) -> None:
         policy = definition.reminders
-        rows = conn.execute(
-            sa.select(M.c.id, M.c.key, M.c.due_on).where(
-                M.c.project_id == project_id, M.c.key.in_([m["key"] for m in milestones])
-            )
-        ).all()
-        for mid, _key, due in rows:
-            chain = f"milestone:{mid}:remind"
+        db = raw(conn)
+        keys = [m["key"] for m in milestones]
+        found = db.execute(
+            "SELECT id, due_on FROM milestone"
+            f' WHERE project_id = ? AND "key" IN ({placeholders(keys)}) ORDER BY id',
+            (project_id, *keys),
+        ).fetchall()
+        plan: list[tuple[int, str, str, str, datetime, int | None]] = []
+        for mid, due_on in found:
+            due: date = db.to_day(due_on)  # type: ignore[assignment]
+            remind, send_at = f"milestone:{mid}:remind", policy.send_at
             for days in sorted(policy.milestone_before_days, reverse=True):
-                schedule(
-                    conn,
-                    project_id=project_id,
-                    occasion=f"milestone:{mid}:before:{days}",
-                    kind="milestone_reminder",
-                    chain=chain,
-                    subject_id=mid,
-                    due_at=at_paris_time(due - timedelta(days=days), policy.send_at),
-                )
-            schedule(
-                conn,
-                project_id=project_id,
-                occasion=f"milestone:{mid}:overdue",
-                kind="milestone_overdue",
-                chain=chain,
-                subject_id=mid,
-                due_at=at_paris_time(
-                    due + timedelta(days=policy.overdue_after_days), policy.send_at
-                ),
-            )
-            schedule(
-                conn,
-                project_id=project_id,
-                occasion=f"milestone:{mid}:escalation",
-                kind="milestone_escalation",
-                chain=f"milestone:{mid}:escalate",
-                subject_id=mid,
-                due_at=at_paris_time(
-                    due + timedelta(days=policy.escalate_after_days), policy.send_at
-                ),
-            )
+                moment = at_paris_time(due - timedelta(days=days), send_at)
+                occasion = f"milestone:{mid}:before:{days}"
+                plan.append((project_id, occasion, "milestone_reminder", remind, moment, mid))
+            moment = at_paris_time(due + timedelta(days=policy.overdue_after_days), send_at)
+            plan.append((project_id, f"milestone:{mid}:overdue", "milestone_overdue", remind,
+                         moment, mid))
+            moment = at_paris_time(due + timedelta(days=policy.escalate_after_days), send_at)
+            plan.append((project_id, f"milestone:{mid}:escalation", "milestone_escalation",
+                         f"milestone:{mid}:escalate", moment, mid))
+        _schedule_many(db, plan)
 
     def on_milestone_done(self, conn: sa.Connection, milestone_id: int) -> None:
         cancel_chain(conn, f"milestone:{milestone_id}:")
@@ -276,7 +362,7 @@ class Planner:
             )
 
     def plan_next_report_request(
-        self, conn: sa.Connection, definition: Definition, project_id: int, today: date
+        self, conn: Conn, definition: Definition, project_id: int, today: date
     ) -> None:
         year, quarter = quarter_of(today)
         end = quarter_end(year, quarter)
@@ -292,7 +378,7 @@ class Planner:
 
     def plan_series_check(
         self,
-        conn: sa.Connection,
+        conn: Conn,
         project_id: int,
         series: str,
         every: int,
@@ -367,6 +453,7 @@ class Planner:
                 item,
                 now,
                 today,
+                link=("meeting", str(meeting.id)) if change != "cancelled" else None,
             )
         if change in ("scheduled", "moved") and meeting.starts_at is not None:
             policy = definition.reminders

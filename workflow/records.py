@@ -452,7 +452,9 @@ class Records:
                     raise InvalidInput(
                         "indicator", f"a new indicator {key!r} needs a label and a kind"
                     )
-                conn.execute(sa.insert(I).values(project_id=project_id, key=key, unit="", **values))
+                conn.execute(
+                    sa.insert(I).values(project_id=project_id, key=key, **{"unit": "", **values})
+                )
             else:
                 conn.execute(sa.update(I).where(I.c.id == exists).values(**values))
 
