@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -161,10 +162,14 @@ class Delivery:
     async def run_until_idle(
         self, limit: int = 200, max_batches: int = 1000, now: datetime | None = None
     ) -> DeliveryStats:
+        """Deliver batches until none is due (or ``max_batches``), within one mailer session
+        when the mailer has one (SMTP: connections kept open from one batch to the next)."""
         total = DeliveryStats()
-        for _ in range(max_batches):
-            stats = await self.run_once(limit, now)
-            total.add(stats)
-            if stats.sent + stats.retried + stats.failed == 0:
-                break
+        session = getattr(self.mailer, "session", None)
+        async with session() if session is not None else nullcontext():
+            for _ in range(max_batches):
+                stats = await self.run_once(limit, now)
+                total.add(stats)
+                if stats.sent + stats.retried + stats.failed == 0:
+                    break
         return total

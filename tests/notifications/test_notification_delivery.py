@@ -6,13 +6,15 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from smtp_support import SmtpServer, free_port
+from smtp_support import RecordingHandler, SmtpServer, free_port, start_server
 
 from notifications import (
+    DeliveryResult,
     FileMailer,
     InvalidAddress,
     OutgoingMessage,
@@ -80,6 +82,40 @@ def test_ics_parses_with_paris_time_after_dst_change() -> None:
     assert attendee.params["RSVP"] == "TRUE"
     assert attendee.params["ROLE"] == "REQ-PARTICIPANT"
     assert b"DTSTART;TZID=Europe/Paris:20260330T090000" in invitation_ics()
+
+
+def test_ics_per_attendee_of_one_meeting() -> None:
+    """The meeting part is built once and shared; each invitation names only its attendee."""
+    people = [Recipient(f"Structure {i} — Zoé", f"s{i}@asso.example.org") for i in range(3)]
+    common = dict(
+        uid="copilote.meeting.7@copilote.local",
+        sequence=1,
+        method="REQUEST",
+        summary="COPIL 1",
+        description="Ordre du jour",
+        location="Lens",
+        starts_at=datetime(2026, 10, 25, 2, 30, tzinfo=PARIS),  # the night clocks go back
+        ends_at=datetime(2026, 10, 25, 4, 0, tzinfo=PARIS),
+        organizer=PILOT,
+        stamp=datetime(2026, 10, 1, 8, 0, tzinfo=UTC),
+    )
+    calendars = [
+        icalendar.Calendar.from_ical(build_ics(**common, attendees=[p]))  # type: ignore[arg-type]
+        for p in people
+    ]
+    for person, cal in zip(people, calendars, strict=True):
+        (event,) = cal.walk("VEVENT")
+        assert str(event["ATTENDEE"]) == f"mailto:{person.email}"
+        assert event["ATTENDEE"].params["CN"] == person.name
+        assert str(event["UID"]) == "copilote.meeting.7@copilote.local"
+        assert str(event["ORGANIZER"]) == "mailto:claire.martin@ars.example.org"
+        assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Europe/Paris"]
+    both = icalendar.Calendar.from_ical(build_ics(**common, attendees=people[:2]))  # type: ignore[arg-type]
+    (event,) = both.walk("VEVENT")
+    assert [str(a) for a in event["ATTENDEE"]] == [
+        "mailto:s0@asso.example.org",
+        "mailto:s1@asso.example.org",
+    ]
 
 
 def test_ics_cancel() -> None:
@@ -246,3 +282,64 @@ def test_recording_mailer_keeps_messages() -> None:
     results = asyncio.run(mailer.send_batch([message("rec")]))
     assert mailer.sent == [message("rec")]
     assert results[0].status == "sent"
+
+
+# -- sessions: connections kept from one batch to the next ----------------------------------
+
+
+class CountingHandler(RecordingHandler):
+    """Counts the connections (one EHLO each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        self.connections += 1
+        return responses
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+def test_session_opens_each_connection_once_for_all_batches(connections: int) -> None:
+    handler = CountingHandler()
+    server = start_server(handler)
+    mailer = SmtpMailer(host=server.host, port=server.port, timeout=5, connections=connections)
+
+    async def three_batches() -> list[DeliveryResult]:
+        results: list[DeliveryResult] = []
+        async with mailer.session():
+            for b in range(3):
+                results += await mailer.send_batch([message(f"s{b}.{i}") for i in range(6)])
+        return results
+
+    try:
+        results = asyncio.run(three_batches())
+        assert [r.status for r in results] == ["sent"] * 18
+        assert handler.connections == connections
+        asyncio.run(mailer.send_batch([message("alone")]))  # outside a session: its own
+        assert handler.connections == connections + 1
+    finally:
+        server.stop()
+    assert len(handler.received) == 19
+
+
+def test_connection_dropped_between_batches_is_replaced_without_failing(
+    smtp_server: SmtpServer,
+) -> None:
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, timeout=5)
+
+    async def batches() -> list[DeliveryResult]:
+        async with mailer.session():
+            first = await mailer.send_batch([message("before")])
+            # the server restarts: the idle connection is gone
+            await asyncio.to_thread(smtp_server.stop)
+            await asyncio.to_thread(smtp_server.start)
+            return first + await mailer.send_batch([message("after.1"), message("after.2")])
+
+    results = asyncio.run(batches())
+    assert [r.status for r in results] == ["sent"] * 3
+    ids = [r.message["Message-ID"] for r in smtp_server.handler.received]
+    assert ids == [f"<copilote.{k}@copilote.local>" for k in ("before", "after.1", "after.2")]
