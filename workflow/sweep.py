@@ -28,7 +28,7 @@ from workflow.engine import Engine
 from workflow.lifecycle import ABANDONED, SUSPENDED
 from workflow.models import Meeting, Milestone, Project, Reminder, Report
 from workflow.outbox import queue_message
-from workflow.planner import deadline_flags, months_before, quarter_end, recipients, schedule
+from workflow.planner import deadline_flags, quarter_end, recipients, schedule
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
@@ -243,17 +243,7 @@ class Sweeper:
             roles = responsible
         elif r.kind == "milestone_overdue":
             roles = [*responsible, "pilot"]
-            policy = definition.reminders
-            schedule(
-                conn,
-                project_id=project.id,
-                kind="overdue_digest",
-                chain=f"digest:{project.id}",
-                occasion=f"digest:{project.id}:{today + timedelta(days=policy.digest_every_days)}",
-                due_at=at_paris_time(
-                    today + timedelta(days=policy.digest_every_days), policy.send_at
-                ),
-            )
+            self._next_digest(conn, project.id, definition, today)
         else:
             people = recipients(conn, project.id, responsible, today)
             item["responsible_name"] = (
@@ -261,6 +251,22 @@ class Sweeper:
             )
             roles = ["pilot", "copil", "agency"]
         return self._to(conn, project, roles, today, item, r.occasion)
+
+    @staticmethod
+    def _next_digest(
+        conn: sa.Connection, project_id: int, definition: Definition, today: date
+    ) -> None:
+        """The weekly overdue digest, one period after ``today`` (one per occasion)."""
+        policy = definition.reminders
+        nxt = today + timedelta(days=policy.digest_every_days)
+        schedule(
+            conn,
+            project_id=project_id,
+            kind="overdue_digest",
+            chain=f"digest:{project_id}",
+            occasion=f"digest:{project_id}:{nxt}",
+            due_at=at_paris_time(nxt, policy.send_at),
+        )
 
     def _digest(
         self,
@@ -278,16 +284,7 @@ class Sweeper:
         ).all()
         if not late:
             return None  # nothing late any more: the weekly digest stops
-        policy = definition.reminders
-        nxt = today + timedelta(days=policy.digest_every_days)
-        schedule(
-            conn,
-            project_id=project.id,
-            kind="overdue_digest",
-            chain=f"digest:{project.id}",
-            occasion=f"digest:{project.id}:{nxt}",
-            due_at=at_paris_time(nxt, policy.send_at),
-        )
+        self._next_digest(conn, project.id, definition, today)
         item = {
             **base,
             "kind": "overdue_digest",
