@@ -105,7 +105,16 @@ class Partner(SQLModel, table=True):
 
 
 class Milestone(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("project_id", "key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "key"),
+        # The agency's overdue view reads open milestones by due date across all projects.
+        sa.Index(
+            "ix_milestone_open_due",
+            "due_on",
+            sqlite_where=sa.text("done_on IS NULL"),
+            postgresql_where=sa.text("done_on IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     key: str = Field(max_length=64)
@@ -253,3 +262,44 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str | None = None
+
+
+class Attendance(SQLModel, table=True):
+    """A partner's answer to a meeting invitation, given through their personal link."""
+
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "partner_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id")
+    answer: str = Field(max_length=16)  # yes | no | maybe
+    comment: str = ""
+    answered_at: datetime = _ts()
+
+
+class UserAccount(SQLModel, table=True):
+    """Someone who signs in: the agency (role ``agency``) or a project pilot (``pilot``).
+
+    Which projects a pilot runs is not stored here: a user pilots every project where a
+    partner row with the role ``pilot`` carries the user's email. Partners have no account.
+    """
+
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=16)  # agency | pilot
+    password_hash: str
+    lang: str = Field(default="fr", max_length=5)
+    created_at: datetime = _ts()
+
+
+class ApiToken(SQLModel, table=True):
+    """A token for scripts. Only its SHA-256 is kept (the token itself is 256 random bits)."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = _ts(nullable=True)
