@@ -1,0 +1,93 @@
+"""Fixtures for the HTTP side: the whole system with a fixed clock, a file SQLite database
+(or PostgreSQL through ``db_url``) and a real loopback SMTP server, its app, and clients
+signed in as the agency, a pilot, or nobody."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from smtp_support import SmtpServer
+
+from service import Copilote, Settings
+from workflow.clock import FixedClock
+from workflow.engine import PartnerIn
+
+ROOT = Path(__file__).resolve().parents[2]
+PARIS = ZoneInfo("Europe/Paris")
+PASSWORD = "correct horse battery"
+AGENCY = "agence@ars.example"
+PILOT_A = "pilote.a@exemple.fr"
+PILOT_B = "pilote.b@exemple.fr"
+
+
+class Site:
+    """The running system and two projects: A piloted by PILOT_A, B by PILOT_B."""
+
+    def __init__(self, database_url: str, server: SmtpServer) -> None:
+        self.clock = FixedClock(datetime(2026, 5, 4, 9, 0, tzinfo=PARIS))
+        self.settings = Settings(
+            database_url=database_url,
+            definitions_dir=ROOT / "definitions",
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_timeout=5.0,
+            scheduler=False,
+            secret_key="test-secret",
+        )
+        self.c = Copilote(self.settings, self.clock)
+        self.server = server
+        self.app = self.c.app()
+        acc = self.c.accounts
+        self.agency = acc.create_user(AGENCY, PASSWORD, role="agency", name="ARS")
+        self.pilot_a = acc.create_user(PILOT_A, PASSWORD, role="pilot", name="Pia")
+        self.pilot_b = acc.create_user(PILOT_B, PASSWORD, role="pilot", name="Paul")
+        self.project_a = self.c.engine.create_project(
+            definition_id="cooperative",
+            title="Coopérative A",
+            start_date=date(2026, 5, 4),
+            territory="Paris",
+            pilot=PartnerIn("Structure A", PILOT_A, "Pia", ("pilot", "copil")),
+        )
+        self.project_b = self.c.engine.create_project(
+            definition_id="cooperative",
+            title="Coopérative B",
+            start_date=date(2026, 5, 4),
+            territory="Seine-Saint-Denis",
+            pilot=PartnerIn("Structure B", PILOT_B, "Paul", ("pilot", "copil")),
+        )
+
+    def client(self, email: str | None = None) -> TestClient:
+        client = TestClient(self.app, base_url="http://127.0.0.1:8000")
+        if email is not None:
+            sign_in(client, email, PASSWORD)
+        return client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str) -> None:
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRF-Token"] = csrf_of(client.get("/login").text)
+
+
+@pytest.fixture
+def site(sqlite_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[Site]:
+    s = Site(sqlite_url, smtp_server)
+    yield s
+    s.c.db.dispose()

@@ -1,0 +1,85 @@
+"""FastAPI dependencies: the wired system, the signed-in user, CSRF checks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Form, Request
+
+from web.auth import Accounts, NotSignedIn, Principal
+from web.csrf import check_csrf
+
+if TYPE_CHECKING:
+    from service import Copilote
+
+__all__ = [
+    "AccountsDep",
+    "ApiUser",
+    "CopiloteDep",
+    "CsrfForm",
+    "LoginRequired",
+    "PageUser",
+]
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in user: answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def get_copilote(request: Request) -> Copilote:
+    return request.app.state.copilote  # type: ignore[no-any-return]
+
+
+def get_accounts(request: Request) -> Accounts:
+    return request.app.state.copilote.accounts  # type: ignore[no-any-return]
+
+
+CopiloteDep = Annotated["Copilote", Depends(get_copilote)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+
+
+def _from_session(request: Request, accounts: Accounts) -> Principal | None:
+    uid = request.session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    return accounts.user(uid)
+
+
+def api_user(request: Request, accounts: AccountsDep) -> Principal:
+    """Bearer token, or the session cookie (then unsafe methods need ``X-CSRF-Token``)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        who = accounts.user_for_token(header[7:].strip())
+        if who is None:
+            raise NotSignedIn()
+    else:
+        who = _from_session(request, accounts)
+        if who is None:
+            raise NotSignedIn()
+        if request.method in _UNSAFE:
+            check_csrf(request, request.headers.get("x-csrf-token"))
+    request.state.principal = who
+    return who
+
+
+def page_user(request: Request, accounts: AccountsDep) -> Principal:
+    who = _from_session(request, accounts)
+    if who is None:
+        raise LoginRequired(str(request.url.path))
+    request.state.principal = who
+    return who
+
+
+def csrf_form(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    check_csrf(request, csrf_token)
+
+
+ApiUser = Annotated[Principal, Depends(api_user)]
+PageUser = Annotated[Principal, Depends(page_user)]
+CsrfForm = Depends(csrf_form)

@@ -1,0 +1,60 @@
+"""Interface language: French by default, English available.
+
+Strings are written in French in the templates and code (``_("Tableau de bord")``); each
+page module registers its English translations with :func:`register`. A missing English
+translation shows the French text, never an error. The language comes from ``?lang=``
+(remembered in a cookie), then the cookie, then the signed-in user's preference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import Request
+
+__all__ = ["LANGS", "gettext", "language", "register"]
+
+LANGS = ("fr", "en")
+_EN: dict[str, str] = {}
+
+
+def register(english: dict[str, str]) -> None:
+    _EN.update(english)
+
+
+def gettext(lang: str) -> Callable[[str], str]:
+    if lang == "en":
+        return lambda text: _EN.get(text, text)
+    return lambda text: text
+
+
+def language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    cookie = request.cookies.get("lang")
+    if cookie in LANGS:
+        return cookie
+    user = getattr(request.state, "principal", None)
+    if user is not None and user.lang in LANGS:
+        return str(user.lang)
+    return "fr"
+
+
+register(
+    {
+        "Se connecter": "Sign in",
+        "Se déconnecter": "Sign out",
+        "Adresse e-mail": "Email address",
+        "Mot de passe": "Password",
+        "Adresse e-mail ou mot de passe incorrect.": "Wrong email address or password.",
+        "Tableau de bord": "Dashboard",
+        "Projets": "Projects",
+        "Erreur": "Error",
+        "Retour": "Back",
+        "Page introuvable": "Page not found",
+        "Accès refusé": "Access denied",
+        "Demande refusée": "Request refused",
+        "Lien invalide": "Invalid link",
+    }
+)

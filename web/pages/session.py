@@ -1,0 +1,59 @@
+"""Sign in and out (session in a signed cookie), and the home page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from web.deps import AccountsDep, CsrfForm, PageUser
+from web.templating import render
+
+router = APIRouter()
+
+
+def _safe_next(url: str) -> str:
+    # Only paths on this site: never redirect a signed-in user elsewhere.
+    return url if url.startswith("/") and not url.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", dependencies=[CsrfForm])
+def login(
+    request: Request,
+    accounts: AccountsDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    who = accounts.authenticate(email, password)
+    if who is None:
+        return render(
+            request,
+            "login.html",
+            {
+                "next": _safe_next(next),
+                "error": "Adresse e-mail ou mot de passe incorrect.",
+                "email": email,
+            },
+            status_code=401,
+        )
+    request.session.clear()  # a new session on sign-in (no fixation)
+    request.session["uid"] = who.id
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[CsrfForm])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home(user: PageUser) -> Response:
+    return RedirectResponse("/dashboard" if user.is_agency else "/projects", status_code=303)
