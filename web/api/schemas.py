@@ -1,0 +1,530 @@
+"""Request and response bodies of the JSON API.
+
+Every input is bounded here, so that anything the database or the date arithmetic could
+not take is a 422 naming the field, never a 500: lengths, identifiers that fit a 32-bit
+column, dates between 2000 and 2100, aware instants, finite numbers, no control characters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Path
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "KEY",
+    "MAX_ID",
+    "ONE_LINE",
+    "AdvanceIn",
+    "AdvanceOut",
+    "BudgetLineIn",
+    "BudgetLineOut",
+    "CheckOut",
+    "DecisionIn",
+    "DecisionOut",
+    "DefinitionDetail",
+    "DefinitionSummary",
+    "ErrorOut",
+    "HistoryOut",
+    "IndicatorIn",
+    "IndicatorOut",
+    "MeetingHeldIn",
+    "MeetingMoveIn",
+    "MeetingOut",
+    "MeetingScheduleIn",
+    "MilestoneDoneIn",
+    "MilestoneOut",
+    "NewMeetingHeldIn",
+    "OutboxOut",
+    "OverdueOut",
+    "PartnerIn",
+    "PartnerLeaveIn",
+    "PartnerLeaveOut",
+    "PartnerOut",
+    "PersonIn",
+    "ProjectCreate",
+    "ProjectDetail",
+    "ProjectId",
+    "ProjectSummary",
+    "ReportIn",
+    "ReportOut",
+    "UserOut",
+]
+
+MAX_ID = 2**31 - 1
+"""Identifiers and cent amounts are 32-bit integer columns (PostgreSQL ``integer``)."""
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+MAX_REPORT_CHARS = 50_000
+
+
+# -- bounded input types -------------------------------------------------------------------
+# Patterns rather than validators where possible: they are in the OpenAPI schema, so clients
+# (and schemathesis) know them.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the text is not valid Unicode (lone surrogate)") from None
+    return value
+
+
+_CONTROL = re.compile(MULTI_LINE)
+
+
+def _day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"the date must be between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+def _instant(value: datetime) -> datetime:
+    _day(value.date())
+    return value
+
+
+def _report_content(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        size = len(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    except ValueError:
+        raise ValueError("numbers must be finite (no NaN or Infinity)") from None
+    if size > MAX_REPORT_CHARS:
+        raise ValueError(f"a report is at most {MAX_REPORT_CHARS} characters of JSON")
+    _walk_text(value)
+    return value
+
+
+def _walk_text(value: Any) -> None:
+    if isinstance(value, str):
+        if not _CONTROL.match(value):
+            raise ValueError("control characters are not allowed")
+        _text(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _walk_text(k)
+            _walk_text(v)
+    elif isinstance(value, list):
+        for v in value:
+            _walk_text(v)
+
+
+KEY = r"^[a-z][a-z0-9_]*$"
+Key = Annotated[str, Field(pattern=KEY, min_length=1, max_length=64, examples=["copil"])]
+"""A key of the programme definition: phase, trigger, milestone, meeting series, role..."""
+Line = Annotated[str, Field(max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
+Name = Annotated[str, Field(min_length=1, max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
+Text = Annotated[str, Field(max_length=5000, pattern=MULTI_LINE), AfterValidator(_text)]
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=320, pattern=ONE_LINE, examples=["contact@exemple.fr"]),
+    AfterValidator(_text),
+]
+Day = Annotated[date, AfterValidator(_day)]
+Instant = Annotated[AwareDatetime, AfterValidator(_instant)]
+Cents = Annotated[int, Field(ge=0, le=MAX_ID, description="euro cents")]
+Number = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+Lang = Literal["fr", "en"]
+ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="project id")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors ----------------------------------------------------------------------------------
+class ErrorOut(BaseModel):
+    """Every error: ``detail`` says what is wrong and how to fix it."""
+
+    detail: str | list[dict[str, Any]]
+    error: str | None = Field(default=None, description="the error type, e.g. TransitionRefused")
+    unmet: list[str] | None = Field(
+        default=None, description="conditions missing for the step (409)"
+    )
+    allowed: list[str] | None = Field(
+        default=None, description="steps possible from the phase (409)"
+    )
+    current_phase: str | None = Field(default=None, description="the project's phase now (409)")
+    field: str | None = Field(default=None, description="the invalid field (422)")
+
+
+# -- definitions -------------------------------------------------------------------------------
+class DefinitionSummary(BaseModel):
+    id: str
+    version: int
+    title: str
+    source: str | None
+    description: str | None
+
+
+class RoleOut(BaseModel):
+    key: str
+    label: str
+    description: str | None
+
+
+class VariantOut(BaseModel):
+    key: str
+    label: str
+
+
+class PhaseOut(BaseModel):
+    key: str
+    label: str
+    description: str | None
+    terminal: bool
+    initial: bool
+    planned_end: str | None = Field(description="when the phase is planned to end, in words")
+    reporting: bool
+
+
+class TransitionOut(BaseModel):
+    trigger: str
+    label: str | None
+    source: list[str]
+    dest: str
+    conditions: list[str] = Field(description="e.g. 'milestone gouvernance', 'meeting copil'")
+    automatic: str | None = Field(description="when the step happens by itself, in words")
+    comment_required: bool
+
+
+class MilestoneSpecOut(BaseModel):
+    key: str
+    label: str
+    phase: str
+    deliverable: str | None
+    responsible: str
+    responsible_label: str
+    deadline: str
+    variants: list[str] | None
+
+
+class OccurrenceOut(BaseModel):
+    key: str
+    label: str
+    phase: str
+    due: str | None
+
+
+class MeetingSeriesOut(BaseModel):
+    key: str
+    label: str
+    duration_minutes: int
+    attendees: list[str]
+    cadence: str | None
+    phases: list[str] | None
+    occurrences: list[OccurrenceOut]
+
+
+class ReportSpecOut(BaseModel):
+    key: str
+    label: str
+    frequency: str
+    owed_by: str
+    sent_to: str
+    due_after_period: str
+
+
+class DefinitionDetail(DefinitionSummary):
+    initial: str
+    terminal: list[str]
+    builtin_triggers: list[str] = Field(description="steps every programme has (suspend...)")
+    roles: list[RoleOut]
+    variants: list[VariantOut]
+    phases: list[PhaseOut]
+    transitions: list[TransitionOut]
+    milestones: list[MilestoneSpecOut]
+    meetings: list[MeetingSeriesOut]
+    reports: list[ReportSpecOut]
+
+
+# -- projects ----------------------------------------------------------------------------------
+class PersonIn(_In):
+    """The pilot or the agency of a new project."""
+
+    organisation: Name
+    email: Email
+    contact_name: Annotated[Line, Field(max_length=200)] = ""
+    lang: Lang = "fr"
+
+
+class PartnerIn(PersonIn):
+    roles: Annotated[list[Key], Field(min_length=1, max_length=10)] = ["partner"]
+    joined_on: Day | None = Field(default=None, description="default: today")
+
+
+class ProjectCreate(_In):
+    definition_id: Key = Field(description="programme, e.g. cooperative, acia")
+    version: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+        None, description="definition version (default: the newest)"
+    )
+    title: Name
+    start_date: Day
+    territory: Annotated[Line, Field(max_length=200)] = ""
+    variant: Key | None = None
+    funding_cents: Cents | None = Field(default=None, description="yearly funding in euro cents")
+    convention_start: Day | None = None
+    convention_end: Day | None = None
+    pilot: PersonIn = Field(description="a pilot user creating a project must be its pilot")
+    agency: PersonIn | None = None
+    lang: Lang = "fr"
+
+
+class ProjectSummary(BaseModel):
+    id: int
+    definition_id: str
+    definition_version: int
+    variant: str | None
+    title: str
+    territory: str
+    phase: str
+    phase_label: str
+    start_date: date
+    version: int = Field(description="bumped by each step; send it back as expected_version")
+    flagged_overdue: bool
+
+
+class MilestoneOut(BaseModel):
+    key: str
+    label: str
+    phase: str
+    deliverable: str | None
+    responsible_role: str
+    responsible_label: str
+    due_on: date
+    moved_from: date | None
+    non_working_day: str | None = Field(description="why the due day is not worked, if so")
+    state: Literal["open", "late", "done"]
+    done_on: date | None
+    done_by: str | None
+    deliverable_ref: str | None
+
+
+class MeetingOut(BaseModel):
+    id: int
+    series: str
+    occurrence: str | None
+    label: str
+    status: Literal["expected", "planned", "held", "cancelled"]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    location: str
+    held_on: date | None
+    attendees: list[str]
+    minutes_ref: str | None
+    phase: str | None
+
+
+class PartnerOut(BaseModel):
+    id: int
+    organisation: str
+    contact_name: str
+    email: str
+    roles: list[str]
+    lang: str
+    joined_on: date
+    left_on: date | None
+
+
+class IndicatorOut(BaseModel):
+    key: str
+    label: str
+    kind: str
+    planned: float | None
+    realised: float | None
+    unit: str
+    gap_explanation: str | None
+    corrective_measure: str | None
+
+
+class DecisionOut(BaseModel):
+    id: int
+    key: str
+    label: str
+    decided_on: date
+    decided_by: str
+    text: str
+
+
+class BudgetLineOut(BaseModel):
+    id: int
+    label: str
+    planned_cents: int
+    spent_cents: int
+    forecast_cents: int
+
+
+class OverdueOut(BaseModel):
+    project_id: int
+    kind: str = Field(description="milestone, meeting_series, phase or automatic_step")
+    label: str
+    since: date
+    days_late: int
+    responsible: str
+
+
+class ProjectDetail(ProjectSummary):
+    definition_title: str
+    lang: str
+    convention_start: date | None
+    convention_end: date | None
+    funding_cents: int | None
+    funding_instrument: str
+    phase_entered_at: datetime
+    suspended_from: str | None
+    flag_reason: str | None
+    next_steps: list[str] = Field(description="triggers possible from the phase")
+    milestones: list[MilestoneOut]
+    meetings: list[MeetingOut]
+    partners: list[PartnerOut]
+    indicators: list[IndicatorOut]
+    decisions: list[DecisionOut]
+    budget: list[BudgetLineOut]
+    overdue: list[OverdueOut]
+
+
+class AdvanceIn(_In):
+    trigger: Key = Field(description="the step, e.g. start_diagnostic, suspend, resume")
+    comment: Text | None = None
+    expected_version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        None, description="refuse (409) if the project changed since you read this version"
+    )
+    expected_phase: Key | None = Field(default=None, description="refuse (409) if no longer in it")
+
+
+class AdvanceOut(BaseModel):
+    project_id: int
+    trigger: str
+    from_phase: str
+    to_phase: str
+    version: int
+
+
+class CheckOut(BaseModel):
+    trigger: str
+    phase: str
+    ready: bool = Field(description="true when nothing is missing")
+    unmet: list[str]
+    comment_required: bool
+
+
+# -- records -----------------------------------------------------------------------------------
+class PartnerLeaveIn(_In):
+    on: Day | None = Field(default=None, description="default: the convention's annual deadline")
+
+
+class PartnerLeaveOut(BaseModel):
+    partner_id: int
+    left_on: date
+
+
+class MilestoneDoneIn(_In):
+    deliverable_ref: Line | None = Field(default=None, description="reference of the deliverable")
+    on: Day | None = Field(default=None, description="default: today")
+
+
+class MeetingScheduleIn(_In):
+    series: Key
+    starts_at: Instant = Field(description="with its zone, e.g. 2026-06-12T14:00:00+02:00")
+    occurrence: Key | None = Field(
+        default=None, description="plan this expected meeting (e.g. copil_1)"
+    )
+    location: Line = ""
+    label: Name | None = None
+
+
+class MeetingMoveIn(_In):
+    starts_at: Instant
+    location: Line | None = None
+
+
+class MeetingHeldIn(_In):
+    held_on: Day | None = Field(default=None, description="default: today; never in the future")
+    attendees: Annotated[list[Name], Field(max_length=200)] = []
+    minutes_ref: Line | None = None
+
+
+class NewMeetingHeldIn(MeetingHeldIn):
+    """A meeting recorded after the fact: an expected occurrence, or a new one of a series."""
+
+    occurrence: Key | None = None
+    series: Key | None = None
+
+
+class DecisionIn(_In):
+    key: Key = Field(description="e.g. evaluation_finale_decidee")
+    label: Line = ""
+    text: Text = ""
+    on: Day | None = None
+
+
+class IndicatorIn(_In):
+    label: Name | None = None
+    kind: Literal["process", "activity", "result"] | None = None
+    planned: Number | None = None
+    realised: Number | None = None
+    unit: Annotated[Line, Field(max_length=40)] | None = None
+    gap_explanation: Text | None = None
+    corrective_measure: Text | None = None
+
+
+class BudgetLineIn(_In):
+    label: Name
+    planned_cents: Cents
+    spent_cents: Cents = 0
+    forecast_cents: Cents = 0
+
+
+class ReportIn(_In):
+    partner_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    schedule: Key = Field(description="e.g. bilan_trimestriel")
+    period: str = Field(pattern=r"^20[0-9]{2}-Q[1-4]$", examples=["2026-Q2"])
+    content: Annotated[dict[str, Any], AfterValidator(_report_content)] = {}
+
+
+class ReportOut(BaseModel):
+    id: int
+    partner_id: int
+    organisation: str
+    schedule: str
+    period: str
+    submitted_at: datetime
+    content: dict[str, Any]
+
+
+# -- operations --------------------------------------------------------------------------------
+class HistoryOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    trigger: str
+    from_phase: str
+    to_phase: str
+    comment: str | None
+
+
+class OutboxOut(BaseModel):
+    id: int
+    kind: str
+    recipient_name: str
+    recipient_email: str
+    status: str = Field(description="pending, sending, sent or failed")
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    piloted: list[int]
