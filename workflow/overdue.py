@@ -52,11 +52,17 @@ def overdue_items(engine: Engine, today: date, project_id: int | None = None) ->
                 M.c.done_on.is_(None), M.c.due_on < today, M.c.project_id.in_(active)
             )
         ).all()
+        # SQLite's CAST(... AS DATE) keeps only the year (NUMERIC affinity): date() there.
+        planned_day = (
+            sa.func.date(MT.c.starts_at)
+            if conn.dialect.name == "sqlite"
+            else sa.cast(MT.c.starts_at, sa.Date)
+        )
         held = conn.execute(
             sa.select(
                 MT.c.project_id,
                 MT.c.series,
-                sa.func.max(sa.func.coalesce(MT.c.held_on, sa.cast(MT.c.starts_at, sa.Date))),
+                sa.func.max(sa.func.coalesce(MT.c.held_on, planned_day)),
             )
             .where(MT.c.project_id.in_(active), MT.c.status.in_(["held", "planned"]))
             .group_by(MT.c.project_id, MT.c.series)

@@ -1,0 +1,287 @@
+"""The agency's dashboard (issue 4, § 4): what is late across every project, sorted by days
+late, with who holds it; missing quarterly reports; meetings ahead; filters; counts per
+phase; pagination. And the read models behind it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
+from smtp_support import SmtpServer
+
+from web import queries
+from web.queries import Filters
+from workflow.database import read
+from workflow.engine import PartnerIn
+from workflow.overdue import overdue_items
+
+ALPHA = "alpha@asso.example"
+BETA = "beta@centre.example"
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+
+
+def rows_of(page: str, section: str) -> list[str]:
+    """The text of each body row of a section's table (tags dropped)."""
+    found = re.search(rf'<section id="{section}".*?</section>', page, re.S)
+    assert found, f"no section {section}"
+    body = re.search(r"<tbody>(.*?)</tbody>", found.group(0), re.S)
+    assert body
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)
+    return [html.unescape(" ".join(re.sub(r"<[^>]+>", " ", r).split())) for r in rows]
+
+
+def later_project(site: Site, title: str, territory: str, email: str) -> int:
+    return site.c.engine.create_project(
+        definition_id="cooperative",
+        title=title,
+        start_date=site.c.engine.today(),
+        territory=territory,
+        pilot=PartnerIn(f"Structure {title}", email, title, ("pilot", "copil")),
+    )
+
+
+def to_implementation(site: Site, pid: int) -> None:
+    """The project reaches « mise en œuvre », where partners owe quarterly reports."""
+    records, engine = site.c.records, site.c.engine
+    records.meeting_held(pid, occurrence="reunion_lancement")
+    for key in ("gouvernance", "orientations_validees"):
+        records.milestone_done(pid, key, by="Pia")
+    engine.advance(pid, "start_diagnostic", actor="Pia")
+    records.milestone_done(pid, "diagnostic_local_sante", by="Pia")
+    records.meeting_held(pid, series="copil")
+    engine.advance(pid, "start_action_plan", actor="Pia")
+    for key in ("arbre_objectifs", "fiches_actions", "indicateurs", "convention_signee"):
+        records.milestone_done(pid, key, by="Pia")
+    records.meeting_held(pid, series="copil")
+    engine.advance(pid, "validate_action_plan", actor="Pia")
+
+
+def test_an_overdue_milestone_appears_once_the_clock_passes_its_date_latest_first(
+    site: Site,
+) -> None:
+    agency = site.client(AGENCY)
+    first = agency.get("/dashboard")
+    assert first.status_code == 200
+    assert rows_of(first.text, "retards") == ["Aucun jalon en retard."]
+
+    site.clock.set(paris(2026, 5, 20, 9, 0))
+    c_id = later_project(site, "Coopérative C", "Paris", "pilote.c@exemple.fr")
+    site.clock.set(paris(2026, 8, 1, 9, 0))  # A and B due 04/07 (28 days), C due 20/07 (12 days)
+    site.c.records.milestone_done(site.project_b, "gouvernance", by="Paul")
+
+    page = agency.get("/dashboard")
+    assert page.status_code == 200
+    rows = rows_of(page.text, "retards")
+    assert rows == [
+        "28 jours Mise en place des instances de gouvernance Coopérative A "
+        "Coopérative d'acteurs en promotion de la santé Paris 04/07/2026 "
+        "Coordinateur·rice de la coopérative (DD de l'ARS) Structure A",
+        "28 jours Validation des orientations – communication Coopérative A "
+        "Coopérative d'acteurs en promotion de la santé Paris 04/07/2026 "
+        "Coordinateur·rice de la coopérative (DD de l'ARS) Structure A",
+        "28 jours Validation des orientations – communication Coopérative B "
+        "Coopérative d'acteurs en promotion de la santé Seine-Saint-Denis 04/07/2026 "
+        "Coordinateur·rice de la coopérative (DD de l'ARS) Structure B",
+        "12 jours Mise en place des instances de gouvernance Coopérative C "
+        "Coopérative d'acteurs en promotion de la santé Paris 20/07/2026 "
+        "Coordinateur·rice de la coopérative (DD de l'ARS) Structure Coopérative C",
+        "12 jours Validation des orientations – communication Coopérative C "
+        "Coopérative d'acteurs en promotion de la santé Paris 20/07/2026 "
+        "Coordinateur·rice de la coopérative (DD de l'ARS) Structure Coopérative C",
+    ]
+    assert f'href="/projects/{c_id}"' in page.text
+    assert re.search(r"Jalons en retard\s*<span class=\"count\">5</span>", page.text)
+    # the portfolio counts them too (milestones, phase past its planned end, COPIL cadence)
+    portfolio = rows_of(page.text, "portefeuille")
+    assert len(portfolio) == 3 and portfolio[0].startswith("Coopérative A")
+    with read(site.c.db) as conn:
+        rows = [site.c.engine.project_row(conn, p) for p in (site.project_a, site.project_b, c_id)]
+        counts = queries.overdue_counts(conn, site.c.engine, rows, site.c.engine.today())
+    for pid in (site.project_a, site.project_b, c_id):
+        assert counts[pid] == len(overdue_items(site.c.engine, site.c.engine.today(), pid))
+    assert portfolio[0].endswith(f" {counts[site.project_a]}")
+
+
+def test_filters_narrow_every_list_and_the_counts_per_phase(site: Site) -> None:
+    site.c.engine.create_project(
+        definition_id="acia",
+        variant="axe_1",
+        title="EHPAD Les Tilleuls",
+        start_date=date(2026, 5, 4),
+        territory="Corse-du-Sud",
+        pilot=PartnerIn("EHPAD", "pilote@ehpad.example", "Eve", ("pilot", "copil")),
+    )
+    site.clock.set(paris(2026, 9, 1, 9, 0))
+    agency = site.client(AGENCY)
+
+    everything = agency.get("/dashboard").text
+    projects = {r.split(" Coop")[0] for r in rows_of(everything, "retards")}
+    assert len(rows_of(everything, "portefeuille")) == 3
+
+    paris_only = agency.get("/dashboard", params={"territory": "Paris"}).text
+    assert rows_of(paris_only, "portefeuille")[0].startswith("Coopérative A")
+    assert len(rows_of(paris_only, "portefeuille")) == 1
+    assert all(" Coopérative A " in r for r in rows_of(paris_only, "retards"))
+    assert '<option value="Paris" selected>' in paris_only
+
+    acia = agency.get("/dashboard", params={"programme": "acia"}).text
+    assert [r.split(" ")[0:3] for r in rows_of(acia, "portefeuille")] == [
+        ["EHPAD", "Les", "Tilleuls"]
+    ]
+    assert all("EHPAD Les Tilleuls" in r for r in rows_of(acia, "retards"))
+
+    # counts per phase, then the phase filter
+    cards = re.findall(r'<a class="card" href="([^"]+)"><strong>(\d+)</strong>([^<]+)', everything)
+    by_label = {label.strip(): int(n) for _, n, label in cards}
+    assert by_label == {"Cadrage": 1, "Préfiguration": 2}
+    site.c.records.meeting_held(site.project_a, occurrence="reunion_lancement")
+    for key in ("gouvernance", "orientations_validees"):
+        site.c.records.milestone_done(site.project_a, key, by="Pia")
+    site.c.engine.advance(site.project_a, "start_diagnostic", actor="Pia")
+    diagnostic = agency.get("/dashboard", params={"phase": "diagnostic"}).text
+    assert [r.split(" Coop")[0] for r in rows_of(diagnostic, "portefeuille")] == ["Coopérative A"]
+    assert rows_of(diagnostic, "retards") == ["Aucun jalon en retard."]  # new phase, new dates
+    assert projects  # the unfiltered view had overdue milestones
+
+
+def test_pilots_may_not_open_the_dashboard(site: Site) -> None:
+    for email in (PILOT_A, PILOT_B):
+        response = site.client(email).get("/dashboard")
+        assert response.status_code == 403
+        assert "Jalons en retard" not in response.text
+    assert site.client().get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_long_lists_are_paginated_with_their_totals(site: Site) -> None:
+    for n in range(25):
+        later_project(site, f"Coopérative {n:02d}", "Val-de-Marne", f"p{n}@exemple.fr")
+    site.clock.set(paris(2026, 8, 1, 9, 0))
+    agency = site.client(AGENCY)
+    first = agency.get("/dashboard").text
+    assert len(rows_of(first, "retards")) == 50
+    assert "1–50 sur 54" in first
+    assert 'href="?page=2#retards"' in first
+    second = agency.get("/dashboard", params={"page": "2"}).text
+    assert len(rows_of(second, "retards")) == 4
+    assert "51–54 sur 54" in second
+    assert 'href="?page=1#retards"' not in second and 'href="?#retards"' in second
+    assert agency.get("/dashboard", params={"page": "oops"}).status_code == 200
+    # the portfolio pages on its own parameter, keeping the filters
+    filtered = agency.get("/dashboard", params={"territory": "Val-de-Marne"}).text
+    assert len(rows_of(filtered, "portefeuille")) == 25
+
+
+def test_missing_quarterly_reports_are_listed_until_received(site: Site) -> None:
+    records = site.c.records
+    alpha = records.add_partner(site.project_a, PartnerIn("Association Alpha", ALPHA, "Alice"))
+    records.add_partner(site.project_a, PartnerIn("Centre Beta", BETA, "Bruno"))
+    to_implementation(site, site.project_a)
+    site.c.tick(paris(2026, 6, 30, 9, 0))  # the Q2 request goes out
+    site.clock.set(paris(2026, 8, 5, 9, 0))  # due 30/07 (30 days after the quarter)
+    agency = site.client(AGENCY)
+    rows = rows_of(agency.get("/dashboard").text, "bilans")
+    assert rows == [
+        "Association Alpha Coopérative A Paris Bilan trimestriel 2026-Q2 30/07/2026 6 jours",
+        "Centre Beta Coopérative A Paris Bilan trimestriel 2026-Q2 30/07/2026 6 jours",
+    ]
+    records.submit_report(
+        site.project_a, alpha, "bilan_trimestriel", "2026-Q2", {"obstacles": "Locaux <fermés>"}
+    )
+    page = agency.get("/dashboard").text
+    assert rows_of(page, "bilans") == [
+        "Centre Beta Coopérative A Paris Bilan trimestriel 2026-Q2 30/07/2026 6 jours"
+    ]
+    assert rows_of(
+        agency.get("/dashboard", params={"territory": "Seine-Saint-Denis"}).text, "bilans"
+    ) == ["Aucun bilan manquant."]
+    # the agency reads the report received on the project page
+    project = agency.get(f"/projects/{site.project_a}").text
+    assert rows_of(project, "bilans") == [
+        "Association Alpha 2026-Q2 05/08/2026 09:00 Détails obstacles Locaux <fermés>"
+    ]
+    assert "Locaux &lt;fermés&gt;" in project
+
+
+def test_meetings_of_the_coming_four_weeks(site: Site) -> None:
+    records = site.c.records
+    records.schedule_meeting(
+        site.project_a, "copil", paris(2026, 5, 18, 14, 0), location="Mairie du 18e"
+    )
+    records.schedule_meeting(site.project_b, "copil", paris(2026, 6, 25, 14, 0))  # 7 weeks on
+    rows = rows_of(site.client(AGENCY).get("/dashboard").text, "reunions")
+    assert rows == [
+        "18/05/2026 14:00 Comité de pilotage (COPIL) n°1 Coopérative A Paris Mairie du 18e"
+    ]
+
+
+@pytest.fixture
+def any_site(db_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[Site]:
+    s = Site(db_url, smtp_server)
+    yield s
+    s.c.db.dispose()
+
+
+def test_read_models_on_sqlite_and_postgresql(any_site: Site) -> None:
+    site, c = any_site, any_site.c
+    alpha = c.records.add_partner(site.project_a, PartnerIn("Association Alpha", ALPHA, "Alice"))
+    to_implementation(site, site.project_a)
+    c.records.schedule_meeting(site.project_b, "reunion_projet", paris(2026, 5, 12, 10, 0))
+    c.tick(paris(2026, 6, 30, 9, 0))
+    site.clock.set(paris(2026, 8, 5, 9, 0))
+    now, today = c.clock.now(), c.engine.today()
+
+    late = queries.overdue_milestones(c.engine, today)
+    assert [(m.project_id, m.key, m.days_late, m.holders) for m in late.rows] == [
+        (site.project_a, "tableau_de_bord", 62, ("Structure A",)),
+        (site.project_b, "gouvernance", 32, ("Structure B",)),
+        (site.project_b, "orientations_validees", 32, ("Structure B",)),
+    ]
+    assert late.total == 3
+    paris_only = queries.overdue_milestones(c.engine, today, Filters(territory="Paris"))
+    assert [m.key for m in paris_only.rows] == ["tableau_de_bord"] and paris_only.total == 1
+    second = queries.overdue_milestones(c.engine, today, page=2, size=2)
+    assert second.total == 3 and [m.key for m in second.rows] == ["orientations_validees"]
+
+    missing = queries.missing_reports(c.engine, now)
+    assert [(r.partner_id, r.period, r.due_on) for r in missing.rows] == [
+        (alpha, "2026-Q2", date(2026, 7, 30))
+    ]
+    c.records.submit_report(site.project_a, alpha, "bilan_trimestriel", "2026-Q2", {})
+    assert queries.missing_reports(c.engine, now).total == 0
+
+    ahead = queries.upcoming_meetings(c.engine, paris(2026, 5, 4, 9, 0))
+    assert [m.project_id for m in ahead.rows] == [site.project_b]
+    assert queries.upcoming_meetings(c.engine, now).total == 0
+
+    lines = queries.portfolio(c.engine, today)
+    assert [p.title for p in lines.rows] == ["Coopérative A", "Coopérative B"]
+    assert [p.next_deadline for p in lines.rows] == [None, None]  # all past
+    earlier = queries.portfolio(c.engine, date(2026, 5, 4))
+    assert (earlier.rows[1].next_deadline, earlier.rows[1].next_deadline_label) == (
+        date(2026, 7, 4),
+        "Mise en place des instances de gouvernance",
+    )
+    with read(c.db) as conn:
+        rows = [c.engine.project_row(conn, p) for p in (site.project_a, site.project_b)]
+        counts = queries.overdue_counts(conn, c.engine, rows, today)
+    assert [p.overdue for p in lines.rows] == [
+        counts.get(site.project_a, 0),
+        counts[site.project_b],
+    ]
+    for pid in (site.project_a, site.project_b):
+        assert counts.get(pid, 0) == len(overdue_items(c.engine, today, pid))
+    assert {(x.phase, x.count) for x in queries.phase_counts(c.engine)} == {
+        ("mise_en_oeuvre", 1),
+        ("prefiguration", 1),
+    }
+    mine = queries.portfolio(c.engine, today, readable={site.project_b})
+    assert [p.id for p in mine.rows] == [site.project_b] and mine.total == 1
+    assert queries.portfolio(c.engine, today, readable=set()).total == 0

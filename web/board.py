@@ -1,0 +1,564 @@
+"""One project's read models: the *tableau de bord* of seed 001 and the annual report of seed 000.
+
+The tableau de bord (seed 001, "Le suivi de mise en œuvre du projet") lists the steps
+(phases) and their tasks (milestones) with who is responsible, start date, end date,
+deliverables, and one column per month, like a Gantt chart. The annual report (seed 000,
+the CPOM report) compares, for each action, the planned and realised deadline and
+indicator, explains the gaps and names the corrective measures; its budget table gives
+planned, spent, forecast and the variance.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from notifications import Renderer
+from web.queries import other_overdue
+from workflow.calendar import paris_date, resolve
+from workflow.database import read
+from workflow.definition import Definition
+from workflow.engine import Engine
+from workflow.models import (
+    BudgetLine,
+    HistoryEntry,
+    Indicator,
+    Meeting,
+    Milestone,
+    OutboxMessage,
+    Partner,
+    Report,
+    funding_instrument,
+)
+from workflow.outbox import decode
+from workflow.overdue import OverdueItem
+
+__all__ = [
+    "AnnualReport",
+    "Board",
+    "BudgetRow",
+    "CpomRow",
+    "Step",
+    "Task",
+    "annual_report",
+    "project_board",
+    "received_reports",
+]
+
+M = Milestone.__table__  # type: ignore[attr-defined]
+MT = Meeting.__table__  # type: ignore[attr-defined]
+PT = Partner.__table__  # type: ignore[attr-defined]
+H = HistoryEntry.__table__  # type: ignore[attr-defined]
+I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
+B = BudgetLine.__table__  # type: ignore[attr-defined]
+R = Report.__table__  # type: ignore[attr-defined]
+O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
+
+MAX_MONTHS = 18
+MIN_MONTHS = 6
+OUTBOX_SHOWN = 100
+INDICATOR_KINDS = {
+    "process": "Indicateurs de processus",
+    "activity": "Indicateurs d'activité",
+    "result": "Indicateurs de résultats",
+}
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _add_month(day: date, n: int = 1) -> date:
+    index = day.month - 1 + n
+    return date(day.year + index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A milestone, as a line of the tableau de bord."""
+
+    key: str
+    label: str
+    deliverable: str | None
+    responsible: str
+    holders: tuple[str, ...]
+    start: date | None
+    due_on: date
+    moved_from: date | None
+    done_on: date | None
+    done_by: str | None
+    deliverable_ref: str | None
+    days_late: int  # 0 when done or not yet due
+    cells: tuple[str, ...]  # per month: "" | "span" | "due" | "done" | "late"
+
+
+@dataclass(frozen=True)
+class Step:
+    """A phase of the programme, with its tasks."""
+
+    key: str
+    label: str
+    current: bool
+    start: date | None
+    end: date | None
+    planned_end: date | None
+    cells: tuple[str, ...]  # per month: "" | "start" | "span"
+    tasks: list[Task] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SeriesCount:
+    label: str
+    planned: int
+    held: int
+    cancelled: int
+
+
+@dataclass
+class Board:
+    project: Any
+    definition: Definition
+    programme: str
+    phase_label: str
+    funding_instrument: str
+    today: date
+    months: list[date]
+    steps: list[Step]
+    partners: list[dict[str, Any]]
+    meetings: list[Any]
+    series: list[SeriesCount]
+    indicators: list[Any]
+    budget: list[Any]
+    history: list[Any]
+    outbox: list[dict[str, Any]]
+    outbox_total: int
+    alerts: list[OverdueItem]
+    open_milestones: list[Any]
+    open_meetings: list[Any]
+
+
+def _phase_spans(history: list[Any]) -> dict[str, tuple[date, date | None]]:
+    """First entry into each phase, and when it was last left (None: still in it)."""
+    spans: dict[str, tuple[date, date | None]] = {}
+    for h in history:
+        day = paris_date(h.at)
+        if h.from_phase and h.from_phase in spans:
+            start, _ = spans[h.from_phase]
+            spans[h.from_phase] = (start, day)
+        if h.to_phase not in spans:
+            spans[h.to_phase] = (day, None)
+        else:
+            spans[h.to_phase] = (spans[h.to_phase][0], None)
+    return spans
+
+
+def project_board(engine: Engine, renderer: Renderer | None, project_id: int) -> Board:
+    """Everything the project page shows, read in one connection."""
+    today = engine.today()
+    with read(engine.db) as conn:
+        project = engine.project_row(conn, project_id)
+        definition = engine.definition(project.definition_id, project.definition_version)
+        milestones = conn.execute(
+            sa.select(M).where(M.c.project_id == project_id).order_by(M.c.due_on, M.c.id)
+        ).all()
+        partners = conn.execute(
+            sa.select(PT).where(PT.c.project_id == project_id).order_by(PT.c.id)
+        ).all()
+        meetings = conn.execute(
+            sa.select(MT).where(MT.c.project_id == project_id).order_by(MT.c.id)
+        ).all()
+        indicators = conn.execute(
+            sa.select(I).where(I.c.project_id == project_id).order_by(I.c.kind, I.c.key)
+        ).all()
+        budget = conn.execute(
+            sa.select(B).where(B.c.project_id == project_id).order_by(B.c.id)
+        ).all()
+        history = conn.execute(
+            sa.select(H).where(H.c.project_id == project_id).order_by(H.c.at, H.c.id)
+        ).all()
+        outbox_total = conn.execute(
+            sa.select(sa.func.count()).select_from(O).where(O.c.project_id == project_id)
+        ).scalar_one()
+        outbox = conn.execute(
+            sa.select(O)
+            .where(O.c.project_id == project_id)
+            .order_by(O.c.created_at.desc(), O.c.id.desc())
+            .limit(OUTBOX_SHOWN)
+        ).all()
+        alerts = sorted(
+            other_overdue(conn, engine, [project], today).get(project_id, []),
+            key=lambda i: i.since,
+        )
+
+    active = [
+        p for p in partners if p.joined_on <= today and (p.left_on is None or p.left_on > today)
+    ]
+    spans = _phase_spans(history)
+    phase_end: dict[str, date | None] = {}
+    for phase in definition.phases:
+        if phase.key in spans and phase.planned_end is not None:
+            phase_end[phase.key] = resolve(
+                phase.planned_end,
+                project_start=project.start_date,
+                phase_start=spans[phase.key][0],
+            ).due
+    dates = [project.start_date, today, *(m.due_on for m in milestones)]
+    dates += [d for d in phase_end.values() if d is not None]
+    first, last = _month(min(dates)), _month(max(dates))
+    last = max(last, _add_month(first, MIN_MONTHS - 1))
+    months = []
+    cursor = first
+    while cursor <= last:
+        months.append(cursor)
+        cursor = _add_month(cursor)
+    if len(months) > MAX_MONTHS:  # keep the months around today
+        around = max(0, months.index(_month(today)) - 3)
+        months = months[around : around + MAX_MONTHS]
+
+    def cells(
+        start: date | None, end: date | None, mark: date | None, kind: str
+    ) -> tuple[str, ...]:
+        found = []
+        for m in months:
+            nxt = _add_month(m)
+            if mark is not None and m <= mark < nxt:
+                found.append(kind)
+            elif start is not None and end is not None and start < nxt and end >= m:
+                found.append("span")
+            else:
+                found.append("")
+        return tuple(found)
+
+    by_phase: dict[str, list[Task]] = defaultdict(list)
+    for m in milestones:
+        start = spans.get(m.phase, (None, None))[0]
+        late = 0 if m.done_on is not None or m.due_on >= today else (today - m.due_on).days
+        end = m.done_on or m.due_on
+        mark_kind = "done" if m.done_on else ("late" if late else "due")
+        by_phase[m.phase].append(
+            Task(
+                key=m.key,
+                label=m.label,
+                deliverable=m.deliverable,
+                responsible=definition.role_label(m.responsible_role),
+                holders=tuple(p.organisation for p in active if m.responsible_role in p.roles),
+                start=start,
+                due_on=m.due_on,
+                moved_from=m.moved_from,
+                done_on=m.done_on,
+                done_by=m.done_by,
+                deliverable_ref=m.deliverable_ref,
+                days_late=late,
+                cells=cells(start, end, m.done_on or m.due_on, mark_kind),
+            )
+        )
+    steps = []
+    for phase in definition.phases:
+        start, left = spans.get(phase.key, (None, None))
+        current = phase.key == project.phase or phase.key == project.suspended_from
+        end = left if left is not None else (phase_end.get(phase.key) if start else None)
+        steps.append(
+            Step(
+                key=phase.key,
+                label=phase.label,
+                current=current,
+                start=start,
+                end=left,
+                planned_end=phase_end.get(phase.key),
+                cells=cells(start, end or today if start else None, start, "start"),
+                tasks=by_phase.get(phase.key, []),
+            )
+        )
+
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for m in meetings:
+        c = counts[m.series]
+        if m.status == "cancelled":
+            c[2] += 1
+        else:
+            c[0] += 1
+            if m.status == "held":
+                c[1] += 1
+    series = [SeriesCount(s.label, *counts[s.key]) for s in definition.meetings if s.key in counts]
+    roles = {r.key: r.label for r in definition.roles}
+    partner_rows = [
+        {
+            "id": p.id,
+            "organisation": p.organisation,
+            "contact_name": p.contact_name,
+            "email": p.email,
+            "roles": [roles.get(r, r) for r in p.roles],
+            "joined_on": p.joined_on,
+            "left_on": p.left_on,
+            "active": p in active,
+        }
+        for p in partners
+    ]
+    sent = []
+    for o in outbox:
+        items = decode(o.items)
+        subject = None
+        if renderer is not None and items:
+            try:
+                subject = renderer.render(o.lang, o.recipient_name, items).subject
+            except (LookupError, ValueError, TypeError):
+                subject = None  # an item of a kind this version cannot render any more
+        sent.append(
+            {
+                "created_at": o.created_at,
+                "recipient": o.recipient_name,
+                "email": o.recipient_email,
+                "kind": o.kind,
+                "subject": subject or ", ".join(str(i.get("kind", "")) for i in items),
+                "status": o.status,
+                "attempts": o.attempts,
+                "sent_at": o.sent_at,
+                "last_error": o.last_error,
+            }
+        )
+    variant = next((v.label for v in definition.variants if v.key == project.variant), None)
+    return Board(
+        project=project,
+        definition=definition,
+        programme=f"{definition.title} — {variant}" if variant else definition.title,
+        phase_label=definition.phase_label(project.phase),
+        funding_instrument=funding_instrument(project.funding_cents),
+        today=today,
+        months=months,
+        steps=steps,
+        partners=partner_rows,
+        meetings=meetings,
+        series=series,
+        indicators=indicators,
+        budget=budget,
+        history=history,
+        outbox=sent,
+        outbox_total=outbox_total,
+        alerts=alerts,
+        open_milestones=[m for m in milestones if m.done_on is None],
+        open_meetings=[m for m in meetings if m.status in ("expected", "planned")],
+    )
+
+
+def received_reports(engine: Engine, project_id: int) -> list[dict[str, Any]]:
+    """The partners' reports of the project, the latest period first."""
+    with read(engine.db) as conn:
+        rows = conn.execute(
+            sa.select(R, PT.c.organisation)
+            .join(PT, PT.c.id == R.c.partner_id)
+            .where(R.c.project_id == project_id)
+            .order_by(R.c.period.desc(), PT.c.organisation, R.c.id)
+        ).all()
+    return [
+        {
+            "partner": r.organisation,
+            "schedule": r.schedule,
+            "period": r.period,
+            "submitted_at": r.submitted_at,
+            "content": r.content or {},
+        }
+        for r in rows
+    ]
+
+
+# -- the annual report (seed 000, CPOM form) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CpomRow:
+    general_objective: str
+    specific_objective: str
+    action: str
+    planned_deadline: date | str
+    realised_deadline: date | str
+    planned_indicator: str
+    realised_indicator: str
+    gap_explanation: str
+    corrective_measure: str
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    general_objective: str
+    label: str
+    planned_cents: int
+    spent_cents: int
+    forecast_cents: int
+
+    @property
+    def variance_cents(self) -> int:
+        """Seed 000: budget allotted minus the expenses incurred and those still to come."""
+        return self.planned_cents - self.spent_cents - self.forecast_cents
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    project_id: int
+    title: str
+    programme: str
+    territory: str
+    year: int
+    as_of: date
+    structure: str
+    actions: list[CpomRow]
+    budget: list[BudgetRow]
+
+    @property
+    def budget_total(self) -> BudgetRow:
+        return BudgetRow(
+            "",
+            "Total",
+            sum(b.planned_cents for b in self.budget),
+            sum(b.spent_cents for b in self.budget),
+            sum(b.forecast_cents for b in self.budget),
+        )
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    text = f"{value:g}".replace(".", ",")
+    return f"{text} {unit}".strip()
+
+
+def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
+    """The CPOM annual report of ``year``, as of today (or the year's end, if past).
+
+    Actions are the programme's milestones of the year (due or done in it, or still open
+    from before), its meeting series (meetings planned vs held in the year, as seed 000
+    counts "COPIL: 3 réunions prévues, 2 réunions") and the project's indicators; the
+    general objective is the project, the specific objective the phase (for indicators,
+    their kind: process, activity, result).
+    """
+    today = engine.today()
+    as_of = min(today, date(year, 12, 31))
+    first = date(year, 1, 1)
+    with read(engine.db) as conn:
+        project = engine.project_row(conn, project_id)
+        definition = engine.definition(project.definition_id, project.definition_version)
+        milestones = conn.execute(
+            sa.select(M).where(M.c.project_id == project_id).order_by(M.c.due_on, M.c.id)
+        ).all()
+        meetings = conn.execute(
+            sa.select(MT).where(MT.c.project_id == project_id).order_by(MT.c.id)
+        ).all()
+        indicators = conn.execute(
+            sa.select(I).where(I.c.project_id == project_id).order_by(I.c.kind, I.c.key)
+        ).all()
+        budget = conn.execute(
+            sa.select(B).where(B.c.project_id == project_id).order_by(B.c.id)
+        ).all()
+        pilot = conn.execute(
+            sa.select(PT.c.organisation, PT.c.roles)
+            .where(PT.c.project_id == project_id)
+            .order_by(PT.c.id)
+        ).all()
+    general = project.title
+    actions: list[CpomRow] = []
+    for m in milestones:
+        in_year = m.due_on.year == year or (m.done_on is not None and m.done_on.year == year)
+        carried = m.done_on is None and m.due_on < first
+        if not (in_year or carried):
+            continue
+        if m.done_on is not None:
+            late = (m.done_on - m.due_on).days
+            gap = f"Réalisé avec {late} jour(s) de retard" if late > 0 else "Pas d'écart"
+        elif m.due_on < as_of:
+            gap = f"Non réalisé : {(as_of - m.due_on).days} jour(s) de retard"
+        else:
+            gap = "Échéance à venir"
+        actions.append(
+            CpomRow(
+                general_objective=general,
+                specific_objective=definition.phase_label(m.phase),
+                action=m.label,
+                planned_deadline=m.due_on,
+                realised_deadline=m.done_on or "",
+                planned_indicator=f"Livrable : {m.deliverable}" if m.deliverable else "Réalisé",
+                realised_indicator=(
+                    (m.deliverable_ref or "Livré") if m.done_on is not None else "Non réalisé"
+                ),
+                gap_explanation=gap,
+                corrective_measure="",
+            )
+        )
+    for series in definition.meetings:
+        planned, held, cancelled, phases = 0, [], 0, []
+        for mt in meetings:
+            if mt.series != series.key:
+                continue
+            day = mt.held_on or (paris_date(mt.starts_at) if mt.starts_at else None)
+            if day is not None and day.year != year:
+                continue
+            if day is None and mt.status != "expected":
+                continue
+            if mt.phase and mt.phase not in phases:
+                phases.append(mt.phase)
+            if mt.status == "cancelled":
+                cancelled += 1
+                continue
+            planned += 1
+            if mt.status == "held" and mt.held_on is not None:
+                held.append(mt.held_on)
+        if planned == 0 and cancelled == 0:
+            continue
+        missing = planned - len(held)
+        if missing <= 0:
+            gap = "Pas d'écart"
+        else:
+            gap = f"{missing} réunion(s) non tenue(s) à la date du {as_of:%d/%m/%Y}"
+        if cancelled:
+            gap += f" ; {cancelled} annulée(s)"
+        actions.append(
+            CpomRow(
+                general_objective=general,
+                specific_objective=", ".join(definition.phase_label(p) for p in phases),
+                action=series.label,
+                planned_deadline="",
+                realised_deadline=", ".join(f"{d:%d/%m/%Y}" for d in sorted(held)),
+                planned_indicator=f"{planned} réunion(s)",
+                realised_indicator=f"{len(held)} réunion(s)",
+                gap_explanation=gap,
+                corrective_measure="",
+            )
+        )
+    for ind in indicators:
+        if ind.gap_explanation:
+            gap = ind.gap_explanation
+        elif ind.planned is not None and ind.realised is not None and ind.planned == ind.realised:
+            gap = "Pas d'écart"
+        else:
+            gap = ""
+        actions.append(
+            CpomRow(
+                general_objective=general,
+                specific_objective=INDICATOR_KINDS.get(ind.kind, ind.kind),
+                action=ind.label,
+                planned_deadline="",
+                realised_deadline="",
+                planned_indicator=_number(ind.planned, ind.unit),
+                realised_indicator=_number(ind.realised, ind.unit),
+                gap_explanation=gap,
+                corrective_measure=ind.corrective_measure or "",
+            )
+        )
+    structure = next((p.organisation for p in pilot if "pilot" in (p.roles or [])), "")
+    variant = next((v.label for v in definition.variants if v.key == project.variant), None)
+    return AnnualReport(
+        project_id=project_id,
+        title=project.title,
+        programme=f"{definition.title} — {variant}" if variant else definition.title,
+        territory=project.territory,
+        year=year,
+        as_of=as_of,
+        structure=structure,
+        actions=actions,
+        budget=[
+            BudgetRow(general, b.label, b.planned_cents, b.spent_cents, b.forecast_cents)
+            for b in budget
+        ],
+    )

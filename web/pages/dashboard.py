@@ -1,0 +1,94 @@
+"""The agency's dashboard: every project at a glance and what is late.
+
+Agency users only (a pilot gets 403). Filters are plain GET parameters of a form (no
+JavaScript); each long list shows 50 rows with its total and its own page parameter:
+``page`` for the overdue milestones, ``projects_page``, ``reports_page``, ``meetings_page``.
+Every figure comes from :mod:`web.queries` (SQL, paginated, counted with GROUP BY).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from web import i18n
+from web.auth import Forbidden
+from web.deps import CopiloteDep, PageUser
+from web.pages.project import filter_options, page_context, page_number, read_filters
+from web.queries import (
+    missing_reports,
+    overdue_milestones,
+    phase_counts,
+    portfolio,
+    upcoming_meetings,
+)
+from web.templating import render
+
+router = APIRouter()
+
+UPCOMING_WEEKS = 4
+
+
+@router.get("/dashboard")
+def dashboard(
+    request: Request,
+    user: PageUser,
+    c: CopiloteDep,
+    programme: str = "",
+    territory: str = "",
+    phase: str = "",
+    page: str = "1",
+    projects_page: str = "1",
+    reports_page: str = "1",
+    meetings_page: str = "1",
+) -> Response:
+    if not user.is_agency:
+        raise Forbidden(user.email, "see the agency dashboard")
+    filters = read_filters(programme, territory, phase)
+    now = c.clock.now()
+    today = c.engine.today()
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "filters": filters,
+            "today": today,
+            "weeks": UPCOMING_WEEKS,
+            "counts": phase_counts(c.engine, filters),
+            "overdue": overdue_milestones(c.engine, today, filters, page_number(page)),
+            "projects": portfolio(c.engine, today, filters, page_number(projects_page)),
+            "reports": missing_reports(c.engine, now, filters, page_number(reports_page)),
+            "meetings": upcoming_meetings(
+                c.engine, now, filters, page_number(meetings_page), weeks=UPCOMING_WEEKS
+            ),
+            **page_context(request),
+            **filter_options(c, filters),
+        },
+    )
+
+
+i18n.register(
+    {
+        "Tableau de bord de l'agence": "Agency dashboard",
+        "Situation au": "As of",
+        "Jalons en retard": "Overdue milestones",
+        "Jalon": "Milestone",
+        "Échéance": "Due",
+        "Retard": "Late",
+        "jours": "days",
+        "Responsable": "Responsible",
+        "Tenu par": "Held by",
+        "personne": "nobody",
+        "Aucun jalon en retard.": "No overdue milestone.",
+        "Bilans trimestriels manquants": "Missing quarterly reports",
+        "Aucun bilan manquant.": "No missing report.",
+        "Réunions des semaines à venir": "Meetings in the coming weeks",
+        "semaines": "weeks",
+        "Aucune réunion prévue.": "No meeting planned.",
+        "Portefeuille": "Portfolio",
+        "Effacer": "Clear",
+        "résultats": "results",
+        "Dû le": "Due on",
+        "Bilan": "Report",
+    }
+)

@@ -1,0 +1,402 @@
+"""Exports of one project: the annual report in the CPOM form of seed 000 (CSV and XLSX) and an
+iCalendar feed of its meetings and deadlines.
+
+Spreadsheets: every text cell that a spreadsheet would read as a formula (it starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a leading ``'``, in
+the CSV and in the XLSX alike; amounts and dates are typed cells in the XLSX. The CSV is
+the French spreadsheet dialect: ``;`` between cells, decimal comma, UTF-8 with a BOM so
+that Excel shows the accents.
+
+The calendar feed: a calendar application subscribes to a URL and polls it without
+signing in, so the project page gives each reader a personal feed address carrying a
+signed key (itsdangerous, salt ``copilote-calendar-feed``) that names the project and the
+user. The key does not expire (a subscription lasts for months), but every request checks
+that this user may still read this project: a pilot who loses a project loses its feed.
+Changing ``COPILOTE_SECRET_KEY`` revokes every feed address. Signed-in users may also open
+the feed without a key. A key for project A never opens project B.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from icalendar import Calendar, Event
+from itsdangerous import BadSignature, URLSafeSerializer
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from notifications.message import clean_text_line
+from web.auth import Principal
+from web.board import AnnualReport, annual_report
+from web.deps import CopiloteDep, PageUser, page_user
+from web.links import LinkError
+from web.templating import PARIS
+from workflow.database import read
+from workflow.errors import InvalidInput
+from workflow.models import Meeting, Milestone
+
+if TYPE_CHECKING:
+    from service import Copilote
+
+__all__ = ["feed_url", "neutralise", "router"]
+
+router = APIRouter()
+
+M = Milestone.__table__  # type: ignore[attr-defined]
+MT = Meeting.__table__  # type: ignore[attr-defined]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralise(value: str) -> str:
+    """A text a spreadsheet shows as text, never runs as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+# -- the annual report ---------------------------------------------------------------------
+
+
+def _year(value: str, today: date) -> int:
+    if not value:
+        return today.year
+    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+        raise InvalidInput("year", f"{value!r} is not a year between 2000 and 2100")
+    return int(value)
+
+
+def _fr_day(value: date | str) -> str:
+    return value.strftime("%d/%m/%Y") if isinstance(value, date) else value
+
+
+def _euros(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
+
+
+def action_header(report: AnnualReport) -> list[str]:
+    as_of = f"{report.as_of:%d/%m/%Y}"
+    return [
+        "Objectif général",
+        "Objectifs spécifiques",
+        f"Actions mises en œuvre en {report.year}",
+        "Échéance prévue",
+        f"Échéance réalisée à la date du {as_of}",
+        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
+        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
+        "Explication des écarts",
+        f"Mesure corrective effectuée à la date du {as_of}",
+    ]
+
+
+def budget_header(report: AnnualReport) -> list[str]:
+    as_of = report.as_of
+    after = as_of + timedelta(days=1)
+    return [
+        "Objectif général",
+        "Objectifs spécifiques",
+        f"Budget prévisionnel {report.year}",
+        f"Dépenses au {as_of:%d/%m/%Y}",
+        f"Dépenses prévisionnelles du {after:%d/%m/%Y} au 31/12/{report.year}",
+        f"Écart entre le budget alloué et les dépenses engagées ou à venir en {report.year}",
+        "Commentaires",
+    ]
+
+
+def _preamble(report: AnnualReport) -> list[list[str]]:
+    return [
+        ["Nom de la structure", report.structure],
+        ["Projet", report.title],
+        ["Programme", report.programme],
+        ["Territoire", report.territory],
+        ["Année d'exécution", str(report.year)],
+    ]
+
+
+def annual_csv(report: AnnualReport) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+
+    def row(cells: list[Any]) -> None:
+        writer.writerow([neutralise(str(c)) for c in cells])
+
+    for line in _preamble(report):
+        row(line)
+    row([])
+    row(action_header(report))
+    for a in report.actions:
+        row(
+            [
+                a.general_objective,
+                a.specific_objective,
+                a.action,
+                _fr_day(a.planned_deadline),
+                _fr_day(a.realised_deadline),
+                a.planned_indicator,
+                a.realised_indicator,
+                a.gap_explanation,
+                a.corrective_measure,
+            ]
+        )
+    row([])
+    row(budget_header(report))
+    for b in [*report.budget, report.budget_total]:
+        row(
+            [
+                b.general_objective,
+                b.label,
+                _euros(b.planned_cents),
+                _euros(b.spent_cents),
+                _euros(b.forecast_cents),
+                _euros(b.variance_cents),
+                "",
+            ]
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_text(value: str) -> str:
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+
+
+def annual_xlsx(report: AnnualReport) -> bytes:
+    book = Workbook()
+    actions = book.active
+    assert actions is not None  # a new workbook has its first sheet
+    actions.title = "Actions"
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def put(sheet: Any, row: int, values: list[Any], header: bool = False) -> None:
+        for col, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=col)
+            if isinstance(value, str):
+                cell.value = _xlsx_text(value)
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
+            else:
+                cell.value = value
+            if isinstance(value, date):
+                cell.number_format = "DD/MM/YYYY"
+            elif isinstance(value, float):
+                cell.number_format = '#,##0.00 "€"'
+            cell.alignment = wrap
+            if header:
+                cell.font = bold
+
+    rownum = 1
+    for line in _preamble(report):
+        put(actions, rownum, line)
+        actions.cell(row=rownum, column=1).font = bold
+        rownum += 1
+    rownum += 1
+    put(actions, rownum, action_header(report), header=True)
+    header_row = rownum
+    for a in report.actions:
+        rownum += 1
+        put(
+            actions,
+            rownum,
+            [
+                a.general_objective,
+                a.specific_objective,
+                a.action,
+                a.planned_deadline,
+                a.realised_deadline,
+                a.planned_indicator,
+                a.realised_indicator,
+                a.gap_explanation,
+                a.corrective_measure,
+            ],
+        )
+    actions.freeze_panes = actions.cell(row=header_row + 1, column=1)
+    for col, width in enumerate((28, 24, 36, 14, 18, 30, 30, 34, 30), start=1):
+        actions.column_dimensions[get_column_letter(col)].width = width
+
+    budget = book.create_sheet("Budget")
+    put(budget, 1, budget_header(report), header=True)
+    rownum = 1
+    for b in report.budget:
+        rownum += 1
+        put(
+            budget,
+            rownum,
+            [
+                b.general_objective,
+                b.label,
+                b.planned_cents / 100,
+                b.spent_cents / 100,
+                b.forecast_cents / 100,
+                b.variance_cents / 100,
+                "",
+            ],
+        )
+    total = report.budget_total
+    rownum += 1
+    put(
+        budget,
+        rownum,
+        [
+            "Total",
+            "",
+            total.planned_cents / 100,
+            total.spent_cents / 100,
+            total.forecast_cents / 100,
+            total.variance_cents / 100,
+            "",
+        ],
+        header=True,
+    )
+    for col, width in enumerate((28, 36, 16, 16, 22, 24, 30), start=1):
+        budget.column_dimensions[get_column_letter(col)].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/projects/{project_id}/export/annual.csv")
+def export_annual_csv(project_id: int, user: PageUser, c: CopiloteDep, year: str = "") -> Response:
+    c.accounts.check_read(user, project_id)
+    report = annual_report(c.engine, project_id, _year(year, c.engine.today()))
+    return Response(
+        annual_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(f"rapport-annuel-{project_id}-{report.year}.csv"),
+    )
+
+
+@router.get("/projects/{project_id}/export/annual.xlsx")
+def export_annual_xlsx(project_id: int, user: PageUser, c: CopiloteDep, year: str = "") -> Response:
+    c.accounts.check_read(user, project_id)
+    report = annual_report(c.engine, project_id, _year(year, c.engine.today()))
+    return Response(
+        annual_xlsx(report),
+        media_type=XLSX_TYPE,
+        headers=_attachment(f"rapport-annuel-{project_id}-{report.year}.xlsx"),
+    )
+
+
+# -- the calendar feed -----------------------------------------------------------------------
+
+
+def _feed_signer(c: Copilote) -> URLSafeSerializer:
+    return URLSafeSerializer(c.settings.secret_key, salt="copilote-calendar-feed")
+
+
+def feed_key(c: Copilote, project_id: int, user: Principal) -> str:
+    return str(_feed_signer(c).dumps({"project": project_id, "user": user.id}))
+
+
+def feed_url(c: Copilote, project_id: int, user: Principal) -> str:
+    base = c.settings.base_url.rstrip("/")
+    return f"{base}/projects/{project_id}/calendar.ics?key={feed_key(c, project_id, user)}"
+
+
+def _feed_reader(c: Copilote, project_id: int, key: str) -> Principal:
+    try:
+        data = _feed_signer(c).loads(key)
+        wanted, uid = int(data["project"]), int(data["user"])
+    except (BadSignature, TypeError, KeyError, ValueError):
+        raise LinkError("it is not a valid calendar feed address (altered or truncated)") from None
+    if wanted != project_id:
+        raise LinkError("this calendar feed address is for another project")
+    user = c.accounts.user(uid)
+    if user is None:
+        raise LinkError("the account this calendar feed address belongs to no longer exists")
+    return user
+
+
+def project_calendar(c: Copilote, project_id: int) -> bytes:
+    """The project's meetings (planned, held, cancelled) and milestone deadlines."""
+    now = c.clock.now()
+    domain = c.settings.mail_domain
+    with read(c.db) as conn:
+        project = c.engine.project_row(conn, project_id)
+        definition = c.engine.definition(project.definition_id, project.definition_version)
+        meetings = conn.execute(
+            sa.select(MT).where(MT.c.project_id == project_id).order_by(MT.c.id)
+        ).all()
+        milestones = conn.execute(
+            sa.select(M).where(M.c.project_id == project_id).order_by(M.c.due_on, M.c.id)
+        ).all()
+    cal = Calendar()
+    cal.add("prodid", "-//Copilote//Agenda du projet//FR")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", clean_text_line(f"Copilote – {project.title}"))
+    cal.add("x-wr-timezone", "Europe/Paris")
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    stamp = now.astimezone(PARIS)
+    first: date | None = None
+    last: date | None = None
+    for m in meetings:
+        if m.starts_at is None and m.held_on is None:
+            continue  # expected by the programme, no date yet
+        event = Event()
+        # The UID of the emailed invitation (notifications.delivery): the same meeting.
+        event.add("uid", f"meeting-{m.id}@{domain}")
+        event.add("sequence", m.sequence)
+        event.add("dtstamp", stamp)
+        if m.starts_at is not None:
+            start = m.starts_at.astimezone(PARIS)
+            end = (m.ends_at or m.starts_at + timedelta(hours=2)).astimezone(PARIS)
+            event.add("dtstart", start)
+            event.add("dtend", end)
+            day = start.date()
+        else:
+            event.add("dtstart", m.held_on)
+            event.add("dtend", m.held_on + timedelta(days=1))
+            day = m.held_on
+        first, last = min(first or day, day), max(last or day, day)
+        event.add("summary", clean_text_line(f"{m.label} – {project.title}"))
+        if m.location:
+            event.add("location", clean_text_line(m.location))
+        status = {"held": "tenue", "planned": "prévue", "cancelled": "annulée"}.get(m.status, "")
+        event.add("description", f"Réunion {status}".strip())
+        event.add("status", "CANCELLED" if m.status == "cancelled" else "CONFIRMED")
+        cal.add_component(event)
+    for ms in milestones:
+        event = Event()
+        event.add("uid", f"milestone-{ms.id}@{domain}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", ms.due_on)
+        event.add("dtend", ms.due_on + timedelta(days=1))
+        event.add("transp", "TRANSPARENT")
+        done = f" (fait le {ms.done_on:%d/%m/%Y})" if ms.done_on else ""
+        event.add("summary", clean_text_line(f"Échéance : {ms.label}{done} – {project.title}"))
+        lines = [f"Responsable : {definition.role_label(ms.responsible_role)}"]
+        if ms.deliverable:
+            lines.append(f"Livrable : {ms.deliverable}")
+        event.add("description", "\n".join(lines))
+        event.add("categories", ["Échéance"])
+        cal.add_component(event)
+    if first is not None and last is not None:
+        cal.add_missing_timezones(
+            first_date=first - timedelta(days=366), last_date=last + timedelta(days=366)
+        )
+    data: bytes = cal.to_ical()
+    return data
+
+
+@router.get("/projects/{project_id}/calendar.ics")
+def calendar_feed(request: Request, project_id: int, c: CopiloteDep, key: str = "") -> Response:
+    user = _feed_reader(c, project_id, key) if key else page_user(request, c.accounts)
+    c.accounts.check_read(user, project_id)
+    return Response(
+        project_calendar(c, project_id),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="projet-{project_id}.ics"'},
+    )

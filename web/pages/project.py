@@ -1,0 +1,510 @@
+"""A pilot runs a project from these pages: the list of projects, the project's tableau de
+bord (seed 001), and the forms that record what was done and advance the phase.
+
+Everyone who may read a project sees its page; only its pilots (``check_act``) see the
+forms, and every POST checks it again. A refused advance re-renders the page with status
+409 and the unmet conditions next to the button (the one place a page handles
+``TransitionRefused`` itself: the generic error page would lose the project's context).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from web import i18n
+from web.board import project_board, received_reports
+from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
+from web.pages.exports import feed_url
+from web.queries import Filters, phase_counts, portfolio, territories
+from web.templating import PARIS, render
+from workflow.errors import InvalidInput, TransitionRefused
+from workflow.lifecycle import BUILTIN_TRIGGERS
+
+router = APIRouter()
+
+BUILTIN_LABELS = {
+    "suspend": "Suspendre le projet",
+    "resume": "Reprendre le projet",
+    "abandon": "Abandonner le projet",
+}
+
+# The engine states unmet conditions in English; the French interface says them in French.
+_UNMET_FR: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(.*) not delivered$"), r"\1 : livrable non remis"),
+    (re.compile(r"^(.*) not done$"), r"\1 : non réalisé"),
+    (re.compile(r"^(.*) not held$"), r"\1 : réunion non tenue"),
+    (
+        re.compile(r"^no (.*) held in this phase yet$"),
+        r"aucune réunion « \1 » tenue dans cette phase",
+    ),
+    (re.compile(r"^decision '(.*)' not recorded$"), r"décision « \1 » non enregistrée"),
+    (
+        re.compile(r"^(.*): no active partner to report$"),
+        r"\1 : aucun partenaire actif pour le remettre",
+    ),
+    (re.compile(r"^(.*) not received from (.*)$"), r"\1 non reçu de : \2"),
+    (
+        re.compile(r"^(\d+) active partner\(s\), at least (\d+) needed$"),
+        r"\1 partenaire(s) actif(s), il en faut au moins \2",
+    ),
+    (
+        re.compile(r"^a comment saying why is required.*$"),
+        r"un commentaire expliquant pourquoi est obligatoire pour cette étape",
+    ),
+    (re.compile(r"^phase (.*) past its planned end$"), r"phase « \1 » : fin prévue dépassée"),
+    (
+        re.compile(r"^(.*): none held or planned every (\d+) weeks$"),
+        r"\1 : aucune réunion tenue ou prévue depuis \2 semaines",
+    ),
+    (
+        re.compile(r"^(.*): none held or planned every (\d+) months$"),
+        r"\1 : aucune réunion tenue ou prévue depuis \2 mois",
+    ),
+]
+
+
+def say(text: str, lang: str) -> str:
+    """An engine sentence (unmet condition, alert) in the interface language."""
+    if lang != "fr":
+        return text
+    for pattern, french in _UNMET_FR:
+        if pattern.match(text):
+            return pattern.sub(french, text)
+    return text
+
+
+def page_number(value: str | None) -> int:
+    """``?page=`` leniently: anything but a positive integer is page 1."""
+    try:
+        return max(1, int(value or "1"))
+    except ValueError:
+        return 1
+
+
+MONTHS = {
+    "fr": [
+        "janv.",
+        "févr.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """Helpers of the list templates: ``qs("page", 3)`` rebuilds the current query string
+    with one parameter changed; ``num(33140)`` writes a count the French way."""
+    lang = i18n.language(request)
+
+    def qs(key: str, value: Any) -> str:
+        params = {k: v for k, v in request.query_params.items() if k != "lang"}
+        if key.endswith("page") and str(value) == "1":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+        return "?" + urlencode(params)
+
+    def num(value: int) -> str:
+        text = f"{value:,}"
+        return text.replace(",", "\u202f") if lang == "fr" else text
+
+    return {"qs": qs, "num": num, "months": MONTHS.get(lang, MONTHS["fr"])}
+
+
+def filter_options(c: Any, filters: Filters) -> dict[str, Any]:
+    """Choices of the filter form: programmes, territories, phases (of the chosen programme)."""
+    definitions = c.registry.latest()
+    phases: list[tuple[str, str]] = []
+    seen = set()
+    for d in definitions:
+        if filters.programme and d.id != filters.programme:
+            continue
+        for p in d.phases:
+            if p.key not in seen:
+                seen.add(p.key)
+                label = p.label if filters.programme else f"{p.label} ({d.title})"
+                phases.append((p.key, label))
+    phases += [("suspendu", "Suspendu"), ("abandonne", "Abandonné")]
+    return {
+        "programmes": [(d.id, d.title) for d in definitions],
+        "territories": territories(c.engine),
+        "phases": phases,
+    }
+
+
+def read_filters(programme: str, territory: str, phase: str) -> Filters:
+    return Filters(programme.strip(), territory.strip(), phase.strip())
+
+
+@router.get("/projects")
+def project_list(
+    request: Request,
+    user: PageUser,
+    c: CopiloteDep,
+    accounts: AccountsDep,
+    programme: str = "",
+    territory: str = "",
+    phase: str = "",
+    page: str = "1",
+) -> Response:
+    filters = read_filters(programme, territory, phase)
+    readable = accounts.readable(user)
+    projects = portfolio(c.engine, c.engine.today(), filters, page_number(page), readable=readable)
+    return render(
+        request,
+        "projects.html",
+        {
+            "projects": projects,
+            "filters": filters,
+            "counts": phase_counts(c.engine, filters, readable),
+            **page_context(request),
+            **filter_options(c, filters),
+        },
+    )
+
+
+def _triggers(c: Any, board: Any, lang: str) -> list[dict[str, Any]]:
+    project = board.project
+    lifecycle = c.engine.lifecycle(project.definition_id, project.definition_version)
+    found = []
+    for trigger in lifecycle.triggers_from(project.phase):
+        transition = lifecycle.transition(trigger, project.phase)
+        if transition is not None:
+            label = transition.label or trigger
+            dest = board.definition.phase_label(transition.dest)
+            needs_comment = transition.comment_required
+            automatic = transition.automatic is not None
+        else:
+            label = BUILTIN_LABELS.get(trigger, trigger)
+            dest = ""
+            needs_comment = trigger in ("suspend", "abandon")
+            automatic = False
+        found.append(
+            {
+                "trigger": trigger,
+                "label": label,
+                "dest": dest,
+                "builtin": trigger in BUILTIN_TRIGGERS,
+                "needs_comment": needs_comment,
+                "automatic": automatic,
+                "missing": [say(u, lang) for u in c.engine.check(project.id, trigger)],
+            }
+        )
+    return found
+
+
+def show_project(
+    request: Request,
+    c: Any,
+    user: Any,
+    project_id: int,
+    *,
+    refused: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    accounts = c.accounts
+    accounts.check_read(user, project_id)
+    board = project_board(c.engine, c.renderer, project_id)
+    lang = i18n.language(request)
+    can_act = project_id in accounts.piloted(user)
+    return render(
+        request,
+        "project.html",
+        {
+            "b": board,
+            "p": board.project,
+            "can_act": can_act,
+            "triggers": _triggers(c, board, lang) if can_act else [],
+            "refused": refused,
+            "alerts": [
+                {"label": say(a.label, lang), "since": a.since, "responsible": a.responsible}
+                for a in board.alerts
+            ],
+            "reports": received_reports(c.engine, project_id),
+            "feed_url": feed_url(c, project_id, user),
+            "year": board.today.year,
+            "series_keys": [(s.key, s.label) for s in board.definition.meetings],
+            "today_iso": board.today.isoformat(),
+            **page_context(request),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/projects/{project_id}")
+def project_page(request: Request, project_id: int, user: PageUser, c: CopiloteDep) -> Response:
+    return show_project(request, c, user, project_id)
+
+
+def _back(project_id: int, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(
+        f"/projects/{project_id}{'#' + anchor if anchor else ''}", status_code=303
+    )
+
+
+def _actor(user: Any) -> str:
+    return str(user.name or user.email)
+
+
+@router.post("/projects/{project_id}/advance", dependencies=[CsrfForm])
+def advance(
+    request: Request,
+    project_id: int,
+    user: PageUser,
+    c: CopiloteDep,
+    trigger: Annotated[str, Form()],
+    comment: Annotated[str, Form()] = "",
+    expected_phase: Annotated[str, Form()] = "",
+) -> Response:
+    c.accounts.check_act(user, project_id)
+    try:
+        c.engine.advance(
+            project_id,
+            trigger,
+            actor=_actor(user),
+            comment=comment.strip() or None,
+            expected_phase=expected_phase or None,
+        )
+    except TransitionRefused as refused:
+        lang = i18n.language(request)
+        return show_project(
+            request,
+            c,
+            user,
+            project_id,
+            refused={
+                "trigger": trigger,
+                "unmet": [say(u, lang) for u in refused.unmet],
+                "comment": comment,
+            },
+            status_code=409,
+        )
+    return _back(project_id, "avancement")
+
+
+@router.post("/projects/{project_id}/milestones/{key}/done", dependencies=[CsrfForm])
+def milestone_done(
+    project_id: int,
+    key: str,
+    user: PageUser,
+    c: CopiloteDep,
+    deliverable_ref: Annotated[str, Form()] = "",
+) -> Response:
+    c.accounts.check_act(user, project_id)
+    c.records.milestone_done(
+        project_id, key, by=_actor(user), deliverable_ref=deliverable_ref.strip() or None
+    )
+    return _back(project_id, "tableau")
+
+
+def _paris_datetime(value: str, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a date and time (2026-06-12T14:00)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)
+
+
+def _day(value: str, field: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not a date (2026-06-12)") from None
+
+
+@router.post("/projects/{project_id}/meetings", dependencies=[CsrfForm])
+def schedule_meeting(
+    project_id: int,
+    user: PageUser,
+    c: CopiloteDep,
+    series: Annotated[str, Form()],
+    starts_at: Annotated[str, Form()],
+    occurrence: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+) -> Response:
+    c.accounts.check_act(user, project_id)
+    c.records.schedule_meeting(
+        project_id,
+        series,
+        _paris_datetime(starts_at, "starts_at"),
+        occurrence=occurrence or None,
+        location=location.strip(),
+    )
+    return _back(project_id, "reunions")
+
+
+@router.post("/projects/{project_id}/meetings/held", dependencies=[CsrfForm])
+def meeting_held(
+    project_id: int,
+    user: PageUser,
+    c: CopiloteDep,
+    meeting: Annotated[str, Form()] = "",
+    held_on: Annotated[str, Form()] = "",
+    minutes_ref: Annotated[str, Form()] = "",
+) -> Response:
+    """``meeting``: the id of an expected or planned meeting, or ``series:<key>`` for a new one."""
+    c.accounts.check_act(user, project_id)
+    meeting_id: int | None = None
+    series: str | None = None
+    if meeting.startswith("series:"):
+        series = meeting.removeprefix("series:")
+    elif meeting.isdigit():
+        meeting_id = int(meeting)
+    else:
+        raise InvalidInput("meeting", "choose the meeting that was held")
+    c.records.meeting_held(
+        project_id,
+        meeting_id=meeting_id,
+        series=series,
+        held_on=_day(held_on, "held_on"),
+        minutes_ref=minutes_ref.strip() or None,
+    )
+    return _back(project_id, "reunions")
+
+
+i18n.register(
+    {
+        "Projets": "Projects",
+        "Programme": "Programme",
+        "Territoire": "Territory",
+        "Phase": "Phase",
+        "Tous": "All",
+        "Toutes": "All",
+        "Filtrer": "Filter",
+        "Projet": "Project",
+        "Prochaine échéance": "Next deadline",
+        "Retards": "Overdue",
+        "Aucun projet.": "No project.",
+        "Page": "Page",
+        "sur": "of",
+        "Précédente": "Previous",
+        "Suivante": "Next",
+        "Projets par phase": "Projects per phase",
+        "Démarrage": "Start",
+        "Financement": "Funding",
+        "Convention": "Agreement",
+        "Alertes": "Alerts",
+        "depuis le": "since",
+        "Avancement": "Phase",
+        "Phase actuelle": "Current phase",
+        "Conditions à remplir": "Conditions to meet",
+        "Étape refusée": "Step refused",
+        "Il manque :": "Missing:",
+        "Commentaire": "Comment",
+        "obligatoire": "required",
+        "automatique à l'échéance": "automatic when due",
+        "vers": "to",
+        "Aucune étape possible depuis cette phase.": "No step possible from this phase.",
+        "Seuls les pilotes du projet peuvent le faire avancer.": "Only the project's pilots may advance it.",
+        "Tableau de bord du projet": "Project dashboard",
+        "Étapes": "Steps",
+        "Qui ? Responsable": "Who? Responsible",
+        "Date début": "Start date",
+        "Date fin": "End date",
+        "Livrables": "Deliverables",
+        "en cours": "current",
+        "fait le": "done on",
+        "jours de retard": "days late",
+        "reporté du": "moved from",
+        "Réf. du livrable": "Deliverable reference",
+        "Marquer fait": "Mark done",
+        "Partenaires et rôles": "Partners and roles",
+        "Structure": "Organisation",
+        "Contact": "Contact",
+        "Rôles": "Roles",
+        "Arrivée": "Joined",
+        "Départ": "Leaves",
+        "Réunions": "Meetings",
+        "Instance": "Body",
+        "Prévues": "Planned",
+        "Tenues": "Held",
+        "Annulées": "Cancelled",
+        "Réunion": "Meeting",
+        "Statut": "Status",
+        "Date": "Date",
+        "Lieu": "Place",
+        "attendue": "expected",
+        "prévue": "planned",
+        "tenue": "held",
+        "annulée": "cancelled",
+        "Planifier une réunion": "Schedule a meeting",
+        "Série": "Series",
+        "Occurrence (facultatif)": "Occurrence (optional)",
+        "aucune": "none",
+        "Début": "Start",
+        "Planifier": "Schedule",
+        "Enregistrer une réunion tenue": "Record a meeting held",
+        "nouvelle réunion :": "new meeting:",
+        "Tenue le": "Held on",
+        "Réf. du compte rendu": "Minutes reference",
+        "Enregistrer": "Record",
+        "Indicateurs": "Indicators",
+        "Indicateur": "Indicator",
+        "Type": "Kind",
+        "Prévu": "Planned",
+        "Réalisé": "Realised",
+        "Explication des écarts": "Explanation of gaps",
+        "Mesure corrective": "Corrective measure",
+        "processus": "process",
+        "activité": "activity",
+        "résultat": "result",
+        "Aucun indicateur.": "No indicator.",
+        "Budget": "Budget",
+        "Ligne": "Line",
+        "Dépensé": "Spent",
+        "Prévision": "Forecast",
+        "Écart": "Variance",
+        "Bilans reçus": "Reports received",
+        "Partenaire": "Partner",
+        "Période": "Period",
+        "Transmis le": "Sent on",
+        "Aucun bilan reçu.": "No report received.",
+        "Historique": "History",
+        "Qui": "Who",
+        "Étape": "Step",
+        "Messages envoyés": "Messages sent",
+        "Destinataire": "Recipient",
+        "Objet": "Subject",
+        "Tentatives": "Attempts",
+        "Envoyé le": "Sent on",
+        "Erreur": "Error",
+        "en attente": "pending",
+        "en cours d'envoi": "sending",
+        "envoyé": "sent",
+        "échec": "failed",
+        "Aucun message.": "No message.",
+        "les plus récents sur": "most recent of",
+        "Exports": "Exports",
+        "Rapport annuel (CSV)": "Annual report (CSV)",
+        "Rapport annuel (Excel)": "Annual report (Excel)",
+        "Agenda du projet (iCalendar)": "Project calendar (iCalendar)",
+        "Adresse d'abonnement pour votre agenda (personnelle, ne la partagez pas) :": "Subscription address for your calendar app (personal, do not share it):",
+        "Détails": "Details",
+        "Lancer": "Go",
+        "Aucun partenaire.": "No partner.",
+        "Aucune réunion.": "No meeting.",
+        "Jalon": "Milestone",
+        "Suspendre le projet": "Suspend the project",
+        "Reprendre le projet": "Resume the project",
+        "Abandonner le projet": "Abandon the project",
+        "non": "no",
+        "oui": "yes",
+    }
+)
