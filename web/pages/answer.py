@@ -1,0 +1,401 @@
+"""Partner pages opened from a personal link: the quarterly report and the meeting answer.
+
+A partner has no account: the signed link (:mod:`web.links`) says which project, which
+partner and what for. The signature only proves Copilote made the link; every page then
+checks the target against the records, so a link made for project A never shows project B,
+a partner who has left can no longer use theirs, and a report page only ever shows the
+report of the partner the link was made for.
+
+The quarterly report follows seed 001's « tableau de suivi des actions par les acteurs »
+(see :mod:`web.report_form`). Sending the same period again *replaces* the report (the form
+opens filled with what was sent, so a partner can correct it while the link is valid); the
+agency always sees the latest version and its date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.dialects import postgresql, sqlite
+from starlette.datastructures import FormData
+
+from web import i18n
+from web.deps import CopiloteDep, CsrfForm
+from web.links import LinkError, LinkTarget
+from web.report_form import ANSWERS, QUESTIONS, TEXTS, ReportForm
+from web.templating import render
+from workflow.calendar import paris_date
+from workflow.database import read
+from workflow.definition import Definition, MeetingSeries, ReportSchedule
+from workflow.errors import InvalidInput
+from workflow.lifecycle import ABANDONED, SUSPENDED
+from workflow.models import Attendance, Indicator, Meeting, Partner, Project, Report
+
+router = APIRouter()
+
+P = Project.__table__  # type: ignore[attr-defined]
+PT = Partner.__table__  # type: ignore[attr-defined]
+MT = Meeting.__table__  # type: ignore[attr-defined]
+I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
+R = Report.__table__  # type: ignore[attr-defined]
+AT = Attendance.__table__  # type: ignore[attr-defined]
+
+PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
+MEETING_ANSWERS = ("yes", "no", "maybe")
+
+# Answer pages carry the personal token in their address: never leak it to another site,
+# never keep it in a shared cache, never index it.
+_PRIVATE = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex",
+}
+
+
+@dataclass
+class Opened:
+    """A link checked against the records: what the partner may see and answer."""
+
+    link: LinkTarget
+    project: Any
+    partner: Any
+    definition: Definition
+    today: date
+
+    @property
+    def closed_reason(self) -> str | None:
+        if self.project.phase == SUSPENDED:
+            return "Ce projet est suspendu : rien ne peut être transmis pour l'instant."
+        if self.project.phase == ABANDONED or self.project.phase in self.definition.terminal:
+            return "Ce projet est terminé : rien ne peut plus être transmis."
+        return None
+
+
+@dataclass
+class ReportTarget(Opened):
+    schedule: ReportSchedule
+    period: str
+    year: int
+    quarter: int
+    report: Any  # the stored report of this partner for this period, or None
+    indicators: list[Any]
+    previous_titles: list[str]
+
+    @property
+    def period_label(self) -> str:
+        return f"{'1er' if self.quarter == 1 else f'{self.quarter}e'} trimestre {self.year}"
+
+
+@dataclass
+class MeetingTarget(Opened):
+    meeting: Any
+    series: MeetingSeries
+    attendance: Any  # this partner's stored answer, or None
+
+    @property
+    def answerable(self) -> bool:
+        m = self.meeting
+        return m.status == "planned" and m.starts_at is not None and self.closed_reason is None
+
+
+def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarget:
+    link = c.links.read(token)
+    today = paris_date(c.clock.now())
+    project = conn.execute(sa.select(P).where(P.c.id == link.project_id)).one_or_none()
+    if project is None:
+        raise LinkError("the project it was made for no longer exists")
+    partner = conn.execute(
+        sa.select(PT).where(PT.c.id == link.partner_id, PT.c.project_id == project.id)
+    ).one_or_none()
+    if partner is None:
+        raise LinkError("it was not made for a partner of this project")
+    if partner.joined_on > today or (partner.left_on is not None and partner.left_on <= today):
+        raise LinkError(f"{partner.organisation} is no longer a partner of this project")
+    definition = c.engine.definition(project.definition_id, project.definition_version)
+    roles = set(partner.roles)
+    if link.purpose == "report":
+        key, _, period = link.detail.partition(":")
+        spec = next((r for r in definition.reports if r.key == key), None)
+        found = PERIOD.match(period)
+        if spec is None or found is None:
+            raise LinkError("it names a report this project does not ask for")
+        if spec.owed_by not in roles:
+            raise LinkError(f"{partner.organisation} does not owe this report")
+        mine = sa.and_(
+            R.c.project_id == project.id, R.c.partner_id == partner.id, R.c.schedule == key
+        )
+        report = conn.execute(sa.select(R).where(mine, R.c.period == period)).one_or_none()
+        # The actions of the partner's latest earlier report, to start from.
+        earlier = conn.execute(
+            sa.select(R.c.content).where(mine, R.c.period < period).order_by(R.c.period.desc())
+        ).first()
+        previous = (earlier.content or {}).get("actions", []) if earlier else []
+        return ReportTarget(
+            link,
+            project,
+            partner,
+            definition,
+            today,
+            schedule=spec,
+            period=period,
+            year=int(found.group(1)),
+            quarter=int(found.group(2)),
+            report=report,
+            indicators=list(
+                conn.execute(sa.select(I).where(I.c.project_id == project.id).order_by(I.c.id))
+            ),
+            previous_titles=[str(a.get("title", "")) for a in previous if isinstance(a, dict)],
+        )
+    if link.purpose == "meeting":
+        meeting = None
+        if link.detail.isdigit():
+            meeting = conn.execute(
+                sa.select(MT).where(MT.c.id == int(link.detail), MT.c.project_id == project.id)
+            ).one_or_none()
+        if meeting is None:
+            raise LinkError("it names a meeting this project does not have")
+        series = next((s for s in definition.meetings if s.key == meeting.series), None)
+        if series is None or not roles & set(series.attendees):
+            raise LinkError(f"{partner.organisation} is not invited to this meeting")
+        attendance = conn.execute(
+            sa.select(AT).where(AT.c.meeting_id == meeting.id, AT.c.partner_id == partner.id)
+        ).one_or_none()
+        return MeetingTarget(
+            link,
+            project,
+            partner,
+            definition,
+            today,
+            meeting=meeting,
+            series=series,
+            attendance=attendance,
+        )
+    raise LinkError("it is not a link Copilote knows how to answer")
+
+
+def opened(c: CopiloteDep, token: str) -> ReportTarget | MeetingTarget:
+    with read(c.db) as conn:
+        return _open(conn, c, token)
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+Target = Annotated[ReportTarget | MeetingTarget, Depends(opened)]
+Posted = Annotated[FormData, Depends(form_data)]
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    response = render(request, name, context, status_code)
+    response.headers.update(_PRIVATE)
+    return response
+
+
+def _report_page(
+    request: Request, t: ReportTarget, form: ReportForm, status_code: int = 200
+) -> Response:
+    return _page(
+        request,
+        "answer_report.html",
+        {
+            "t": t,
+            "form": form,
+            "questions": QUESTIONS,
+            "answers": ANSWERS,
+            "texts": TEXTS,
+            "action": request.url.path,
+        },
+        status_code,
+    )
+
+
+def _meeting_page(
+    request: Request, t: MeetingTarget, values: dict[str, str], error: str | None = None
+) -> Response:
+    return _page(
+        request,
+        "answer_meeting.html",
+        {
+            "t": t,
+            "values": values,
+            "answers": MEETING_ANSWERS,
+            "error": error,
+            "action": request.url.path,
+        },
+        422 if error else 200,
+    )
+
+
+@router.get("/answer/{token}")
+def answer_page(request: Request, t: Target) -> Response:
+    if isinstance(t, ReportTarget):
+        content = t.report.content if t.report is not None else None
+        return _report_page(request, t, ReportForm.start(content, t.previous_titles))
+    values = {
+        "answer": t.attendance.answer if t.attendance else "",
+        "comment": t.attendance.comment if t.attendance else "",
+    }
+    return _meeting_page(request, t, values)
+
+
+@router.post("/answer/{token}", dependencies=[CsrfForm])
+def answer(request: Request, c: CopiloteDep, t: Target, posted: Posted, token: str) -> Response:
+    if t.closed_reason is not None:
+        raise InvalidInput("project", t.closed_reason)
+    if isinstance(t, ReportTarget):
+        form = ReportForm.read(posted, t.indicators)
+        if "add_action" in posted:  # no JavaScript: one more empty action row, nothing stored
+            form.errors.clear()
+            form.add_row()
+            return _report_page(request, t, form)
+        if form.errors:
+            return _report_page(request, t, form, 422)
+        c.records.submit_report(
+            t.project.id, t.partner.id, t.schedule.key, t.period, form.content()
+        )
+    else:
+        values = {
+            "answer": str(posted.get("answer", "")),
+            "comment": str(posted.get("comment", "")).strip(),
+        }
+        if not t.answerable:
+            raise InvalidInput("meeting", "this meeting can no longer be answered")
+        if values["answer"] not in MEETING_ANSWERS:
+            return _meeting_page(request, t, values, "answer")
+        if len(values["comment"]) > 2000:
+            return _meeting_page(request, t, values, "comment")
+        _save_attendance(c, t, values["answer"], values["comment"])
+    return RedirectResponse(f"/answer/{token}/done", status_code=303)
+
+
+@router.get("/answer/{token}/done")
+def answered(request: Request, t: Target, token: str) -> Response:
+    if (t.report if isinstance(t, ReportTarget) else t.attendance) is None:
+        return RedirectResponse(f"/answer/{token}", status_code=303)  # nothing sent yet
+    return _page(
+        request,
+        "answer_done.html",
+        {"t": t, "is_report": isinstance(t, ReportTarget), "questions": QUESTIONS, "texts": TEXTS},
+    )
+
+
+def _save_attendance(c: Any, t: MeetingTarget, answer: str, comment: str) -> None:
+    """One answer per meeting and partner: a new answer replaces the previous one."""
+    insert = postgresql.insert if c.db.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(AT).values(
+        meeting_id=t.meeting.id,
+        partner_id=t.partner.id,
+        answer=answer,
+        comment=comment,
+        answered_at=c.clock.now(),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["meeting_id", "partner_id"],
+        set_={
+            "answer": stmt.excluded.answer,
+            "comment": stmt.excluded.comment,
+            "answered_at": stmt.excluded.answered_at,
+        },
+    )
+    with c.db.begin() as conn:
+        conn.execute(stmt)
+
+
+i18n.register(
+    {
+        "Bilan trimestriel": "Quarterly report",
+        "Projet": "Project",
+        "Structure": "Organisation",
+        "Période": "Period",
+        "Échéance": "Due",
+        "Tableau de suivi des actions": "Action follow-up table",
+        "Vos actions": "Your actions",
+        "Action": "Action",
+        "Intitulé de l'action": "Action title",
+        "Si non ou en partie : pourquoi ?": "If no or partly: why?",
+        "Justifiez (éléments clés)": "Explain (key points)",
+        "Ajouter une action": "Add an action",
+        "Laissez vide une ligne d'action inutile : elle est ignorée.": (
+            "Leave an unused action row empty: it is ignored."
+        ),
+        "Indicateurs": "Indicators",
+        "Indicateur": "Indicator",
+        "Type": "Kind",
+        "Valeur prévue": "Planned value",
+        "Valeur réalisée": "Realised value",
+        "Aucun indicateur n'est encore défini pour ce projet.": (
+            "No indicator is defined for this project yet."
+        ),
+        "Freins, leviers et pistes d'amélioration": "Obstacles, levers and improvement ideas",
+        "Transmettre le bilan": "Send the report",
+        "Le formulaire contient des erreurs : rien n'a été enregistré.": (
+            "The form has errors: nothing was saved."
+        ),
+        "Vous avez déjà transmis ce bilan le": "You already sent this report on",
+        "vous pouvez le corriger : la nouvelle version remplacera la précédente.": (
+            "you may correct it: the new version will replace the previous one."
+        ),
+        "Merci !": "Thank you!",
+        "Votre bilan a été transmis le": "Your report was sent on",
+        "Modifier le bilan": "Edit the report",
+        "Réponses transmises": "Answers sent",
+        "Invitation": "Invitation",
+        "Réunion": "Meeting",
+        "Instance": "Body",
+        "Quand": "When",
+        "Lieu": "Place",
+        "non précisé": "not given",
+        "Cette réunion est annulée.": "This meeting is cancelled.",
+        "Cette réunion a eu lieu.": "This meeting has taken place.",
+        "Cette réunion n'a pas encore de date.": "This meeting has no date yet.",
+        "Serez-vous présent(e) ?": "Will you attend?",
+        "Oui": "Yes",
+        "Non": "No",
+        "En partie": "Partly",
+        "Peut-être": "Maybe",
+        "Commentaire (facultatif)": "Comment (optional)",
+        "Envoyer ma réponse": "Send my answer",
+        "Choisissez une réponse.": "Choose an answer.",
+        "Le commentaire est trop long (2000 caractères au plus).": (
+            "The comment is too long (2000 characters at most)."
+        ),
+        "Votre réponse a été enregistrée le": "Your answer was recorded on",
+        "Votre réponse": "Your answer",
+        "Modifier ma réponse": "Change my answer",
+        "processus": "process",
+        "activité": "activity",
+        "résultat": "result",
+        "Les ressources ont été mobilisées comme prévu": "Resources were mobilised as planned",
+        "Les groupes cibles ont été atteints comme prévu": "Target groups were reached as planned",
+        "Les actions ont été réalisées et sont conformes à la programmation": (
+            "The actions were carried out as programmed"
+        ),
+        "Les objectifs cibles ont été atteints": "The target objectives were reached",
+        "Freins identifiés": "Obstacles identified",
+        "Leviers identifiés": "Levers identified",
+        "Pistes d'amélioration": "Improvement ideas",
+        "Décrivez au moins une action.": "Describe at least one action.",
+        "Donnez l'intitulé de l'action.": "Give the action's title.",
+        "Intitulé trop long (300 caractères au plus).": "Title too long (300 characters at most).",
+        "Répondez oui, en partie ou non.": "Answer yes, partly or no.",
+        "Dites pourquoi (réponse « non » ou « en partie »).": (
+            "Say why (answer « no » or « partly »)."
+        ),
+        "Texte trop long (5000 caractères au plus).": "Text too long (5000 characters at most).",
+        "Saisissez un nombre (par exemple 12 ou 3,5).": "Type a number (for example 12 or 3.5).",
+        "50 actions au plus.": "50 actions at most.",
+        "Ce projet est suspendu : rien ne peut être transmis pour l'instant.": (
+            "This project is suspended: nothing can be sent for now."
+        ),
+        "Ce projet est terminé : rien ne peut plus être transmis.": (
+            "This project has ended: nothing can be sent any more."
+        ),
+    }
+)

@@ -1,0 +1,267 @@
+"""The quarterly report a partner fills in: seed 001's « tableau de suivi des actions par
+les acteurs » (fiche « Le suivi de mise en œuvre du projet », au niveau des acteurs).
+
+Per action: were the resources mobilised as planned, were the target groups reached, were
+the actions carried out as programmed, were the objectives reached (yes / partly / no, and
+why when not fully); then the project's indicators (realised value, as of this quarter);
+then obstacles, levers and improvement ideas.
+
+Actions: Copilote does not store the fiches-actions themselves (the ``fiches_actions``
+milestone only records that they were delivered), so the partner lists *their own* actions
+on the form, one row each. The rows start from the partner's previous report, so a quarter
+only asks for the titles once. A row left entirely empty is ignored.
+
+What is stored (``Report.content``)::
+
+    {"form": "suivi_actions",
+     "actions": [{"title": "...", "resources": {"answer": "yes|partly|no", "why": "..."},
+                  "targets": {...}, "programme": {...}, "objectives": {...}}, ...],
+     "indicators": [{"key", "label", "kind", "unit", "planned", "realised"}, ...],
+     "obstacles": "...", "levers": "...", "improvements": "..."}
+
+The indicator values are the partner's figures for the report; the project's Indicator rows
+are left to the pilot, who consolidates the partners' figures.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ANSWERS", "FORM", "QUESTIONS", "TEXTS", "FieldError", "ReportForm"]
+
+FORM = "suivi_actions"
+MAX_ROWS = 50
+MAX_TITLE = 300
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    label: str
+    why: str
+
+
+QUESTIONS = (
+    Question(
+        "resources",
+        "Les ressources ont été mobilisées comme prévu",
+        "Si non ou en partie : pourquoi ?",
+    ),
+    Question(
+        "targets",
+        "Les groupes cibles ont été atteints comme prévu",
+        "Si non ou en partie : pourquoi ?",
+    ),
+    Question(
+        "programme",
+        "Les actions ont été réalisées et sont conformes à la programmation",
+        "Si non ou en partie : pourquoi ?",
+    ),
+    Question("objectives", "Les objectifs cibles ont été atteints", "Justifiez (éléments clés)"),
+)
+ANSWERS = (("yes", "Oui"), ("partly", "En partie"), ("no", "Non"))
+TEXTS = (
+    ("obstacles", "Freins identifiés"),
+    ("levers", "Leviers identifiés"),
+    ("improvements", "Pistes d'amélioration"),
+)
+_ROW = re.compile(r"^a(\d{1,4})_title$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem, with the form field it is about (its ``name``) and what to do."""
+
+    field: str
+    label: str  # French, translated by the page
+    message: str  # French, translated by the page
+    row: int | None = None  # the action's number on the form
+
+
+def _blank_row() -> dict[str, str]:
+    row = {"title": ""}
+    for q in QUESTIONS:
+        row[q.key] = row[f"{q.key}_why"] = ""
+    return row
+
+
+def _number(raw: str) -> float | None:
+    text = raw.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if not text:
+        return None
+    value = float(text.replace(",", "."))  # ValueError for anything else
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value
+
+
+def _shown(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if value.is_integer() else str(value).replace(".", ",")
+
+
+@dataclass
+class ReportForm:
+    rows: list[dict[str, str]]
+    indicators: dict[str, str]  # indicator key -> the value as typed
+    texts: dict[str, str]
+    errors: list[FieldError] = field(default_factory=list)
+    _indicator_rows: Sequence[Any] = ()
+
+    @property
+    def error_fields(self) -> set[str]:
+        return {e.field for e in self.errors}
+
+    # -- an empty or stored form ---------------------------------------------------------
+    @classmethod
+    def start(cls, content: Mapping[str, Any] | None, previous_titles: Sequence[str]) -> ReportForm:
+        if content:
+            rows = []
+            for action in content.get("actions", []):
+                row = _blank_row()
+                row["title"] = str(action.get("title", ""))
+                for q in QUESTIONS:
+                    given = action.get(q.key) or {}
+                    row[q.key] = str(given.get("answer", ""))
+                    row[f"{q.key}_why"] = str(given.get("why", ""))
+                rows.append(row)
+            indicators = {
+                str(i.get("key")): _shown(i.get("realised")) for i in content.get("indicators", [])
+            }
+            texts = {key: str(content.get(key, "")) for key, _ in TEXTS}
+        else:
+            rows = [{**_blank_row(), "title": t} for t in previous_titles if t]
+            indicators, texts = {}, {key: "" for key, _ in TEXTS}
+        form = cls(rows, indicators, texts)
+        form.add_row()
+        while len(form.rows) < 3:
+            form.add_row()
+        return form
+
+    def add_row(self) -> None:
+        if len(self.rows) < MAX_ROWS:
+            self.rows.append(_blank_row())
+
+    # -- a posted form --------------------------------------------------------------------
+    @classmethod
+    def read(cls, posted: Mapping[str, Any], indicator_rows: Sequence[Any]) -> ReportForm:
+        """Read and check a posted form; ``errors`` lists every problem (nothing is stored
+        while there is one). Empty rows are dropped and the others numbered 1, 2, ..."""
+
+        def text(name: str) -> str:
+            value = posted.get(name, "")
+            return value.strip() if isinstance(value, str) else ""
+
+        indices = sorted(int(m.group(1)) for k in posted if (m := _ROW.match(k)))
+        rows = []
+        for i in indices:
+            row = {"title": text(f"a{i}_title")}
+            for q in QUESTIONS:
+                row[q.key] = text(f"a{i}_{q.key}")
+                row[f"{q.key}_why"] = text(f"a{i}_{q.key}_why")
+            if any(row.values()):
+                rows.append(row)
+        form = cls(
+            rows,
+            {str(ind.key): text(f"ind_{ind.key}") for ind in indicator_rows},
+            {key: text(key) for key, _ in TEXTS},
+            _indicator_rows=indicator_rows,
+        )
+        form._check()
+        if not form.rows:
+            form.add_row()
+        return form
+
+    def _check(self) -> None:
+        err = self.errors.append
+        if len(self.rows) > MAX_ROWS:
+            err(FieldError("actions", "Vos actions", "50 actions au plus."))
+        if not self.rows:
+            err(FieldError("a1_title", "Intitulé de l'action", "Décrivez au moins une action."))
+        allowed = {value for value, _ in ANSWERS}
+        for n, row in enumerate(self.rows, start=1):
+            if not row["title"]:
+                err(
+                    FieldError(
+                        f"a{n}_title", "Intitulé de l'action", "Donnez l'intitulé de l'action.", n
+                    )
+                )
+            elif len(row["title"]) > MAX_TITLE:
+                err(
+                    FieldError(
+                        f"a{n}_title",
+                        "Intitulé de l'action",
+                        "Intitulé trop long (300 caractères au plus).",
+                        n,
+                    )
+                )
+            for q in QUESTIONS:
+                answer, why = row[q.key], row[f"{q.key}_why"]
+                if answer not in allowed:
+                    err(FieldError(f"a{n}_{q.key}", q.label, "Répondez oui, en partie ou non.", n))
+                elif answer != "yes" and not why:
+                    err(
+                        FieldError(
+                            f"a{n}_{q.key}_why",
+                            q.label,
+                            "Dites pourquoi (réponse « non » ou « en partie »).",
+                            n,
+                        )
+                    )
+                if len(why) > MAX_TEXT:
+                    err(
+                        FieldError(
+                            f"a{n}_{q.key}_why",
+                            q.label,
+                            "Texte trop long (5000 caractères au plus).",
+                            n,
+                        )
+                    )
+        for ind in self._indicator_rows:
+            try:
+                _number(self.indicators[str(ind.key)])
+            except ValueError:
+                err(
+                    FieldError(
+                        f"ind_{ind.key}",
+                        str(ind.label),
+                        "Saisissez un nombre (par exemple 12 ou 3,5).",
+                    )
+                )
+        for key, label in TEXTS:
+            if len(self.texts[key]) > MAX_TEXT:
+                err(FieldError(key, label, "Texte trop long (5000 caractères au plus)."))
+
+    def content(self) -> dict[str, Any]:
+        if self.errors:
+            raise ValueError("a form with errors has no content to store")
+        return {
+            "form": FORM,
+            "actions": [
+                {
+                    "title": row["title"],
+                    **{
+                        q.key: {"answer": row[q.key], "why": row[f"{q.key}_why"]} for q in QUESTIONS
+                    },
+                }
+                for row in self.rows
+            ],
+            "indicators": [
+                {
+                    "key": ind.key,
+                    "label": ind.label,
+                    "kind": ind.kind,
+                    "unit": ind.unit,
+                    "planned": ind.planned,
+                    "realised": _number(self.indicators[str(ind.key)]),
+                }
+                for ind in self._indicator_rows
+            ],
+            **self.texts,
+        }
