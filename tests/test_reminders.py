@@ -1,6 +1,6 @@
 """End-to-end reminders: whole programme years driven by a FixedClock, ticked twice a day,
 delivered to a real SMTP server (aiosmtpd on loopback). Asserts exactly who received what,
-of which kind, at which tick, for the whole year."""
+of which kind, at which tick, for the whole year; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def defs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def acia(tmp_path: Path, defs: Path, smtp_server: SmtpServer) -> Iterator[System]:
-    s = System(f"sqlite:///{tmp_path / 'acia.db'}", defs, smtp_server, at(date(2026, 5, 4), 8))
+def acia(db_url: str, defs: Path, smtp_server: SmtpServer) -> Iterator[System]:
+    s = System(db_url, defs, smtp_server, at(date(2026, 5, 4), 8))
     yield s
     s.dispose()
 
@@ -170,8 +170,8 @@ PC = "contact@mairie-c.example"
 
 
 @pytest.fixture
-def coop(tmp_path: Path, defs: Path, smtp_server: SmtpServer) -> Iterator[System]:
-    s = System(f"sqlite:///{tmp_path / 'coop.db'}", defs, smtp_server, at(date(2026, 3, 2), 8))
+def coop(db_url: str, defs: Path, smtp_server: SmtpServer) -> Iterator[System]:
+    s = System(db_url, defs, smtp_server, at(date(2026, 3, 2), 8))
     yield s
     s.dispose()
 
@@ -279,11 +279,12 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
         ):
             text = m.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
             token = text.split("/answer/", 1)[1].split()[0]
-            data = s.c.read_link(token)
+            s.clock.set(at(m.day, 12))  # read the day it was received: links expire
+            target = s.c.links.read(token)
             partner = {PA: a, PB: b, PC: c}[m.to]
-            assert data["p"] == "report" and data["project"] == pid
-            assert data["partner"] == partner
-            assert str(data["d"]).startswith("bilan_trimestriel:2026-Q")
+            assert target.purpose == "report" and target.project_id == pid
+            assert target.partner_id == partner
+            assert target.detail.startswith("bilan_trimestriel:2026-Q")
     digest = next(m for m in s.log if m.kind == "digest")
     text = digest.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Association A" in text and "Centre de santé B" in text
