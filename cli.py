@@ -7,6 +7,7 @@ step. A failed command changes nothing (each command is one transaction).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -18,11 +19,13 @@ from typing import Annotated, Any, TypeVar
 import sqlalchemy as sa
 import typer
 
-from service import Copilote, LinkError, Settings
+from service import Copilote, Settings
+from web.links import LinkError
 from workflow.calendar import PARIS, non_working_reason
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
 from workflow.definition import Definition
+from workflow.diagram import mermaid
 from workflow.engine import PartnerIn
 from workflow.errors import (
     ConflictError,
@@ -35,7 +38,15 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.loader import load_definition
-from workflow.models import HistoryEntry, Meeting, Milestone, Partner, Project, funding_instrument
+from workflow.models import (
+    HistoryEntry,
+    Meeting,
+    Milestone,
+    Partner,
+    Project,
+    UserAccount,
+    funding_instrument,
+)
 
 app = typer.Typer(
     help="Copilote: co-construction project lifecycles.",
@@ -52,6 +63,8 @@ app.add_typer(project_app, name="project")
 app.add_typer(milestone_app, name="milestone")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(partner_app, name="partner")
+user_app = typer.Typer(help="Users who sign in (agency, pilots) and their API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DbOption = Annotated[
@@ -161,25 +174,6 @@ def definitions_list(db: DbOption = None) -> None:
 def definitions_schema() -> None:
     """Print the JSON Schema of the definition format (for editors)."""
     typer.echo(json.dumps(Definition.model_json_schema(), indent=2, ensure_ascii=False))
-
-
-def mermaid(d: Definition) -> str:
-    lines = ["stateDiagram-v2", f"    [*] --> {d.initial}"]
-    for p in d.phases:
-        lines.append(f"    {p.key} : {p.label}")
-    for t in d.transitions:
-        conds = ", ".join(
-            next(f"{k} {v}" for k, v in c.model_dump().items() if v is not None)
-            for c in t.conditions
-        )
-        for src in t.source:
-            label = t.label or t.trigger
-            lines.append(
-                f"    {src} --> {t.dest} : {label}{' [' + conds + ']' if conds else ''}{' (auto)' if t.automatic else ''}"
-            )
-    for key in d.terminal:
-        lines.append(f"    {key} --> [*]")
-    return "\n".join(lines)
 
 
 @definitions_app.command("show")
@@ -616,47 +610,103 @@ def simulate(
 
 @app.command("demo")
 @errors
-def demo(db: DbOption = None) -> None:
-    """Create a demo ACIA project from the shipped definition and print its phases and deadlines."""
-    c = system(db)
-    today = c.engine.today()
-    start = date(today.year, 5, 4)
-    pid = c.engine.create_project(
-        definition_id="acia",
-        title="EHPAD Les Tilleuls — outil numérique",
-        start_date=start,
-        variant="axe_1",
-        territory="Corse-du-Sud",
-        pilot=PartnerIn(
-            "EHPAD Les Tilleuls",
-            "pilote@ehpad-tilleuls.example",
-            "Marie Santoni",
-            ("pilot", "copil"),
-        ),
-        agency=PartnerIn(
-            "ARS Corse", "ars-dd2a@example.org", "Délégation départementale", ("agency",)
-        ),
-        convention_start=start,
-        funding_cents=18_000_00,
-        actor="demo",
-    )
-    c.records.add_partner(
-        pid,
-        PartnerIn("ARACT Corse", "aract@example.org", "Chargée de mission", ("aract", "copil")),
-        start,
-    )
-    typer.echo(f"demo project {pid} created in {c.settings.database_url}\n")
-    _show(c, pid)
+def demo(db: DbOption = None, now: NowOption = None) -> None:
+    """Fill an empty database with demo projects from the seeds (coopératives, ACIA, ACESO, Unapei)."""
+    _demo(system(db, now))
 
 
 @app.command("serve")
 @errors
-def serve(db: DbOption = None) -> None:
-    """Run the scheduler: sweeps due work every COPILOTE_SWEEP_INTERVAL_SECONDS, sends email."""
+def serve(
+    db: DbOption = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Fill an empty database with the demo projects first")
+    ] = False,
+) -> None:
+    """Run the service: web pages and API at COPILOTE_BASE_URL, and the scheduler."""
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    system(db).serve()
+    c = system(db)
+    if demo:
+        _demo(c)
+    typer.echo(f"Copilote on http://{c.settings.host}:{c.settings.port} ({c.settings.database_url})")
+    c.serve()
+
+
+DEMO_PASSWORD = "copilote-demo"
+DEMO_USERS = [
+    ("agence@ars-idf.example", "agency", "Agence régionale de santé"),
+    ("pilote@cooperative-paris.example", "pilot", "Pilote coopérative Paris"),
+]
+
+
+def _demo(c: Copilote) -> None:
+    """The demo projects (on an empty database only) and the demo sign-ins."""
+    from collections import Counter
+
+    from demo import existing_projects, load_demo
+    from workflow.overdue import overdue_items
+
+    count = existing_projects(c)
+    if count:
+        typer.echo(
+            f"{c.settings.database_url} already holds {count} project(s): the demo only fills an "
+            "empty database, no project was added."
+        )
+    else:
+        ids = load_demo(c)
+        today = c.engine.today()
+        late = Counter(item.project_id for item in overdue_items(c.engine, today))
+        typer.echo(f"{len(ids)} demo projects created in {c.settings.database_url} (as of {today}):")
+        with read(c.db) as conn:
+            for pid in ids:
+                row = c.engine.project_row(conn, pid)
+                d = c.engine.definition(row.definition_id, row.definition_version)
+                typer.echo(
+                    f"  #{pid} {row.title} — {d.title} — {d.phase_label(row.phase)} — "
+                    f"{late[pid]} overdue item(s)"
+                )
+        typer.echo("Details: copilote project show ID")
+    for email, role, name in DEMO_USERS:
+        if c.accounts.authenticate(email, DEMO_PASSWORD) is None:
+            with contextlib.suppress(InvalidInput):  # exists with another password: keep it
+                c.accounts.create_user(email, DEMO_PASSWORD, role=role, name=name)
+    typer.echo(
+        "demo sign-in: " + ", ".join(e for e, _, _ in DEMO_USERS) + f" (password {DEMO_PASSWORD})"
+    )
+
+
+# -- users ------------------------------------------------------------------------------------
+@user_app.command("add")
+@errors
+def user_add(
+    email: str,
+    role: Annotated[str, typer.Option(help="agency or pilot")],
+    name: Annotated[str, typer.Option()] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+    lang: Annotated[str, typer.Option()] = "fr",
+    db: DbOption = None,
+) -> None:
+    """Create a user who signs in. A pilot sees the projects where they are the pilot partner."""
+    who = system(db).accounts.create_user(email, password, role=role, name=name, lang=lang)
+    typer.echo(f"user {who.id} {who.email} ({who.role}) created")
+
+
+@user_app.command("token")
+@errors
+def user_token(email: str, name: Annotated[str, typer.Option()] = "", db: DbOption = None) -> None:
+    """Create an API token for a user (shown once; only its hash is kept)."""
+    c = system(db)
+    with read(c.db) as conn:
+        uid = conn.execute(
+            sa.select(UserAccount.id).where(UserAccount.email == email.strip().lower())  # type: ignore[arg-type]
+        ).scalar()
+    if uid is None:
+        raise NotFound("user", email)
+    typer.echo(c.accounts.create_token(uid, name))
 
 
 def main() -> None:  # pragma: no cover

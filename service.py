@@ -11,16 +11,24 @@ import asyncio
 import logging
 import os
 import socket
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifications import FileMailer, Mailer, Recipient, Renderer, SmtpMailer
 from notifications.delivery import Delivery, DeliveryStats
+from web import create_app
+from web.auth import Accounts
+from web.links import Links
+from web.metrics import Metrics
 from workflow.clock import Clock, SystemClock
 from workflow.database import create_db_engine, migrate
 from workflow.engine import Engine
@@ -29,7 +37,7 @@ from workflow.outbox import SqlOutboxStore
 from workflow.records import Records
 from workflow.sweep import Sweeper, SweepResult
 
-__all__ = ["Copilote", "LinkError", "Settings", "TickReport"]
+__all__ = ["Copilote", "Settings", "TickReport", "app"]
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("copilote")
@@ -42,6 +50,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///copilote.db"
     definitions_dir: Path = HERE / "definitions"
+    host: str = "127.0.0.1"
+    port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str = "change-me-in-production"
     link_max_age_days: int = 60
@@ -61,13 +71,6 @@ class Settings(BaseSettings):
     sender_email: str = "copilote@localhost.localdomain"
     sender_name: str = "Copilote"
     mail_domain: str = "copilote.local"
-
-
-class LinkError(ValueError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"This link cannot be used: {reason}. Ask your project pilot for a new one."
-        )
 
 
 @dataclass
@@ -107,8 +110,15 @@ class Copilote:
         )
         self.engine = Engine(self.db, self.registry, self.clock)
         self.records = Records(self.engine)
-        self._links = URLSafeTimedSerializer(self.settings.secret_key, salt="copilote-answer-link")
+        self.links = Links(
+            self.settings.secret_key,
+            self.settings.base_url,
+            self.settings.link_max_age_days,
+            self.clock.now,
+        )
+        self.accounts = Accounts(self.db, self.clock.now)
         self.sweeper = Sweeper(self.engine, links=self.make_link)
+        self.engine.planner.links = self.make_link  # meeting invitations carry a personal link
         worker = self.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.outbox = SqlOutboxStore(
             self.db, worker=worker, lease=timedelta(seconds=self.settings.lease_seconds)
@@ -121,6 +131,12 @@ class Copilote:
             self.clock.now,
             Recipient(self.settings.sender_name, self.settings.sender_email),
             domain=self.settings.mail_domain,
+        )
+        self.metrics = Metrics(
+            self.db,
+            self.clock.now,
+            interval_seconds=self.settings.sweep_interval_seconds,
+            lease_seconds=self.settings.lease_seconds,
         )
 
     def _mailer(self) -> Mailer:
@@ -139,35 +155,46 @@ class Copilote:
 
     # -- personal answer links -----------------------------------------------------------
     def make_link(self, purpose: str, project_id: int, partner_id: int, detail: str) -> str:
-        token = self._links.dumps(
-            {"p": purpose, "project": project_id, "partner": partner_id, "d": detail}
-        )
-        return f"{self.settings.base_url}/answer/{token}"
-
-    def read_link(self, token: str) -> dict[str, object]:
-        try:
-            data = self._links.loads(token, max_age=self.settings.link_max_age_days * 86400)
-        except SignatureExpired:
-            raise LinkError("it has expired") from None
-        except BadSignature:
-            raise LinkError("it is not a valid Copilote link (altered or truncated)") from None
-        if not isinstance(data, dict):
-            raise LinkError("it is not a valid Copilote link")
-        return data
+        return self.links.make(purpose, project_id, partner_id, detail)
 
     # -- due work ----------------------------------------------------------------------------
     def tick(self, now: datetime | None = None) -> TickReport:
-        """All due work once, as of ``now``: automatic steps, reminders, delivery."""
-        now = now or self.clock.now()
-        timed = self.engine.run_timed_transitions(now)
-        sweep = self.sweeper.run(now)
+        """All due work once, as of ``now``: automatic steps, reminders, delivery.
+
+        Without ``now`` (the scheduler), delivery reads the clock at each batch it claims, so
+        a claim's lease runs from the claim, not from the start of a long sweep (a lease that
+        began minutes earlier could expire mid-batch and let another instance send it again).
+        """
+        instant = now or self.clock.now()
+        started = time.perf_counter()
+        timed = self.engine.run_timed_transitions(instant)
+        sweep = self.sweeper.run(instant)
         delivery = asyncio.run(self.delivery.run_until_idle(now=now))
+        self.metrics.record_tick(sweep, delivery, time.perf_counter() - started)
         return TickReport(timed, sweep, delivery)
 
-    def serve(self) -> None:  # pragma: no cover - exercised by the process tests
-        from apscheduler.schedulers.blocking import BlockingScheduler
+    # -- the running service ------------------------------------------------------------------
+    def app(self) -> FastAPI:
+        """The ASGI application; its lifespan starts and stops the scheduler (if enabled)."""
 
-        scheduler = BlockingScheduler(timezone="Europe/Paris")
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            scheduler = self.start_scheduler() if self.settings.scheduler else None
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=True)
+
+        return create_app(self, lifespan=lifespan)
+
+    def start_scheduler(self) -> BackgroundScheduler:
+        """One APScheduler job that sweeps every ``sweep_interval_seconds``, in a thread.
+
+        There is one job, not one per reminder: what is due lives in the database, so a
+        restart loses nothing, and several instances share the work through row claims.
+        """
+        scheduler = BackgroundScheduler(timezone="Europe/Paris")
         scheduler.add_job(
             self._scheduled_tick,
             "interval",
@@ -175,19 +202,39 @@ class Copilote:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
-            next_run_time=self.clock.now(),
+            next_run_time=datetime.now().astimezone(),  # APScheduler's own trigger time
         )
-        log.info(
-            "Copilote scheduler started: sweeping every %ss", self.settings.sweep_interval_seconds
-        )
-        try:
-            scheduler.start()
-        except (KeyboardInterrupt, SystemExit):
-            scheduler.shutdown(wait=True)
+        # APScheduler logs "Running job" / "executed successfully" at every run: our own
+        # line says what a pass did, and only when it did something.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        self.metrics.scheduler.started()
+        scheduler.start()
+        log.info("scheduler started: sweeping every %ss", self.settings.sweep_interval_seconds)
+        return scheduler
 
-    def _scheduled_tick(self) -> None:  # pragma: no cover
+    def serve(self) -> None:  # pragma: no cover - exercised by the process tests
+        import uvicorn
+
+        uvicorn.run(self.app(), host=self.settings.host, port=self.settings.port, log_level="info")
+
+    def _scheduled_tick(self) -> None:
+        """The scheduler's job: one tick, its heartbeat for ``/health``, a log line if it did
+        anything. An error is logged and counted; the next interval runs again."""
+        self.metrics.scheduler.tick_begins()
         try:
-            for line in self.tick().lines():
-                log.info(line)
+            report = self.tick()
         except Exception:
+            self.metrics.scheduled_tick_ends(ok=False)
             log.exception("sweep failed; it runs again at the next interval")
+            return
+        self.metrics.scheduled_tick_ends(ok=True)
+        busy = report.timed or report.sweep.claimed or report.delivery.sent
+        busy = busy or report.delivery.retried or report.delivery.failed
+        for line in report.lines():
+            log.log(logging.INFO if busy else logging.DEBUG, line)
+
+
+def app() -> FastAPI:  # pragma: no cover - for `uvicorn --factory service:app`
+    """Application factory for uvicorn/gunicorn workers: settings from the environment."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    return Copilote().app()
