@@ -122,6 +122,22 @@ def test_conflict_when_the_phase_moved_meanwhile(engine: Engine, records: Record
         engine.advance(pid, "start_deployment", actor="Bob", expected_phase="cadrage")
 
 
+def test_conflict_on_the_version_read_even_when_the_phase_is_back(engine: Engine, records: Records) -> None:
+    """Suspended then resumed meanwhile: the phase is the same, the version is not."""
+    pid = new_mini(engine)
+    ready_to_deploy(records, pid)
+    engine.advance(pid, "suspend", actor="Anne", comment="attente du financement")
+    engine.advance(pid, "resume", actor="Anne")
+    with engine.db.connect() as conn:
+        assert engine.project_row(conn, pid).phase == "cadrage"
+    with pytest.raises(ConflictError, match="you read version 1; it is now version 3"):
+        engine.advance(pid, "start_deployment", actor="Bob", expected_phase="cadrage", expected_version=1)
+    with engine.db.connect() as conn:
+        after = engine.project_row(conn, pid)
+    assert (after.phase, after.version) == ("cadrage", 3)
+    assert engine.advance(pid, "start_deployment", actor="Bob", expected_version=3).to_phase == "deploiement"
+
+
 def test_concurrent_advances_threads_exactly_one_wins(db_url: str, registry: DefinitionRegistry, clock: FixedClock) -> None:
     db = create_db_engine(db_url, pool_size=10)
     migrate(db)

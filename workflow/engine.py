@@ -339,8 +339,12 @@ class Engine:
         actor: str,
         comment: str | None = None,
         expected_phase: str | None = None,
+        expected_version: int | None = None,
     ) -> AdvanceResult:
         """Move the project by ``trigger``; refuse with every unmet condition, or a conflict.
+
+        ``expected_phase`` / ``expected_version``: what the caller last read; a project that
+        moved since is a conflict, checked in the same transaction as the step.
 
         One transaction: the phase UPDATE guarded by the version read (with the automatic
         step's date of the new phase), the history row, the milestones and meetings the
@@ -355,6 +359,12 @@ class Engine:
             definition = lifecycle.definition
             if expected_phase is not None and row.phase != expected_phase:
                 raise ConflictError(project_id, row.phase, f"you expected {expected_phase!r}")
+            if expected_version is not None and row.version != expected_version:
+                raise ConflictError(
+                    project_id,
+                    row.phase,
+                    f"you read version {expected_version}; it is now version {row.version}",
+                )
             internal = trigger
             if trigger == "resume":
                 internal = f"resume_to_{row.suspended_from}" if row.phase == SUSPENDED else trigger

@@ -25,7 +25,7 @@ from web.auth import ROLES, Forbidden, Principal
 from web.deps import AccountsDep, ApiUser, CopiloteDep
 from workflow.database import read
 from workflow.engine import PartnerIn, StepNotAvailable
-from workflow.errors import ConflictError, UnknownTrigger
+from workflow.errors import UnknownTrigger
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERRORS)
 
@@ -152,25 +152,13 @@ def advance_project(
     """Take a step. Refused (409) with every unmet condition in ``unmet``; a conflict (409,
     ``current_phase``) when the project is no longer at ``expected_version``/``expected_phase``."""
     accounts.check_act(who, project_id)
-    expected_phase = body.expected_phase
-    if body.expected_version is not None:
-        with read(c.db) as conn:
-            row = c.engine.project_row(conn, project_id)
-        if row.version != body.expected_version:
-            raise ConflictError(
-                project_id,
-                row.phase,
-                f"you read version {body.expected_version}; it is now version {row.version}",
-            )
-        # The engine re-reads the project in its own transaction: holding it to the phase
-        # seen here closes most of the window between this check and the step.
-        expected_phase = expected_phase or row.phase
     result = c.engine.advance(
         project_id,
         body.trigger,
         actor=actor(who),
         comment=body.comment,
-        expected_phase=expected_phase,
+        expected_phase=body.expected_phase,
+        expected_version=body.expected_version,
     )
     return AdvanceOut(
         project_id=result.project_id,
