@@ -107,10 +107,12 @@ class Partner(SQLModel, table=True):
 class Milestone(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("project_id", "key"),
-        # The agency's overdue view reads open milestones by due date across all projects.
+        # The agency's overdue view reads open milestones by due date across all projects;
+        # project_id in the index lets it count them without reading the rows (bench/dashboard).
         sa.Index(
             "ix_milestone_open_due",
             "due_on",
+            "project_id",
             sqlite_where=sa.text("done_on IS NULL"),
             postgresql_where=sa.text("done_on IS NULL"),
         ),

@@ -76,7 +76,7 @@ def upgrade() -> None:
     with op.batch_alter_table("milestone", schema=None) as batch_op:
         batch_op.create_index(
             "ix_milestone_open_due",
-            ["due_on"],
+            ["due_on", "project_id"],
             unique=False,
             sqlite_where=sa.text("done_on IS NULL"),
             postgresql_where=sa.text("done_on IS NULL"),
