@@ -63,7 +63,9 @@ app.add_typer(project_app, name="project")
 app.add_typer(milestone_app, name="milestone")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(partner_app, name="partner")
-user_app = typer.Typer(help="Users who sign in (agency, pilots) and their API tokens.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Users who sign in (agency, pilots) and their API tokens.", no_args_is_help=True
+)
 app.add_typer(user_app, name="user")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -630,7 +632,9 @@ def serve(
     c = system(db)
     if demo:
         _demo(c)
-    typer.echo(f"Copilote on http://{c.settings.host}:{c.settings.port} ({c.settings.database_url})")
+    typer.echo(
+        f"Copilote on http://{c.settings.host}:{c.settings.port} ({c.settings.database_url})"
+    )
     c.serve()
 
 
@@ -658,7 +662,9 @@ def _demo(c: Copilote) -> None:
         ids = load_demo(c)
         today = c.engine.today()
         late = Counter(item.project_id for item in overdue_items(c.engine, today))
-        typer.echo(f"{len(ids)} demo projects created in {c.settings.database_url} (as of {today}):")
+        typer.echo(
+            f"{len(ids)} demo projects created in {c.settings.database_url} (as of {today}):"
+        )
         with read(c.db) as conn:
             for pid in ids:
                 row = c.engine.project_row(conn, pid)

@@ -99,7 +99,9 @@ def capture(db: sa.Engine, engine: Engine, pid: int) -> tuple[list[list[Statemen
     timed rounds run on plain sqlite3 connections.
     """
     with read(db) as conn:
-        version = conn.execute(sa.text("SELECT version FROM project WHERE id=:i"), {"i": pid}).scalar_one()
+        version = conn.execute(
+            sa.text("SELECT version FROM project WHERE id=:i"), {"i": pid}
+        ).scalar_one()
     advances: list[list[Statement]] = [[], []]
 
     def recording(dialect, conn_rec, cargs, cparams):  # type: ignore[no-untyped-def]
@@ -126,7 +128,12 @@ def capture(db: sa.Engine, engine: Engine, pid: int) -> tuple[list[list[Statemen
 
 def raw_connection(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+    ):
         con.execute(f"PRAGMA {pragma}")
     return con
 
@@ -147,10 +154,14 @@ def _kind(statement: str) -> int:
 class Replay:
     """Replays captured advances; shift = how many versions later than the capture we are."""
 
-    def __init__(self, con: sqlite3.Connection, advances: list[list[Statement]], version: int, shift: int) -> None:
+    def __init__(
+        self, con: sqlite3.Connection, advances: list[list[Statement]], version: int, shift: int
+    ) -> None:
         self.con, self.version, self.shift = con, version, shift
         # What each statement is, worked out once: the timed replay only shifts and runs.
-        self.advances = [[(sql, params, many, _kind(sql)) for sql, params, many in a] for a in advances]
+        self.advances = [
+            [(sql, params, many, _kind(sql)) for sql, params, many in a] for a in advances
+        ]
 
     def _params(self, kind: int, params: tuple) -> tuple:
         s = self.shift
@@ -216,7 +227,9 @@ def main() -> None:
         base_all += times
 
     e_med, b_med = statistics.median(engine_rounds), statistics.median(base_rounds)
-    print(f"bench/advance.py  ({machine()}, SQLite {sqlite3.sqlite_version}, WAL, synchronous=NORMAL)")
+    print(
+        f"bench/advance.py  ({machine()}, SQLite {sqlite3.sqlite_version}, WAL, synchronous=NORMAL)"
+    )
     print(
         f"statements per advance (BEGIN IMMEDIATE included, COMMIT excluded): "
         f"start_deployment {counts[0]}, reopen_framing {counts[1]} (engine and baseline alike)"

@@ -178,7 +178,9 @@ def main() -> None:
     )
     h0, h1, h2 = traced["heap0"], traced["heap1"], traced["heap2"]
     r0, r1, r2 = traced["rss0"], traced["rss1"], traced["rss2"]
-    print(f"run 2 (memory, tracemalloc on, fresh engine and database; shared machines: {len(engine._lifecycles)})")
+    print(
+        f"run 2 (memory, tracemalloc on, fresh engine and database; shared machines: {len(engine._lifecycles)})"
+    )
     print("                                    tracemalloc heap       RSS")
     print(f"  after 0 projects                   {mb(h0)}   {r0:8.2f} MB")
     print(f"  after {PROJECTS} projects              {mb(h1)}   {r1:8.2f} MB")

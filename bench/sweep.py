@@ -99,7 +99,10 @@ def load_sqlite(path: Path) -> None:
         con.executemany(
             "INSERT INTO reminder (id, project_id, occasion, kind, subject_id, chain, due_at, status)"
             " VALUES (?, ?, ?, ?, NULL, ?, ?, ?)",
-            ((i, p, o, k, c, d.strftime(fmt), s) for i, p, o, k, c, d, s in rows(start, start + CHUNK)),
+            (
+                (i, p, o, k, c, d.strftime(fmt), s)
+                for i, p, o, k, c, d, s in rows(start, start + CHUNK)
+            ),
         )
     con.execute("COMMIT")
     for _, sql in indexes:
@@ -149,7 +152,9 @@ def timed(fn: Callable[[], int], expect: int) -> float:
     return elapsed
 
 
-def report(label: str, engine_t: list[float], base_t: list[float], target_ms: float, what: str) -> None:
+def report(
+    label: str, engine_t: list[float], base_t: list[float], target_ms: float, what: str
+) -> None:
     e, b = statistics.median(engine_t), statistics.median(base_t)
     print(
         f"  {what:<34} median {e * 1e3:8.3f} ms  p95 {pct(engine_t, 95) * 1e3:8.3f} ms"
@@ -161,8 +166,13 @@ def report(label: str, engine_t: list[float], base_t: list[float], target_ms: fl
     )
 
 
-def bench(db: sa.Engine, sweeper: Sweeper, base_claim: Callable[[datetime], int],
-          base_empty: Callable[[], int], label: str) -> tuple[list[float], ...]:
+def bench(
+    db: sa.Engine,
+    sweeper: Sweeper,
+    base_claim: Callable[[datetime], int],
+    base_empty: Callable[[], int],
+    label: str,
+) -> tuple[list[float], ...]:
     def claim() -> int:  # warm-up only
         with db.connect() as conn:
             trans = conn.begin()
@@ -213,21 +223,25 @@ def main() -> None:
     add_projects(db)
     t0 = time.perf_counter()
     load_sqlite(path)
-    print(f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL): loaded in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL): loaded in {time.perf_counter() - t0:.1f} s"
+    )
     db.dispose()
     sweeper = Sweeper(Engine(db, reg, clock), batch=DUE)
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
-    sql = (
-        f"SELECT {COLUMNS} FROM reminder WHERE status = ? AND due_at <= ? ORDER BY due_at LIMIT ?"
-    )
+    sql = f"SELECT {COLUMNS} FROM reminder WHERE status = ? AND due_at <= ? ORDER BY due_at LIMIT ?"
 
     def sqlite_claim(now: datetime) -> int:
         con.execute("BEGIN IMMEDIATE")
         try:
             t0 = time.perf_counter()
-            n = len(con.execute(sql, ("pending", now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"), DUE)).fetchall())
+            n = len(
+                con.execute(
+                    sql, ("pending", now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"), DUE)
+                ).fetchall()
+            )
             sqlite_claim.elapsed = time.perf_counter() - t0  # type: ignore[attr-defined]
             return n
         finally:
@@ -235,7 +249,11 @@ def main() -> None:
 
     def sqlite_empty() -> int:
         con.execute("BEGIN IMMEDIATE")
-        n = len(con.execute(sql, ("pending", EARLY.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"), DUE)).fetchall())
+        n = len(
+            con.execute(
+                sql, ("pending", EARLY.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"), DUE)
+            ).fetchall()
+        )
         con.execute("COMMIT")
         return n
 
@@ -262,7 +280,9 @@ def main() -> None:
     load_postgres(POSTGRES_URL)
     with psycopg.connect(POSTGRES_URL) as c:
         version = c.execute("SHOW server_version").fetchone()[0]
-    print(f"PostgreSQL {version} (FOR UPDATE SKIP LOCKED): loaded with COPY in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"PostgreSQL {version} (FOR UPDATE SKIP LOCKED): loaded with COPY in {time.perf_counter() - t0:.1f} s"
+    )
     pg.dispose()
     sweeper = Sweeper(Engine(pg, reg, clock), batch=DUE)
     pcon = psycopg.connect(POSTGRES_URL)

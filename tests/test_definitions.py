@@ -74,40 +74,82 @@ def test_mini_fixture_is_valid() -> None:
     ("change", "expected"),
     [
         # YAML syntax
-        (lambda t: t.replace("title: Programme test", "title: [unclosed"), r"prog\.yaml:\d+: \(syntax\): YAML syntax error"),
+        (
+            lambda t: t.replace("title: Programme test", "title: [unclosed"),
+            r"prog\.yaml:\d+: \(syntax\): YAML syntax error",
+        ),
         # unknown phase in a transition
-        (lambda t: t.replace("    dest: deploiement\n", "    dest: deploiment\n", 1),
-         r"prog\.yaml:26: transitions\[start_deployment\]\.dest: unknown phase 'deploiment'"),
+        (
+            lambda t: t.replace("    dest: deploiement\n", "    dest: deploiment\n", 1),
+            r"prog\.yaml:26: transitions\[start_deployment\]\.dest: unknown phase 'deploiment'",
+        ),
         # a phase no transition reaches
-        (lambda t: t.replace("  - key: cloture\n    label: Clôturé\n", "  - key: cloture\n    label: Clôturé\n  - key: orpheline\n    label: Orpheline\n"),
-         r"prog\.yaml:20: phases\[orpheline\]\.key: no transition reaches the phase 'orpheline'"),
+        (
+            lambda t: t.replace(
+                "  - key: cloture\n    label: Clôturé\n",
+                "  - key: cloture\n    label: Clôturé\n  - key: orpheline\n    label: Orpheline\n",
+            ),
+            r"prog\.yaml:20: phases\[orpheline\]\.key: no transition reaches the phase 'orpheline'",
+        ),
         # a terminal phase with exits
-        (lambda t: t.replace("  - trigger: close_project\n", "  - trigger: reopen\n    source: cloture\n    dest: bilan\n  - trigger: close_project\n"),
-         r"prog\.yaml:\d+: terminal\[0\]: the terminal phase 'cloture' has exits"),
+        (
+            lambda t: t.replace(
+                "  - trigger: close_project\n",
+                "  - trigger: reopen\n    source: cloture\n    dest: bilan\n  - trigger: close_project\n",
+            ),
+            r"prog\.yaml:\d+: terminal\[0\]: the terminal phase 'cloture' has exits",
+        ),
         # a condition naming a milestone that does not exist
-        (lambda t: t.replace("      - milestone: fiche_cadrage", "      - milestone: fiche_cadrag"),
-         r"prog\.yaml:29: transitions\[start_deployment\]\.conditions\[1\]\.milestone: unknown milestone 'fiche_cadrag'"),
+        (
+            lambda t: t.replace(
+                "      - milestone: fiche_cadrage", "      - milestone: fiche_cadrag"
+            ),
+            r"prog\.yaml:29: transitions\[start_deployment\]\.conditions\[1\]\.milestone: unknown milestone 'fiche_cadrag'",
+        ),
         # a condition naming a meeting that does not exist
-        (lambda t: t.replace("      - meeting: copil_1", "      - meeting: copil_9"),
-         r"prog\.yaml:28: transitions\[start_deployment\]\.conditions\[0\]\.meeting: unknown meeting 'copil_9'"),
+        (
+            lambda t: t.replace("      - meeting: copil_1", "      - meeting: copil_9"),
+            r"prog\.yaml:28: transitions\[start_deployment\]\.conditions\[0\]\.meeting: unknown meeting 'copil_9'",
+        ),
         # duplicate keys (YAML mapping)
-        (lambda t: t.replace("version: 1\n", "version: 1\nversion: 2\n"),
-         r"prog\.yaml:4: version: duplicate key 'version' \(first given on line 3\)"),
+        (
+            lambda t: t.replace("version: 1\n", "version: 1\nversion: 2\n"),
+            r"prog\.yaml:4: version: duplicate key 'version' \(first given on line 3\)",
+        ),
         # duplicate keys (two milestones with one key)
-        (lambda t: t.replace("  - key: diagnostic\n", "  - key: fiche_cadrage\n"),
-         r"prog\.yaml:\d+: milestones\[fiche_cadrage\]: duplicate key 'fiche_cadrage'"),
+        (
+            lambda t: t.replace("  - key: diagnostic\n", "  - key: fiche_cadrage\n"),
+            r"prog\.yaml:\d+: milestones\[fiche_cadrage\]: duplicate key 'fiche_cadrage'",
+        ),
         # a negative offset
-        (lambda t: t.replace('offset: "6 weeks"', 'offset: "-6 weeks"'),
-         r"prog\.yaml:\d+: milestones\[diagnostic\]\.deadline\.offset: the offset '-6 weeks' is negative"),
+        (
+            lambda t: t.replace('offset: "6 weeks"', 'offset: "-6 weeks"'),
+            r"prog\.yaml:\d+: milestones\[diagnostic\]\.deadline\.offset: the offset '-6 weeks' is negative",
+        ),
         # an unknown role
-        (lambda t: t.replace("    responsible: partner\n", "    responsible: partenaire\n"),
-         r"prog\.yaml:\d+: milestones\[diagnostic\]\.responsible: unknown role 'partenaire'"),
+        (
+            lambda t: t.replace("    responsible: partner\n", "    responsible: partenaire\n"),
+            r"prog\.yaml:\d+: milestones\[diagnostic\]\.responsible: unknown role 'partenaire'",
+        ),
         # an unknown field (a typo)
-        (lambda t: t.replace("    reporting: true\n", "    reportng: true\n"),
-         r"prog\.yaml:\d+: phases\[deploiement\]\.reportng: unknown field 'reportng'"),
+        (
+            lambda t: t.replace("    reporting: true\n", "    reportng: true\n"),
+            r"prog\.yaml:\d+: phases\[deploiement\]\.reportng: unknown field 'reportng'",
+        ),
     ],
-    ids=["syntax", "unknown-phase", "unreachable", "terminal-exits", "unknown-milestone", "unknown-meeting",
-         "duplicate-yaml-key", "duplicate-milestone", "negative-offset", "unknown-role", "unknown-field"],
+    ids=[
+        "syntax",
+        "unknown-phase",
+        "unreachable",
+        "terminal-exits",
+        "unknown-milestone",
+        "unknown-meeting",
+        "duplicate-yaml-key",
+        "duplicate-milestone",
+        "negative-offset",
+        "unknown-role",
+        "unknown-field",
+    ],
 )
 def test_bad_definition_is_refused_with_file_line_and_field(change, expected: str) -> None:  # type: ignore[no-untyped-def]
     text = change(MINI)
@@ -117,15 +159,25 @@ def test_bad_definition_is_refused_with_file_line_and_field(change, expected: st
 
 
 def test_every_problem_is_listed_at_once() -> None:
-    text = MINI.replace("    dest: deploiement\n", "    dest: nulle_part\n", 1).replace(
-        "    responsible: partner\n", "    responsible: inconnu\n").replace("      - meeting: copil_1", "      - meeting: copil_7")
+    text = (
+        MINI.replace("    dest: deploiement\n", "    dest: nulle_part\n", 1)
+        .replace("    responsible: partner\n", "    responsible: inconnu\n")
+        .replace("      - meeting: copil_1", "      - meeting: copil_7")
+    )
     found = problems_of(text)
     assert len(found) >= 3
-    assert any("nulle_part" in p for p in found) and any("inconnu" in p for p in found) and any("copil_7" in p for p in found)
+    assert (
+        any("nulle_part" in p for p in found)
+        and any("inconnu" in p for p in found)
+        and any("copil_7" in p for p in found)
+    )
 
 
 def test_unknown_template_is_refused_once_templates_exist() -> None:
-    text = MINI + "notifications:\n  - {on: enter, phase: bilan, template: phase_chnged, notify: [copil]}\n"
+    text = (
+        MINI
+        + "notifications:\n  - {on: enter, phase: bilan, template: phase_chnged, notify: [copil]}\n"
+    )
     with pytest.raises(DefinitionError, match="unknown template 'phase_chnged'"):
         parse_definition(text, "prog.yaml", templates=Renderer().kinds())
 
@@ -135,10 +187,14 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["definitions", "validate", *map(str, SHIPPED)])
     assert ok.exit_code == 0, ok.output
     bad = tmp_path / "bad.yaml"
-    bad.write_text(MINI.replace("    dest: deploiement\n", "    dest: deploiment\n", 1), encoding="utf-8")
+    bad.write_text(
+        MINI.replace("    dest: deploiement\n", "    dest: deploiment\n", 1), encoding="utf-8"
+    )
     result = runner.invoke(app, ["definitions", "validate", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}:26: transitions[start_deployment].dest: unknown phase 'deploiment'" in result.output
+    assert (
+        f"{bad}:26: transitions[start_deployment].dest: unknown phase 'deploiment'" in result.output
+    )
     assert "Traceback" not in result.output
 
 
@@ -148,7 +204,9 @@ def test_json_schema_is_published() -> None:
     assert schema == Definition.model_json_schema()
     assert {"phases", "transitions", "milestones", "meetings", "raci"} <= set(schema["properties"])
     published = json.loads((ROOT / "definitions" / "schema.json").read_text(encoding="utf-8"))
-    assert published == schema, "definitions/schema.json is stale: run `copilote definitions schema > definitions/schema.json`"
+    assert published == schema, (
+        "definitions/schema.json is stale: run `copilote definitions schema > definitions/schema.json`"
+    )
 
 
 def test_mermaid_diagram() -> None:

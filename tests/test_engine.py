@@ -31,8 +31,14 @@ AGENCY = PartnerIn("ARS Île-de-France", "ars@ars.example.fr", "Chargé de progr
 
 
 def new_mini(engine: Engine) -> int:
-    return engine.create_project(definition_id="mini", title="Coopérative 93", start_date=date(2026, 5, 4),
-                                 pilot=PILOT, agency=AGENCY, convention_start=date(2026, 5, 4))
+    return engine.create_project(
+        definition_id="mini",
+        title="Coopérative 93",
+        start_date=date(2026, 5, 4),
+        pilot=PILOT,
+        agency=AGENCY,
+        convention_start=date(2026, 5, 4),
+    )
 
 
 def ready_to_deploy(records: Records, pid: int) -> None:
@@ -44,41 +50,60 @@ def ready_to_deploy(records: Records, pid: int) -> None:
 
 def count(db: sa.Engine, table: type) -> int:
     with db.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(table.__table__)).scalar_one())  # type: ignore[attr-defined]
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(table.__table__)).scalar_one()
+        )  # type: ignore[attr-defined]
 
 
-def test_refusal_lists_every_unmet_condition_and_changes_nothing(engine: Engine, db: sa.Engine) -> None:
+def test_refusal_lists_every_unmet_condition_and_changes_nothing(
+    engine: Engine, db: sa.Engine
+) -> None:
     pid = new_mini(engine)
     history, outbox = count(db, HistoryEntry), count(db, OutboxMessage)
     with pytest.raises(TransitionRefused) as refused:
         engine.advance(pid, "start_deployment", actor="Anne")
-    assert refused.value.unmet == ["COPIL 1 not held", "Fiche de cadrage not delivered",
-                                   "0 active partner(s), at least 2 needed"]
+    assert refused.value.unmet == [
+        "COPIL 1 not held",
+        "Fiche de cadrage not delivered",
+        "0 active partner(s), at least 2 needed",
+    ]
     assert "COPIL 1 not held; Fiche de cadrage not delivered" in str(refused.value)
     assert (count(db, HistoryEntry), count(db, OutboxMessage)) == (history, outbox)
     with db.connect() as conn:
         assert conn.execute(sa.select(Project.__table__.c.phase)).scalar() == "cadrage"  # type: ignore[attr-defined]
 
 
-def test_accepted_advance_writes_phase_history_and_schedules(engine: Engine, records: Records, db: sa.Engine,
-                                                            clock: FixedClock) -> None:
+def test_accepted_advance_writes_phase_history_and_schedules(
+    engine: Engine, records: Records, db: sa.Engine, clock: FixedClock
+) -> None:
     pid = new_mini(engine)
     ready_to_deploy(records, pid)
     clock.set(paris(2026, 6, 15, 10))
-    result = engine.advance(pid, "start_deployment", actor="Anne Martin", comment="COPIL 1 favorable")
+    result = engine.advance(
+        pid, "start_deployment", actor="Anne Martin", comment="COPIL 1 favorable"
+    )
     assert (result.from_phase, result.to_phase) == ("cadrage", "deploiement")
     with db.connect() as conn:
         h = conn.execute(sa.select(HistoryEntry.__table__).order_by(sa.desc("id"))).first()  # type: ignore[attr-defined]
-        assert (h.actor, h.from_phase, h.to_phase, h.comment) == ("Anne Martin", "cadrage", "deploiement", "COPIL 1 favorable")
+        assert (h.actor, h.from_phase, h.to_phase, h.comment) == (
+            "Anne Martin",
+            "cadrage",
+            "deploiement",
+            "COPIL 1 favorable",
+        )
         assert h.at == clock.now()
         # The new phase's milestone opened with its deadline: 6 weeks after entering the phase.
-        due = conn.execute(sa.select(Milestone.__table__.c.due_on).where(Milestone.__table__.c.key == "diagnostic")).scalar()  # type: ignore[attr-defined]
+        due = conn.execute(
+            sa.select(Milestone.__table__.c.due_on).where(Milestone.__table__.c.key == "diagnostic")
+        ).scalar()  # type: ignore[attr-defined]
         assert due == date(2026, 7, 27)
         kinds = set(conn.execute(sa.select(OutboxMessage.__table__.c.kind)).scalars())  # type: ignore[attr-defined]
         assert "phase_changed" in kinds
 
 
-def test_failure_mid_transaction_leaves_nothing_half_written(engine: Engine, records: Records, db: sa.Engine) -> None:
+def test_failure_mid_transaction_leaves_nothing_half_written(
+    engine: Engine, records: Records, db: sa.Engine
+) -> None:
     pid = new_mini(engine)
     ready_to_deploy(records, pid)
     before = (count(db, HistoryEntry), count(db, Milestone), count(db, OutboxMessage))
@@ -91,7 +116,9 @@ def test_failure_mid_transaction_leaves_nothing_half_written(engine: Engine, rec
         engine.advance(pid, "start_deployment", actor="Anne")
     assert (count(db, HistoryEntry), count(db, Milestone), count(db, OutboxMessage)) == before
     with db.connect() as conn:
-        assert conn.execute(sa.select(Project.__table__.c.phase, Project.__table__.c.version)).one() == ("cadrage", 1)  # type: ignore[attr-defined]
+        assert conn.execute(
+            sa.select(Project.__table__.c.phase, Project.__table__.c.version)
+        ).one() == ("cadrage", 1)  # type: ignore[attr-defined]
 
 
 def test_suspend_resume_abandon_and_backward_steps(engine: Engine, records: Records) -> None:
@@ -106,8 +133,16 @@ def test_suspend_resume_abandon_and_backward_steps(engine: Engine, records: Reco
     assert engine.advance(pid, "resume", actor="Anne").to_phase == "deploiement"
     with pytest.raises(TransitionRefused, match="comment saying why"):
         engine.advance(pid, "reopen_framing", actor="Anne")
-    assert engine.advance(pid, "reopen_framing", actor="Anne", comment="diagnostic à reprendre").to_phase == "cadrage"
-    assert engine.advance(pid, "abandon", actor="Anne", comment="fin du financement").to_phase == "abandonne"
+    assert (
+        engine.advance(
+            pid, "reopen_framing", actor="Anne", comment="diagnostic à reprendre"
+        ).to_phase
+        == "cadrage"
+    )
+    assert (
+        engine.advance(pid, "abandon", actor="Anne", comment="fin du financement").to_phase
+        == "abandonne"
+    )
     with pytest.raises(StepNotAvailable):
         engine.advance(pid, "resume", actor="Anne")
     with pytest.raises(UnknownTrigger):
@@ -122,7 +157,9 @@ def test_conflict_when_the_phase_moved_meanwhile(engine: Engine, records: Record
         engine.advance(pid, "start_deployment", actor="Bob", expected_phase="cadrage")
 
 
-def test_conflict_on_the_version_read_even_when_the_phase_is_back(engine: Engine, records: Records) -> None:
+def test_conflict_on_the_version_read_even_when_the_phase_is_back(
+    engine: Engine, records: Records
+) -> None:
     """Suspended then resumed meanwhile: the phase is the same, the version is not."""
     pid = new_mini(engine)
     ready_to_deploy(records, pid)
@@ -131,14 +168,21 @@ def test_conflict_on_the_version_read_even_when_the_phase_is_back(engine: Engine
     with engine.db.connect() as conn:
         assert engine.project_row(conn, pid).phase == "cadrage"
     with pytest.raises(ConflictError, match="you read version 1; it is now version 3"):
-        engine.advance(pid, "start_deployment", actor="Bob", expected_phase="cadrage", expected_version=1)
+        engine.advance(
+            pid, "start_deployment", actor="Bob", expected_phase="cadrage", expected_version=1
+        )
     with engine.db.connect() as conn:
         after = engine.project_row(conn, pid)
     assert (after.phase, after.version) == ("cadrage", 3)
-    assert engine.advance(pid, "start_deployment", actor="Bob", expected_version=3).to_phase == "deploiement"
+    assert (
+        engine.advance(pid, "start_deployment", actor="Bob", expected_version=3).to_phase
+        == "deploiement"
+    )
 
 
-def test_concurrent_advances_threads_exactly_one_wins(db_url: str, registry: DefinitionRegistry, clock: FixedClock) -> None:
+def test_concurrent_advances_threads_exactly_one_wins(
+    db_url: str, registry: DefinitionRegistry, clock: FixedClock
+) -> None:
     db = create_db_engine(db_url, pool_size=10)
     migrate(db)
     engine = Engine(db, registry, clock)
@@ -150,7 +194,9 @@ def test_concurrent_advances_threads_exactly_one_wins(db_url: str, registry: Def
         barrier = threading.Barrier(8)
         outcomes: list[str] = []
 
-        def attempt(pid: int = pid, barrier: threading.Barrier = barrier, outcomes: list[str] = outcomes) -> None:
+        def attempt(
+            pid: int = pid, barrier: threading.Barrier = barrier, outcomes: list[str] = outcomes
+        ) -> None:
             barrier.wait()
             try:
                 engine.advance(pid, "start_deployment", actor=threading.current_thread().name)
@@ -166,13 +212,19 @@ def test_concurrent_advances_threads_exactly_one_wins(db_url: str, registry: Def
             t.join()
         assert sorted(outcomes) == ["conflict"] * 7 + ["ok"]
         with db.connect() as conn:
-            steps = conn.execute(sa.select(sa.func.count()).where(
-                HistoryEntry.__table__.c.project_id == pid, HistoryEntry.__table__.c.trigger == "start_deployment")).scalar()  # type: ignore[attr-defined]
+            steps = conn.execute(
+                sa.select(sa.func.count()).where(
+                    HistoryEntry.__table__.c.project_id == pid,
+                    HistoryEntry.__table__.c.trigger == "start_deployment",
+                )
+            ).scalar()  # type: ignore[attr-defined]
         assert steps == 1
     db.dispose()
 
 
-def _advance_in_process(db_url: str, pid: int, start: multiprocessing.synchronize.Event, queue: multiprocessing.Queue) -> None:  # type: ignore[name-defined]
+def _advance_in_process(
+    db_url: str, pid: int, start: multiprocessing.synchronize.Event, queue: multiprocessing.Queue
+) -> None:  # type: ignore[name-defined]
     registry = load_directory(ROOT / "definitions")
     registry.add(load_definition(FIXTURES / "mini.yaml"))
     engine = Engine(create_db_engine(db_url), registry, FixedClock(paris(2026, 5, 20, 9)))
@@ -184,7 +236,9 @@ def _advance_in_process(db_url: str, pid: int, start: multiprocessing.synchroniz
         queue.put(f"conflict:{exc.current_phase}")
 
 
-def test_concurrent_advances_processes_exactly_one_wins(db_url: str, registry: DefinitionRegistry, clock: FixedClock) -> None:
+def test_concurrent_advances_processes_exactly_one_wins(
+    db_url: str, registry: DefinitionRegistry, clock: FixedClock
+) -> None:
     db = create_db_engine(db_url)
     migrate(db)
     engine = Engine(db, registry, clock)
@@ -192,7 +246,9 @@ def test_concurrent_advances_processes_exactly_one_wins(db_url: str, registry: D
     ready_to_deploy(Records(engine), pid)
     ctx = multiprocessing.get_context("spawn")
     start, queue = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_advance_in_process, args=(db_url, pid, start, queue)) for _ in range(4)]
+    procs = [
+        ctx.Process(target=_advance_in_process, args=(db_url, pid, start, queue)) for _ in range(4)
+    ]
     for p in procs:
         p.start()
     start.set()
@@ -203,12 +259,16 @@ def test_concurrent_advances_processes_exactly_one_wins(db_url: str, registry: D
     db.dispose()
 
 
-def test_timed_transition_fires_or_flags_overdue(engine: Engine, records: Records, clock: FixedClock) -> None:
+def test_timed_transition_fires_or_flags_overdue(
+    engine: Engine, records: Records, clock: FixedClock
+) -> None:
     pid = new_mini(engine)
     ready_to_deploy(records, pid)
     engine.advance(pid, "start_deployment", actor="Anne")
     clock.set(paris(2026, 11, 30, 9))
-    assert engine.run_timed_transitions() == [f"project {pid}: flagged overdue (decision 'go_bilan' not recorded)"]
+    assert engine.run_timed_transitions() == [
+        f"project {pid}: flagged overdue (decision 'go_bilan' not recorded)"
+    ]
     items = overdue_items(engine, date(2026, 12, 1), pid)
     assert any(i.kind == "automatic_step" and "go_bilan" in i.label for i in items)
     records.record_decision(pid, "go_bilan", by="COPIL")
@@ -223,15 +283,22 @@ def test_overdue_milestone_since_and_responsible(engine: Engine) -> None:
     items = overdue_items(engine, date(2026, 7, 11), pid)
     late = [i for i in items if i.kind == "milestone"]
     assert [(i.label, i.since, i.days_late(date(2026, 7, 11)), i.responsible) for i in late] == [
-        ("Fiche de cadrage", date(2026, 7, 1), 10, "Pilote de projet")]
+        ("Fiche de cadrage", date(2026, 7, 1), 10, "Pilote de projet")
+    ]
 
 
 def test_bad_input_is_refused_with_the_field(engine: Engine, records: Records) -> None:
     with pytest.raises(InvalidInput, match="variant"):
-        engine.create_project(definition_id="acia", title="X", start_date=date(2026, 5, 4), pilot=PILOT)
+        engine.create_project(
+            definition_id="acia", title="X", start_date=date(2026, 5, 4), pilot=PILOT
+        )
     with pytest.raises(InvalidInput, match=r"pilot\.email"):
-        engine.create_project(definition_id="mini", title="X", start_date=date(2026, 5, 4),
-                              pilot=PartnerIn("DD", "pas-une-adresse"))
+        engine.create_project(
+            definition_id="mini",
+            title="X",
+            start_date=date(2026, 5, 4),
+            pilot=PartnerIn("DD", "pas-une-adresse"),
+        )
     pid = new_mini(engine)
     with pytest.raises(InvalidInput, match="roles"):
         records.add_partner(pid, PartnerIn("Asso", "x@asso.fr", roles=("sponsor",)))
@@ -239,7 +306,9 @@ def test_bad_input_is_refused_with_the_field(engine: Engine, records: Records) -
         records.milestone_done(pid, "nope", by="x")
 
 
-def test_funding_rule_and_partner_leaves_at_annual_deadline(engine: Engine, records: Records, clock: FixedClock) -> None:
+def test_funding_rule_and_partner_leaves_at_annual_deadline(
+    engine: Engine, records: Records, clock: FixedClock
+) -> None:
     from workflow.models import funding_instrument
 
     assert funding_instrument(22_999_99) == "décision d'attribution"
@@ -250,12 +319,16 @@ def test_funding_rule_and_partner_leaves_at_annual_deadline(engine: Engine, reco
     assert records.partner_leaves(pid, partner) == date(2027, 5, 4)
 
 
-def test_project_migration_shows_changes_and_applies_when_asked(engine: Engine, registry: DefinitionRegistry) -> None:
+def test_project_migration_shows_changes_and_applies_when_asked(
+    engine: Engine, registry: DefinitionRegistry
+) -> None:
     pid = new_mini(engine)
     text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
     v2 = text.replace("version: 1", "version: 2").replace(
-        "  - key: diagnostic\n", "  - key: lettre_engagement\n    label: Lettre d'engagement\n    phase: cadrage\n"
-        "    responsible: pilot\n    deadline: {after: phase_start, offset: \"2 weeks\"}\n  - key: diagnostic\n")
+        "  - key: diagnostic\n",
+        "  - key: lettre_engagement\n    label: Lettre d'engagement\n    phase: cadrage\n"
+        '    responsible: pilot\n    deadline: {after: phase_start, offset: "2 weeks"}\n  - key: diagnostic\n',
+    )
     registry.add(parse_definition(v2, "mini.v2.yaml"))
     plan = plan_migration(engine, pid)
     assert plan.to_version == 2 and plan.blocker is None
@@ -267,9 +340,14 @@ def test_project_migration_shows_changes_and_applies_when_asked(engine: Engine, 
         assert conn.execute(sa.select(Project.__table__.c.definition_version)).scalar() == 2  # type: ignore[attr-defined]
         keys = set(conn.execute(sa.select(Milestone.__table__.c.key)).scalars())  # type: ignore[attr-defined]
     assert "lettre_engagement" in keys
-    v3 = v2.replace("version: 2", "version: 3").replace("key: cadrage\n    label: Cadrage", "key: framing\n    label: Cadrage").replace(
-        "initial: cadrage", "initial: framing").replace("source: cadrage", "source: framing").replace(
-        "dest: cadrage", "dest: framing").replace("phase: cadrage", "phase: framing")
+    v3 = (
+        v2.replace("version: 2", "version: 3")
+        .replace("key: cadrage\n    label: Cadrage", "key: framing\n    label: Cadrage")
+        .replace("initial: cadrage", "initial: framing")
+        .replace("source: cadrage", "source: framing")
+        .replace("dest: cadrage", "dest: framing")
+        .replace("phase: cadrage", "phase: framing")
+    )
     registry.add(parse_definition(v3, "mini.v3.yaml"))
     with pytest.raises(MigrationRefused, match="'cadrage' no longer exists"):
         apply_migration(engine, pid, 3, actor="Anne")
@@ -303,4 +381,3 @@ def test_the_whole_engine_ignores_the_wall_clock() -> None:
             continue
         for forbidden in ("datetime.now(", "date.today(", "time.time(", "datetime.utcnow("):
             assert forbidden not in text, f"{path.name} reads the wall clock ({forbidden})"
-

@@ -28,8 +28,9 @@ P = Project.__table__  # type: ignore[attr-defined]
 R = Reminder.__table__  # type: ignore[attr-defined]
 
 
-def test_what_the_driver_writes_sqlalchemy_reads_and_back(engine: Engine, records: Records, db: sa.Engine,
-                                                           clock: FixedClock) -> None:
+def test_what_the_driver_writes_sqlalchemy_reads_and_back(
+    engine: Engine, records: Records, db: sa.Engine, clock: FixedClock
+) -> None:
     pid = new_mini(engine)
     ready_to_deploy(records, pid)
     clock.set(paris(2026, 6, 15, 10, 30, 15))
@@ -38,11 +39,23 @@ def test_what_the_driver_writes_sqlalchemy_reads_and_back(engine: Engine, record
         history = conn.execute(sa.select(H).order_by(H.c.id.desc())).first()
         assert history.at == paris(2026, 6, 15, 10, 30, 15) and history.at.tzinfo is not None
         project = conn.execute(sa.select(P).where(P.c.id == pid)).one()
-        assert (project.phase, project.version, project.auto_due_on) == ("deploiement", 2, date(2026, 11, 30))
+        assert (project.phase, project.version, project.auto_due_on) == (
+            "deploiement",
+            2,
+            date(2026, 11, 30),
+        )
         assert project.phase_entered_at == paris(2026, 6, 15, 10, 30, 15)
-        items = conn.execute(sa.select(O.c["items"]).where(O.c.kind == "phase_changed")).scalars().first()
+        items = (
+            conn.execute(sa.select(O.c["items"]).where(O.c.kind == "phase_changed"))
+            .scalars()
+            .first()
+        )
         item = decode(items)[0]
-        assert (item["from_phase"], item["to_phase"], item["at"]) == ("Cadrage", "Déploiement", clock.now())
+        assert (item["from_phase"], item["to_phase"], item["at"]) == (
+            "Cadrage",
+            "Déploiement",
+            clock.now(),
+        )
     with db.begin() as conn:  # written through Core, read on the driver
         partners = project_partners(conn, pid)
         current = engine._current(raw(conn), pid)
@@ -56,26 +69,42 @@ def test_what_the_driver_writes_sqlalchemy_reads_and_back(engine: Engine, record
     assert current.start_date == date(2026, 5, 4)
 
 
-def test_write_commits_rolls_back_and_raises_sqlalchemy_errors(engine: Engine, db: sa.Engine) -> None:
+def test_write_commits_rolls_back_and_raises_sqlalchemy_errors(
+    engine: Engine, db: sa.Engine
+) -> None:
     pid = new_mini(engine)
     due = datetime(2026, 7, 1, 7, tzinfo=UTC)
     with write(db) as w:
         schedule(w, project_id=pid, occasion="test:kept", kind="test", chain="test", due_at=due)
-        schedule(w, project_id=pid, occasion="test:kept", kind="test", chain="other", due_at=due.replace(hour=9))
+        schedule(
+            w,
+            project_id=pid,
+            occasion="test:kept",
+            kind="test",
+            chain="other",
+            due_at=due.replace(hour=9),
+        )
     with pytest.raises(RuntimeError), write(db) as w:
         schedule(w, project_id=pid, occasion="test:dropped", kind="test", chain="test", due_at=due)
         raise RuntimeError("disk full")
     with pytest.raises(sa.exc.IntegrityError), write(db) as w:
-        w.execute("INSERT INTO history (project_id, at, actor, \"trigger\", from_phase, to_phase)"
-                  " VALUES (?, ?, ?, ?, ?, ?)", (pid, w.instant(due), None, "x", "a", "b"))
+        w.execute(
+            'INSERT INTO history (project_id, at, actor, "trigger", from_phase, to_phase)'
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (pid, w.instant(due), None, "x", "a", "b"),
+        )
     with pytest.raises(ValueError, match="naive"), write(db) as w:
         w.instant(datetime(2026, 7, 1, 7))
     with db.connect() as conn:
-        rows = conn.execute(sa.select(R.c.occasion, R.c.chain, R.c.due_at).where(R.c.kind == "test")).all()
+        rows = conn.execute(
+            sa.select(R.c.occasion, R.c.chain, R.c.due_at).where(R.c.kind == "test")
+        ).all()
     assert rows == [("test:kept", "test", due)]  # the first plan of an occasion stays
 
 
-def test_advance_reads_each_thing_once(sqlite_url: str, registry: DefinitionRegistry, clock: FixedClock) -> None:
+def test_advance_reads_each_thing_once(
+    sqlite_url: str, registry: DefinitionRegistry, clock: FixedClock
+) -> None:
     db = create_db_engine(sqlite_url)
     migrate(db)
     engine = Engine(db, registry, clock)
@@ -83,10 +112,12 @@ def test_advance_reads_each_thing_once(sqlite_url: str, registry: DefinitionRegi
     ready_to_deploy(Records(engine), pid)
     db.dispose()
     statements: list[str] = []
-    sa.event.listen(db, "connect", lambda dbapi, _record: dbapi.set_trace_callback(statements.append))
+    sa.event.listen(
+        db, "connect", lambda dbapi, _record: dbapi.set_trace_callback(statements.append)
+    )
     engine.advance(pid, "start_deployment", actor="Anne")
     db.dispose()
-    body = statements[statements.index("BEGIN IMMEDIATE"):]
+    body = statements[statements.index("BEGIN IMMEDIATE") :]
     assert body[-1] == "COMMIT"
     assert sum("FROM partner" in s for s in body) == 1  # conditions and notices share them
     assert sum(s.startswith("SELECT") and "FROM project" in s for s in body) == 1
@@ -95,15 +126,24 @@ def test_advance_reads_each_thing_once(sqlite_url: str, registry: DefinitionRegi
 
 
 def test_items_are_encoded_as_the_outbox_encodes_them() -> None:
-    items = [{"at": paris(2026, 3, 30, 9, 15), "due": date(2026, 3, 31), "moved": None,
-              "nested": {"list": [date(2026, 1, 1), ("a", 1)], "text": "Déploiement"}}]
+    items = [
+        {
+            "at": paris(2026, 3, 30, 9, 15),
+            "due": date(2026, 3, 31),
+            "moved": None,
+            "nested": {"list": [date(2026, 1, 1), ("a", 1)], "text": "Déploiement"},
+        }
+    ]
     assert _ITEMS.encode(items) == json.dumps(encode(items))
-    assert decode(json.loads(_ITEMS.encode(items))) == [{**items[0], "nested": {
-        "list": [date(2026, 1, 1), ["a", 1]], "text": "Déploiement"}}]
+    assert decode(json.loads(_ITEMS.encode(items))) == [
+        {**items[0], "nested": {"list": [date(2026, 1, 1), ["a", 1]], "text": "Déploiement"}}
+    ]
 
 
 @pytest.mark.parametrize("definition_id", ["acia", "cooperative", "aceso", "unapei", "mini"])
-def test_the_lifecycle_keeps_the_machines_answers(registry: DefinitionRegistry, definition_id: str) -> None:
+def test_the_lifecycle_keeps_the_machines_answers(
+    registry: DefinitionRegistry, definition_id: str
+) -> None:
     definition = registry.get(definition_id)
     lifecycle = Lifecycle(definition)
     phases = [*lifecycle.machine.states]
@@ -112,7 +152,10 @@ def test_the_lifecycle_keeps_the_machines_answers(registry: DefinitionRegistry, 
         for phase in phases:
             for trigger in triggers:
                 kept, fresh = ProjectState(phase), ProjectState(phase)
-                assert (lifecycle.fire(kept, trigger), kept.state) == (lifecycle._run(fresh, trigger), fresh.state)
+                assert (lifecycle.fire(kept, trigger), kept.state) == (
+                    lifecycle._run(fresh, trigger),
+                    fresh.state,
+                )
     refused = ProjectState(definition.initial, unmet=["COPIL 1 not held"])
     step = next(t.trigger for t in definition.transitions if definition.initial in t.source)
     assert not lifecycle.fire(refused, step) and refused.state == definition.initial

@@ -160,8 +160,6 @@ def _ics(mail: Mail) -> bytes:
     raise AssertionError(f"no text/calendar part in {mail.subject!r}")
 
 
-
-
 COORD = "coordination@dd93.ars.example"
 DD_AGENCY = "programme@ars-idf.example"
 PA = "contact@asso-a.example"

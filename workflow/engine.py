@@ -226,7 +226,11 @@ class Engine:
                 .returning(P.c.id)
             ).scalar_one()
             # The pilot steers (a COPIL member) but owes no partner reports unless told so.
-            roles = ("pilot", "copil", *(r for r in pilot.roles if r not in ("pilot", "copil", "partner")))
+            roles = (
+                "pilot",
+                "copil",
+                *(r for r in pilot.roles if r not in ("pilot", "copil", "partner")),
+            )
             self._add_partner(
                 conn,
                 project_id,
@@ -300,7 +304,18 @@ class Engine:
         found = db.execute(_CURRENT, (project_id,)).fetchone()
         if found is None:
             raise NotFound("project", project_id)
-        pid, definition_id, version_of_definition, variant, title, start, phase, suspended_from, entered, version = found
+        (
+            pid,
+            definition_id,
+            version_of_definition,
+            variant,
+            title,
+            start,
+            phase,
+            suspended_from,
+            entered,
+            version,
+        ) = found
         return _Current(
             pid,
             definition_id,
@@ -412,7 +427,9 @@ class Engine:
                 (project_id, db.instant(now), actor, trigger, row.phase, dest, comment),
             )
             if enters:  # auto_due_on is written by the UPDATE above
-                self._open_phase(db, lifecycle, project_id, row.variant, dest, row.start_date, today)
+                self._open_phase(
+                    db, lifecycle, project_id, row.variant, dest, row.start_date, today
+                )
             self.planner.on_transition(
                 db, definition, row, trigger, row.phase, dest, actor, comment, now, partners
             )

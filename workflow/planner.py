@@ -322,11 +322,20 @@ class Planner:
                 occasion = f"milestone:{mid}:before:{days}"
                 plan.append((project_id, occasion, "milestone_reminder", remind, moment, mid))
             moment = at_paris_time(due + timedelta(days=policy.overdue_after_days), send_at)
-            plan.append((project_id, f"milestone:{mid}:overdue", "milestone_overdue", remind,
-                         moment, mid))
+            plan.append(
+                (project_id, f"milestone:{mid}:overdue", "milestone_overdue", remind, moment, mid)
+            )
             moment = at_paris_time(due + timedelta(days=policy.escalate_after_days), send_at)
-            plan.append((project_id, f"milestone:{mid}:escalation", "milestone_escalation",
-                         f"milestone:{mid}:escalate", moment, mid))
+            plan.append(
+                (
+                    project_id,
+                    f"milestone:{mid}:escalation",
+                    "milestone_escalation",
+                    f"milestone:{mid}:escalate",
+                    moment,
+                    mid,
+                )
+            )
         _schedule_many(db, plan)
 
     def on_milestone_done(self, conn: sa.Connection, milestone_id: int) -> None:
@@ -348,9 +357,14 @@ class Planner:
             )
             review_by = months_before(anniversary, months)
             # Ask a month ahead, so the meeting can be set up before the review date.
-            schedule(conn, project_id=project_id, occasion=f"annual_review:{project_id}:{anniversary.year}",
-                     kind="annual_review", chain=f"annual:{project_id}:{anniversary.year}",
-                     due_at=at_paris_time(review_by - timedelta(days=30), policy.send_at))
+            schedule(
+                conn,
+                project_id=project_id,
+                occasion=f"annual_review:{project_id}:{anniversary.year}",
+                kind="annual_review",
+                chain=f"annual:{project_id}:{anniversary.year}",
+                due_at=at_paris_time(review_by - timedelta(days=30), policy.send_at),
+            )
         if convention_end is not None:
             schedule(
                 conn,
