@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import sqlalchemy as sa
 import typer
 
-from service import Copilote, Settings
+from service import Copilote, Settings, configure_logging
 from web.links import LinkError
 from workflow.calendar import PARIS, non_working_reason
 from workflow.clock import Clock, FixedClock, SystemClock
@@ -626,9 +626,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the service: web pages and API at COPILOTE_BASE_URL, and the scheduler."""
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging()
     c = system(db)
     if demo:
         _demo(c)

@@ -234,7 +234,13 @@ class Copilote:
             log.log(logging.INFO if busy else logging.DEBUG, line)
 
 
+def configure_logging() -> None:
+    """INFO lines of our own; ``transitions`` logs every state callback at INFO: not those."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
 def app() -> FastAPI:  # pragma: no cover - for `uvicorn --factory service:app`
     """Application factory for uvicorn/gunicorn workers: settings from the environment."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging()
     return Copilote().app()

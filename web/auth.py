@@ -152,19 +152,21 @@ class Accounts:
         return _principal(row) if row else None
 
     # -- rights --------------------------------------------------------------------------
-    def piloted(self, who: Principal) -> set[int]:
-        """The projects this user pilots (active partner row with role pilot and their email).
+    def piloted(self, who: Principal, project_id: int | None = None) -> set[int]:
+        """The projects this user pilots (active partner row with role pilot and their email);
+        with ``project_id``, only whether they pilot that one (read through its index).
 
         Active as everywhere else: a partner announced as leaving is still in until that day.
         """
         today = paris_date(self._now())
+        query = sa.select(_partners.c.project_id, _partners.c.roles).where(
+            sa.func.lower(_partners.c.email) == who.email,
+            sa.or_(_partners.c.left_on.is_(None), _partners.c.left_on > today),
+        )
+        if project_id is not None:
+            query = query.where(_partners.c.project_id == project_id)
         with read(self.db) as conn:
-            rows = conn.execute(
-                sa.select(_partners.c.project_id, _partners.c.roles).where(
-                    sa.func.lower(_partners.c.email) == who.email,
-                    sa.or_(_partners.c.left_on.is_(None), _partners.c.left_on > today),
-                )
-            ).all()
+            rows = conn.execute(query).all()
         return {r.project_id for r in rows if "pilot" in (r.roles or [])}
 
     def readable(self, who: Principal) -> set[int] | None:
@@ -172,10 +174,9 @@ class Accounts:
         return None if who.is_agency else self.piloted(who)
 
     def check_read(self, who: Principal, project_id: int) -> None:
-        allowed = self.readable(who)
-        if allowed is not None and project_id not in allowed:
+        if not who.is_agency and project_id not in self.piloted(who, project_id):
             raise Forbidden(who.email, "see", project_id)
 
     def check_act(self, who: Principal, project_id: int) -> None:
-        if project_id not in self.piloted(who):
+        if project_id not in self.piloted(who, project_id):
             raise Forbidden(who.email, "act on", project_id)
