@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
@@ -32,6 +33,7 @@ from web.metrics import Metrics
 from workflow.clock import Clock, SystemClock
 from workflow.database import create_db_engine, migrate
 from workflow.engine import Engine
+from workflow.errors import InvalidInput
 from workflow.loader import load_directory
 from workflow.outbox import SqlOutboxStore
 from workflow.records import Records
@@ -41,6 +43,10 @@ __all__ = ["Copilote", "Settings", "TickReport", "app"]
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("copilote")
+
+
+DEFAULT_SECRET_KEY = "change-me-in-production"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Settings(BaseSettings):
@@ -53,7 +59,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "change-me-in-production"
+    secret_key: str = DEFAULT_SECRET_KEY
     link_max_age_days: int = 60
     scheduler: bool = True
     sweep_interval_seconds: int = 60
@@ -175,7 +181,19 @@ class Copilote:
 
     # -- the running service ------------------------------------------------------------------
     def app(self) -> FastAPI:
-        """The ASGI application; its lifespan starts and stops the scheduler (if enabled)."""
+        """The ASGI application; its lifespan starts and stops the scheduler (if enabled).
+
+        Refused when it would be reachable beyond this machine with the default secret key:
+        anyone could then sign a session cookie or an answer link.
+        """
+        exposed = {urlsplit(self.settings.base_url).hostname, self.settings.host} - LOOPBACK
+        if self.settings.secret_key == DEFAULT_SECRET_KEY and exposed:
+            raise InvalidInput(
+                "COPILOTE_SECRET_KEY",
+                f"set a secret of your own to serve on {', '.join(sorted(map(str, exposed)))};"
+                " the default one is public (generate one with: python3 -c"
+                " 'import secrets; print(secrets.token_urlsafe(32))')",
+            )
 
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -1,0 +1,52 @@
+"""The service refuses to be reachable beyond this machine with the public default secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app as cli
+from service import Copilote, Settings
+from tests.conftest import paris
+from workflow.clock import FixedClock
+from workflow.errors import InvalidInput
+
+NOW = paris(2026, 5, 4, 9)
+
+
+def settings(tmp_path: Path, **values: object) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'c.db'}", mail_dir=tmp_path / "mail", **values
+    )  # type: ignore[arg-type]
+
+
+def test_default_secret_is_refused_beyond_loopback(tmp_path: Path) -> None:
+    c = Copilote(settings(tmp_path, base_url="https://copilote.ars-idf.example"), FixedClock(NOW))
+    with pytest.raises(
+        InvalidInput,
+        match="COPILOTE_SECRET_KEY: set a secret of your own to serve on copilote.ars-idf.example",
+    ):
+        c.app()
+    c = Copilote(settings(tmp_path, host="0.0.0.0"), FixedClock(NOW))
+    with pytest.raises(InvalidInput, match="0.0.0.0"):
+        c.app()
+
+
+def test_own_secret_or_loopback_serve(tmp_path: Path) -> None:
+    clock = FixedClock(NOW)
+    assert Copilote(settings(tmp_path), clock).app() is not None  # the embedded defaults
+    own = settings(
+        tmp_path, base_url="https://copilote.ars-idf.example", secret_key="s3cr3t-of-our-own"
+    )
+    assert Copilote(own, clock).app() is not None
+
+
+def test_serve_says_why_and_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COPILOTE_BASE_URL", "https://copilote.ars-idf.example")
+    monkeypatch.delenv("COPILOTE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("COPILOTE_MAIL_DIR", str(tmp_path / "mail"))
+    result = CliRunner().invoke(cli, ["serve", "--db", f"sqlite:///{tmp_path / 'c.db'}"])
+    assert result.exit_code == 2
+    assert "COPILOTE_SECRET_KEY: set a secret of your own" in result.output
