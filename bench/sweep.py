@@ -153,12 +153,17 @@ def timed(fn: Callable[[], int], expect: int) -> float:
 
 
 def report(
-    label: str, engine_t: list[float], base_t: list[float], target_ms: float, what: str
+    label: str, engine_t: list[float], base_t: list[float], target_ms: float | None, what: str
 ) -> None:
     e, b = statistics.median(engine_t), statistics.median(base_t)
+    verdict = (
+        "no target here (issue 3's is on SQLite)"
+        if target_ms is None
+        else f"target <= {target_ms} ms: {'met' if e * 1e3 <= target_ms else 'MISSED'}"
+    )
     print(
         f"  {what:<34} median {e * 1e3:8.3f} ms  p95 {pct(engine_t, 95) * 1e3:8.3f} ms"
-        f"  (spread {spread(engine_t)})  target <= {target_ms} ms: {'met' if e * 1e3 <= target_ms else 'MISSED'}"
+        f"  (spread {spread(engine_t)})  {verdict}"
     )
     print(
         f"  {'BASELINE ' + label:<34} median {b * 1e3:8.3f} ms  p95 {pct(base_t, 95) * 1e3:8.3f} ms"
@@ -308,7 +313,7 @@ def main() -> None:
 
     e_claim, b_claim, e_empty, b_empty = bench(pg, sweeper, pg_claim, pg_empty, "psycopg")
     report("psycopg SELECT", e_claim, b_claim, 40, "claim_due (1,000 of 1,000,000)")
-    report("psycopg SELECT/COMMIT", e_empty, b_empty, 1, "Sweeper.run, nothing due")
+    report("psycopg SELECT/COMMIT", e_empty, b_empty, None, "Sweeper.run, nothing due")
     pcon.close()
     pg.dispose()
 
