@@ -181,7 +181,10 @@ class SqlOutboxStore:
         if ids:
             with write(self.db) as db:
                 at = db.instant(now)
-                db.executemany(_MARK_SENT_SQL, [(at, i, self.worker) for i in ids])
+                if len(ids) == 1:  # the usual case (marked as each is accepted): no pipeline
+                    db.execute(_MARK_SENT_SQL, (at, ids[0], self.worker))
+                else:
+                    db.executemany(_MARK_SENT_SQL, [(at, i, self.worker) for i in ids])
 
     def mark_failed(self, message_id: int, detail: str, now: datetime) -> None:
         with self.db.begin() as conn:
