@@ -94,6 +94,10 @@ class TickReport:
         ]
 
 
+def _skipped_while_running(record: logging.LogRecord) -> bool:
+    return "maximum number of running instances reached" not in record.getMessage()
+
+
 class Copilote:
     """The running system, built from settings and one clock."""
 
@@ -225,6 +229,9 @@ class Copilote:
         # APScheduler logs "Running job" / "executed successfully" at every run: our own
         # line says what a pass did, and only when it did something.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        # While a long pass delivers, the next intervals are skipped (max_instances=1): that
+        # is the design (the running pass sends until idle), not something to warn about.
+        logging.getLogger("apscheduler.scheduler").addFilter(_skipped_while_running)
         self.metrics.scheduler.started()
         scheduler.start()
         log.info("scheduler started: sweeping every %ss", self.settings.sweep_interval_seconds)

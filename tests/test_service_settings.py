@@ -50,3 +50,25 @@ def test_serve_says_why_and_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(cli, ["serve", "--db", f"sqlite:///{tmp_path / 'c.db'}"])
     assert result.exit_code == 2
     assert "COPILOTE_SECRET_KEY: set a secret of your own" in result.output
+
+
+def test_skipped_intervals_during_a_long_pass_are_not_warned(tmp_path: Path) -> None:
+    """A pass that delivers for longer than the interval makes APScheduler skip the next ones
+    (max_instances=1, by design): that must not fill the log with warnings; others still pass."""
+    import logging
+
+    c = Copilote(settings(tmp_path, sweep_interval_seconds=3600), FixedClock(NOW))
+    scheduler = c.start_scheduler()
+    try:
+        log = logging.getLogger("apscheduler.scheduler")
+
+        def record(message: str) -> logging.LogRecord:
+            return log.makeRecord(log.name, logging.WARNING, __file__, 1, message, (), None)
+
+        skipped = 'Execution of job "Copilote._scheduled_tick" skipped: maximum number of running instances reached (1)'
+        assert not log.filter(record(skipped))
+        assert log.filter(
+            record('Run time of job "Copilote._scheduled_tick" was missed by 0:00:05')
+        )
+    finally:
+        scheduler.shutdown(wait=True)
