@@ -276,7 +276,7 @@ def _show(c: Copilote, pid: int) -> None:
     with read(c.db) as conn:
         row = c.engine.project_row(conn, pid)
         d = c.engine.definition(row.definition_id, row.definition_version)
-        M, MT, PT, H = (t.__table__ for t in (Milestone, Meeting, Partner, HistoryEntry))  # type: ignore[attr-defined]
+        M, MT, PT, H = (t.__table__ for t in (Milestone, Meeting, Partner, HistoryEntry))  # type: ignore[union-attr]
         typer.echo(
             f"{row.title} — {d.title} (v{row.definition_version}){' — ' + row.variant if row.variant else ''}"
         )
@@ -706,7 +706,7 @@ def user_token(email: str, name: Annotated[str, typer.Option()] = "", db: DbOpti
     c = system(db)
     with read(c.db) as conn:
         uid = conn.execute(
-            sa.select(UserAccount.id).where(UserAccount.email == email.strip().lower())  # type: ignore[arg-type]
+            sa.select(UserAccount.id).where(UserAccount.email == email.strip().lower())  # type: ignore[call-overload]
         ).scalar()
     if uid is None:
         raise NotFound("user", email)

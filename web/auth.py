@@ -106,7 +106,7 @@ class Accounts:
                     lang=lang,
                     created_at=self._now(),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
         return Principal(uid, email, name, role, lang)
 
     def user(self, user_id: int) -> Principal | None:

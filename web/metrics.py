@@ -224,7 +224,7 @@ class Metrics:
             "Unix time of this instance's last successful scheduled pass",
             registry=r,
         )
-        r.register(_DatabaseCollector(db, now))  # type: ignore[arg-type]
+        r.register(_DatabaseCollector(db, now))
 
     def record_tick(self, sweep: SweepResult, delivery: DeliveryStats, seconds: float) -> None:
         self.sent.inc(delivery.sent)
