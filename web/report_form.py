@@ -3,8 +3,12 @@ les acteurs » (fiche « Le suivi de mise en œuvre du projet », au niveau des 
 
 Per action: were the resources mobilised as planned, were the target groups reached, were
 the actions carried out as programmed, were the objectives reached (yes / partly / no, and
-why when not fully); then the project's indicators (realised value, as of this quarter);
-then obstacles, levers and improvement ideas.
+why when not fully); what the action contributed to (the seed's four « Est-ce que l'action
+a contribué à... » questions: the cooperation, practices, levers on social inequalities in
+health, the beneficiaries' health pathway; yes / partly / no and on which aspects; these
+may be left unanswered, an early quarter often cannot tell yet); then the project's
+indicators (realised value, as of this quarter); then obstacles, levers and improvement
+ideas.
 
 Actions: Copilote does not store the fiches-actions themselves (the ``fiches_actions``
 milestone only records that they were delivered), so the partner lists *their own* actions
@@ -15,7 +19,9 @@ What is stored (``Report.content``)::
 
     {"form": "suivi_actions",
      "actions": [{"title": "...", "resources": {"answer": "yes|partly|no", "why": "..."},
-                  "targets": {...}, "programme": {...}, "objectives": {...}}, ...],
+                  "targets": {...}, "programme": {...}, "objectives": {...},
+                  "cooperation": {"answer": "yes|partly|no|", "why": "the aspects"},
+                  "practices": {...}, "ists": {...}, "pathway": {...}}, ...],
      "indicators": [{"key", "label", "kind", "unit", "planned", "realised"}, ...],
      "obstacles": "...", "levers": "...", "improvements": "..."}
 
@@ -31,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ANSWERS", "FORM", "QUESTIONS", "TEXTS", "FieldError", "ReportForm"]
+__all__ = ["ANSWERS", "CONTRIBUTIONS", "FORM", "QUESTIONS", "TEXTS", "FieldError", "ReportForm"]
 
 FORM = "suivi_actions"
 MAX_ROWS = 50
@@ -64,6 +70,31 @@ QUESTIONS = (
     ),
     Question("objectives", "Les objectifs cibles ont été atteints", "Justifiez (éléments clés)"),
 )
+# Seed 001, same table: what the action contributed to. Optional; the text says on which
+# aspects (kept under "why", as for the questions above).
+CONTRIBUTIONS = (
+    Question(
+        "cooperation",
+        "L'action a contribué à améliorer la dynamique de coopération",
+        "Sur quels aspects ?",
+    ),
+    Question(
+        "practices", "L'action a contribué à l'amélioration des pratiques", "Sur quels aspects ?"
+    ),
+    Question(
+        "ists",
+        "L'action a contribué à activer des leviers permettant d'agir sur les ISTS"
+        " (intersectorialité, prise en compte des déterminants sociaux, participation des"
+        " habitants...)",
+        "Lesquels ?",
+    ),
+    Question(
+        "pathway",
+        "L'action a contribué à l'amélioration du parcours de santé des bénéficiaires sur le"
+        " territoire",
+        "Sur quels aspects ?",
+    ),
+)
 ANSWERS = (("yes", "Oui"), ("partly", "En partie"), ("no", "Non"))
 TEXTS = (
     ("obstacles", "Freins identifiés"),
@@ -85,7 +116,7 @@ class FieldError:
 
 def _blank_row() -> dict[str, str]:
     row = {"title": ""}
-    for q in QUESTIONS:
+    for q in (*QUESTIONS, *CONTRIBUTIONS):
         row[q.key] = row[f"{q.key}_why"] = ""
     return row
 
@@ -126,7 +157,7 @@ class ReportForm:
             for action in content.get("actions", []):
                 row = _blank_row()
                 row["title"] = str(action.get("title", ""))
-                for q in QUESTIONS:
+                for q in (*QUESTIONS, *CONTRIBUTIONS):
                     given = action.get(q.key) or {}
                     row[q.key] = str(given.get("answer", ""))
                     row[f"{q.key}_why"] = str(given.get("why", ""))
@@ -162,7 +193,7 @@ class ReportForm:
         rows = []
         for i in indices:
             row = {"title": text(f"a{i}_title")}
-            for q in QUESTIONS:
+            for q in (*QUESTIONS, *CONTRIBUTIONS):
                 row[q.key] = text(f"a{i}_{q.key}")
                 row[f"{q.key}_why"] = text(f"a{i}_{q.key}_why")
             if any(row.values()):
@@ -223,6 +254,26 @@ class ReportForm:
                             n,
                         )
                     )
+            for q in CONTRIBUTIONS:
+                answer, why = row[q.key], row[f"{q.key}_why"]
+                if answer and answer not in allowed:
+                    err(
+                        FieldError(
+                            f"a{n}_{q.key}",
+                            q.label,
+                            "Répondez oui, en partie ou non (ou laissez sans réponse).",
+                            n,
+                        )
+                    )
+                if len(why) > MAX_TEXT:
+                    err(
+                        FieldError(
+                            f"a{n}_{q.key}_why",
+                            q.label,
+                            "Texte trop long (5000 caractères au plus).",
+                            n,
+                        )
+                    )
         for ind in self._indicator_rows:
             try:
                 _number(self.indicators[str(ind.key)])
@@ -247,7 +298,8 @@ class ReportForm:
                 {
                     "title": row["title"],
                     **{
-                        q.key: {"answer": row[q.key], "why": row[f"{q.key}_why"]} for q in QUESTIONS
+                        q.key: {"answer": row[q.key], "why": row[f"{q.key}_why"]}
+                        for q in (*QUESTIONS, *CONTRIBUTIONS)
                     },
                 }
                 for row in self.rows

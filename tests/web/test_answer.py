@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import PARIS, PILOT_A, Site, csrf_of
+from conftest import AGENCY, PARIS, PILOT_A, Site, csrf_of
 from smtp_support import SmtpServer
 
 from workflow.engine import PartnerIn
@@ -102,6 +102,12 @@ def good_answers(csrf: str, title: str = "Ateliers parentalité") -> dict[str, s
         "a1_programme": "yes",
         "a1_objectives": "partly",
         "a1_objectives_why": "Objectif atteint à 80 %",
+        # seed 001's contribution questions: optional; two answered, two left unanswered
+        "a1_cooperation": "yes",
+        "a1_cooperation_why": "La PMI et le centre social préparent les ateliers ensemble",
+        "a1_ists": "partly",
+        "a1_ists_why": "Participation des habitants au choix des thèmes",
+        "a1_practices": "",
         "a2_title": "",  # an empty row: ignored
         "ind_beneficiaires": "32",
         "ind_ateliers": "5,5",
@@ -136,6 +142,10 @@ def test_a_partner_submits_the_quarterly_report_from_the_email(any_site: Site) -
         "Les groupes cibles ont été atteints comme prévu",
         "Les actions ont été réalisées et sont conformes à la programmation",
         "Les objectifs cibles ont été atteints",
+        "L'action a contribué à améliorer la dynamique de coopération",
+        "L'action a contribué à l'amélioration des pratiques",
+        "L'action a contribué à activer des leviers permettant d'agir sur les ISTS",
+        "L'action a contribué à l'amélioration du parcours de santé des bénéficiaires",
         "Bénéficiaires touchés",
         "Freins identifiés",
         "Leviers identifiés",
@@ -150,6 +160,12 @@ def test_a_partner_submits_the_quarterly_report_from_the_email(any_site: Site) -
     assert done.status_code == 200
     assert "Votre bilan a été transmis le 30/06/2026" in done.text
     assert "Peu de pères présents aux ateliers" in done.text
+    shown = html.unescape(done.text)
+    assert (
+        "L'action a contribué à améliorer la dynamique de coopération : <strong>Oui</strong>"
+        " — La PMI et le centre social préparent les ateliers ensemble"
+    ) in shown
+    assert "des pratiques" not in shown  # left unanswered: not listed
 
     [report] = reports(site)
     assert (report.project_id, report.partner_id) == (site.project_a, alpha)
@@ -162,6 +178,13 @@ def test_a_partner_submits_the_quarterly_report_from_the_email(any_site: Site) -
             "targets": {"answer": "partly", "why": "Peu de pères présents aux ateliers"},
             "programme": {"answer": "yes", "why": ""},
             "objectives": {"answer": "partly", "why": "Objectif atteint à 80 %"},
+            "cooperation": {
+                "answer": "yes",
+                "why": "La PMI et le centre social préparent les ateliers ensemble",
+            },
+            "practices": {"answer": "", "why": ""},
+            "ists": {"answer": "partly", "why": "Participation des habitants au choix des thèmes"},
+            "pathway": {"answer": "", "why": ""},
         }
     ]
     realised = {i["key"]: (i["planned"], i["realised"]) for i in content["indicators"]}
@@ -496,3 +519,55 @@ def test_a_link_of_project_b_shows_only_project_b(site: Site) -> None:
     page = site.client().get(path)
     assert page.status_code == 200
     assert "Coopérative B" in page.text and "Coopérative A" not in page.text
+
+
+def test_a_contribution_answer_must_be_one_of_the_choices(site: Site) -> None:
+    add_partners(site)
+    to_implementation(site)
+    path = report_link(site, ALPHA)
+    partner = site.client()
+    csrf = csrf_of(partner.get(path).text)
+    refused = partner.post(path, data={**good_answers(csrf), "a1_practices": "beaucoup"})
+    assert refused.status_code == 422
+    assert 'data-field="a1_practices"' in refused.text
+    assert "Action 1 — L'action a contribué à l'amélioration des pratiques" in html.unescape(
+        refused.text
+    )
+    assert reports(site) == []
+
+
+def test_the_answer_page_speaks_the_partners_language(site: Site) -> None:
+    records = site.c.records
+    gamma = records.add_partner(
+        site.project_a, PartnerIn("Gamma Health", "gamma@health.example", "Gail", lang="en")
+    )
+    to_implementation(site)
+    path = link_path(site, "report", site.project_a, gamma, "bilan_trimestriel:2026-Q2")
+    page = site.client().get(path)  # no ?lang=, no cookie: the partner's stored language
+    assert "Your actions" in page.text and "Send the report" in page.text
+    assert "Vos actions" not in page.text
+    french = site.client().get(path + "?lang=fr")
+    assert "Vos actions" in french.text  # a choice made on the page still wins
+
+
+def test_the_project_page_shows_who_answered_an_invitation(site: Site) -> None:
+    alpha, beta = add_partners(site)
+    to_implementation(site)
+    meeting = site.c.records.schedule_meeting(
+        site.project_a, "copil", datetime(2026, 7, 10, 14, 0, tzinfo=PARIS)
+    )
+    partner = site.client()
+    path = link_path(site, "meeting", site.project_a, alpha, str(meeting))
+    csrf = csrf_of(partner.get(path).text)
+    partner.post(path, data={"csrf_token": csrf, "answer": "no", "comment": "En congés"})
+
+    page = site.client(AGENCY).get(f"/projects/{site.project_a}").text
+    row = html.unescape(re.sub(r"\s+", " ", page.split("Comité de pilotage (COPIL) n°3", 1)[1]))
+    row = row.split("</tr>", 1)[0]
+    assert '<div data-answer="no"><strong>Absents (1)</strong> : Association Alpha</div>' in row
+    # invited to the COPIL and silent so far: the pilot's structure and Beta
+    assert (
+        '<div data-answer="none"><strong>Sans réponse (2)</strong> : Structure A, Centre Beta'
+        in row
+    )
+    assert 'data-answer="yes"' not in row
