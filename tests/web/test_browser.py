@@ -248,6 +248,10 @@ def test_agency_pilot_and_partner_in_a_real_browser(live: LiveService, browser: 
     received.locator("summary").click()
     details = received.locator("details").inner_text()
     assert "Ateliers parentalité" in details and "Peu de pères présents" in details
+    assert (
+        "L'action a contribué à améliorer la dynamique de coopération : Oui"
+        " — La PMI et le centre social préparent ensemble"
+    ) in details
 
 
 def partner_submits_the_quarterly_report(browser: Any, live: LiveService, link: str) -> None:
@@ -268,7 +272,11 @@ def partner_submits_the_quarterly_report(browser: Any, live: LiveService, link: 
     page.fill("#a1_targets_why", "Peu de pères présents")
     page.fill("#a1_objectives_why", "Objectif atteint à 80 %")
     page.fill("#obstacles", "Locaux indisponibles en mai")
-    page.click("button:has-text('Transmettre le bilan')")
+    page.check("input[name=a1_cooperation][value=yes]")
+    page.fill("#a1_cooperation_why", "La PMI et le centre social préparent ensemble")
+    # Enter in a text field sends the report (not « Ajouter une action », the first button
+    # a reader sees): the form's default button is the report's.
+    page.press("#a1_title", "Enter")
     page.wait_for_url(re.compile(r".*/done$"))
     confirmation = page.locator("[role=status]").inner_text()
     assert "Votre bilan a été transmis le 05/10/2026" in confirmation
