@@ -3,7 +3,8 @@
 Strings are written in French in the templates and code (``_("Tableau de bord")``); each
 page module registers its English translations with :func:`register`. A missing English
 translation shows the French text, never an error. The language comes from ``?lang=``
-(remembered in a cookie), then the cookie, then the signed-in user's preference.
+(remembered in a cookie), then the cookie, then the signed-in user's preference, then the
+language stored for the partner whose link opened the page.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def language(request: Request) -> str:
     user = getattr(request.state, "principal", None)
     if user is not None and user.lang in LANGS:
         return str(user.lang)
+    stored = getattr(request.state, "lang", None)  # a partner's, on the pages of their link
+    if stored in LANGS:
+        return str(stored)
     return "fr"
 
 

@@ -28,7 +28,7 @@ from starlette.datastructures import FormData
 from web import i18n
 from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
-from web.report_form import ANSWERS, QUESTIONS, TEXTS, ReportForm
+from web.report_form import ANSWERS, CONTRIBUTIONS, QUESTIONS, TEXTS, ReportForm
 from web.templating import render
 from workflow.calendar import paris_date
 from workflow.database import read
@@ -179,9 +179,12 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
     raise LinkError("it is not a link Copilote knows how to answer")
 
 
-def opened(c: CopiloteDep, token: str) -> ReportTarget | MeetingTarget:
+def opened(request: Request, c: CopiloteDep, token: str) -> ReportTarget | MeetingTarget:
     with read(c.db) as conn:
-        return _open(conn, c, token)
+        target = _open(conn, c, token)
+    # The page speaks the partner's language (as their emails do) unless they chose another.
+    request.state.lang = target.partner.lang
+    return target
 
 
 async def form_data(request: Request) -> FormData:
@@ -208,6 +211,7 @@ def _report_page(
             "t": t,
             "form": form,
             "questions": QUESTIONS,
+            "contributions": CONTRIBUTIONS,
             "answers": ANSWERS,
             "texts": TEXTS,
             "action": request.url.path,
@@ -282,7 +286,13 @@ def answered(request: Request, t: Target, token: str) -> Response:
     return _page(
         request,
         "answer_done.html",
-        {"t": t, "is_report": isinstance(t, ReportTarget), "questions": QUESTIONS, "texts": TEXTS},
+        {
+            "t": t,
+            "is_report": isinstance(t, ReportTarget),
+            "questions": QUESTIONS,
+            "contributions": CONTRIBUTIONS,
+            "texts": TEXTS,
+        },
     )
 
 
@@ -396,6 +406,29 @@ i18n.register(
         ),
         "Ce projet est terminé : rien ne peut plus être transmis.": (
             "This project has ended: nothing can be sent any more."
+        ),
+        "Est-ce que l'action a contribué à... (facultatif)": (
+            "Did the action contribute to... (optional)"
+        ),
+        "Sans réponse": "No answer",
+        "Sur quels aspects ?": "In which respects?",
+        "Lesquels ?": "Which ones?",
+        "L'action a contribué à améliorer la dynamique de coopération": (
+            "The action helped improve the cooperation between the partners"
+        ),
+        "L'action a contribué à l'amélioration des pratiques": (
+            "The action helped improve practices"
+        ),
+        "L'action a contribué à activer des leviers permettant d'agir sur les ISTS"
+        " (intersectorialité, prise en compte des déterminants sociaux, participation des"
+        " habitants...)": (
+            "The action helped activate levers on social inequalities in health"
+            " (cross-sector work, social determinants, residents' participation...)"
+        ),
+        "L'action a contribué à l'amélioration du parcours de santé des bénéficiaires sur le"
+        " territoire": "The action helped improve the beneficiaries' health pathway locally",
+        "Répondez oui, en partie ou non (ou laissez sans réponse).": (
+            "Answer yes, partly or no (or leave it unanswered)."
         ),
     }
 )
