@@ -11,6 +11,7 @@ planned, spent, forecast and the variance.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from workflow.database import read
 from workflow.definition import Definition
 from workflow.engine import Engine
 from workflow.models import (
+    Attendance,
     BudgetLine,
     HistoryEntry,
     Indicator,
@@ -57,6 +59,7 @@ I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
 B = BudgetLine.__table__  # type: ignore[attr-defined]
 R = Report.__table__  # type: ignore[attr-defined]
 O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
+AT = Attendance.__table__  # type: ignore[attr-defined]
 
 MAX_MONTHS = 18
 MIN_MONTHS = 6
@@ -129,19 +132,20 @@ class Board:
     months: list[date]
     steps: list[Step]
     partners: list[dict[str, Any]]
-    meetings: list[Any]
+    meetings: Sequence[Any]
     series: list[SeriesCount]
-    indicators: list[Any]
-    budget: list[Any]
-    history: list[Any]
+    indicators: Sequence[Any]
+    budget: Sequence[Any]
+    history: Sequence[Any]
     outbox: list[dict[str, Any]]
     outbox_total: int
     alerts: list[OverdueItem]
     open_milestones: list[Any]
     open_meetings: list[Any]
+    answers: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
 
-def _phase_spans(history: list[Any]) -> dict[str, tuple[date, date | None]]:
+def _phase_spans(history: Sequence[Any]) -> dict[str, tuple[date, date | None]]:
     """First entry into each phase, and when it was last left (None: still in it)."""
     spans: dict[str, tuple[date, date | None]] = {}
     for h in history:
@@ -154,6 +158,27 @@ def _phase_spans(history: list[Any]) -> dict[str, tuple[date, date | None]]:
         else:
             spans[h.to_phase] = (spans[h.to_phase][0], None)
     return spans
+
+
+def _meeting_answers(
+    definition: Definition, meetings: Sequence[Any], active: list[Any], answered: Sequence[Any]
+) -> dict[int, dict[str, list[str]]]:
+    """For each planned meeting, the invited partners by their answer from their invitation
+    link: ``yes``, ``maybe``, ``no``, and ``none`` for those who have not answered."""
+    invited_roles = {s.key: set(s.attendees) for s in definition.meetings}
+    names = {p.id: p.organisation for p in active}
+    given = {(a.meeting_id, a.partner_id): a.answer for a in answered}
+    found: dict[int, dict[str, list[str]]] = {}
+    for m in meetings:
+        if m.status != "planned":
+            continue
+        roles = invited_roles.get(m.series, set())
+        by_answer: dict[str, list[str]] = {"yes": [], "maybe": [], "no": [], "none": []}
+        for p in active:
+            if roles & set(p.roles):
+                by_answer[given.get((m.id, p.id), "none")].append(names[p.id])
+        found[m.id] = by_answer
+    return found
 
 
 def project_board(engine: Engine, renderer: Renderer | None, project_id: int) -> Board:
@@ -192,6 +217,16 @@ def project_board(engine: Engine, renderer: Renderer | None, project_id: int) ->
         alerts = sorted(
             other_overdue(conn, engine, [project], today).get(project_id, []),
             key=lambda i: i.since,
+        )
+        planned = [m.id for m in meetings if m.status == "planned"]
+        answered = (
+            conn.execute(
+                sa.select(AT.c.meeting_id, AT.c.partner_id, AT.c.answer).where(
+                    AT.c.meeting_id.in_(planned)
+                )
+            ).all()
+            if planned
+            else []
         )
 
     active = [
@@ -322,6 +357,7 @@ def project_board(engine: Engine, renderer: Renderer | None, project_id: int) ->
         )
     variant = next((v.label for v in definition.variants if v.key == project.variant), None)
     return Board(
+        answers=_meeting_answers(definition, meetings, active, answered),
         project=project,
         definition=definition,
         programme=f"{definition.title} — {variant}" if variant else definition.title,

@@ -22,6 +22,7 @@ from web.board import project_board, received_reports
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.exports import feed_url
 from web.queries import Filters, phase_counts, portfolio, territories
+from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.templating import PARIS, render
 from workflow.errors import InvalidInput, TransitionRefused
 from workflow.lifecycle import BUILTIN_TRIGGERS
@@ -236,6 +237,9 @@ def show_project(
                 for a in board.alerts
             ],
             "reports": received_reports(c.engine, project_id),
+            "questions": QUESTIONS,
+            "contributions": CONTRIBUTIONS,
+            "texts": TEXTS,
             "feed_url": feed_url(c, project_id, user),
             "year": board.today.year,
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
@@ -381,6 +385,9 @@ def meeting_held(
 
 i18n.register(
     {
+        "Réponses des invités": "Invitees' answers",
+        "Présents": "Attending",
+        "Absents": "Not attending",
         "Projets": "Projects",
         "Programme": "Programme",
         "Territoire": "Territory",
