@@ -285,3 +285,21 @@ def test_read_models_on_sqlite_and_postgresql(any_site: Site) -> None:
     mine = queries.portfolio(c.engine, today, readable={site.project_b})
     assert [p.id for p in mine.rows] == [site.project_b] and mine.total == 1
     assert queries.portfolio(c.engine, today, readable=set()).total == 0
+
+
+def test_the_overdue_count_says_what_it_counts(site: Site) -> None:
+    """The portfolio's « Retards » counts more than the milestones listed above it: the page
+    says what, and each count leads to the project's page where every item is shown."""
+    site.clock.set(paris(2026, 9, 1, 9, 0))
+    page = site.client(AGENCY).get("/dashboard").text
+    explained = (
+        "jalons en retard, phases au-delà de leur fin prévue, étapes automatiques impossibles"
+        " et instances (COPIL...) en retard sur leur rythme"
+    )
+    assert f'<abbr title="{explained}' in html.unescape(page)
+    today = site.c.engine.today()
+    late = len(overdue_items(site.c.engine, today, site.project_a))
+    assert late > 0
+    assert f'<a href="/projects/{site.project_a}#avancement">{late}</a>' in page
+    english = site.client(AGENCY).get("/dashboard?lang=en").text
+    assert "bodies (COPIL...) behind their cadence" in english

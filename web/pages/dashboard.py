@@ -69,6 +69,12 @@ def dashboard(
 
 i18n.register(
     {
+        "jalons en retard, phases au-delà de leur fin prévue, étapes automatiques impossibles et"
+        " instances (COPIL...) en retard sur leur rythme ; le détail est sur la page du projet": (
+            "overdue milestones, phases past their planned end, automatic steps that could not"
+            " be taken and bodies (COPIL...) behind their cadence; the project's page has the"
+            " details"
+        ),
         "Tableau de bord de l'agence": "Agency dashboard",
         "Situation au": "As of",
         "Jalons en retard": "Overdue milestones",
