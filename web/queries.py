@@ -399,7 +399,7 @@ def overdue_counts(
     if not active:
         return {}
     counts: dict[int, int] = dict(
-        conn.execute(  # type: ignore[arg-type]
+        conn.execute(
             sa.select(M.c.project_id, sa.func.count())
             .where(M.c.project_id.in_(active), M.c.done_on.is_(None), M.c.due_on < today)
             .group_by(M.c.project_id)
