@@ -24,12 +24,13 @@ from workflow.conditions import PartnerRow, active, project_partners
 from workflow.database import Conn, Raw, placeholders, raw
 from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
-from workflow.models import Reminder
+from workflow.models import OutboxMessage, Reminder
 from workflow.outbox import encode
 
 __all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
 
 R = Reminder.__table__  # type: ignore[attr-defined]
+O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
 
 STEERING = ("copil", "agency")
 
@@ -94,6 +95,23 @@ def _outbox_key(key: str) -> str:
     if len(key) > 300:
         key = key[:200] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
     return key
+
+
+def _withdraw_unsent(conn: sa.Connection, meeting_id: int) -> set[str]:
+    """Take back this meeting's invitations that no delivery has touched yet (pending, never
+    attempted, so never on the wire); the addresses they were for, lower-cased. A message a
+    worker has claimed is ``sending``, not ``pending``: it is left alone and goes out."""
+    gone = conn.execute(
+        sa.delete(O)
+        .where(
+            O.c.status == "pending",
+            O.c.attempts == 0,
+            O.c.kind == "meeting_invitation",
+            O.c.key.like(f"meeting:{meeting_id}:scheduled:%"),
+        )
+        .returning(O.c.recipient_email)
+    ).all()
+    return {email.lower() for (email,) in gone}
 
 
 def cancel_chain(conn: sa.Connection, chain_prefix: str) -> None:
@@ -219,14 +237,18 @@ class Planner:
         today: date,
         partners: Sequence[PartnerRow] | None = None,
         link: tuple[str, str] | None = None,
+        only: Callable[[PartnerRow], bool] | None = None,
     ) -> None:
         """Queue one message per person (outbox rows; an occasion already queued is kept).
 
-        ``link``: (purpose, detail) of a personal answer link put in each person's item."""
+        ``link``: (purpose, detail) of a personal answer link put in each person's item;
+        ``only``: of the people the roles name, those to write to."""
         if partners is None:
             partners = project_partners(conn, project.id)
         base = self.context(conn, project, today, partners)
         people = recipients(conn, project.id, roles, today, partners)
+        if only is not None:
+            people = [p for p in people if only(p)]
         if not people:
             return
         db = raw(conn)
@@ -453,11 +475,16 @@ class Planner:
             "sequence": meeting.sequence,
         }
         if change in ("scheduled", "moved", "cancelled"):
+            # Whoever has not been sent the invitation yet (still waiting in the outbox) gets
+            # one invitation as the meeting now is, instead of an invitation then an update,
+            # and nothing at all when it is cancelled before anything went out.
+            unsent = _withdraw_unsent(conn, meeting.id) if change != "scheduled" else set()
             kind = {
                 "scheduled": "meeting_invitation",
                 "moved": "meeting_update",
                 "cancelled": "meeting_cancel",
             }[change]
+            link = ("meeting", str(meeting.id)) if change != "cancelled" else None
             self._notify(
                 conn,
                 project,
@@ -467,8 +494,22 @@ class Planner:
                 item,
                 now,
                 today,
-                link=("meeting", str(meeting.id)) if change != "cancelled" else None,
+                link=link,
+                only=lambda person: person.email.lower() not in unsent,
             )
+            if change == "moved" and unsent:
+                self._notify(
+                    conn,
+                    project,
+                    series.attendees,
+                    "meeting_invitation",
+                    f"meeting:{meeting.id}:scheduled:{meeting.sequence}",
+                    item,
+                    now,
+                    today,
+                    link=link,
+                    only=lambda person: person.email.lower() in unsent,
+                )
         if change in ("scheduled", "moved") and meeting.starts_at is not None:
             policy = definition.reminders
             start_day = meeting.starts_at.astimezone(PARIS).date()
