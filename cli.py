@@ -21,6 +21,7 @@ import typer
 
 from service import Copilote, Settings, configure_logging
 from web.links import LinkError
+from workflow import tables
 from workflow.calendar import PARIS, non_working_reason
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
@@ -39,11 +40,6 @@ from workflow.errors import (
 )
 from workflow.loader import load_definition
 from workflow.models import (
-    HistoryEntry,
-    Meeting,
-    Milestone,
-    Partner,
-    Project,
     UserAccount,
     funding_instrument,
 )
@@ -256,12 +252,11 @@ def project_list(
     db: DbOption = None, programme: str | None = None, phase: str | None = None
 ) -> None:
     c = system(db)
-    P = Project.__table__  # type: ignore[attr-defined]
-    query = sa.select(P).order_by(P.c.id)
+    query = sa.select(tables.project).order_by(tables.project.c.id)
     if programme:
-        query = query.where(P.c.definition_id == programme)
+        query = query.where(tables.project.c.definition_id == programme)
     if phase:
-        query = query.where(P.c.phase == phase)
+        query = query.where(tables.project.c.phase == phase)
     with read(c.db) as conn:
         for row in conn.execute(query):
             typer.echo(
@@ -276,7 +271,6 @@ def _show(c: Copilote, pid: int) -> None:
     with read(c.db) as conn:
         row = c.engine.project_row(conn, pid)
         d = c.engine.definition(row.definition_id, row.definition_version)
-        M, MT, PT, H = (t.__table__ for t in (Milestone, Meeting, Partner, HistoryEntry))  # type: ignore[union-attr]
         typer.echo(
             f"{row.title} — {d.title} (v{row.definition_version}){' — ' + row.variant if row.variant else ''}"
         )
@@ -295,7 +289,11 @@ def _show(c: Copilote, pid: int) -> None:
             f"  next steps: {', '.join(c.engine.lifecycle(row.definition_id, row.definition_version).triggers_from(row.phase))}"
         )
         typer.echo("  milestones:")
-        for m in conn.execute(sa.select(M).where(M.c.project_id == pid).order_by(M.c.due_on)):
+        for m in conn.execute(
+            sa.select(tables.milestone)
+            .where(tables.milestone.c.project_id == pid)
+            .order_by(tables.milestone.c.due_on)
+        ):
             flag = non_working_reason(m.due_on)
             state = f"done {m.done_on}" if m.done_on else ("LATE" if m.due_on < today else "open")
             typer.echo(
@@ -303,7 +301,11 @@ def _show(c: Copilote, pid: int) -> None:
                 f"{d.role_label(m.responsible_role)} — {state}"
             )
         typer.echo("  meetings:")
-        for m in conn.execute(sa.select(MT).where(MT.c.project_id == pid).order_by(MT.c.id)):
+        for m in conn.execute(
+            sa.select(tables.meeting)
+            .where(tables.meeting.c.project_id == pid)
+            .order_by(tables.meeting.c.id)
+        ):
             when = (
                 m.starts_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
                 if m.starts_at
@@ -311,7 +313,11 @@ def _show(c: Copilote, pid: int) -> None:
             )
             typer.echo(f"    #{m.id} {m.label}: {m.status} ({when})")
         typer.echo("  partners:")
-        for p in conn.execute(sa.select(PT).where(PT.c.project_id == pid).order_by(PT.c.id)):
+        for p in conn.execute(
+            sa.select(tables.partner)
+            .where(tables.partner.c.project_id == pid)
+            .order_by(tables.partner.c.id)
+        ):
             left = f", leaves {p.left_on}" if p.left_on else ""
             typer.echo(
                 f"    #{p.id} {p.organisation} <{p.email}> [{', '.join(p.roles)}] joined {p.joined_on}{left}"
@@ -324,7 +330,11 @@ def _show(c: Copilote, pid: int) -> None:
                     f"    {item.label}: {item.days_late(today)} day(s) late, {item.responsible}"
                 )
         typer.echo("  history:")
-        for h in conn.execute(sa.select(H).where(H.c.project_id == pid).order_by(H.c.id)):
+        for h in conn.execute(
+            sa.select(tables.history)
+            .where(tables.history.c.project_id == pid)
+            .order_by(tables.history.c.id)
+        ):
             typer.echo(
                 f"    {h.at.astimezone(PARIS):%Y-%m-%d %H:%M} {h.actor}: {h.trigger} {h.from_phase or '-'} -> {h.to_phase}"
                 f"{' (' + h.comment + ')' if h.comment else ''}"
@@ -606,7 +616,7 @@ def simulate(
                     typer.echo(f"{day} {hour:02d}:00  {to:32}  {m.subject}")
             day += timedelta(days=1)
         with read(c.db) as conn:
-            phase = conn.execute(sa.select(Project.__table__.c.phase)).scalar()  # type: ignore[attr-defined]
+            phase = conn.execute(sa.select(tables.project.c.phase)).scalar()
         typer.echo(f"{len(mailer.sent)} message(s); phase at the end: {phase}")
 
 

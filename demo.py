@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import at_paris_time, is_working_day, next_working_day
 from workflow.clock import FixedClock
 from workflow.database import read
 from workflow.engine import Engine, PartnerIn
-from workflow.models import OutboxMessage, Project
 from workflow.planner import quarter_end, quarter_of
 from workflow.records import Records
 from workflow.sweep import Sweeper
@@ -40,15 +40,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ACESO_SEED_TODAY", "existing_projects", "load_demo"]
 
-P = Project.__table__  # type: ignore[attr-defined]
-O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
 
 Person = tuple[str, PartnerIn]  # (short key within the project, who)
 
 
 def existing_projects(c: Copilote) -> int:
     with read(c.engine.db) as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(P)).scalar_one())
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(tables.project)).scalar_one()
+        )
 
 
 def load_demo(c: Copilote) -> list[int]:
@@ -57,7 +57,7 @@ def load_demo(c: Copilote) -> list[int]:
     if existing_projects(c):
         return []
     with read(c.engine.db) as conn:
-        before = conn.execute(sa.select(sa.func.max(O.c.id))).scalar() or 0
+        before = conn.execute(sa.select(sa.func.max(tables.outbox.c.id))).scalar() or 0
     r = _Replay(c)
     for coop in COOPERATIVES:
         _cooperative(r, *coop)
@@ -66,7 +66,7 @@ def load_demo(c: Copilote) -> list[int]:
     _unapei(r)
     r.run()
     with c.engine.db.begin() as conn:  # what the backfill queued is about the past
-        conn.execute(sa.delete(O).where(O.c.id > before))
+        conn.execute(sa.delete(tables.outbox).where(tables.outbox.c.id > before))
     return [p.pid for p in r.projects if p.pid]
 
 

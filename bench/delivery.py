@@ -36,14 +36,13 @@ from aiosmtpd.controller import Controller
 from notifications import Recipient, Renderer, SmtpMailer
 from notifications.delivery import Delivery
 from notifications.message import email_bytes
+from workflow import tables
 from workflow.database import create_db_engine, migrate
-from workflow.models import OutboxMessage
 from workflow.outbox import SqlOutboxStore, queue_message
 
 MESSAGES = 1_000
 RUNS = 7
 NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 class Accept:
@@ -98,7 +97,7 @@ def fill(db: sa.Engine) -> None:
 def reset(db: sa.Engine) -> None:
     with db.begin() as conn:
         conn.execute(
-            sa.update(OUTBOX).values(
+            sa.update(tables.outbox).values(
                 status="pending", attempts=0, claimed_by=None, claimed_until=None, sent_at=None
             )
         )

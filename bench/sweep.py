@@ -26,10 +26,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from _common import POSTGRES_URL, machine, paris, pct, registry, spread
 
+from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
 from workflow.engine import Engine
-from workflow.models import Project
 from workflow.sweep import Sweeper
 
 TOTAL, DUE, DONE, PROJECTS = 1_000_000, 1_000, 500_000, 1_000
@@ -65,7 +65,7 @@ def add_projects(db: sa.Engine) -> None:
     now = paris(2026, 1, 5, 9, 0)
     with db.begin() as conn:
         conn.execute(
-            sa.insert(Project.__table__),  # type: ignore[attr-defined]
+            sa.insert(tables.project),
             [
                 dict(
                     definition_id="mini",

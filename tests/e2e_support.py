@@ -16,15 +16,14 @@ import sqlalchemy as sa
 from smtp_support import SmtpServer
 
 from service import Copilote, Settings, TickReport
+from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read
 from workflow.engine import PartnerIn
-from workflow.models import OutboxMessage
 
 PARIS = ZoneInfo("Europe/Paris")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 
 def definitions_dir(tmp: Path) -> Path:
@@ -90,7 +89,7 @@ class System:
     def kinds(self) -> dict[str, str]:
         """Message-ID -> outbox kind, for every message queued so far."""
         with read(self.c.db) as conn:
-            rows = conn.execute(sa.select(OUTBOX.c.key, OUTBOX.c.kind)).all()
+            rows = conn.execute(sa.select(tables.outbox.c.key, tables.outbox.c.kind)).all()
         return {self.c.delivery.message_id(key): kind for key, kind in rows}
 
     def collect(self, when: datetime) -> list[Mail]:

@@ -32,18 +32,13 @@ from typing import Any, TypeVar
 import httpx2 as httpx
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import paris_date
 from workflow.database import create_db_engine
-from workflow.models import Milestone, OutboxMessage, Partner, Project, Reminder
 
 ROOT = Path(__file__).resolve().parent.parent
 COPILOTE = ROOT / ".venv" / "bin" / "copilote"
 PYTHON = ROOT / ".venv" / "bin" / "python"
-PROJECT = Project.__table__  # type: ignore[attr-defined]
-PARTNER = Partner.__table__  # type: ignore[attr-defined]
-MILESTONE = Milestone.__table__  # type: ignore[attr-defined]
-REMINDER = Reminder.__table__  # type: ignore[attr-defined]
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 MAIL_DOMAIN = "copilote.local"
 T = TypeVar("T")
 
@@ -237,7 +232,7 @@ def load_due_reminders(db: sa.Engine, count: int, due_at: datetime, first: int =
     ids = range(first, first + count)
     with db.begin() as conn:
         conn.execute(
-            sa.insert(PROJECT),
+            sa.insert(tables.project),
             [
                 dict(
                     id=i,
@@ -256,7 +251,7 @@ def load_due_reminders(db: sa.Engine, count: int, due_at: datetime, first: int =
             ],
         )
         conn.execute(
-            sa.insert(PARTNER),
+            sa.insert(tables.partner),
             [
                 dict(
                     id=i,
@@ -272,7 +267,7 @@ def load_due_reminders(db: sa.Engine, count: int, due_at: datetime, first: int =
             ],
         )
         conn.execute(
-            sa.insert(MILESTONE),
+            sa.insert(tables.milestone),
             [
                 dict(
                     id=i,
@@ -288,7 +283,7 @@ def load_due_reminders(db: sa.Engine, count: int, due_at: datetime, first: int =
             ],
         )
         conn.execute(
-            sa.insert(REMINDER),
+            sa.insert(tables.reminder),
             [
                 dict(
                     project_id=i,
@@ -335,7 +330,7 @@ def load_outbox(db: sa.Engine, count: int, created_at: datetime, tag: str = "run
     keys = [f"{tag}:phase:{i}:{pilot_email(i)}" for i in range(count)]
     with db.begin() as conn:
         conn.execute(
-            sa.insert(OUTBOX),
+            sa.insert(tables.outbox),
             [
                 dict(
                     key=key,
@@ -361,7 +356,9 @@ def outbox_state(db: sa.Engine) -> Counter[str]:
         return Counter(
             dict(
                 conn.execute(
-                    sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)
+                    sa.select(tables.outbox.c.status, sa.func.count()).group_by(
+                        tables.outbox.c.status
+                    )
                 ).all()
             )
         )

@@ -13,11 +13,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from e2e_support import OUTBOX, ROOT, System, at, definitions_dir, person
+from e2e_support import ROOT, System, at, definitions_dir, person
 from smtp_support import SmtpServer
 
 from notifications import RecordingMailer
 from service import Copilote, Settings
+from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read
 
@@ -52,7 +53,9 @@ def two_hundred_partners(database_url: str, defs: Path) -> int:
     c.tick(at(date(2026, 6, 28), 18))
     with read(c.db) as conn:
         assert (
-            conn.execute(sa.select(sa.func.count()).where(OUTBOX.c.status != "sent")).scalar_one()
+            conn.execute(
+                sa.select(sa.func.count()).where(tables.outbox.c.status != "sent")
+            ).scalar_one()
             == 0
         )
     c.db.dispose()
@@ -64,7 +67,9 @@ def outbox_status(s: System) -> Counter[str]:
         return Counter(
             dict(
                 conn.execute(
-                    sa.select(OUTBOX.c.status, sa.func.count()).group_by(OUTBOX.c.status)
+                    sa.select(tables.outbox.c.status, sa.func.count()).group_by(
+                        tables.outbox.c.status
+                    )
                 ).all()
             )
         )

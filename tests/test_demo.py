@@ -18,21 +18,10 @@ from demo import ACESO_SEED_TODAY, load_demo
 from notifications import RecordingMailer
 from service import Copilote, Settings
 from tests.conftest import ROOT, fresh_postgres, paris, require_postgres
+from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read
-from workflow.models import (
-    BudgetLine,
-    Indicator,
-    Meeting,
-    Milestone,
-    OutboxMessage,
-    Partner,
-    Project,
-    Reminder,
-)
 from workflow.overdue import overdue_items
-
-P, PT, MT, IND, B = (t.__table__ for t in (Project, Partner, Meeting, Indicator, BudgetLine))  # type: ignore[union-attr]
 
 SEED_001_COOPERATIVES = [  # seed 001, préambule: the six active coopératives d'acteurs
     "Alliance d'acteurs en direction des publics invisibles",
@@ -69,7 +58,7 @@ def demo(
 
 def projects(c: Copilote) -> list[Any]:
     with read(c.db) as conn:
-        return list(conn.execute(sa.select(P).order_by(P.c.id)))
+        return list(conn.execute(sa.select(tables.project).order_by(tables.project.c.id)))
 
 
 def rows(c: Copilote, table: sa.Table, project_id: int) -> list[Any]:
@@ -78,11 +67,19 @@ def rows(c: Copilote, table: sa.Table, project_id: int) -> list[Any]:
 
 
 def counts(c: Copilote) -> tuple[int, ...]:
-    tables = (Project, Partner, Meeting, Milestone, Indicator, BudgetLine, Reminder, OutboxMessage)
+    counted = (
+        tables.project,
+        tables.partner,
+        tables.meeting,
+        tables.milestone,
+        tables.indicator,
+        tables.budget_line,
+        tables.reminder,
+        tables.outbox,
+    )
     with read(c.db) as conn:
         return tuple(
-            conn.execute(sa.select(sa.func.count()).select_from(t.__table__)).scalar_one()  # type: ignore[union-attr]
-            for t in tables
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in counted
         )
 
 
@@ -100,7 +97,7 @@ def test_the_demo_holds_the_seeds_projects(demo: Copilote) -> None:
     # One pilot per project, each with a distinct email, to match pilot accounts later.
     pilots = {}
     for p in all_projects:
-        people = rows(c, PT, p.id)
+        people = rows(c, tables.partner, p.id)
         pilot_rows = [r for r in people if "pilot" in r.roles]
         assert len(pilot_rows) == 1, p.title
         pilots[p.title] = pilot_rows[0].email
@@ -119,12 +116,12 @@ def test_the_demo_holds_the_seeds_projects(demo: Copilote) -> None:
     # ACIA: one project per establishment, two on each axis, each with the ARACT.
     acia = [p for p in all_projects if p.definition_id == "acia"]
     assert Counter(p.variant for p in acia) == {"axe_1": 2, "axe_2": 2}
-    assert all(any("aract" in r.roles for r in rows(c, PT, p.id)) for p in acia)
+    assert all(any("aract" in r.roles for r in rows(c, tables.partner, p.id)) for p in acia)
 
     # Unapei: an experiment in three regions.
     (unapei,) = [p for p in all_projects if p.definition_id == "unapei"]
     assert unapei.phase == "experimentations"
-    regions = [r.organisation for r in rows(c, PT, unapei.id) if "partner" in r.roles]
+    regions = [r.organisation for r in rows(c, tables.partner, unapei.id) if "partner" in r.roles]
     assert sorted(regions) == [
         "Unapei Auvergne-Rhône-Alpes",
         "Unapei Bretagne",
@@ -133,18 +130,13 @@ def test_the_demo_holds_the_seeds_projects(demo: Copilote) -> None:
 
     # The backfill's messages are about the past: none waits to be sent; reminders do.
     with read(c.db) as conn:
-        assert (
-            conn.execute(
-                sa.select(sa.func.count()).select_from(OutboxMessage.__table__)
-            ).scalar_one()
-            == 0
-        )  # type: ignore[attr-defined]
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.outbox)).scalar_one() == 0  # type: ignore[attr-defined]
         assert (
             conn.execute(
                 sa.select(sa.func.count())
-                .select_from(Reminder.__table__)
+                .select_from(tables.reminder)
                 .where(  # type: ignore[attr-defined]
-                    Reminder.__table__.c.status == "pending"
+                    tables.reminder.c.status == "pending"
                 )
             ).scalar_one()
             > 0
@@ -155,16 +147,16 @@ def test_aceso_carries_its_2018_cpom_figures(demo: Copilote) -> None:
     c = demo
     (aceso,) = [p for p in projects(c) if p.definition_id == "aceso"]
     assert aceso.phase == "analyse_pratiques" and aceso.funding_cents == 15_384_675
-    indicators = {i.key: i for i in rows(c, IND, aceso.id)}
+    indicators = {i.key: i for i in rows(c, tables.indicator, aceso.id)}
     assert (indicators["copil"].planned, indicators["copil"].realised) == (3, 2)
     assert (indicators["visites"].planned, indicators["visites"].realised) == (7, 7)
     assert indicators["guide_routard"].corrective_measure
     # The COPIL of the report's year: two held, the third planned (10 October in the seed).
     year_start = c.engine.today() + (date(2018, 1, 1) - ACESO_SEED_TODAY)  # moved like ACESO
-    copils = [m for m in rows(c, MT, aceso.id) if m.series == "copil"]
+    copils = [m for m in rows(c, tables.meeting, aceso.id) if m.series == "copil"]
     this_year = Counter(m.status for m in copils if (m.held_on or m.starts_at.date()) >= year_start)
     assert this_year == {"held": 2, "planned": 1}
-    budget = rows(c, B, aceso.id)
+    budget = rows(c, tables.budget_line, aceso.id)
     assert len(budget) == 5
     assert sum(b.planned_cents for b in budget) == 15_384_675  # 153 846,75 EUR
     assert sum(b.spent_cents for b in budget) == 6_459_308

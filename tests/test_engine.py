@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import FIXTURES, ROOT, paris
+from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
 from workflow.engine import Engine, PartnerIn, StepNotAvailable
@@ -22,7 +23,6 @@ from workflow.errors import (
 )
 from workflow.loader import DefinitionRegistry, load_definition, load_directory, parse_definition
 from workflow.migration import apply_migration, plan_migration
-from workflow.models import HistoryEntry, Milestone, OutboxMessage, Project
 from workflow.overdue import overdue_items
 from workflow.records import Records
 
@@ -48,18 +48,16 @@ def ready_to_deploy(records: Records, pid: int) -> None:
     records.milestone_done(pid, "fiche_cadrage", by="Anne Martin", deliverable_ref="GED-12")
 
 
-def count(db: sa.Engine, table: type) -> int:
+def count(db: sa.Engine, table: sa.Table) -> int:
     with db.connect() as conn:
-        return int(
-            conn.execute(sa.select(sa.func.count()).select_from(table.__table__)).scalar_one()
-        )  # type: ignore[attr-defined]
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
 
 def test_refusal_lists_every_unmet_condition_and_changes_nothing(
     engine: Engine, db: sa.Engine
 ) -> None:
     pid = new_mini(engine)
-    history, outbox = count(db, HistoryEntry), count(db, OutboxMessage)
+    history, outbox = count(db, tables.history), count(db, tables.outbox)
     with pytest.raises(TransitionRefused) as refused:
         engine.advance(pid, "start_deployment", actor="Anne")
     assert refused.value.unmet == [
@@ -68,9 +66,9 @@ def test_refusal_lists_every_unmet_condition_and_changes_nothing(
         "0 active partner(s), at least 2 needed",
     ]
     assert "COPIL 1 not held; Fiche de cadrage not delivered" in str(refused.value)
-    assert (count(db, HistoryEntry), count(db, OutboxMessage)) == (history, outbox)
+    assert (count(db, tables.history), count(db, tables.outbox)) == (history, outbox)
     with db.connect() as conn:
-        assert conn.execute(sa.select(Project.__table__.c.phase)).scalar() == "cadrage"  # type: ignore[attr-defined]
+        assert conn.execute(sa.select(tables.project.c.phase)).scalar() == "cadrage"
 
 
 def test_accepted_advance_writes_phase_history_and_schedules(
@@ -84,7 +82,7 @@ def test_accepted_advance_writes_phase_history_and_schedules(
     )
     assert (result.from_phase, result.to_phase) == ("cadrage", "deploiement")
     with db.connect() as conn:
-        h = conn.execute(sa.select(HistoryEntry.__table__).order_by(sa.desc("id"))).first()  # type: ignore[attr-defined]
+        h = conn.execute(sa.select(tables.history).order_by(sa.desc("id"))).first()
         assert (h.actor, h.from_phase, h.to_phase, h.comment) == (
             "Anne Martin",
             "cadrage",
@@ -94,10 +92,10 @@ def test_accepted_advance_writes_phase_history_and_schedules(
         assert h.at == clock.now()
         # The new phase's milestone opened with its deadline: 6 weeks after entering the phase.
         due = conn.execute(
-            sa.select(Milestone.__table__.c.due_on).where(Milestone.__table__.c.key == "diagnostic")
+            sa.select(tables.milestone.c.due_on).where(tables.milestone.c.key == "diagnostic")
         ).scalar()  # type: ignore[attr-defined]
         assert due == date(2026, 7, 27)
-        kinds = set(conn.execute(sa.select(OutboxMessage.__table__.c.kind)).scalars())  # type: ignore[attr-defined]
+        kinds = set(conn.execute(sa.select(tables.outbox.c.kind)).scalars())
         assert "phase_changed" in kinds
 
 
@@ -106,7 +104,7 @@ def test_failure_mid_transaction_leaves_nothing_half_written(
 ) -> None:
     pid = new_mini(engine)
     ready_to_deploy(records, pid)
-    before = (count(db, HistoryEntry), count(db, Milestone), count(db, OutboxMessage))
+    before = (count(db, tables.history), count(db, tables.milestone), count(db, tables.outbox))
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
@@ -114,11 +112,16 @@ def test_failure_mid_transaction_leaves_nothing_half_written(
     engine.planner.on_transition = broken  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         engine.advance(pid, "start_deployment", actor="Anne")
-    assert (count(db, HistoryEntry), count(db, Milestone), count(db, OutboxMessage)) == before
+    assert (
+        count(db, tables.history),
+        count(db, tables.milestone),
+        count(db, tables.outbox),
+    ) == before
     with db.connect() as conn:
-        assert conn.execute(
-            sa.select(Project.__table__.c.phase, Project.__table__.c.version)
-        ).one() == ("cadrage", 1)  # type: ignore[attr-defined]
+        assert conn.execute(sa.select(tables.project.c.phase, tables.project.c.version)).one() == (
+            "cadrage",
+            1,
+        )  # type: ignore[attr-defined]
 
 
 def test_suspend_resume_abandon_and_backward_steps(engine: Engine, records: Records) -> None:
@@ -214,8 +217,8 @@ def test_concurrent_advances_threads_exactly_one_wins(
         with db.connect() as conn:
             steps = conn.execute(
                 sa.select(sa.func.count()).where(
-                    HistoryEntry.__table__.c.project_id == pid,
-                    HistoryEntry.__table__.c.trigger == "start_deployment",
+                    tables.history.c.project_id == pid,
+                    tables.history.c.trigger == "start_deployment",
                 )
             ).scalar()  # type: ignore[attr-defined]
         assert steps == 1
@@ -275,7 +278,7 @@ def test_timed_transition_fires_or_flags_overdue(
     clock.set(paris(2026, 12, 1, 9))
     assert engine.run_timed_transitions() == [f"project {pid}: start_assessment done automatically"]
     with engine.db.connect() as conn:
-        assert conn.execute(sa.select(Project.__table__.c.phase)).scalar() == "bilan"  # type: ignore[attr-defined]
+        assert conn.execute(sa.select(tables.project.c.phase)).scalar() == "bilan"
 
 
 def test_overdue_milestone_since_and_responsible(engine: Engine) -> None:
@@ -334,11 +337,11 @@ def test_project_migration_shows_changes_and_applies_when_asked(
     assert plan.to_version == 2 and plan.blocker is None
     assert "milestone added: Lettre d'engagement (lettre_engagement)" in plan.changes
     with engine.db.connect() as conn:  # nothing applied yet
-        assert conn.execute(sa.select(Project.__table__.c.definition_version)).scalar() == 1  # type: ignore[attr-defined]
+        assert conn.execute(sa.select(tables.project.c.definition_version)).scalar() == 1
     apply_migration(engine, pid, None, actor="Anne")
     with engine.db.connect() as conn:
-        assert conn.execute(sa.select(Project.__table__.c.definition_version)).scalar() == 2  # type: ignore[attr-defined]
-        keys = set(conn.execute(sa.select(Milestone.__table__.c.key)).scalars())  # type: ignore[attr-defined]
+        assert conn.execute(sa.select(tables.project.c.definition_version)).scalar() == 2
+        keys = set(conn.execute(sa.select(tables.milestone.c.key)).scalars())
     assert "lettre_engagement" in keys
     v3 = (
         v2.replace("version: 2", "version: 3")

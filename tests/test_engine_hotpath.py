@@ -11,21 +11,16 @@ import sqlalchemy as sa
 
 from tests.conftest import paris
 from tests.test_engine import new_mini, ready_to_deploy
+from workflow import tables
 from workflow.clock import FixedClock
 from workflow.conditions import project_partners
 from workflow.database import create_db_engine, migrate, raw, write
 from workflow.engine import Engine
 from workflow.lifecycle import Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
-from workflow.models import HistoryEntry, OutboxMessage, Project, Reminder
 from workflow.outbox import decode, encode
 from workflow.planner import _ITEMS, schedule
 from workflow.records import Records
-
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
-O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
-P = Project.__table__  # type: ignore[attr-defined]
-R = Reminder.__table__  # type: ignore[attr-defined]
 
 
 def test_what_the_driver_writes_sqlalchemy_reads_and_back(
@@ -36,9 +31,11 @@ def test_what_the_driver_writes_sqlalchemy_reads_and_back(
     clock.set(paris(2026, 6, 15, 10, 30, 15))
     engine.advance(pid, "start_deployment", actor="Anne", comment="COPIL 1 favorable")
     with db.connect() as conn:  # written by the engine on the driver, read through Core
-        history = conn.execute(sa.select(H).order_by(H.c.id.desc())).first()
+        history = conn.execute(
+            sa.select(tables.history).order_by(tables.history.c.id.desc())
+        ).first()
         assert history.at == paris(2026, 6, 15, 10, 30, 15) and history.at.tzinfo is not None
-        project = conn.execute(sa.select(P).where(P.c.id == pid)).one()
+        project = conn.execute(sa.select(tables.project).where(tables.project.c.id == pid)).one()
         assert (project.phase, project.version, project.auto_due_on) == (
             "deploiement",
             2,
@@ -46,7 +43,9 @@ def test_what_the_driver_writes_sqlalchemy_reads_and_back(
         )
         assert project.phase_entered_at == paris(2026, 6, 15, 10, 30, 15)
         items = (
-            conn.execute(sa.select(O.c["items"]).where(O.c.kind == "phase_changed"))
+            conn.execute(
+                sa.select(tables.outbox.c["items"]).where(tables.outbox.c.kind == "phase_changed")
+            )
             .scalars()
             .first()
         )
@@ -97,7 +96,9 @@ def test_write_commits_rolls_back_and_raises_sqlalchemy_errors(
         w.instant(datetime(2026, 7, 1, 7))
     with db.connect() as conn:
         rows = conn.execute(
-            sa.select(R.c.occasion, R.c.chain, R.c.due_at).where(R.c.kind == "test")
+            sa.select(
+                tables.reminder.c.occasion, tables.reminder.c.chain, tables.reminder.c.due_at
+            ).where(tables.reminder.c.kind == "test")
         ).all()
     assert rows == [("test:kept", "test", due)]  # the first plan of an occasion stays
 

@@ -23,9 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from instances_support import (
-    OUTBOX,
     PYTHON,
-    REMINDER,
     CountingHandler,
     Instance,
     instance_env,
@@ -41,6 +39,7 @@ from smtp_support import SmtpServer, free_port, start_server
 from sqlmodel import SQLModel
 
 from tests.conftest import require_postgres
+from workflow import tables
 from workflow.database import create_db_engine
 
 pytestmark = pytest.mark.postgres
@@ -167,12 +166,16 @@ def test_three_instances_send_5000_due_reminders_exactly_once(
     with db.connect() as conn:
         reminders = dict(
             conn.execute(
-                sa.select(REMINDER.c.status, sa.func.count()).group_by(REMINDER.c.status)
+                sa.select(tables.reminder.c.status, sa.func.count()).group_by(
+                    tables.reminder.c.status
+                )
             ).all()
         )
         workers = dict(
             conn.execute(
-                sa.select(OUTBOX.c.claimed_by, sa.func.count()).group_by(OUTBOX.c.claimed_by)
+                sa.select(tables.outbox.c.claimed_by, sa.func.count()).group_by(
+                    tables.outbox.c.claimed_by
+                )
             ).all()
         )
     print(f"\n{N} messages: sent by {dict(sorted(workers.items()))}")
@@ -224,8 +227,8 @@ def test_instance_killed_mid_delivery_loses_nothing(
     with db.connect() as conn:  # its claims, still within their lease: its in-flight messages
         in_flight = set(
             conn.execute(
-                sa.select(OUTBOX.c.recipient_email).where(
-                    OUTBOX.c.status == "sending", OUTBOX.c.claimed_by == victim.name
+                sa.select(tables.outbox.c.recipient_email).where(
+                    tables.outbox.c.status == "sending", tables.outbox.c.claimed_by == victim.name
                 )
             ).scalars()
         )
@@ -257,9 +260,9 @@ def test_instance_killed_mid_delivery_loses_nothing(
     with db.connect() as conn:
         taken_over = dict(
             conn.execute(
-                sa.select(OUTBOX.c.claimed_by, sa.func.count())
-                .where(OUTBOX.c.recipient_email.in_(in_flight))
-                .group_by(OUTBOX.c.claimed_by)
+                sa.select(tables.outbox.c.claimed_by, sa.func.count())
+                .where(tables.outbox.c.recipient_email.in_(in_flight))
+                .group_by(tables.outbox.c.claimed_by)
             ).all()
         )
     assert victim.name not in taken_over and sum(taken_over.values()) == len(in_flight)

@@ -6,8 +6,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.engine import Engine, PartnerIn
-from workflow.models import Indicator
 from workflow.records import Records
 
 
@@ -25,7 +25,7 @@ def test_a_new_indicator_keeps_its_unit_and_is_updated_in_place(
     )
     records.set_indicator(pid, "ateliers", realised=9, gap_explanation="deux annulés")
     with db.connect() as conn:
-        rows = conn.execute(sa.select(Indicator.__table__)).all()  # type: ignore[attr-defined]
+        rows = conn.execute(sa.select(tables.indicator)).all()
     assert [(r.key, r.unit, r.planned, r.realised, r.gap_explanation) for r in rows] == [
         ("ateliers", "ateliers", 12, 9, "deux annulés")
     ]

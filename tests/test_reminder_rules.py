@@ -11,13 +11,12 @@ from pathlib import Path
 import icalendar
 import pytest
 import sqlalchemy as sa
-from e2e_support import OUTBOX, Mail, System, at, definitions_dir, person, summary
+from e2e_support import Mail, System, at, definitions_dir, person, summary
 from smtp_support import SmtpServer
 
+from workflow import tables
 from workflow.database import read
-from workflow.models import Reminder
 
-REMINDER = Reminder.__table__  # type: ignore[attr-defined]
 PILOT = "pilote@etablissement.example"
 AGENCY = "ars@ars.example"
 ARACT = "aract@aract.example"
@@ -66,8 +65,8 @@ def test_downtime_sends_one_coalesced_message_per_occasion(system: System) -> No
     with read(s.c.db) as conn:
         rows = dict(
             conn.execute(
-                sa.select(REMINDER.c.occasion, REMINDER.c.status).where(
-                    REMINDER.c.kind.like("milestone_%")
+                sa.select(tables.reminder.c.occasion, tables.reminder.c.status).where(
+                    tables.reminder.c.kind.like("milestone_%")
                 )
             ).all()
         )
@@ -117,8 +116,9 @@ def test_reminder_at_nine_paris_across_dst(
         assert kinds_to(s.tick(at(date(2026, 3, 2), 9)), PILOT) == ["meeting_invitation"]
         with read(s.c.db) as conn:
             due_at = conn.execute(
-                sa.select(REMINDER.c.due_at).where(
-                    REMINDER.c.subject_id == meeting, REMINDER.c.kind == "meeting_reminder"
+                sa.select(tables.reminder.c.due_at).where(
+                    tables.reminder.c.subject_id == meeting,
+                    tables.reminder.c.kind == "meeting_reminder",
                 )
             ).scalar_one()
         assert due_at == datetime.combine(reminder_day, datetime.min.time(), UTC).replace(
@@ -201,7 +201,9 @@ def test_sweep_twice_at_the_same_instant_never_duplicates(system: System) -> Non
     # the outbox key of the occasion keeps it to one message.
     with s.c.db.begin() as conn:
         conn.execute(
-            sa.update(REMINDER).where(REMINDER.c.status == "done").values(status="pending")
+            sa.update(tables.reminder)
+            .where(tables.reminder.c.status == "done")
+            .values(status="pending")
         )
     replay = s.c.sweeper.run(now)
     assert (replay.fired, replay.messages) == (1, 0)
@@ -210,7 +212,7 @@ def test_sweep_twice_at_the_same_instant_never_duplicates(system: System) -> Non
     assert s.tick(at(date(2026, 6, 16), 9)) == []
     with read(s.c.db) as conn:
         count = conn.execute(
-            sa.select(sa.func.count()).where(OUTBOX.c.kind == "milestone_reminder")
+            sa.select(sa.func.count()).where(tables.outbox.c.kind == "milestone_reminder")
         ).scalar_one()
     assert count == 1
 

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from workflow import tables
 from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.errors import InvalidInput, WorkflowError
-from workflow.models import ApiToken, Partner, UserAccount
 
 __all__ = [
     "Accounts",
@@ -35,9 +35,6 @@ __all__ = [
 
 ROLES = ("agency", "pilot")
 _hasher = PasswordHasher()
-_users = UserAccount.__table__  # type: ignore[attr-defined]
-_tokens = ApiToken.__table__  # type: ignore[attr-defined]
-_partners = Partner.__table__  # type: ignore[attr-defined]
 
 
 class NotSignedIn(WorkflowError):
@@ -95,10 +92,12 @@ class Accounts:
         if len(password) < 8:
             raise InvalidInput("password", "at least 8 characters are needed")
         with self.db.begin() as conn:
-            if conn.execute(sa.select(_users.c.id).where(_users.c.email == email)).first():
+            if conn.execute(
+                sa.select(tables.user_account.c.id).where(tables.user_account.c.email == email)
+            ).first():
                 raise InvalidInput("email", f"a user {email!r} already exists")
             uid = conn.execute(
-                _users.insert().values(
+                tables.user_account.insert().values(
                     email=email,
                     name=name,
                     role=role,
@@ -111,13 +110,17 @@ class Accounts:
 
     def user(self, user_id: int) -> Principal | None:
         with read(self.db) as conn:
-            row = conn.execute(sa.select(_users).where(_users.c.id == user_id)).first()
+            row = conn.execute(
+                sa.select(tables.user_account).where(tables.user_account.c.id == user_id)
+            ).first()
         return _principal(row) if row else None
 
     def authenticate(self, email: str, password: str) -> Principal | None:
         with read(self.db) as conn:
             row = conn.execute(
-                sa.select(_users).where(_users.c.email == email.strip().lower())
+                sa.select(tables.user_account).where(
+                    tables.user_account.c.email == email.strip().lower()
+                )
             ).first()
         if row is None:
             _hasher.hash(password)  # same cost whether the account exists or not
@@ -133,7 +136,7 @@ class Accounts:
         token = "cpl_" + secrets.token_urlsafe(32)
         with self.db.begin() as conn:
             conn.execute(
-                _tokens.insert().values(
+                tables.api_token.insert().values(
                     user_id=user_id,
                     name=name,
                     token_hash=_token_hash(token),
@@ -145,9 +148,9 @@ class Accounts:
     def user_for_token(self, token: str) -> Principal | None:
         with read(self.db) as conn:
             row = conn.execute(
-                sa.select(_users)
-                .join(_tokens, _tokens.c.user_id == _users.c.id)
-                .where(_tokens.c.token_hash == _token_hash(token))
+                sa.select(tables.user_account)
+                .join(tables.api_token, tables.api_token.c.user_id == tables.user_account.c.id)
+                .where(tables.api_token.c.token_hash == _token_hash(token))
             ).first()
         return _principal(row) if row else None
 
@@ -159,12 +162,12 @@ class Accounts:
         Active as everywhere else: a partner announced as leaving is still in until that day.
         """
         today = paris_date(self._now())
-        query = sa.select(_partners.c.project_id, _partners.c.roles).where(
-            sa.func.lower(_partners.c.email) == who.email,
-            sa.or_(_partners.c.left_on.is_(None), _partners.c.left_on > today),
+        query = sa.select(tables.partner.c.project_id, tables.partner.c.roles).where(
+            sa.func.lower(tables.partner.c.email) == who.email,
+            sa.or_(tables.partner.c.left_on.is_(None), tables.partner.c.left_on > today),
         )
         if project_id is not None:
-            query = query.where(_partners.c.project_id == project_id)
+            query = query.where(tables.partner.c.project_id == project_id)
         with read(self.db) as conn:
             rows = conn.execute(query).all()
         return {r.project_id for r in rows if "pilot" in (r.roles or [])}

@@ -20,20 +20,12 @@ import sqlalchemy as sa
 
 from notifications import Renderer
 from web.queries import other_overdue
+from workflow import tables
 from workflow.calendar import paris_date, resolve
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.engine import Engine
 from workflow.models import (
-    Attendance,
-    BudgetLine,
-    HistoryEntry,
-    Indicator,
-    Meeting,
-    Milestone,
-    OutboxMessage,
-    Partner,
-    Report,
     funding_instrument,
 )
 from workflow.outbox import decode
@@ -51,15 +43,6 @@ __all__ = [
     "received_reports",
 ]
 
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
-PT = Partner.__table__  # type: ignore[attr-defined]
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
-I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
-B = BudgetLine.__table__  # type: ignore[attr-defined]
-R = Report.__table__  # type: ignore[attr-defined]
-O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
-AT = Attendance.__table__  # type: ignore[attr-defined]
 
 MAX_MONTHS = 18
 MIN_MONTHS = 6
@@ -188,30 +171,44 @@ def project_board(engine: Engine, renderer: Renderer | None, project_id: int) ->
         project = engine.project_row(conn, project_id)
         definition = engine.definition(project.definition_id, project.definition_version)
         milestones = conn.execute(
-            sa.select(M).where(M.c.project_id == project_id).order_by(M.c.due_on, M.c.id)
+            sa.select(tables.milestone)
+            .where(tables.milestone.c.project_id == project_id)
+            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
         ).all()
         partners = conn.execute(
-            sa.select(PT).where(PT.c.project_id == project_id).order_by(PT.c.id)
+            sa.select(tables.partner)
+            .where(tables.partner.c.project_id == project_id)
+            .order_by(tables.partner.c.id)
         ).all()
         meetings = conn.execute(
-            sa.select(MT).where(MT.c.project_id == project_id).order_by(MT.c.id)
+            sa.select(tables.meeting)
+            .where(tables.meeting.c.project_id == project_id)
+            .order_by(tables.meeting.c.id)
         ).all()
         indicators = conn.execute(
-            sa.select(I).where(I.c.project_id == project_id).order_by(I.c.kind, I.c.key)
+            sa.select(tables.indicator)
+            .where(tables.indicator.c.project_id == project_id)
+            .order_by(tables.indicator.c.kind, tables.indicator.c.key)
         ).all()
         budget = conn.execute(
-            sa.select(B).where(B.c.project_id == project_id).order_by(B.c.id)
+            sa.select(tables.budget_line)
+            .where(tables.budget_line.c.project_id == project_id)
+            .order_by(tables.budget_line.c.id)
         ).all()
         history = conn.execute(
-            sa.select(H).where(H.c.project_id == project_id).order_by(H.c.at, H.c.id)
+            sa.select(tables.history)
+            .where(tables.history.c.project_id == project_id)
+            .order_by(tables.history.c.at, tables.history.c.id)
         ).all()
         outbox_total = conn.execute(
-            sa.select(sa.func.count()).select_from(O).where(O.c.project_id == project_id)
+            sa.select(sa.func.count())
+            .select_from(tables.outbox)
+            .where(tables.outbox.c.project_id == project_id)
         ).scalar_one()
         outbox = conn.execute(
-            sa.select(O)
-            .where(O.c.project_id == project_id)
-            .order_by(O.c.created_at.desc(), O.c.id.desc())
+            sa.select(tables.outbox)
+            .where(tables.outbox.c.project_id == project_id)
+            .order_by(tables.outbox.c.created_at.desc(), tables.outbox.c.id.desc())
             .limit(OUTBOX_SHOWN)
         ).all()
         alerts = sorted(
@@ -221,9 +218,11 @@ def project_board(engine: Engine, renderer: Renderer | None, project_id: int) ->
         planned = [m.id for m in meetings if m.status == "planned"]
         answered = (
             conn.execute(
-                sa.select(AT.c.meeting_id, AT.c.partner_id, AT.c.answer).where(
-                    AT.c.meeting_id.in_(planned)
-                )
+                sa.select(
+                    tables.attendance.c.meeting_id,
+                    tables.attendance.c.partner_id,
+                    tables.attendance.c.answer,
+                ).where(tables.attendance.c.meeting_id.in_(planned))
             ).all()
             if planned
             else []
@@ -384,10 +383,12 @@ def received_reports(engine: Engine, project_id: int) -> list[dict[str, Any]]:
     """The partners' reports of the project, the latest period first."""
     with read(engine.db) as conn:
         rows = conn.execute(
-            sa.select(R, PT.c.organisation)
-            .join(PT, PT.c.id == R.c.partner_id)
-            .where(R.c.project_id == project_id)
-            .order_by(R.c.period.desc(), PT.c.organisation, R.c.id)
+            sa.select(tables.report, tables.partner.c.organisation)
+            .join(tables.partner, tables.partner.c.id == tables.report.c.partner_id)
+            .where(tables.report.c.project_id == project_id)
+            .order_by(
+                tables.report.c.period.desc(), tables.partner.c.organisation, tables.report.c.id
+            )
         ).all()
     return [
         {
@@ -477,21 +478,29 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
         project = engine.project_row(conn, project_id)
         definition = engine.definition(project.definition_id, project.definition_version)
         milestones = conn.execute(
-            sa.select(M).where(M.c.project_id == project_id).order_by(M.c.due_on, M.c.id)
+            sa.select(tables.milestone)
+            .where(tables.milestone.c.project_id == project_id)
+            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
         ).all()
         meetings = conn.execute(
-            sa.select(MT).where(MT.c.project_id == project_id).order_by(MT.c.id)
+            sa.select(tables.meeting)
+            .where(tables.meeting.c.project_id == project_id)
+            .order_by(tables.meeting.c.id)
         ).all()
         indicators = conn.execute(
-            sa.select(I).where(I.c.project_id == project_id).order_by(I.c.kind, I.c.key)
+            sa.select(tables.indicator)
+            .where(tables.indicator.c.project_id == project_id)
+            .order_by(tables.indicator.c.kind, tables.indicator.c.key)
         ).all()
         budget = conn.execute(
-            sa.select(B).where(B.c.project_id == project_id).order_by(B.c.id)
+            sa.select(tables.budget_line)
+            .where(tables.budget_line.c.project_id == project_id)
+            .order_by(tables.budget_line.c.id)
         ).all()
         pilot = conn.execute(
-            sa.select(PT.c.organisation, PT.c.roles)
-            .where(PT.c.project_id == project_id)
-            .order_by(PT.c.id)
+            sa.select(tables.partner.c.organisation, tables.partner.c.roles)
+            .where(tables.partner.c.project_id == project_id)
+            .order_by(tables.partner.c.id)
         ).all()
     general = project.title
     actions: list[CpomRow] = []

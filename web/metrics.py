@@ -27,8 +27,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 
+from workflow import tables
 from workflow.database import read
-from workflow.models import HistoryEntry, OutboxMessage
 
 if TYPE_CHECKING:
     from notifications.delivery import DeliveryStats
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Backlog", "Metrics", "SchedulerState", "outbox_backlog", "transitions_by_trigger"]
 
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 QUERY_TIMEOUT_MS = 2000  # a health check or a scrape must not wait on a stuck database
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
@@ -68,8 +66,8 @@ def outbox_backlog(db: sa.Engine) -> Backlog:
         _bounded(conn)
         for status in ("pending", "sending"):
             n, first = conn.execute(
-                sa.select(sa.func.count(), sa.func.min(OUTBOX.c.created_at)).where(
-                    OUTBOX.c.status == status
+                sa.select(sa.func.count(), sa.func.min(tables.outbox.c.created_at)).where(
+                    tables.outbox.c.status == status
                 )
             ).one()
             count += int(n)
@@ -83,9 +81,9 @@ def transitions_by_trigger(db: sa.Engine) -> dict[str, int]:
     with read(db) as conn:
         _bounded(conn)
         rows = conn.execute(
-            sa.select(H.c.trigger, sa.func.count())
-            .where(H.c.trigger != "create")
-            .group_by(H.c.trigger)
+            sa.select(tables.history.c.trigger, sa.func.count())
+            .where(tables.history.c.trigger != "create")
+            .group_by(tables.history.c.trigger)
         ).all()
     return {trigger: int(n) for trigger, n in rows}
 

@@ -22,11 +22,11 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import paris_date, resolve
 from workflow.database import read
 from workflow.engine import Engine
 from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.models import Meeting, Milestone, Partner, Project, Reminder, Report
 from workflow.overdue import OverdueItem
 from workflow.planner import quarter_end
 from workflow.sweep import resolve_due
@@ -51,12 +51,6 @@ __all__ = [
     "upcoming_meetings",
 ]
 
-P = Project.__table__  # type: ignore[attr-defined]
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
-PT = Partner.__table__  # type: ignore[attr-defined]
-RP = Report.__table__  # type: ignore[attr-defined]
-RM = Reminder.__table__  # type: ignore[attr-defined]
 
 PAGE_SIZE = 50
 T = TypeVar("T")
@@ -73,11 +67,11 @@ class Filters:
     def conditions(self, *, with_phase: bool = True) -> list[Any]:
         found = []
         if self.programme:
-            found.append(P.c.definition_id == self.programme)
+            found.append(tables.project.c.definition_id == self.programme)
         if self.territory:
-            found.append(P.c.territory == self.territory)
+            found.append(tables.project.c.territory == self.territory)
         if self.phase and with_phase:
-            found.append(P.c.phase == self.phase)
+            found.append(tables.project.c.phase == self.phase)
         return found
 
     def params(self) -> dict[str, str]:
@@ -120,13 +114,13 @@ def in_progress(engine: Engine) -> Any:
     """
     closed = [
         sa.and_(
-            P.c.definition_id == d.id,
-            P.c.definition_version == d.version,
-            P.c.phase.in_(sorted(engine.lifecycle(d.id, d.version).terminal)),
+            tables.project.c.definition_id == d.id,
+            tables.project.c.definition_version == d.version,
+            tables.project.c.phase.in_(sorted(engine.lifecycle(d.id, d.version).terminal)),
         )
         for d in engine.registry
     ]
-    return sa.and_(P.c.phase.not_in([SUSPENDED, ABANDONED]), sa.not_(sa.or_(*closed)))
+    return sa.and_(tables.project.c.phase.not_in([SUSPENDED, ABANDONED]), sa.not_(sa.or_(*closed)))
 
 
 def _is_in_progress(engine: Engine, row: Any) -> bool:
@@ -153,13 +147,13 @@ def _projects(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Any]:
         p.id: p
         for p in conn.execute(
             sa.select(
-                P.c.id,
-                P.c.title,
-                P.c.territory,
-                P.c.definition_id,
-                P.c.definition_version,
-                P.c.variant,
-            ).where(P.c.id.in_(wanted))
+                tables.project.c.id,
+                tables.project.c.title,
+                tables.project.c.territory,
+                tables.project.c.definition_id,
+                tables.project.c.definition_version,
+                tables.project.c.variant,
+            ).where(tables.project.c.id.in_(wanted))
         )
     }
 
@@ -171,13 +165,18 @@ def _holders(conn: sa.Connection, project_ids: Iterable[int], today: date) -> di
     if not ids:
         return found
     for p in conn.execute(
-        sa.select(PT.c.id, PT.c.project_id, PT.c.organisation, PT.c.roles)
-        .where(
-            PT.c.project_id.in_(ids),
-            PT.c.joined_on <= today,
-            sa.or_(PT.c.left_on.is_(None), PT.c.left_on > today),
+        sa.select(
+            tables.partner.c.id,
+            tables.partner.c.project_id,
+            tables.partner.c.organisation,
+            tables.partner.c.roles,
         )
-        .order_by(PT.c.id)
+        .where(
+            tables.partner.c.project_id.in_(ids),
+            tables.partner.c.joined_on <= today,
+            sa.or_(tables.partner.c.left_on.is_(None), tables.partner.c.left_on > today),
+        )
+        .order_by(tables.partner.c.id)
     ):
         found[p.project_id].append(p)
     return found
@@ -222,13 +221,15 @@ def portfolio(
     """Projects (all, or the ``readable`` ones), by title, with next deadline and overdue count."""
     where = filters.conditions()
     if readable is not None:
-        where.append(P.c.id.in_(sorted(readable)) if readable else sa.false())
+        where.append(tables.project.c.id.in_(sorted(readable)) if readable else sa.false())
     with read(engine.db) as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(P).where(*where)).scalar_one()
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(tables.project).where(*where)
+        ).scalar_one()
         rows = conn.execute(
-            sa.select(P)
+            sa.select(tables.project)
             .where(*where)
-            .order_by(P.c.title, P.c.id)
+            .order_by(tables.project.c.title, tables.project.c.id)
             .limit(size)
             .offset(_offset(page, size))
         ).all()
@@ -237,12 +238,24 @@ def portfolio(
         if ids:
             rank = (
                 sa.func.row_number()
-                .over(partition_by=M.c.project_id, order_by=(M.c.due_on, M.c.id))
+                .over(
+                    partition_by=tables.milestone.c.project_id,
+                    order_by=(tables.milestone.c.due_on, tables.milestone.c.id),
+                )
                 .label("rank")
             )
             soonest = (
-                sa.select(M.c.project_id, M.c.label, M.c.due_on, rank)
-                .where(M.c.project_id.in_(ids), M.c.done_on.is_(None), M.c.due_on >= today)
+                sa.select(
+                    tables.milestone.c.project_id,
+                    tables.milestone.c.label,
+                    tables.milestone.c.due_on,
+                    rank,
+                )
+                .where(
+                    tables.milestone.c.project_id.in_(ids),
+                    tables.milestone.c.done_on.is_(None),
+                    tables.milestone.c.due_on >= today,
+                )
                 .subquery()
             )
             for pid, label, due in conn.execute(
@@ -277,12 +290,12 @@ def phase_counts(
     """Projects per programme and phase (the phase filter is left out: it picks one of these)."""
     where = filters.conditions(with_phase=False)
     if readable is not None:
-        where.append(P.c.id.in_(sorted(readable)) if readable else sa.false())
+        where.append(tables.project.c.id.in_(sorted(readable)) if readable else sa.false())
     with read(engine.db) as conn:
         grouped = conn.execute(
-            sa.select(P.c.definition_id, P.c.phase, sa.func.count())
+            sa.select(tables.project.c.definition_id, tables.project.c.phase, sa.func.count())
             .where(*where)
-            .group_by(P.c.definition_id, P.c.phase)
+            .group_by(tables.project.c.definition_id, tables.project.c.phase)
         ).all()
     found = []
     for definition_id, phase, count in grouped:
@@ -307,10 +320,10 @@ def territories(engine: Engine) -> list[str]:
         return [
             t
             for (t,) in conn.execute(
-                sa.select(P.c.territory)
-                .where(P.c.territory != "")
+                sa.select(tables.project.c.territory)
+                .where(tables.project.c.territory != "")
                 .distinct()
-                .order_by(P.c.territory)
+                .order_by(tables.project.c.territory)
             )
         ]
 
@@ -330,8 +343,14 @@ def other_overdue(
         return found
     last: dict[tuple[int, str], date] = {}
     for pid, series, held_on, starts_at in conn.execute(
-        sa.select(MT.c.project_id, MT.c.series, MT.c.held_on, MT.c.starts_at).where(
-            MT.c.project_id.in_([r.id for r in active]), MT.c.status.in_(["held", "planned"])
+        sa.select(
+            tables.meeting.c.project_id,
+            tables.meeting.c.series,
+            tables.meeting.c.held_on,
+            tables.meeting.c.starts_at,
+        ).where(
+            tables.meeting.c.project_id.in_([r.id for r in active]),
+            tables.meeting.c.status.in_(["held", "planned"]),
         )
     ):
         # The UTC day, as workflow.overdue.overdue_items counts it.
@@ -400,9 +419,13 @@ def overdue_counts(
         return {}
     counts: dict[int, int] = dict(
         conn.execute(
-            sa.select(M.c.project_id, sa.func.count())
-            .where(M.c.project_id.in_(active), M.c.done_on.is_(None), M.c.due_on < today)
-            .group_by(M.c.project_id)
+            sa.select(tables.milestone.c.project_id, sa.func.count())
+            .where(
+                tables.milestone.c.project_id.in_(active),
+                tables.milestone.c.done_on.is_(None),
+                tables.milestone.c.due_on < today,
+            )
+            .group_by(tables.milestone.c.project_id)
         ).all()
     )
     for pid, items in other_overdue(conn, engine, rows, today).items():
@@ -429,7 +452,7 @@ class OverdueMilestone:
 
 def eligible_projects(engine: Engine, filters: Filters) -> Any:
     """``SELECT id FROM project`` of the projects in progress that pass the filters."""
-    return sa.select(P.c.id).where(in_progress(engine), *filters.conditions())
+    return sa.select(tables.project.c.id).where(in_progress(engine), *filters.conditions())
 
 
 FEW_PROJECTS = 200
@@ -444,10 +467,10 @@ def _overdue_where(engine: Engine, today: date, filters: Filters, few: bool) -> 
     # at 10,000 projects). Few (a territory): read those projects' milestones through
     # ix_milestone_project_id, a few thousand rows. Either way the project conditions are
     # one ``IN (SELECT ...)``, built once, not a join evaluated per milestone.
-    project = M.c.project_id if few else M.c.project_id + 0
+    project = tables.milestone.c.project_id if few else tables.milestone.c.project_id + 0
     return [
-        M.c.done_on.is_(None),
-        M.c.due_on < today,
+        tables.milestone.c.done_on.is_(None),
+        tables.milestone.c.due_on < today,
         project.in_(eligible_projects(engine, filters)),
     ]
 
@@ -472,19 +495,21 @@ def overdue_milestones(
             <= FEW_PROJECTS
         )
         where = _overdue_where(engine, today, filters, few)
-        total = conn.execute(sa.select(sa.func.count()).select_from(M).where(*where)).scalar_one()
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(tables.milestone).where(*where)
+        ).scalar_one()
         rows = conn.execute(
             sa.select(
-                M.c.id,
-                M.c.project_id,
-                M.c.key,
-                M.c.label,
-                M.c.deliverable,
-                M.c.due_on,
-                M.c.responsible_role,
+                tables.milestone.c.id,
+                tables.milestone.c.project_id,
+                tables.milestone.c.key,
+                tables.milestone.c.label,
+                tables.milestone.c.deliverable,
+                tables.milestone.c.due_on,
+                tables.milestone.c.responsible_role,
             )
             .where(*where)
-            .order_by(M.c.due_on, M.c.id)
+            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
             .limit(size)
             .offset(_offset(page, size))
         ).all()
@@ -575,10 +600,12 @@ def missing_reports(
         for spec in definition.reports:
             owed.append(
                 sa.and_(
-                    P.c.definition_id == definition.id,
-                    P.c.definition_version == definition.version,
-                    RM.c.occasion.like(f"report:%:{_like_escape(spec.key)}:%", escape="\\"),
-                    sa.cast(PT.c.roles, sa.Text).like(
+                    tables.project.c.definition_id == definition.id,
+                    tables.project.c.definition_version == definition.version,
+                    tables.reminder.c.occasion.like(
+                        f"report:%:{_like_escape(spec.key)}:%", escape="\\"
+                    ),
+                    sa.cast(tables.partner.c.roles, sa.Text).like(
                         f'%"{_like_escape(spec.owed_by)}"%', escape="\\"
                     ),
                 )
@@ -586,21 +613,23 @@ def missing_reports(
     if not owed:
         return Page([], 0, max(1, page), size)
     submitted = (
-        sa.select(RP.c.id)
+        sa.select(tables.report.c.id)
         .where(
-            RP.c.project_id == RM.c.project_id,
-            RP.c.partner_id == PT.c.id,
-            _report_key(RP) == RM.c.occasion,
+            tables.report.c.project_id == tables.reminder.c.project_id,
+            tables.report.c.partner_id == tables.partner.c.id,
+            _report_key(tables.report) == tables.reminder.c.occasion,
         )
         .exists()
     )
-    joined = RM.join(PT, PT.c.project_id == RM.c.project_id).join(P, P.c.id == RM.c.project_id)
+    joined = tables.reminder.join(
+        tables.partner, tables.partner.c.project_id == tables.reminder.c.project_id
+    ).join(tables.project, tables.project.c.id == tables.reminder.c.project_id)
     where = [
-        RM.c.kind == "report_overdue",
-        RM.c.due_at <= now,
-        (RM.c.project_id + 0).in_(eligible_projects(engine, filters)),
-        PT.c.joined_on <= today,
-        sa.or_(PT.c.left_on.is_(None), PT.c.left_on > today),
+        tables.reminder.c.kind == "report_overdue",
+        tables.reminder.c.due_at <= now,
+        (tables.reminder.c.project_id + 0).in_(eligible_projects(engine, filters)),
+        tables.partner.c.joined_on <= today,
+        sa.or_(tables.partner.c.left_on.is_(None), tables.partner.c.left_on > today),
         sa.or_(*owed),
         ~submitted,
     ]
@@ -609,18 +638,23 @@ def missing_reports(
     with read(engine.db) as conn:
         every = conn.execute(
             sa.select(
-                RM.c.occasion,
-                P.c.id,
-                P.c.title,
-                P.c.territory,
-                P.c.definition_id,
-                P.c.definition_version,
-                PT.c.id.label("partner_id"),
-                PT.c.organisation,
+                tables.reminder.c.occasion,
+                tables.project.c.id,
+                tables.project.c.title,
+                tables.project.c.territory,
+                tables.project.c.definition_id,
+                tables.project.c.definition_version,
+                tables.partner.c.id.label("partner_id"),
+                tables.partner.c.organisation,
             )
             .select_from(joined)
             .where(*where)
-            .order_by(RM.c.due_at, P.c.title, PT.c.organisation, PT.c.id)
+            .order_by(
+                tables.reminder.c.due_at,
+                tables.project.c.title,
+                tables.partner.c.organisation,
+                tables.partner.c.id,
+            )
         ).all()
     total, start = len(every), _offset(page, size)
     rows = every[start : start + size]
@@ -673,18 +707,24 @@ def upcoming_meetings(
 ) -> Page[UpcomingMeeting]:
     """Planned meetings of projects in progress from ``now`` to ``weeks`` ahead, soonest first."""
     where = [
-        MT.c.status == "planned",
-        MT.c.starts_at >= now,
-        MT.c.starts_at < now + timedelta(weeks=weeks),
-        (MT.c.project_id + 0).in_(eligible_projects(engine, filters)),
+        tables.meeting.c.status == "planned",
+        tables.meeting.c.starts_at >= now,
+        tables.meeting.c.starts_at < now + timedelta(weeks=weeks),
+        (tables.meeting.c.project_id + 0).in_(eligible_projects(engine, filters)),
     ]
     with read(engine.db) as conn:
         # One pass (no index on starts_at to serve a COUNT then a LIMIT): a few weeks of
         # meetings are a few thousand rows at most.
         every = conn.execute(
-            sa.select(MT.c.id, MT.c.project_id, MT.c.label, MT.c.starts_at, MT.c.location)
+            sa.select(
+                tables.meeting.c.id,
+                tables.meeting.c.project_id,
+                tables.meeting.c.label,
+                tables.meeting.c.starts_at,
+                tables.meeting.c.location,
+            )
             .where(*where)
-            .order_by(MT.c.starts_at, MT.c.id)
+            .order_by(tables.meeting.c.starts_at, tables.meeting.c.id)
         ).all()
         total, start = len(every), _offset(page, size)
         rows = every[start : start + size]

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import paris_date, resolve
 from workflow.clock import Clock
 from workflow.conditions import project_partners, unmet_conditions
@@ -22,14 +23,10 @@ from workflow.definition import Definition, Transition
 from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
-from workflow.models import HistoryEntry, Partner, Project
 from workflow.planner import Planner
 
 __all__ = ["AdvanceResult", "Engine", "PartnerIn", "StepNotAvailable"]
 
-P = Project.__table__  # type: ignore[attr-defined]
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
-PT = Partner.__table__  # type: ignore[attr-defined]
 
 AUTOMATIC_ACTOR = "Copilote (automatique)"
 
@@ -206,7 +203,7 @@ class Engine:
         now = self.clock.now()
         with self.db.begin() as conn:
             project_id = conn.execute(
-                sa.insert(P)
+                sa.insert(tables.project)
                 .values(
                     definition_id=definition.id,
                     definition_version=definition.version,
@@ -223,7 +220,7 @@ class Engine:
                     version=1,
                     created_at=now,
                 )
-                .returning(P.c.id)
+                .returning(tables.project.c.id)
             ).scalar_one()
             # The pilot steers (a COPIL member) but owes no partner reports unless told so.
             roles = (
@@ -241,7 +238,7 @@ class Engine:
             if agency is not None:
                 self._add_partner(conn, project_id, agency, start_date, field="agency")
             conn.execute(
-                sa.insert(H).values(
+                sa.insert(tables.history).values(
                     project_id=project_id,
                     at=now,
                     actor=actor or pilot.contact_name or pilot.email,
@@ -273,7 +270,7 @@ class Engine:
         email = _check_email(f"{field}.email", partner.email)
         return int(
             conn.execute(
-                sa.insert(PT)
+                sa.insert(tables.partner)
                 .values(
                     project_id=project_id,
                     organisation=partner.organisation.strip(),
@@ -284,12 +281,14 @@ class Engine:
                     joined_on=joined_on,
                     left_on=None,
                 )
-                .returning(PT.c.id)
+                .returning(tables.partner.c.id)
             ).scalar_one()
         )
 
     def project_row(self, conn: sa.Connection, project_id: int) -> Any:
-        row = conn.execute(sa.select(P).where(P.c.id == project_id)).one_or_none()
+        row = conn.execute(
+            sa.select(tables.project).where(tables.project.c.id == project_id)
+        ).one_or_none()
         if row is None:
             raise NotFound("project", project_id)
         return row
@@ -449,7 +448,11 @@ class Engine:
         lifecycle = self.lifecycle(definition.id, definition.version)
         self._open_phase(raw(conn), lifecycle, project_id, variant, phase, project_start, today)
         auto_due = _auto_due(lifecycle, phase, project_start, today)
-        conn.execute(sa.update(P).where(P.c.id == project_id).values(auto_due_on=auto_due))
+        conn.execute(
+            sa.update(tables.project)
+            .where(tables.project.c.id == project_id)
+            .values(auto_due_on=auto_due)
+        )
 
     def _open_phase(
         self,
@@ -531,12 +534,14 @@ class Engine:
         with read(self.db) as conn:
             due = conn.execute(
                 sa.select(
-                    P.c.id,
-                    P.c.phase,
-                    P.c.definition_id,
-                    P.c.definition_version,
-                    P.c.flagged_overdue_at,
-                ).where(P.c.auto_due_on.is_not(None), P.c.auto_due_on <= today)
+                    tables.project.c.id,
+                    tables.project.c.phase,
+                    tables.project.c.definition_id,
+                    tables.project.c.definition_version,
+                    tables.project.c.flagged_overdue_at,
+                ).where(
+                    tables.project.c.auto_due_on.is_not(None), tables.project.c.auto_due_on <= today
+                )
             ).all()
         report = []
         for row in due:
@@ -569,7 +574,9 @@ class Engine:
     def _flag(self, project_id: int, reason: str) -> None:
         with self.db.begin() as conn:
             conn.execute(
-                sa.update(P)
-                .where(P.c.id == project_id, P.c.flagged_overdue_at.is_(None))
+                sa.update(tables.project)
+                .where(
+                    tables.project.c.id == project_id, tables.project.c.flagged_overdue_at.is_(None)
+                )
                 .values(flagged_overdue_at=self.clock.now(), flag_reason=reason)
             )

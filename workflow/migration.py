@@ -6,16 +6,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.database import read
 from workflow.engine import Engine
 from workflow.errors import MigrationRefused
 from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.models import HistoryEntry, Project
 
 __all__ = ["MigrationPlan", "apply_migration", "plan_migration"]
-
-P = Project.__table__  # type: ignore[attr-defined]
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -86,11 +83,11 @@ def apply_migration(
     with engine.db.begin() as conn:
         row = engine.project_row(conn, project_id)
         result = conn.execute(
-            sa.update(P)
+            sa.update(tables.project)
             .where(
-                P.c.id == project_id,
-                P.c.version == row.version,
-                P.c.definition_version == plan.from_version,
+                tables.project.c.id == project_id,
+                tables.project.c.version == row.version,
+                tables.project.c.definition_version == plan.from_version,
             )
             .values(definition_version=plan.to_version, version=row.version + 1)
         )
@@ -99,7 +96,7 @@ def apply_migration(
                 project_id, "the project changed meanwhile; plan the migration again"
             )
         conn.execute(
-            sa.insert(H).values(
+            sa.insert(tables.history).values(
                 project_id=project_id,
                 at=now,
                 actor=actor,

@@ -16,12 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.database import read, write
-from workflow.models import OutboxMessage
 
 __all__ = ["ClaimedMessage", "SqlOutboxStore", "decode", "encode", "queue_message"]
 
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 MAX_ATTEMPTS = 12
 
 # Claiming and marking sent run for every message delivered (marking once per message, as
@@ -46,13 +45,13 @@ _MARK_SENT_SQL = (
     " WHERE id = ? AND claimed_by = ?"
 )
 _MARK_FAILED = (
-    sa.update(OUTBOX)
-    .where(OUTBOX.c.id == sa.bindparam("b_id"))
+    sa.update(tables.outbox)
+    .where(tables.outbox.c.id == sa.bindparam("b_id"))
     .values(status="failed", last_error=sa.bindparam("b_detail"), claimed_until=None)
 )
 _RETRY_LATER = (
-    sa.update(OUTBOX)
-    .where(OUTBOX.c.id == sa.bindparam("b_id"))
+    sa.update(tables.outbox)
+    .where(tables.outbox.c.id == sa.bindparam("b_id"))
     .values(
         status="pending",
         next_attempt_at=sa.bindparam("b_next"),
@@ -120,13 +119,19 @@ def queue_message(
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(OUTBOX).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        stmt = (
+            pg_insert(tables.outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        )
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(OUTBOX).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        stmt = (
+            sqlite_insert(tables.outbox)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
     # Not ``rowcount``: with psycopg it is -1 for INSERT ... ON CONFLICT, queued or not.
-    return conn.execute(stmt.returning(OUTBOX.c.id)).first() is not None
+    return conn.execute(stmt.returning(tables.outbox.c.id)).first() is not None
 
 
 @dataclass(frozen=True)
@@ -204,8 +209,8 @@ class SqlOutboxStore:
     def backlog(self, now: datetime) -> tuple[int, datetime | None]:
         with read(self.db) as conn:
             count, oldest = conn.execute(
-                sa.select(sa.func.count(), sa.func.min(OUTBOX.c.created_at)).where(
-                    OUTBOX.c.status.in_(["pending", "sending"])
+                sa.select(sa.func.count(), sa.func.min(tables.outbox.c.created_at)).where(
+                    tables.outbox.c.status.in_(["pending", "sending"])
                 )
             ).one()
         return int(count), oldest

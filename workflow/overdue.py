@@ -7,17 +7,13 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import resolve
 from workflow.database import read
 from workflow.engine import Engine
 from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.models import Meeting, Milestone, Project
 
 __all__ = ["OverdueItem", "overdue_items"]
-
-P = Project.__table__  # type: ignore[attr-defined]
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -36,9 +32,11 @@ def overdue_items(engine: Engine, today: date, project_id: int | None = None) ->
     """Overdue milestones, meeting series behind cadence, phases past their planned end."""
     items: list[OverdueItem] = []
     with read(engine.db) as conn:
-        query = sa.select(P).where(P.c.phase.not_in([SUSPENDED, ABANDONED]))
+        query = sa.select(tables.project).where(
+            tables.project.c.phase.not_in([SUSPENDED, ABANDONED])
+        )
         if project_id is not None:
-            query = query.where(P.c.id == project_id)
+            query = query.where(tables.project.c.id == project_id)
         projects = {r.id: r for r in conn.execute(query)}
         active = [
             pid
@@ -48,24 +46,34 @@ def overdue_items(engine: Engine, today: date, project_id: int | None = None) ->
         if not active:
             return []
         late = conn.execute(
-            sa.select(M.c.project_id, M.c.label, M.c.due_on, M.c.responsible_role).where(
-                M.c.done_on.is_(None), M.c.due_on < today, M.c.project_id.in_(active)
+            sa.select(
+                tables.milestone.c.project_id,
+                tables.milestone.c.label,
+                tables.milestone.c.due_on,
+                tables.milestone.c.responsible_role,
+            ).where(
+                tables.milestone.c.done_on.is_(None),
+                tables.milestone.c.due_on < today,
+                tables.milestone.c.project_id.in_(active),
             )
         ).all()
         # SQLite's CAST(... AS DATE) keeps only the year (NUMERIC affinity): date() there.
         planned_day = (
-            sa.func.date(MT.c.starts_at)
+            sa.func.date(tables.meeting.c.starts_at)
             if conn.dialect.name == "sqlite"
-            else sa.cast(MT.c.starts_at, sa.Date)
+            else sa.cast(tables.meeting.c.starts_at, sa.Date)
         )
         held = conn.execute(
             sa.select(
-                MT.c.project_id,
-                MT.c.series,
-                sa.func.max(sa.func.coalesce(MT.c.held_on, planned_day)),
+                tables.meeting.c.project_id,
+                tables.meeting.c.series,
+                sa.func.max(sa.func.coalesce(tables.meeting.c.held_on, planned_day)),
             )
-            .where(MT.c.project_id.in_(active), MT.c.status.in_(["held", "planned"]))
-            .group_by(MT.c.project_id, MT.c.series)
+            .where(
+                tables.meeting.c.project_id.in_(active),
+                tables.meeting.c.status.in_(["held", "planned"]),
+            )
+            .group_by(tables.meeting.c.project_id, tables.meeting.c.series)
         ).all()
     last_meeting = {(pid, series): last for pid, series, last in held}
     for pid, label, due, role in late:

@@ -19,18 +19,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import PARIS, at_paris_time, non_working_reason, paris_date
 from workflow.conditions import PartnerRow, active, project_partners
 from workflow.database import Conn, Raw, placeholders, raw
 from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
-from workflow.models import OutboxMessage, Reminder
 from workflow.outbox import encode
 
 __all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
 
-R = Reminder.__table__  # type: ignore[attr-defined]
-O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
 
 STEERING = ("copil", "agency")
 
@@ -102,22 +100,24 @@ def _withdraw_unsent(conn: sa.Connection, meeting_id: int) -> set[str]:
     attempted, so never on the wire); the addresses they were for, lower-cased. A message a
     worker has claimed is ``sending``, not ``pending``: it is left alone and goes out."""
     gone = conn.execute(
-        sa.delete(O)
+        sa.delete(tables.outbox)
         .where(
-            O.c.status == "pending",
-            O.c.attempts == 0,
-            O.c.kind == "meeting_invitation",
-            O.c.key.like(f"meeting:{meeting_id}:scheduled:%"),
+            tables.outbox.c.status == "pending",
+            tables.outbox.c.attempts == 0,
+            tables.outbox.c.kind == "meeting_invitation",
+            tables.outbox.c.key.like(f"meeting:{meeting_id}:scheduled:%"),
         )
-        .returning(O.c.recipient_email)
+        .returning(tables.outbox.c.recipient_email)
     ).all()
     return {email.lower() for (email,) in gone}
 
 
 def cancel_chain(conn: sa.Connection, chain_prefix: str) -> None:
     conn.execute(
-        sa.update(R)
-        .where(R.c.chain.like(chain_prefix + "%"), R.c.status == "pending")
+        sa.update(tables.reminder)
+        .where(
+            tables.reminder.c.chain.like(chain_prefix + "%"), tables.reminder.c.status == "pending"
+        )
         .values(status="cancelled")
     )
 

@@ -10,33 +10,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import paris_date
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import InvalidInput, NotFound
 from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.models import (
-    BudgetLine,
-    Decision,
-    HistoryEntry,
-    Indicator,
-    Meeting,
-    Milestone,
-    Partner,
-    Reminder,
-    Report,
-)
 
 __all__ = ["Records"]
 
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
-PT = Partner.__table__  # type: ignore[attr-defined]
-D = Decision.__table__  # type: ignore[attr-defined]
-I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
-B = BudgetLine.__table__  # type: ignore[attr-defined]
-R = Report.__table__  # type: ignore[attr-defined]
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
-RM = Reminder.__table__  # type: ignore[attr-defined]
 
 INDICATOR_KINDS = ("process", "activity", "result")
 
@@ -71,11 +52,17 @@ class Records:
         with self.engine.db.begin() as conn:
             self._open(conn, project_id)
             row = conn.execute(
-                sa.select(M.c.id, M.c.done_on).where(M.c.project_id == project_id, M.c.key == key)
+                sa.select(tables.milestone.c.id, tables.milestone.c.done_on).where(
+                    tables.milestone.c.project_id == project_id, tables.milestone.c.key == key
+                )
             ).one_or_none()
             if row is None:
                 known = (
-                    conn.execute(sa.select(M.c.key).where(M.c.project_id == project_id))
+                    conn.execute(
+                        sa.select(tables.milestone.c.key).where(
+                            tables.milestone.c.project_id == project_id
+                        )
+                    )
                     .scalars()
                     .all()
                 )
@@ -85,8 +72,8 @@ class Records:
                     f"(open: {', '.join(known) or 'none'})",
                 )
             conn.execute(
-                sa.update(M)
-                .where(M.c.id == row.id)
+                sa.update(tables.milestone)
+                .where(tables.milestone.c.id == row.id)
                 .values(done_on=on or today, done_by=by, deliverable_ref=deliverable_ref)
             )
             self.engine.planner.on_milestone_done(conn, row.id)
@@ -121,10 +108,10 @@ class Records:
             meeting_id = None
             if occurrence is not None:
                 meeting_id = conn.execute(
-                    sa.select(MT.c.id).where(
-                        MT.c.project_id == project_id,
-                        MT.c.occurrence == occurrence,
-                        MT.c.status.in_(["expected", "cancelled"]),
+                    sa.select(tables.meeting.c.id).where(
+                        tables.meeting.c.project_id == project_id,
+                        tables.meeting.c.occurrence == occurrence,
+                        tables.meeting.c.status.in_(["expected", "cancelled"]),
                     )
                 ).scalar()
                 if meeting_id is None:
@@ -138,24 +125,24 @@ class Records:
                     )
             if meeting_id is not None:
                 conn.execute(
-                    sa.update(MT)
-                    .where(MT.c.id == meeting_id)
+                    sa.update(tables.meeting)
+                    .where(tables.meeting.c.id == meeting_id)
                     .values(
                         status="planned",
                         starts_at=starts_at,
                         ends_at=ends_at,
                         location=location,
-                        sequence=MT.c.sequence + 1,
+                        sequence=tables.meeting.c.sequence + 1,
                     )
                 )
             else:
                 count = conn.execute(
                     sa.select(sa.func.count()).where(
-                        MT.c.project_id == project_id, MT.c.series == series
+                        tables.meeting.c.project_id == project_id, tables.meeting.c.series == series
                     )
                 ).scalar_one()
                 meeting_id = conn.execute(
-                    sa.insert(MT)
+                    sa.insert(tables.meeting)
                     .values(
                         project_id=project_id,
                         series=series,
@@ -169,9 +156,11 @@ class Records:
                         attendees=[],
                         phase=project.phase,
                     )
-                    .returning(MT.c.id)
+                    .returning(tables.meeting.c.id)
                 ).scalar_one()
-            meeting = conn.execute(sa.select(MT).where(MT.c.id == meeting_id)).one()
+            meeting = conn.execute(
+                sa.select(tables.meeting).where(tables.meeting.c.id == meeting_id)
+            ).one()
             self.engine.planner.on_meeting(
                 conn, definition, project, meeting, "scheduled", now, paris_date(now)
             )
@@ -179,7 +168,9 @@ class Records:
 
     def _meeting(self, conn: sa.Connection, project_id: int, meeting_id: int) -> Any:
         row = conn.execute(
-            sa.select(MT).where(MT.c.id == meeting_id, MT.c.project_id == project_id)
+            sa.select(tables.meeting).where(
+                tables.meeting.c.id == meeting_id, tables.meeting.c.project_id == project_id
+            )
         ).one_or_none()
         if row is None:
             raise NotFound("meeting", meeting_id)
@@ -203,8 +194,8 @@ class Records:
                 )
             duration = meeting.ends_at - meeting.starts_at
             conn.execute(
-                sa.update(MT)
-                .where(MT.c.id == meeting_id)
+                sa.update(tables.meeting)
+                .where(tables.meeting.c.id == meeting_id)
                 .values(
                     starts_at=starts_at,
                     ends_at=starts_at + duration,
@@ -234,8 +225,8 @@ class Records:
                     f"meeting {meeting_id} is {meeting.status}; only a planned meeting is cancelled",
                 )
             conn.execute(
-                sa.update(MT)
-                .where(MT.c.id == meeting_id)
+                sa.update(tables.meeting)
+                .where(tables.meeting.c.id == meeting_id)
                 .values(status="cancelled", sequence=meeting.sequence + 1)
             )
             definition = self.engine.definition(project.definition_id, project.definition_version)
@@ -272,8 +263,9 @@ class Records:
             definition = self.engine.definition(project.definition_id, project.definition_version)
             if meeting_id is None and occurrence is not None:
                 meeting_id = conn.execute(
-                    sa.select(MT.c.id).where(
-                        MT.c.project_id == project_id, MT.c.occurrence == occurrence
+                    sa.select(tables.meeting.c.id).where(
+                        tables.meeting.c.project_id == project_id,
+                        tables.meeting.c.occurrence == occurrence,
                     )
                 ).scalar()
                 if meeting_id is None:
@@ -292,11 +284,11 @@ class Records:
                 spec = definition.series(series)
                 count = conn.execute(
                     sa.select(sa.func.count()).where(
-                        MT.c.project_id == project_id, MT.c.series == series
+                        tables.meeting.c.project_id == project_id, tables.meeting.c.series == series
                     )
                 ).scalar_one()
                 meeting_id = conn.execute(
-                    sa.insert(MT)
+                    sa.insert(tables.meeting)
                     .values(
                         project_id=project_id,
                         series=series,
@@ -309,13 +301,13 @@ class Records:
                         sequence=0,
                         phase=project.phase,
                     )
-                    .returning(MT.c.id)
+                    .returning(tables.meeting.c.id)
                 ).scalar_one()
             else:
                 self._meeting(conn, project_id, meeting_id)
                 conn.execute(
-                    sa.update(MT)
-                    .where(MT.c.id == meeting_id)
+                    sa.update(tables.meeting)
+                    .where(tables.meeting.c.id == meeting_id)
                     .values(
                         status="held",
                         held_on=held_on,
@@ -324,8 +316,11 @@ class Records:
                     )
                 )
             conn.execute(
-                sa.update(RM)
-                .where(RM.c.chain == f"meeting:{meeting_id}:minutes", RM.c.status == "pending")
+                sa.update(tables.reminder)
+                .where(
+                    tables.reminder.c.chain == f"meeting:{meeting_id}:minutes",
+                    tables.reminder.c.status == "pending",
+                )
                 .values(status="cancelled")
             )
         return int(meeting_id)
@@ -350,7 +345,9 @@ class Records:
             partner_id = self.engine._add_partner(
                 conn, project_id, partner, joined_on, field="partner"
             )
-            row = conn.execute(sa.select(PT).where(PT.c.id == partner_id)).one()
+            row = conn.execute(
+                sa.select(tables.partner).where(tables.partner.c.id == partner_id)
+            ).one()
             self.engine.planner.on_partner_change(conn, project, row, True, joined_on, now)
         return partner_id
 
@@ -361,7 +358,9 @@ class Records:
         with self.engine.db.begin() as conn:
             project = self._open(conn, project_id)
             row = conn.execute(
-                sa.select(PT).where(PT.c.id == partner_id, PT.c.project_id == project_id)
+                sa.select(tables.partner).where(
+                    tables.partner.c.id == partner_id, tables.partner.c.project_id == project_id
+                )
             ).one_or_none()
             if row is None:
                 raise NotFound("partner", partner_id)
@@ -371,7 +370,11 @@ class Records:
                 on = self.annual_deadline(project, today)
             if on < today:
                 raise InvalidInput("on", f"{on} is in the past")
-            conn.execute(sa.update(PT).where(PT.c.id == partner_id).values(left_on=on))
+            conn.execute(
+                sa.update(tables.partner)
+                .where(tables.partner.c.id == partner_id)
+                .values(left_on=on)
+            )
             self.engine.planner.on_partner_change(conn, project, row, False, on, now)
         return on
 
@@ -399,7 +402,7 @@ class Records:
             self._open(conn, project_id)
             return int(
                 conn.execute(
-                    sa.insert(D)
+                    sa.insert(tables.decision)
                     .values(
                         project_id=project_id,
                         key=key,
@@ -408,7 +411,7 @@ class Records:
                         decided_by=by,
                         text=text,
                     )
-                    .returning(D.c.id)
+                    .returning(tables.decision.c.id)
                 ).scalar_one()
             )
 
@@ -445,7 +448,9 @@ class Records:
         with self.engine.db.begin() as conn:
             self._open(conn, project_id)
             exists = conn.execute(
-                sa.select(I.c.id).where(I.c.project_id == project_id, I.c.key == key)
+                sa.select(tables.indicator.c.id).where(
+                    tables.indicator.c.project_id == project_id, tables.indicator.c.key == key
+                )
             ).scalar()
             if exists is None:
                 if "label" not in values or "kind" not in values:
@@ -453,10 +458,16 @@ class Records:
                         "indicator", f"a new indicator {key!r} needs a label and a kind"
                     )
                 conn.execute(
-                    sa.insert(I).values(project_id=project_id, key=key, **{"unit": "", **values})
+                    sa.insert(tables.indicator).values(
+                        project_id=project_id, key=key, **{"unit": "", **values}
+                    )
                 )
             else:
-                conn.execute(sa.update(I).where(I.c.id == exists).values(**values))
+                conn.execute(
+                    sa.update(tables.indicator)
+                    .where(tables.indicator.c.id == exists)
+                    .values(**values)
+                )
 
     def add_budget_line(
         self,
@@ -473,7 +484,7 @@ class Records:
             self._open(conn, project_id)
             return int(
                 conn.execute(
-                    sa.insert(B)
+                    sa.insert(tables.budget_line)
                     .values(
                         project_id=project_id,
                         label=label,
@@ -481,7 +492,7 @@ class Records:
                         spent_cents=spent_cents,
                         forecast_cents=forecast_cents,
                     )
-                    .returning(B.c.id)
+                    .returning(tables.budget_line.c.id)
                 ).scalar_one()
             )
 
@@ -497,26 +508,30 @@ class Records:
             if schedule not in {r.key for r in definition.reports}:
                 raise InvalidInput("schedule", f"unknown report {schedule!r}")
             partner = conn.execute(
-                sa.select(PT.c.id).where(PT.c.id == partner_id, PT.c.project_id == project_id)
+                sa.select(tables.partner.c.id).where(
+                    tables.partner.c.id == partner_id, tables.partner.c.project_id == project_id
+                )
             ).scalar()
             if partner is None:
                 raise NotFound("partner", partner_id)
             exists = conn.execute(
-                sa.select(R.c.id).where(
-                    R.c.project_id == project_id,
-                    R.c.partner_id == partner_id,
-                    R.c.schedule == schedule,
-                    R.c.period == period,
+                sa.select(tables.report.c.id).where(
+                    tables.report.c.project_id == project_id,
+                    tables.report.c.partner_id == partner_id,
+                    tables.report.c.schedule == schedule,
+                    tables.report.c.period == period,
                 )
             ).scalar()
             if exists is not None:
                 conn.execute(
-                    sa.update(R).where(R.c.id == exists).values(content=content, submitted_at=now)
+                    sa.update(tables.report)
+                    .where(tables.report.c.id == exists)
+                    .values(content=content, submitted_at=now)
                 )
                 return int(exists)
             return int(
                 conn.execute(
-                    sa.insert(R)
+                    sa.insert(tables.report)
                     .values(
                         project_id=project_id,
                         partner_id=partner_id,
@@ -525,6 +540,6 @@ class Records:
                         submitted_at=now,
                         content=content,
                     )
-                    .returning(R.c.id)
+                    .returning(tables.report.c.id)
                 ).scalar_one()
             )

@@ -22,21 +22,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.calendar import at_paris_time, paris_date, resolve
 from workflow.definition import Definition
 from workflow.engine import Engine
 from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.models import Meeting, Milestone, Project, Reminder, Report
 from workflow.outbox import queue_message
 from workflow.planner import deadline_flags, quarter_end, recipients, schedule
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
-R = Reminder.__table__  # type: ignore[attr-defined]
-P = Project.__table__  # type: ignore[attr-defined]
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
-RP = Report.__table__  # type: ignore[attr-defined]
 
 LinkMaker = Callable[[str, int, int, str], str]
 """(purpose, project id, partner id, detail) -> a personal, signed, expiring answer URL."""
@@ -66,16 +61,16 @@ class Sweeper:
     def claim_due(self, conn: sa.Connection, now: datetime) -> list[Any]:
         query = (
             sa.select(
-                R.c.id,
-                R.c.project_id,
-                R.c.occasion,
-                R.c.kind,
-                R.c.subject_id,
-                R.c.chain,
-                R.c.due_at,
+                tables.reminder.c.id,
+                tables.reminder.c.project_id,
+                tables.reminder.c.occasion,
+                tables.reminder.c.kind,
+                tables.reminder.c.subject_id,
+                tables.reminder.c.chain,
+                tables.reminder.c.due_at,
             )
-            .where(R.c.status == "pending", R.c.due_at <= now)
-            .order_by(R.c.due_at)
+            .where(tables.reminder.c.status == "pending", tables.reminder.c.due_at <= now)
+            .order_by(tables.reminder.c.due_at)
             .limit(self.batch)
         )
         if conn.dialect.name == "postgresql":
@@ -108,15 +103,17 @@ class Sweeper:
             coalesced = [r.id for r in due if r.id not in keep]
             if coalesced:
                 conn.execute(
-                    sa.update(R)
-                    .where(R.c.id.in_(coalesced))
+                    sa.update(tables.reminder)
+                    .where(tables.reminder.c.id.in_(coalesced))
                     .values(status="coalesced", fired_at=now)
                 )
             result.coalesced = len(coalesced)
             projects = {
                 row.id: row
                 for row in conn.execute(
-                    sa.select(P).where(P.c.id.in_({r.project_id for r in latest.values()}))
+                    sa.select(tables.project).where(
+                        tables.project.c.id.in_({r.project_id for r in latest.values()})
+                    )
                 )
             }
             outs: list[_Out] = []
@@ -135,12 +132,14 @@ class Sweeper:
                     outs.extend(produced)
             if done_ids:
                 conn.execute(
-                    sa.update(R).where(R.c.id.in_(done_ids)).values(status="done", fired_at=now)
+                    sa.update(tables.reminder)
+                    .where(tables.reminder.c.id.in_(done_ids))
+                    .values(status="done", fired_at=now)
                 )
             if skipped_ids:
                 conn.execute(
-                    sa.update(R)
-                    .where(R.c.id.in_(skipped_ids))
+                    sa.update(tables.reminder)
+                    .where(tables.reminder.c.id.in_(skipped_ids))
                     .values(status="skipped", fired_at=now)
                 )
             result.fired, result.skipped = len(done_ids), len(skipped_ids)
@@ -224,7 +223,9 @@ class Sweeper:
         base: dict[str, Any],
         today: date,
     ) -> list[_Out] | None:
-        m = conn.execute(sa.select(M).where(M.c.id == r.subject_id)).one_or_none()
+        m = conn.execute(
+            sa.select(tables.milestone).where(tables.milestone.c.id == r.subject_id)
+        ).one_or_none()
         if m is None or m.done_on is not None:
             return None
         responsible = [m.responsible_role]
@@ -278,9 +279,13 @@ class Sweeper:
         today: date,
     ) -> list[_Out] | None:
         late = conn.execute(
-            sa.select(M)
-            .where(M.c.project_id == project.id, M.c.done_on.is_(None), M.c.due_on < today)
-            .order_by(M.c.due_on)
+            sa.select(tables.milestone)
+            .where(
+                tables.milestone.c.project_id == project.id,
+                tables.milestone.c.done_on.is_(None),
+                tables.milestone.c.due_on < today,
+            )
+            .order_by(tables.milestone.c.due_on)
         ).all()
         if not late:
             return None  # nothing late any more: the weekly digest stops
@@ -309,7 +314,9 @@ class Sweeper:
         base: dict[str, Any],
         today: date,
     ) -> list[_Out] | None:
-        m = conn.execute(sa.select(MT).where(MT.c.id == r.subject_id)).one_or_none()
+        m = conn.execute(
+            sa.select(tables.meeting).where(tables.meeting.c.id == r.subject_id)
+        ).one_or_none()
         if m is None or m.status != "planned":
             return None
         series = definition.series(m.series)
@@ -347,10 +354,10 @@ class Sweeper:
         interval = timedelta(weeks=every) if unit == "weeks" else timedelta(days=30 * every)
         last = None
         for held_on, starts_at in conn.execute(
-            sa.select(MT.c.held_on, MT.c.starts_at).where(
-                MT.c.project_id == project.id,
-                MT.c.series == series.key,
-                MT.c.status.in_(["held", "planned"]),
+            sa.select(tables.meeting.c.held_on, tables.meeting.c.starts_at).where(
+                tables.meeting.c.project_id == project.id,
+                tables.meeting.c.series == series.key,
+                tables.meeting.c.status.in_(["held", "planned"]),
             )
         ):
             when = held_on or (paris_date(starts_at) if starts_at else None)
@@ -439,8 +446,10 @@ class Sweeper:
             )
         submitted = set(
             conn.execute(
-                sa.select(RP.c.partner_id).where(
-                    RP.c.project_id == project.id, RP.c.schedule == key, RP.c.period == period
+                sa.select(tables.report.c.partner_id).where(
+                    tables.report.c.project_id == project.id,
+                    tables.report.c.schedule == key,
+                    tables.report.c.period == period,
                 )
             ).scalars()
         )

@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from workflow import tables
 from workflow.database import read
-from workflow.models import OutboxMessage
 from workflow.outbox import SqlOutboxStore, queue_message
 
-OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 29, 3, 30, 0, 123456, tzinfo=PARIS)  # just after the DST change
 
@@ -36,7 +35,7 @@ def fill(db: sa.Engine, count: int) -> None:
 
 def rows(db: sa.Engine) -> dict[str, sa.Row[tuple[object, ...]]]:
     with read(db) as conn:
-        return {r.key: r for r in conn.execute(sa.select(OUTBOX)).all()}
+        return {r.key: r for r in conn.execute(sa.select(tables.outbox)).all()}
 
 
 def test_claim_gives_what_delivery_needs(db: sa.Engine) -> None:
@@ -71,7 +70,9 @@ def test_mark_sent_one_and_many_as_the_column_types_read_them(db: sa.Engine) -> 
     assert stored["k0"].claimed_until is None and stored["k3"].claimed_until is not None
     with read(db) as conn:  # SQL comparisons see the same instants
         before = conn.execute(
-            sa.select(sa.func.count()).where(OUTBOX.c.sent_at < NOW + timedelta(microseconds=1))
+            sa.select(sa.func.count()).where(
+                tables.outbox.c.sent_at < NOW + timedelta(microseconds=1)
+            )
         ).scalar_one()
     assert before == 1
 

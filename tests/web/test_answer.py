@@ -16,14 +16,12 @@ import sqlalchemy as sa
 from conftest import AGENCY, PARIS, PILOT_A, Site, csrf_of
 from smtp_support import SmtpServer
 
+from workflow import tables
 from workflow.engine import PartnerIn
-from workflow.models import Attendance, Report
 
 ALPHA = "alpha@asso.example"
 BETA = "beta@centre.example"
 Q2_END = datetime(2026, 6, 30, 9, 0, tzinfo=PARIS)
-AT = Attendance.__table__  # type: ignore[attr-defined]
-RP = Report.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -119,7 +117,7 @@ def good_answers(csrf: str, title: str = "Ateliers parentalité") -> dict[str, s
 
 def reports(site: Site) -> list[sa.Row[Any]]:
     with site.c.db.connect() as conn:
-        return list(conn.execute(sa.select(RP).order_by(RP.c.id)))
+        return list(conn.execute(sa.select(tables.report).order_by(tables.report.c.id)))
 
 
 # -- the quarterly report ----------------------------------------------------------------
@@ -448,7 +446,13 @@ def test_a_partner_answers_a_meeting_invitation(any_site: Site) -> None:
     partner.post(path, data={"csrf_token": csrf, "answer": "maybe", "comment": ""})
 
     with site.c.db.connect() as conn:
-        rows = conn.execute(sa.select(AT.c.meeting_id, AT.c.partner_id, AT.c.answer)).all()
+        rows = conn.execute(
+            sa.select(
+                tables.attendance.c.meeting_id,
+                tables.attendance.c.partner_id,
+                tables.attendance.c.answer,
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [(meeting, alpha, "maybe")]  # one answer, the latest
     assert "Peut-être" in partner.get(path).text
 

@@ -12,6 +12,7 @@ from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 from icalendar import Calendar
 
 from web.pages.exports import feed_url, neutralise
+from workflow import tables
 from workflow.engine import PartnerIn
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -234,10 +235,11 @@ def test_a_calendar_app_subscribes_with_the_signed_address_of_one_project(site: 
     assert app.get(f"{path[:-3]}xyz").status_code == 403  # altered
     # a pilot who no longer pilots the project loses the feed
     with site.c.db.begin() as conn:
-        from workflow.models import Partner
-
-        PT = Partner.__table__  # type: ignore[attr-defined]
-        conn.execute(PT.update().where(PT.c.email == PILOT_A).values(left_on=date(2026, 5, 4)))
+        conn.execute(
+            tables.partner.update()
+            .where(tables.partner.c.email == PILOT_A)
+            .values(left_on=date(2026, 5, 4))
+        )
     assert app.get(path).status_code == 403
     assert csrf_of(page)  # the page itself is an ordinary signed-in page
 

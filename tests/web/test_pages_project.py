@@ -12,13 +12,9 @@ import sqlalchemy as sa
 from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 
 from web import i18n
+from workflow import tables
 from workflow.engine import PartnerIn
-from workflow.models import HistoryEntry, Meeting, OutboxMessage, Project
 
-MT = Meeting.__table__  # type: ignore[attr-defined]
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
-O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
-P = Project.__table__  # type: ignore[attr-defined]
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 
 
@@ -34,7 +30,11 @@ def section(page: str, name: str) -> str:
 
 def phase_of(site: Site, pid: int) -> str:
     with site.c.db.connect() as conn:
-        return str(conn.execute(sa.select(P.c.phase).where(P.c.id == pid)).scalar_one())
+        return str(
+            conn.execute(
+                sa.select(tables.project.c.phase).where(tables.project.c.id == pid)
+            ).scalar_one()
+        )
 
 
 def test_the_project_page_is_the_tableau_de_bord_of_seed_001(site: Site) -> None:
@@ -105,7 +105,10 @@ def test_refused_advance_shows_what_is_missing_then_the_pilot_completes_and_adva
 
     with site.c.db.connect() as conn:
         launch = conn.execute(
-            sa.select(MT.c.id).where(MT.c.project_id == pid, MT.c.occurrence == "reunion_lancement")
+            sa.select(tables.meeting.c.id).where(
+                tables.meeting.c.project_id == pid,
+                tables.meeting.c.occurrence == "reunion_lancement",
+            )
         ).scalar_one()
     assert f'<option value="{launch}">' in refused.text
     held = pilot.post(
@@ -174,12 +177,15 @@ def test_scheduling_a_meeting_queues_the_invitations_shown_in_the_outbox(site: S
     assert response.status_code == 303
     with site.c.db.connect() as conn:
         starts = conn.execute(
-            sa.select(MT.c.starts_at).where(
-                MT.c.occurrence == "reunion_lancement", MT.c.project_id == pid
+            sa.select(tables.meeting.c.starts_at).where(
+                tables.meeting.c.occurrence == "reunion_lancement",
+                tables.meeting.c.project_id == pid,
             )
         ).scalar_one()
         queued = (
-            conn.execute(sa.select(O.c.recipient_email).where(O.c.project_id == pid))
+            conn.execute(
+                sa.select(tables.outbox.c.recipient_email).where(tables.outbox.c.project_id == pid)
+            )
             .scalars()
             .all()
         )

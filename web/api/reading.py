@@ -35,21 +35,12 @@ from web.api.schemas import (
     TransitionOut,
     VariantOut,
 )
+from workflow import tables
 from workflow.calendar import PARIS, non_working_reason
 from workflow.definition import Definition
 from workflow.diagram import describe_condition
 from workflow.lifecycle import BUILTIN_TRIGGERS
 from workflow.models import (
-    BudgetLine,
-    Decision,
-    HistoryEntry,
-    Indicator,
-    Meeting,
-    Milestone,
-    OutboxMessage,
-    Partner,
-    Project,
-    Report,
     funding_instrument,
 )
 from workflow.overdue import OverdueItem, overdue_items
@@ -73,17 +64,6 @@ __all__ = [
     "project_summaries",
     "reports",
 ]
-
-P = Project.__table__  # type: ignore[attr-defined]
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
-PT = Partner.__table__  # type: ignore[attr-defined]
-D = Decision.__table__  # type: ignore[attr-defined]
-I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
-B = BudgetLine.__table__  # type: ignore[attr-defined]
-R = Report.__table__  # type: ignore[attr-defined]
-H = HistoryEntry.__table__  # type: ignore[attr-defined]
-O = OutboxMessage.__table__  # type: ignore[attr-defined]  # noqa: E741
 
 
 def _paris(value: datetime) -> datetime:
@@ -210,17 +190,17 @@ def project_summaries(
     offset: int = 0,
 ) -> list[ProjectSummary]:
     """Projects the caller may read (``readable`` None: all), by id, with the filters."""
-    query = sa.select(P).order_by(P.c.id).limit(limit).offset(offset)
+    query = sa.select(tables.project).order_by(tables.project.c.id).limit(limit).offset(offset)
     if readable is not None:
         if not readable:
             return []
-        query = query.where(P.c.id.in_(sorted(readable)))
+        query = query.where(tables.project.c.id.in_(sorted(readable)))
     if programme:
-        query = query.where(P.c.definition_id == programme)
+        query = query.where(tables.project.c.definition_id == programme)
     if territory:
-        query = query.where(P.c.territory == territory)
+        query = query.where(tables.project.c.territory == territory)
     if phase:
-        query = query.where(P.c.phase == phase)
+        query = query.where(tables.project.c.phase == phase)
     return [_summary(engine, row) for row in conn.execute(query)]
 
 
@@ -228,7 +208,9 @@ def milestones(
     conn: sa.Connection, d: Definition, project_id: int, today: date
 ) -> list[MilestoneOut]:
     rows = conn.execute(
-        sa.select(M).where(M.c.project_id == project_id).order_by(M.c.due_on, M.c.id)
+        sa.select(tables.milestone)
+        .where(tables.milestone.c.project_id == project_id)
+        .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
     )
     return [
         MilestoneOut(
@@ -270,18 +252,26 @@ def _meeting(m: Any) -> MeetingOut:
 def meetings(
     conn: sa.Connection, project_id: int, meeting_id: int | None = None
 ) -> list[MeetingOut]:
-    query = sa.select(MT).where(MT.c.project_id == project_id).order_by(MT.c.id)
+    query = (
+        sa.select(tables.meeting)
+        .where(tables.meeting.c.project_id == project_id)
+        .order_by(tables.meeting.c.id)
+    )
     if meeting_id is not None:
-        query = query.where(MT.c.id == meeting_id)
+        query = query.where(tables.meeting.c.id == meeting_id)
     return [_meeting(m) for m in conn.execute(query)]
 
 
 def partners(
     conn: sa.Connection, project_id: int, partner_id: int | None = None
 ) -> list[PartnerOut]:
-    query = sa.select(PT).where(PT.c.project_id == project_id).order_by(PT.c.id)
+    query = (
+        sa.select(tables.partner)
+        .where(tables.partner.c.project_id == project_id)
+        .order_by(tables.partner.c.id)
+    )
     if partner_id is not None:
-        query = query.where(PT.c.id == partner_id)
+        query = query.where(tables.partner.c.id == partner_id)
     return [
         PartnerOut(
             id=p.id,
@@ -298,9 +288,13 @@ def partners(
 
 
 def indicators(conn: sa.Connection, project_id: int, key: str | None = None) -> list[IndicatorOut]:
-    query = sa.select(I).where(I.c.project_id == project_id).order_by(I.c.id)
+    query = (
+        sa.select(tables.indicator)
+        .where(tables.indicator.c.project_id == project_id)
+        .order_by(tables.indicator.c.id)
+    )
     if key is not None:
-        query = query.where(I.c.key == key)
+        query = query.where(tables.indicator.c.key == key)
     return [
         IndicatorOut(
             key=i.key,
@@ -319,9 +313,13 @@ def indicators(conn: sa.Connection, project_id: int, key: str | None = None) -> 
 def decisions(
     conn: sa.Connection, project_id: int, decision_id: int | None = None
 ) -> list[DecisionOut]:
-    query = sa.select(D).where(D.c.project_id == project_id).order_by(D.c.id)
+    query = (
+        sa.select(tables.decision)
+        .where(tables.decision.c.project_id == project_id)
+        .order_by(tables.decision.c.id)
+    )
     if decision_id is not None:
-        query = query.where(D.c.id == decision_id)
+        query = query.where(tables.decision.c.id == decision_id)
     return [
         DecisionOut(
             id=x.id,
@@ -336,9 +334,13 @@ def decisions(
 
 
 def budget(conn: sa.Connection, project_id: int, line_id: int | None = None) -> list[BudgetLineOut]:
-    query = sa.select(B).where(B.c.project_id == project_id).order_by(B.c.id)
+    query = (
+        sa.select(tables.budget_line)
+        .where(tables.budget_line.c.project_id == project_id)
+        .order_by(tables.budget_line.c.id)
+    )
     if line_id is not None:
-        query = query.where(B.c.id == line_id)
+        query = query.where(tables.budget_line.c.id == line_id)
     return [
         BudgetLineOut(
             id=b.id,
@@ -353,13 +355,13 @@ def budget(conn: sa.Connection, project_id: int, line_id: int | None = None) -> 
 
 def reports(conn: sa.Connection, project_id: int, report_id: int | None = None) -> list[ReportOut]:
     query = (
-        sa.select(R, PT.c.organisation)
-        .join(PT, PT.c.id == R.c.partner_id)
-        .where(R.c.project_id == project_id)
-        .order_by(R.c.id)
+        sa.select(tables.report, tables.partner.c.organisation)
+        .join(tables.partner, tables.partner.c.id == tables.report.c.partner_id)
+        .where(tables.report.c.project_id == project_id)
+        .order_by(tables.report.c.id)
     )
     if report_id is not None:
-        query = query.where(R.c.id == report_id)
+        query = query.where(tables.report.c.id == report_id)
     return [
         ReportOut(
             id=r.id,
@@ -375,7 +377,11 @@ def reports(conn: sa.Connection, project_id: int, report_id: int | None = None) 
 
 
 def history(conn: sa.Connection, project_id: int) -> list[HistoryOut]:
-    rows = conn.execute(sa.select(H).where(H.c.project_id == project_id).order_by(H.c.id))
+    rows = conn.execute(
+        sa.select(tables.history)
+        .where(tables.history.c.project_id == project_id)
+        .order_by(tables.history.c.id)
+    )
     return [
         HistoryOut(
             id=h.id,
@@ -394,14 +400,14 @@ def outbox(
     conn: sa.Connection, project_id: int, status: str | None, limit: int, offset: int
 ) -> list[OutboxOut]:
     query = (
-        sa.select(O)
-        .where(O.c.project_id == project_id)
-        .order_by(O.c.id)
+        sa.select(tables.outbox)
+        .where(tables.outbox.c.project_id == project_id)
+        .order_by(tables.outbox.c.id)
         .limit(limit)
         .offset(offset)
     )
     if status is not None:
-        query = query.where(O.c.status == status)
+        query = query.where(tables.outbox.c.status == status)
     return [
         OutboxOut(
             id=o.id,

@@ -30,21 +30,15 @@ from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
 from web.report_form import ANSWERS, CONTRIBUTIONS, QUESTIONS, TEXTS, ReportForm
 from web.templating import render
+from workflow import tables
 from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.definition import Definition, MeetingSeries, ReportSchedule
 from workflow.errors import InvalidInput
 from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.models import Attendance, Indicator, Meeting, Partner, Project, Report
 
 router = APIRouter()
 
-P = Project.__table__  # type: ignore[attr-defined]
-PT = Partner.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
-I = Indicator.__table__  # type: ignore[attr-defined]  # noqa: E741
-R = Report.__table__  # type: ignore[attr-defined]
-AT = Attendance.__table__  # type: ignore[attr-defined]
 
 PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
 MEETING_ANSWERS = ("yes", "no", "maybe")
@@ -107,11 +101,15 @@ class MeetingTarget(Opened):
 def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarget:
     link = c.links.read(token)
     today = paris_date(c.clock.now())
-    project = conn.execute(sa.select(P).where(P.c.id == link.project_id)).one_or_none()
+    project = conn.execute(
+        sa.select(tables.project).where(tables.project.c.id == link.project_id)
+    ).one_or_none()
     if project is None:
         raise LinkError("the project it was made for no longer exists")
     partner = conn.execute(
-        sa.select(PT).where(PT.c.id == link.partner_id, PT.c.project_id == project.id)
+        sa.select(tables.partner).where(
+            tables.partner.c.id == link.partner_id, tables.partner.c.project_id == project.id
+        )
     ).one_or_none()
     if partner is None:
         raise LinkError("it was not made for a partner of this project")
@@ -128,12 +126,18 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         if spec.owed_by not in roles:
             raise LinkError(f"{partner.organisation} does not owe this report")
         mine = sa.and_(
-            R.c.project_id == project.id, R.c.partner_id == partner.id, R.c.schedule == key
+            tables.report.c.project_id == project.id,
+            tables.report.c.partner_id == partner.id,
+            tables.report.c.schedule == key,
         )
-        report = conn.execute(sa.select(R).where(mine, R.c.period == period)).one_or_none()
+        report = conn.execute(
+            sa.select(tables.report).where(mine, tables.report.c.period == period)
+        ).one_or_none()
         # The actions of the partner's latest earlier report, to start from.
         earlier = conn.execute(
-            sa.select(R.c.content).where(mine, R.c.period < period).order_by(R.c.period.desc())
+            sa.select(tables.report.c.content)
+            .where(mine, tables.report.c.period < period)
+            .order_by(tables.report.c.period.desc())
         ).first()
         previous = (earlier.content or {}).get("actions", []) if earlier else []
         return ReportTarget(
@@ -148,7 +152,11 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             quarter=int(found.group(2)),
             report=report,
             indicators=list(
-                conn.execute(sa.select(I).where(I.c.project_id == project.id).order_by(I.c.id))
+                conn.execute(
+                    sa.select(tables.indicator)
+                    .where(tables.indicator.c.project_id == project.id)
+                    .order_by(tables.indicator.c.id)
+                )
             ),
             previous_titles=[str(a.get("title", "")) for a in previous if isinstance(a, dict)],
         )
@@ -156,7 +164,10 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         meeting = None
         if link.detail.isdigit():
             meeting = conn.execute(
-                sa.select(MT).where(MT.c.id == int(link.detail), MT.c.project_id == project.id)
+                sa.select(tables.meeting).where(
+                    tables.meeting.c.id == int(link.detail),
+                    tables.meeting.c.project_id == project.id,
+                )
             ).one_or_none()
         if meeting is None:
             raise LinkError("it names a meeting this project does not have")
@@ -164,7 +175,10 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         if series is None or not roles & set(series.attendees):
             raise LinkError(f"{partner.organisation} is not invited to this meeting")
         attendance = conn.execute(
-            sa.select(AT).where(AT.c.meeting_id == meeting.id, AT.c.partner_id == partner.id)
+            sa.select(tables.attendance).where(
+                tables.attendance.c.meeting_id == meeting.id,
+                tables.attendance.c.partner_id == partner.id,
+            )
         ).one_or_none()
         return MeetingTarget(
             link,
@@ -299,7 +313,7 @@ def answered(request: Request, t: Target, token: str) -> Response:
 def _save_attendance(c: Any, t: MeetingTarget, answer: str, comment: str) -> None:
     """One answer per meeting and partner: a new answer replaces the previous one."""
     insert = postgresql.insert if c.db.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(AT).values(
+    stmt = insert(tables.attendance).values(
         meeting_id=t.meeting.id,
         partner_id=t.partner.id,
         answer=answer,

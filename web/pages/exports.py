@@ -39,9 +39,9 @@ from web.board import AnnualReport, annual_report
 from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
 from web.templating import PARIS
+from workflow import tables
 from workflow.database import read
 from workflow.errors import InvalidInput
-from workflow.models import Meeting, Milestone
 
 if TYPE_CHECKING:
     from service import Copilote
@@ -50,8 +50,6 @@ __all__ = ["feed_url", "neutralise", "router"]
 
 router = APIRouter()
 
-M = Milestone.__table__  # type: ignore[attr-defined]
-MT = Meeting.__table__  # type: ignore[attr-defined]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -325,10 +323,14 @@ def project_calendar(c: Copilote, project_id: int) -> bytes:
         project = c.engine.project_row(conn, project_id)
         definition = c.engine.definition(project.definition_id, project.definition_version)
         meetings = conn.execute(
-            sa.select(MT).where(MT.c.project_id == project_id).order_by(MT.c.id)
+            sa.select(tables.meeting)
+            .where(tables.meeting.c.project_id == project_id)
+            .order_by(tables.meeting.c.id)
         ).all()
         milestones = conn.execute(
-            sa.select(M).where(M.c.project_id == project_id).order_by(M.c.due_on, M.c.id)
+            sa.select(tables.milestone)
+            .where(tables.milestone.c.project_id == project_id)
+            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
         ).all()
     cal = Calendar()
     cal.add("prodid", "-//Copilote//Agenda du projet//FR")

@@ -1,0 +1,48 @@
+"""The tables as SQLAlchemy Core handles, typed, one name each: the only place they are taken.
+
+The hot paths and the read models write Core statements (``tables.milestone.c.due_on``) rather
+than ORM queries; they all reach the tables through this module, so a name means one table
+everywhere (``report`` is the quarterly report, ``reminder`` the planned reminder).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from workflow import models  # noqa: F401  (registers every table on SQLModel.metadata)
+
+__all__ = [
+    "api_token",
+    "attendance",
+    "budget_line",
+    "decision",
+    "history",
+    "indicator",
+    "meeting",
+    "metadata",
+    "milestone",
+    "outbox",
+    "partner",
+    "project",
+    "reminder",
+    "report",
+    "user_account",
+]
+
+metadata: sa.MetaData = SQLModel.metadata
+
+project: sa.Table = metadata.tables["project"]
+partner: sa.Table = metadata.tables["partner"]
+milestone: sa.Table = metadata.tables["milestone"]
+meeting: sa.Table = metadata.tables["meeting"]
+decision: sa.Table = metadata.tables["decision"]
+indicator: sa.Table = metadata.tables["indicator"]
+budget_line: sa.Table = metadata.tables["budgetline"]
+report: sa.Table = metadata.tables["report"]
+history: sa.Table = metadata.tables["history"]
+reminder: sa.Table = metadata.tables["reminder"]
+outbox: sa.Table = metadata.tables["outbox"]
+attendance: sa.Table = metadata.tables["attendance"]
+user_account: sa.Table = metadata.tables["user_account"]
+api_token: sa.Table = metadata.tables["api_token"]
