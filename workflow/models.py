@@ -21,6 +21,7 @@ __all__ = [
     "Indicator",
     "Meeting",
     "Milestone",
+    "MilestoneCompletion",
     "OutboxMessage",
     "Partner",
     "Project",
@@ -131,6 +132,21 @@ class Milestone(SQLModel, table=True):
     deliverable_ref: str | None = None
 
 
+class MilestoneCompletion(SQLModel, table=True):
+    """Each time a milestone was recorded done: the first record, then any explicit correction
+    (with its comment). The milestone row holds the one in force; these rows keep them all."""
+
+    __tablename__ = "milestone_completion"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    milestone_id: int = Field(foreign_key="milestone.id", index=True)
+    done_on: date
+    done_by: str = Field(max_length=200)
+    deliverable_ref: str | None = None
+    comment: str | None = None
+    recorded_at: datetime = _ts()
+
+
 class Meeting(SQLModel, table=True):
     """One meeting: expected by the definition (no date yet), planned, held or cancelled."""
 
@@ -223,6 +239,12 @@ class Reminder(SQLModel, table=True):
     kind: str = Field(max_length=32)
     subject_id: int | None = None
     chain: str = Field(max_length=200, index=True)
+    # What the occasion key says, as columns (workflow.occasions builds and parses the key):
+    # a report's schedule and period ("2026-Q2"), and the step of a chain ("before:14",
+    # "overdue", "escalation", "request", "minutes").
+    schedule: str | None = Field(default=None, max_length=64)
+    period: str | None = Field(default=None, max_length=16)
+    step: str | None = Field(default=None, max_length=32)
     due_at: datetime = _ts()
     status: str = Field(default="pending", max_length=16)
     fired_at: datetime | None = _ts(nullable=True)

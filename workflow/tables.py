@@ -22,6 +22,7 @@ __all__ = [
     "meeting",
     "metadata",
     "milestone",
+    "milestone_completion",
     "outbox",
     "partner",
     "project",
@@ -35,6 +36,7 @@ metadata: sa.MetaData = SQLModel.metadata
 project: sa.Table = metadata.tables["project"]
 partner: sa.Table = metadata.tables["partner"]
 milestone: sa.Table = metadata.tables["milestone"]
+milestone_completion: sa.Table = metadata.tables["milestone_completion"]
 meeting: sa.Table = metadata.tables["meeting"]
 decision: sa.Table = metadata.tables["decision"]
 indicator: sa.Table = metadata.tables["indicator"]
