@@ -18,10 +18,12 @@ __all__ = [
     "add_offset",
     "at_paris_time",
     "is_working_day",
+    "months_before",
     "next_working_day",
     "non_working_reason",
     "paris_date",
     "resolve",
+    "years_later",
 ]
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -58,6 +60,18 @@ def _add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
+
+
+def years_later(day: date, years: int) -> date:
+    """The same date ``years`` years later (earlier when negative): 31 March stays 31 March,
+    29 February becomes 28 February in a year that has none."""
+    return _add_months(day, 12 * years)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` months earlier, or that month's last day when it is shorter
+    (31 May, 3 months before: 28 or 29 February)."""
+    return _add_months(day, -months)
 
 
 def add_offset(day: date, offset: Offset) -> date:

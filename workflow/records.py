@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import paris_date
+from workflow.calendar import paris_date, years_later
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import InvalidInput, NotFound
 from workflow.lifecycle import ABANDONED, SUSPENDED
@@ -382,10 +382,10 @@ class Records:
     def annual_deadline(project: Any, today: date) -> date:
         anchor = project.convention_start or project.start_date
         for year in range(today.year, today.year + 2):
-            candidate = date(year, anchor.month, min(anchor.day, 28))
+            candidate = years_later(anchor, year - anchor.year)
             if candidate >= today:
                 return candidate
-        return date(today.year + 1, anchor.month, min(anchor.day, 28))
+        return years_later(anchor, today.year + 1 - anchor.year)
 
     # -- decisions, indicators, budget, reports -----------------------------------------------
     def record_decision(
