@@ -18,8 +18,8 @@ from workflow.database import create_db_engine, migrate, raw, write
 from workflow.engine import Engine
 from workflow.lifecycle import Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
-from workflow.outbox import decode, encode
-from workflow.planner import _ITEMS, schedule
+from workflow.outbox import _ITEMS, decode, encode
+from workflow.planner import schedule
 from workflow.records import Records
 
 

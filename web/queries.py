@@ -560,19 +560,6 @@ class MissingReport:
     days_late: int
 
 
-def _report_key(report: Any) -> Any:
-    # The occasion of a report's overdue reminder: report:{project}:{schedule}:{period}:overdue
-    return (
-        sa.literal("report:")
-        + sa.cast(report.c.project_id, sa.String)
-        + sa.literal(":")
-        + report.c.schedule
-        + sa.literal(":")
-        + report.c.period
-        + sa.literal(":overdue")
-    )
-
-
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -602,9 +589,7 @@ def missing_reports(
                 sa.and_(
                     tables.project.c.definition_id == definition.id,
                     tables.project.c.definition_version == definition.version,
-                    tables.reminder.c.occasion.like(
-                        f"report:%:{_like_escape(spec.key)}:%", escape="\\"
-                    ),
+                    tables.reminder.c.schedule == spec.key,
                     sa.cast(tables.partner.c.roles, sa.Text).like(
                         f'%"{_like_escape(spec.owed_by)}"%', escape="\\"
                     ),
@@ -617,7 +602,8 @@ def missing_reports(
         .where(
             tables.report.c.project_id == tables.reminder.c.project_id,
             tables.report.c.partner_id == tables.partner.c.id,
-            _report_key(tables.report) == tables.reminder.c.occasion,
+            tables.report.c.schedule == tables.reminder.c.schedule,
+            tables.report.c.period == tables.reminder.c.period,
         )
         .exists()
     )

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import paris_date, resolve
+from workflow.calendar import paris_date, resolve, years_later
 from workflow.clock import Clock
 from workflow.conditions import project_partners, unmet_conditions
 from workflow.database import Raw, raw, read, write
@@ -23,7 +23,7 @@ from workflow.definition import Definition, Transition
 from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
-from workflow.planner import Planner
+from workflow.planner import Planner, TransitionEvent
 
 __all__ = ["AdvanceResult", "Engine", "PartnerIn", "StepNotAvailable"]
 
@@ -197,9 +197,7 @@ class Engine:
             raise InvalidInput("convention_end", "the convention must end after it starts")
         if convention_start and not convention_end:
             # Seed 001: a convention lasts one year from signature, renewable expressly.
-            convention_end = date(
-                convention_start.year + 1, convention_start.month, min(convention_start.day, 28)
-            )
+            convention_end = years_later(convention_start, 1)
         now = self.clock.now()
         with self.db.begin() as conn:
             project_id = conn.execute(
@@ -430,7 +428,10 @@ class Engine:
                     db, lifecycle, project_id, row.variant, dest, row.start_date, today
                 )
             self.planner.on_transition(
-                db, definition, row, trigger, row.phase, dest, actor, comment, now, partners
+                db,
+                TransitionEvent(
+                    definition, row, trigger, row.phase, dest, actor, comment, now, partners
+                ),
             )
         return AdvanceResult(project_id, trigger, row.phase, dest, row.version + 1)
 

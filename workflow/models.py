@@ -275,6 +275,8 @@ class OutboxMessage(SQLModel, table=True):
     recipient_email: str = Field(max_length=320)
     lang: str = Field(default="fr", max_length=5)
     kind: str = Field(max_length=32)
+    # The meeting a meeting notice is about: a meeting's unsent invitations are found by it.
+    subject_id: int | None = None
     items: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )

@@ -10,6 +10,8 @@ instances never claim the same row; on SQLite the ``BEGIN IMMEDIATE`` transactio
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,9 +19,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.database import read, write
+from workflow.database import Conn, raw, read, write
 
-__all__ = ["ClaimedMessage", "SqlOutboxStore", "decode", "encode", "queue_message"]
+__all__ = [
+    "ClaimedMessage",
+    "Outgoing",
+    "SqlOutboxStore",
+    "decode",
+    "encode",
+    "personal_key",
+    "queue",
+    "queue_message",
+]
 
 MAX_ATTEMPTS = 12
 
@@ -87,8 +98,98 @@ def decode(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to queue: to one person, about one occasion (``key``, see :func:`personal_key`).
+
+    ``subject_id``: the meeting a meeting notice is about (how a meeting's unsent invitations
+    are found again). Messages that share one ``items`` list object share its JSON: it is
+    encoded once."""
+
+    key: str
+    project_id: int | None
+    email: str
+    name: str
+    lang: str
+    kind: str
+    items: list[dict[str, Any]]
+    subject_id: int | None = None
+
+
+def personal_key(occasion: str, email: str) -> str:
+    """The outbox key of one person's message about an occasion (an occasion key)."""
+    return f"{occasion}:{email.lower()}"
+
+
+def _short(key: str) -> str:
+    # The column holds 300 characters: a longer key keeps its start and a digest of the whole.
+    if len(key) > 300:
+        key = key[:200] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return key
+
+
+def _tagged(value: Any) -> Any:
+    """JSON hook writing dates and instants as :func:`encode` tags them:
+    ``_ITEMS.encode(items) == json.dumps(encode(items))``, in one pass."""
+    if isinstance(value, date):  # datetime included
+        return encode(value)
+    raise TypeError(f"{type(value).__name__} cannot be written in an outbox item")
+
+
+_ITEMS = json.JSONEncoder(default=_tagged)
+
+# ``ON CONFLICT DO NOTHING``: an occasion already queued for that person stays as it is.
+_QUEUE_SQL = (
+    'INSERT INTO outbox ("key", project_id, recipient_name, recipient_email, lang, kind,'
+    " items, subject_id, status, attempts, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (\"key\") DO NOTHING"
+)
+
+
+def queue(conn: Conn, messages: Iterable[Outgoing], now: datetime, *, count: bool = False) -> int:
+    """Queue messages unless their occasion was queued already: the one outbox writer.
+
+    Runs on the driver (:func:`workflow.database.raw`), in ``conn``'s transaction, as one
+    ``executemany`` (the advance's hot path). With ``count``, one statement a message and
+    the number actually queued (else 0): ``rowcount`` cannot tell, psycopg reports -1 for
+    ``INSERT ... ON CONFLICT``."""
+    batch = list(messages)  # keeps each items list alive: its id() names its JSON below
+    if not batch:
+        return 0
+    db = raw(conn)
+    at = db.instant(now)
+    encoded: dict[int, Any] = {}
+
+    def items_of(items: list[dict[str, Any]]) -> Any:
+        text = encoded.get(id(items))
+        if text is None:
+            text = encoded[id(items)] = db.json(items, _ITEMS)
+        return text
+
+    rows = [
+        (
+            _short(m.key),
+            m.project_id,
+            m.name,
+            m.email,
+            m.lang,
+            m.kind,
+            items_of(m.items),
+            m.subject_id,
+            at,
+            at,
+        )
+        for m in batch
+    ]
+    if not count:
+        db.executemany(_QUEUE_SQL, rows)
+        return 0
+    returning = _QUEUE_SQL + " RETURNING id"
+    return sum(db.execute(returning, row).fetchone() is not None for row in rows)
+
+
 def queue_message(
-    conn: sa.Connection,
+    conn: Conn,
     *,
     key: str,
     project_id: int | None,
@@ -100,38 +201,8 @@ def queue_message(
     now: datetime,
 ) -> bool:
     """Queue one message unless its occasion was queued already; True when queued."""
-    if len(key) > 300:
-        key = key[:200] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
-    values = dict(
-        key=key,
-        project_id=project_id,
-        recipient_email=email,
-        recipient_name=name,
-        lang=lang,
-        kind=kind,
-        items=encode(items),
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    stmt: sa.Insert
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = (
-            pg_insert(tables.outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        )
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = (
-            sqlite_insert(tables.outbox)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-    # Not ``rowcount``: with psycopg it is -1 for INSERT ... ON CONFLICT, queued or not.
-    return conn.execute(stmt.returning(tables.outbox.c.id)).first() is not None
+    message = Outgoing(key, project_id, email, name, lang, kind, items)
+    return queue(conn, [message], now, count=True) == 1
 
 
 @dataclass(frozen=True)

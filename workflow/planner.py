@@ -10,8 +10,6 @@ is sent.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,15 +17,49 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import tables
-from workflow.calendar import PARIS, at_paris_time, non_working_reason, paris_date
+from workflow.calendar import (
+    PARIS,
+    at_paris_time,
+    months_before,
+    non_working_reason,
+    paris_date,
+    years_later,
+)
 from workflow.conditions import PartnerRow, active, project_partners
 from workflow.database import Conn, Raw, placeholders, raw
 from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
-from workflow.outbox import encode
+from workflow.occasions import (
+    AnnualReview,
+    ConventionEnd,
+    MeetingBefore,
+    MeetingMinutes,
+    MeetingNotice,
+    MilestoneBefore,
+    MilestoneEscalation,
+    MilestoneOverdue,
+    Occasion,
+    PartnerChange,
+    Planned,
+    ReportRequest,
+    SeriesCheck,
+    Transition,
+    meeting_chains,
+    milestone_chains,
+    period_of,
+)
+from workflow.outbox import Outgoing, personal_key, queue
 
-__all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
+__all__ = [
+    "Planner",
+    "TransitionEvent",
+    "cancel_chains",
+    "plan",
+    "quarter_end",
+    "quarter_of",
+    "recipients",
+    "schedule",
+]
 
 
 STEERING = ("copil", "agency")
@@ -56,8 +88,9 @@ def recipients(
 # ``ON CONFLICT DO NOTHING``: an occasion already planned stays as it is (one statement
 # instead of a SELECT then an INSERT; two transactions planning it at once no longer fail).
 _PLAN = (
-    "INSERT INTO reminder (project_id, occasion, kind, chain, due_at, subject_id, status)"
-    " VALUES (?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (occasion) DO NOTHING"
+    "INSERT INTO reminder (project_id, occasion, kind, chain, due_at, subject_id, schedule,"
+    " period, step, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')"
+    " ON CONFLICT (occasion) DO NOTHING"
 )
 
 
@@ -71,54 +104,57 @@ def schedule(
     due_at: datetime,
     subject_id: int | None = None,
 ) -> None:
-    """Plan a reminder unless that occasion is planned already."""
+    """Plan a reminder unless that occasion is planned already (an occasion outside
+    :mod:`workflow.occasions`; the planner's own go through :func:`plan`)."""
     db = raw(conn)
-    db.execute(_PLAN, (project_id, occasion, kind, chain, db.instant(due_at), subject_id))
+    db.execute(
+        _PLAN,
+        (project_id, occasion, kind, chain, db.instant(due_at), subject_id, None, None, None),
+    )
 
 
-def _schedule_many(db: Raw, rows: list[tuple[int, str, str, str, datetime, int | None]]) -> None:
-    """:func:`schedule` for several reminders, in one ``executemany``."""
-    db.executemany(_PLAN, [(p, o, k, c, db.instant(due), s) for p, o, k, c, due, s in rows])
+def _row(db: Raw, project_id: int, occasion: Planned, due_at: datetime) -> tuple[Any, ...]:
+    return (
+        project_id,
+        occasion.key,
+        occasion.kind,
+        occasion.chain,
+        db.instant(due_at),
+        occasion.subject_id,
+        *occasion.columns(),
+    )
 
 
-_QUEUE = (
-    'INSERT INTO outbox ("key", project_id, recipient_name, recipient_email, lang, kind,'
-    " items, status, attempts, next_attempt_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (\"key\") DO NOTHING"
-)
+def plan(conn: Conn, project_id: int, occasion: Planned, due_at: datetime) -> None:
+    """Plan ``occasion`` at ``due_at`` unless it is planned already."""
+    db = raw(conn)
+    db.execute(_PLAN, _row(db, project_id, occasion, due_at))
 
 
-def _outbox_key(key: str) -> str:
-    # As workflow.outbox.queue_message does: the column holds 300 characters.
-    if len(key) > 300:
-        key = key[:200] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
-    return key
+def _plan_many(db: Raw, rows: list[tuple[int, Planned, datetime]]) -> None:
+    """:func:`plan` for several reminders, in one ``executemany``."""
+    db.executemany(_PLAN, [_row(db, p, o, due) for p, o, due in rows])
 
 
-def _withdraw_unsent(conn: sa.Connection, meeting_id: int) -> set[str]:
+def _withdraw_unsent(conn: Conn, project_id: int, meeting_id: int) -> set[str]:
     """Take back this meeting's invitations that no delivery has touched yet (pending, never
     attempted, so never on the wire); the addresses they were for, lower-cased. A message a
     worker has claimed is ``sending``, not ``pending``: it is left alone and goes out."""
-    gone = conn.execute(
-        sa.delete(tables.outbox)
-        .where(
-            tables.outbox.c.status == "pending",
-            tables.outbox.c.attempts == 0,
-            tables.outbox.c.kind == "meeting_invitation",
-            tables.outbox.c.key.like(f"meeting:{meeting_id}:scheduled:%"),
-        )
-        .returning(tables.outbox.c.recipient_email)
-    ).all()
-    return {email.lower() for (email,) in gone}
+    gone = raw(conn).execute(
+        "DELETE FROM outbox WHERE project_id = ? AND subject_id = ?"
+        " AND kind = 'meeting_invitation' AND status = 'pending' AND attempts = 0"
+        " RETURNING recipient_email",
+        (project_id, meeting_id),
+    )
+    return {email.lower() for (email,) in gone.fetchall()}
 
 
-def cancel_chain(conn: sa.Connection, chain_prefix: str) -> None:
-    conn.execute(
-        sa.update(tables.reminder)
-        .where(
-            tables.reminder.c.chain.like(chain_prefix + "%"), tables.reminder.c.status == "pending"
-        )
-        .values(status="cancelled")
+def cancel_chains(conn: Conn, chains: Sequence[str]) -> None:
+    """Cancel the pending reminders of these chains."""
+    raw(conn).execute(
+        f"UPDATE reminder SET status = 'cancelled' WHERE chain IN ({placeholders(chains)})"
+        " AND status = 'pending'",
+        tuple(chains),
     )
 
 
@@ -131,11 +167,6 @@ def quarter_end(year: int, quarter: int) -> date:
     return (date(year + (month // 12), month % 12 + 1, 1)) - timedelta(days=1)
 
 
-def months_before(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    return date(index // 12, index % 12 + 1, min(day.day, 28))
-
-
 def deadline_flags(due: date, moved_from: date | None = None) -> dict[str, Any]:
     reason = non_working_reason(moved_from or due)
     return {
@@ -145,21 +176,30 @@ def deadline_flags(due: date, moved_from: date | None = None) -> dict[str, Any]:
     }
 
 
-def _tagged(value: Any) -> Any:
-    """JSON hook writing dates and instants as :func:`workflow.outbox.encode` tags them:
-    ``json.dumps(items, default=_tagged) == json.dumps(encode(items))``, in one pass."""
-    if isinstance(value, date):  # datetime included
-        return encode(value)
-    raise TypeError(f"{type(value).__name__} cannot be written in an outbox item")
-
-
-_ITEMS = json.JSONEncoder(default=_tagged)
-
 _TRANSITION_KINDS = {
     "suspend": "project_suspended",
     "resume": "project_resumed",
     "abandon": "project_abandoned",
 }
+
+
+@dataclass(frozen=True)
+class TransitionEvent:
+    """A phase change, as the engine tells the planner (in the advance's transaction).
+
+    ``project``: the project row as it was before the change (``id``, ``version``, ``title``,
+    ``definition_id``...); ``partners``: its partner rows when the engine has read them
+    already (None: the planner reads them)."""
+
+    definition: Definition
+    project: Any
+    trigger: str
+    source: str
+    dest: str
+    actor: str
+    comment: str | None
+    now: datetime
+    partners: Sequence[PartnerRow] | None = None
 
 
 @dataclass(frozen=True)
@@ -231,18 +271,20 @@ class Planner:
         project: Any,
         roles: Iterable[str],
         kind: str,
-        occasion: str,
+        occasion: Occasion,
         item: dict[str, Any],
         now: datetime,
         today: date,
         partners: Sequence[PartnerRow] | None = None,
         link: tuple[str, str] | None = None,
         only: Callable[[PartnerRow], bool] | None = None,
+        subject_id: int | None = None,
     ) -> None:
         """Queue one message per person (outbox rows; an occasion already queued is kept).
 
         ``link``: (purpose, detail) of a personal answer link put in each person's item;
-        ``only``: of the people the roles name, those to write to."""
+        ``only``: of the people the roles name, those to write to; ``subject_id``: the
+        meeting a meeting notice is about."""
         if partners is None:
             partners = project_partners(conn, project.id)
         base = self.context(conn, project, today, partners)
@@ -251,68 +293,60 @@ class Planner:
             people = [p for p in people if only(p)]
         if not people:
             return
-        db = raw(conn)
-        items = db.json([{**base, "kind": kind, **item}], _ITEMS)
+        items = [{**base, "kind": kind, **item}]  # one list: encoded once for everybody
         links = self.links if link is not None else None
 
-        def items_of(person: PartnerRow) -> Any:
+        def items_of(person: PartnerRow) -> list[dict[str, Any]]:
             if links is None or link is None:
                 return items
             url = links(link[0], project.id, person.id, link[1])
-            return db.json([{**base, "kind": kind, **item, "answer_url": url}], _ITEMS)
+            return [{**base, "kind": kind, **item, "answer_url": url}]
 
-        at = db.instant(now)
-        db.executemany(
-            _QUEUE,
+        key = occasion.key
+        queue(
+            conn,
             [
-                (
-                    _outbox_key(f"{occasion}:{person.email.lower()}"),
+                Outgoing(
+                    personal_key(key, person.email),
                     project.id,
-                    person.contact_name or person.organisation,
                     person.email,
+                    person.contact_name or person.organisation,
                     person.lang,
                     kind,
                     items_of(person),
-                    at,
-                    at,
+                    subject_id,
                 )
                 for person in people
             ],
+            now,
         )
 
     # -- engine events ----------------------------------------------------------------------
-    def on_transition(
-        self,
-        conn: Conn,
-        definition: Definition,
-        project: Any,
-        trigger: str,
-        source: str,
-        dest: str,
-        actor: str,
-        comment: str | None,
-        now: datetime,
-        partners: Sequence[PartnerRow] | None = None,
-    ) -> None:
+    def on_transition(self, conn: Conn, event: TransitionEvent) -> None:
         """A phase change: tell the steering roles (and those of the definition's rules), plan
-        the new phase's report request and meeting-series checks. ``partners``: the project's
-        partner rows when the engine has read them already."""
-        key = (definition.id, definition.version, source, dest)
+        the new phase's report request and meeting-series checks."""
+        definition, project, trigger, now = (
+            event.definition,
+            event.project,
+            event.trigger,
+            event.now,
+        )
+        key = (definition.id, definition.version, event.source, event.dest)
         step = self._steps.get(key)
         if step is None:
-            step = self._steps[key] = _Step.of(definition, source, dest)
+            step = self._steps[key] = _Step.of(definition, event.source, event.dest)
         today = paris_date(now)
         kind = _TRANSITION_KINDS.get(trigger, "phase_changed")
-        occasion = f"transition:{project.id}:{project.version}"
         item: dict[str, Any] = {
             "from_phase": step.from_label,
             "to_phase": step.to_label,
             "phase": step.from_label,
-            "actor": actor,
-            "comment": comment,
+            "actor": event.actor,
+            "comment": event.comment,
             "at": now,
         }
-        self._notify(conn, project, step.roles, kind, occasion, item, now, today, partners)
+        occasion = Transition(project.id, project.version)
+        self._notify(conn, project, step.roles, kind, occasion, item, now, today, event.partners)
         if trigger in ("suspend", "abandon") or step.closing:
             return
         if trigger != "resume" and step.reporting:
@@ -335,33 +369,21 @@ class Planner:
             f' WHERE project_id = ? AND "key" IN ({placeholders(keys)}) ORDER BY id',
             (project_id, *keys),
         ).fetchall()
-        plan: list[tuple[int, str, str, str, datetime, int | None]] = []
+        rows: list[tuple[int, Planned, datetime]] = []
+        send_at = policy.send_at
         for mid, due_on in found:
             due: date = db.to_day(due_on)  # type: ignore[assignment]
-            remind, send_at = f"milestone:{mid}:remind", policy.send_at
             for days in sorted(policy.milestone_before_days, reverse=True):
                 moment = at_paris_time(due - timedelta(days=days), send_at)
-                occasion = f"milestone:{mid}:before:{days}"
-                plan.append((project_id, occasion, "milestone_reminder", remind, moment, mid))
+                rows.append((project_id, MilestoneBefore(mid, days), moment))
             moment = at_paris_time(due + timedelta(days=policy.overdue_after_days), send_at)
-            plan.append(
-                (project_id, f"milestone:{mid}:overdue", "milestone_overdue", remind, moment, mid)
-            )
+            rows.append((project_id, MilestoneOverdue(mid), moment))
             moment = at_paris_time(due + timedelta(days=policy.escalate_after_days), send_at)
-            plan.append(
-                (
-                    project_id,
-                    f"milestone:{mid}:escalation",
-                    "milestone_escalation",
-                    f"milestone:{mid}:escalate",
-                    moment,
-                    mid,
-                )
-            )
-        _schedule_many(db, plan)
+            rows.append((project_id, MilestoneEscalation(mid), moment))
+        _plan_many(db, rows)
 
     def on_milestone_done(self, conn: sa.Connection, milestone_id: int) -> None:
-        cancel_chain(conn, f"milestone:{milestone_id}:")
+        cancel_chains(conn, milestone_chains(milestone_id))
 
     def on_project_created(
         self,
@@ -374,27 +396,21 @@ class Planner:
         policy = definition.reminders
         if convention_start is not None and definition.annual_review is not None:
             months = definition.annual_review.months_before_anniversary
-            anniversary = date(
-                convention_start.year + 1, convention_start.month, min(convention_start.day, 28)
-            )
+            anniversary = years_later(convention_start, 1)
             review_by = months_before(anniversary, months)
             # Ask a month ahead, so the meeting can be set up before the review date.
-            schedule(
+            plan(
                 conn,
-                project_id=project_id,
-                occasion=f"annual_review:{project_id}:{anniversary.year}",
-                kind="annual_review",
-                chain=f"annual:{project_id}:{anniversary.year}",
-                due_at=at_paris_time(review_by - timedelta(days=30), policy.send_at),
+                project_id,
+                AnnualReview(project_id, anniversary.year),
+                at_paris_time(review_by - timedelta(days=30), policy.send_at),
             )
         if convention_end is not None:
-            schedule(
+            plan(
                 conn,
-                project_id=project_id,
-                occasion=f"convention_end:{project_id}:{convention_end}",
-                kind="convention_end",
-                chain=f"convention:{project_id}",
-                due_at=at_paris_time(convention_end - timedelta(days=90), policy.send_at),
+                project_id,
+                ConventionEnd(project_id, convention_end),
+                at_paris_time(convention_end - timedelta(days=90), policy.send_at),
             )
 
     def plan_next_report_request(
@@ -403,13 +419,11 @@ class Planner:
         year, quarter = quarter_of(today)
         end = quarter_end(year, quarter)
         for schedule_def in definition.reports:
-            schedule(
+            plan(
                 conn,
-                project_id=project_id,
-                occasion=f"report:{project_id}:{schedule_def.key}:{year}-Q{quarter}:request",
-                kind="report_request",
-                chain=f"report:{project_id}:{schedule_def.key}:{year}-Q{quarter}:remind",
-                due_at=at_paris_time(end, definition.reminders.send_at),
+                project_id,
+                ReportRequest(project_id, schedule_def.key, period_of(year, quarter)),
+                at_paris_time(end, definition.reminders.send_at),
             )
 
     def plan_series_check(
@@ -425,26 +439,24 @@ class Planner:
         expected = since + (
             timedelta(weeks=every) if unit == "weeks" else timedelta(days=30 * every)
         )
-        schedule(
+        plan(
             conn,
-            project_id=project_id,
-            occasion=f"series:{project_id}:{series}:{expected}",
-            kind="series_behind",
-            chain=f"series:{project_id}:{series}",
-            due_at=at_paris_time(expected, definition.reminders.send_at),
+            project_id,
+            SeriesCheck(project_id, series, expected),
+            at_paris_time(expected, definition.reminders.send_at),
         )
 
     # -- partners and meetings --------------------------------------------------------------
     def on_partner_change(
         self, conn: sa.Connection, project: Any, partner: Any, joined: bool, on: date, now: datetime
     ) -> None:
-        kind = "partner_joined" if joined else "partner_left"
+        occasion = PartnerChange(partner.id, joined, on)
         self._notify(
             conn,
             project,
             STEERING,
-            kind,
-            f"{kind}:{partner.id}:{on}",
+            occasion.kind,
+            occasion,
             {"partner_name": partner.organisation, "at": on},
             now,
             paris_date(now),
@@ -462,8 +474,7 @@ class Planner:
     ) -> None:
         """``change``: scheduled, moved, cancelled or held."""
         series = definition.series(meeting.series)
-        chain = f"meeting:{meeting.id}:"
-        cancel_chain(conn, chain)
+        cancel_chains(conn, meeting_chains(meeting.id))
         item = {
             "meeting_id": meeting.id,
             "meeting_label": meeting.label,
@@ -478,37 +489,38 @@ class Planner:
             # Whoever has not been sent the invitation yet (still waiting in the outbox) gets
             # one invitation as the meeting now is, instead of an invitation then an update,
             # and nothing at all when it is cancelled before anything went out.
-            unsent = _withdraw_unsent(conn, meeting.id) if change != "scheduled" else set()
-            kind = {
-                "scheduled": "meeting_invitation",
-                "moved": "meeting_update",
-                "cancelled": "meeting_cancel",
-            }[change]
+            unsent = (
+                _withdraw_unsent(conn, project.id, meeting.id) if change != "scheduled" else set()
+            )
+            notice = MeetingNotice(meeting.id, change, meeting.sequence)
             link = ("meeting", str(meeting.id)) if change != "cancelled" else None
             self._notify(
                 conn,
                 project,
                 series.attendees,
-                kind,
-                f"meeting:{meeting.id}:{change}:{meeting.sequence}",
+                notice.kind,
+                notice,
                 item,
                 now,
                 today,
                 link=link,
                 only=lambda person: person.email.lower() not in unsent,
+                subject_id=meeting.id,
             )
             if change == "moved" and unsent:
+                invitation = MeetingNotice(meeting.id, "scheduled", meeting.sequence)
                 self._notify(
                     conn,
                     project,
                     series.attendees,
-                    "meeting_invitation",
-                    f"meeting:{meeting.id}:scheduled:{meeting.sequence}",
+                    invitation.kind,
+                    invitation,
                     item,
                     now,
                     today,
                     link=link,
                     only=lambda person: person.email.lower() in unsent,
+                    subject_id=meeting.id,
                 )
         if change in ("scheduled", "moved") and meeting.starts_at is not None:
             policy = definition.reminders
@@ -516,21 +528,12 @@ class Planner:
             for days in policy.meeting_before_days:
                 moment = at_paris_time(start_day - timedelta(days=days), policy.send_at)
                 if moment > now:
-                    schedule(
-                        conn,
-                        project_id=project.id,
-                        occasion=f"meeting:{meeting.id}:s{meeting.sequence}:before:{days}",
-                        kind="meeting_reminder",
-                        chain=chain + "remind",
-                        subject_id=meeting.id,
-                        due_at=moment,
+                    plan(
+                        conn, project.id, MeetingBefore(meeting.id, meeting.sequence, days), moment
                     )
-            schedule(
+            plan(
                 conn,
-                project_id=project.id,
-                occasion=f"meeting:{meeting.id}:s{meeting.sequence}:minutes",
-                kind="meeting_minutes_request",
-                chain=chain + "minutes",
-                subject_id=meeting.id,
-                due_at=at_paris_time(start_day + timedelta(days=1), policy.send_at),
+                project.id,
+                MeetingMinutes(meeting.id, meeting.sequence),
+                at_paris_time(start_day + timedelta(days=1), policy.send_at),
             )

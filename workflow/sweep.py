@@ -13,7 +13,6 @@ message twice, and a crash before commit loses nothing. Rules applied at firing 
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +22,25 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import at_paris_time, paris_date, resolve
+from workflow.calendar import at_paris_time, paris_date, resolve, years_later
 from workflow.definition import Definition
 from workflow.engine import Engine
 from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.outbox import queue_message
-from workflow.planner import deadline_flags, quarter_end, recipients, schedule
+from workflow.occasions import (
+    AnnualReview,
+    MessageGroup,
+    OverdueDigest,
+    ReportBefore,
+    ReportEscalation,
+    ReportOverdue,
+    ReportRequest,
+    SeriesCheck,
+    parse,
+    period_of,
+    quarter_of_period,
+)
+from workflow.outbox import Outgoing, personal_key, queue
+from workflow.planner import deadline_flags, plan, quarter_end, recipients
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
@@ -67,6 +79,9 @@ class Sweeper:
                 tables.reminder.c.kind,
                 tables.reminder.c.subject_id,
                 tables.reminder.c.chain,
+                tables.reminder.c.schedule,
+                tables.reminder.c.period,
+                tables.reminder.c.step,
                 tables.reminder.c.due_at,
             )
             .where(tables.reminder.c.status == "pending", tables.reminder.c.due_at <= now)
@@ -160,26 +175,28 @@ class Sweeper:
         by_person: dict[str, list[_Out]] = defaultdict(list)
         for out in outs:
             by_person[out.person.email.lower()].append(out)
-        count = 0
+        messages = []
         for email, group in by_person.items():
-            occasions = sorted(o.occasion for o in group)
-            digest = hashlib.sha256("|".join(occasions).encode()).hexdigest()[:24]
-            key = f"{occasions[0]}:{email}" if len(group) == 1 else f"group:{digest}:{email}"
+            occasion = (
+                group[0].occasion
+                if len(group) == 1
+                else MessageGroup.of(o.occasion for o in group).key
+            )
             person = group[0].person
             kind = group[0].item["kind"] if len(group) == 1 else "digest"
             project_id = group[0].project_id if len({o.project_id for o in group}) == 1 else None
-            count += queue_message(
-                conn,
-                key=key,
-                project_id=project_id,
-                email=person.email,
-                name=person.contact_name or person.organisation,
-                lang=person.lang,
-                kind=kind,
-                items=[o.item for o in group],
-                now=now,
+            messages.append(
+                Outgoing(
+                    personal_key(occasion, email),
+                    project_id,
+                    person.email,
+                    person.contact_name or person.organisation,
+                    person.lang,
+                    kind,
+                    [o.item for o in group],
+                )
             )
-        return count
+        return queue(conn, messages, now, count=True)
 
     # -- what each kind of reminder says, and to whom ---------------------------------------------
     def _fire(self, conn: sa.Connection, r: Any, project: Any, now: datetime) -> list[_Out] | None:
@@ -260,14 +277,7 @@ class Sweeper:
         """The weekly overdue digest, one period after ``today`` (one per occasion)."""
         policy = definition.reminders
         nxt = today + timedelta(days=policy.digest_every_days)
-        schedule(
-            conn,
-            project_id=project_id,
-            kind="overdue_digest",
-            chain=f"digest:{project_id}",
-            occasion=f"digest:{project_id}:{nxt}",
-            due_at=at_paris_time(nxt, policy.send_at),
-        )
+        plan(conn, project_id, OverdueDigest(project_id, nxt), at_paris_time(nxt, policy.send_at))
 
     def _digest(
         self,
@@ -345,9 +355,13 @@ class Sweeper:
         base: dict[str, Any],
         today: date,
     ) -> list[_Out] | None:
-        series = next(s for s in definition.meetings if r.chain.endswith(":" + s.key))
-        if series.cadence is None or (
-            series.phases is not None and project.phase not in series.phases
+        check = parse(r.occasion)
+        assert isinstance(check, SeriesCheck), r.occasion
+        series = next((s for s in definition.meetings if s.key == check.series), None)
+        if (
+            series is None
+            or series.cadence is None
+            or (series.phases is not None and project.phase not in series.phases)
         ):
             return None
         every, unit = series.cadence.every, series.cadence.unit
@@ -392,57 +406,43 @@ class Sweeper:
         base: dict[str, Any],
         today: date,
     ) -> list[_Out] | None:
-        # occasion: report:{pid}:{schedule}:{YYYY-Qn}:{step}
-        _, _, key, period, step = r.occasion.split(":", 4)
+        key, period, step = r.schedule, r.period, r.step
         spec = next((s for s in definition.reports if s.key == key), None)
-        if spec is None:
+        if spec is None or period is None:
             return None
-        year, quarter = int(period[:4]), int(period[-1])
+        year, quarter = quarter_of_period(period)
         end = quarter_end(year, quarter)
         due = resolve_due(end, spec.due_after_period, definition)
         policy = definition.reminders
-        chain = f"report:{project.id}:{key}:{period}:"
         if step == "request":
             phase = next((p for p in definition.phases if p.key == project.phase), None)
             if phase is None or not phase.reporting:
                 return None  # entering a reporting phase plans the requests again
             nxt_year, nxt_q = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-            schedule(
+            plan(
                 conn,
-                project_id=project.id,
-                occasion=f"report:{project.id}:{key}:{nxt_year}-Q{nxt_q}:request",
-                kind="report_request",
-                chain=f"report:{project.id}:{key}:{nxt_year}-Q{nxt_q}:remind",
-                due_at=at_paris_time(quarter_end(nxt_year, nxt_q), policy.send_at),
+                project.id,
+                ReportRequest(project.id, spec.key, period_of(nxt_year, nxt_q)),
+                at_paris_time(quarter_end(nxt_year, nxt_q), policy.send_at),
             )
             for days in policy.report_before_days:
-                schedule(
+                plan(
                     conn,
-                    project_id=project.id,
-                    occasion=f"{chain}before:{days}",
-                    kind="report_reminder",
-                    chain=chain + "remind",
-                    due_at=at_paris_time(due - timedelta(days=days), policy.send_at),
+                    project.id,
+                    ReportBefore(project.id, spec.key, period, days),
+                    at_paris_time(due - timedelta(days=days), policy.send_at),
                 )
-            schedule(
+            plan(
                 conn,
-                project_id=project.id,
-                occasion=f"{chain}overdue",
-                kind="report_overdue",
-                chain=chain + "remind",
-                due_at=at_paris_time(
-                    due + timedelta(days=policy.overdue_after_days), policy.send_at
-                ),
+                project.id,
+                ReportOverdue(project.id, spec.key, period),
+                at_paris_time(due + timedelta(days=policy.overdue_after_days), policy.send_at),
             )
-            schedule(
+            plan(
                 conn,
-                project_id=project.id,
-                occasion=f"{chain}escalation",
-                kind="report_escalation",
-                chain=chain + "escalate",
-                due_at=at_paris_time(
-                    due + timedelta(days=policy.escalate_after_days), policy.send_at
-                ),
+                project.id,
+                ReportEscalation(project.id, spec.key, period),
+                at_paris_time(due + timedelta(days=policy.escalate_after_days), policy.send_at),
             )
         submitted = set(
             conn.execute(
@@ -483,9 +483,8 @@ class Sweeper:
             item = {**common, "partner_name": partner.organisation, "answer_url": url}
             outs.append(_Out(partner, project.id, item, r.occasion))
             if r.kind == "report_overdue":
-                outs.extend(
-                    self._to(conn, project, ["pilot"], today, item, f"{r.occasion}:{partner.id}")
-                )
+                copy = ReportOverdue(project.id, spec.key, period).copy_about(partner.id)
+                outs.extend(self._to(conn, project, ["pilot"], today, item, copy.key))
         return outs
 
     def _convention(
@@ -500,9 +499,10 @@ class Sweeper:
         if project.convention_start is None:
             return None
         if r.kind == "annual_review":
-            year = int(r.occasion.rsplit(":", 1)[1])
+            review = parse(r.occasion)
+            assert isinstance(review, AnnualReview), r.occasion
             start = project.convention_start
-            anniversary = date(year, start.month, min(start.day, 28))
+            anniversary = years_later(start, review.year - start.year)
             review_by = anniversary - timedelta(days=61)
             item = {
                 **base,
