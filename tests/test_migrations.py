@@ -22,3 +22,99 @@ def test_migrating_twice_changes_nothing(db: sa.Engine) -> None:
     with db.connect() as conn:
         versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
     assert len(versions) == 1
+
+
+def _alembic(db: sa.Engine, action: str, revision: str) -> None:
+    from alembic import command
+
+    from workflow.database import _alembic_config
+
+    with db.begin() as conn:
+        getattr(command, action)(_alembic_config(conn), revision)
+
+
+def test_0003_fills_the_occasion_columns_of_rows_planned_before(db: sa.Engine) -> None:
+    """Rows written by 0002-era code (keys only) get the columns the planner now writes."""
+    import hashlib
+    from datetime import UTC, date, datetime
+
+    def shortened(key: str) -> str:  # how outbox keys longer than the column were written
+        if len(key) > 300:
+            key = key[:200] + ":" + hashlib.sha256(key.encode()).hexdigest()[:32]
+        return key
+
+    from workflow import tables
+    from workflow.database import raw
+    from workflow.occasions import Planned, parse
+
+    with db.begin() as conn:
+        pid = conn.execute(
+            sa.insert(tables.project)
+            .values(
+                definition_id="mini",
+                definition_version=1,
+                title="Coopérative 93",
+                territory="",
+                start_date=date(2026, 5, 4),
+                phase="instruction",
+                phase_entered_at=datetime(2026, 5, 4, tzinfo=UTC),
+                created_at=datetime(2026, 5, 4, tzinfo=UTC),
+            )
+            .returning(tables.project.c.id)
+        ).scalar_one()
+    _alembic(db, "downgrade", "0002")
+    # What 0002-era code wrote: keys and chains only (2,500 rows: more than one batch).
+    old = {
+        f"report:{pid}:bilan:2026-Q{q}:{step}": (f"report:{pid}:bilan:2026-Q{q}:remind", "x")
+        for q in range(1, 5)
+        for step in ("request", "before:14", "before:7", "overdue", "escalation")
+    }
+    old.update({f"milestone:{m}:before:14": (f"milestone:{m}:remind", "x") for m in range(2_460)})
+    old[f"series:{pid}:copil:2026-08-03"] = (f"series:{pid}:copil", "x")
+    old["test:kept"] = ("test", "x")  # not an occasion of the planner's: left alone
+    due = datetime(2026, 7, 1, 7, tzinfo=UTC)
+    invitations = {
+        "meeting:7:scheduled:0:a@asso.example.fr": "meeting_invitation",
+        "meeting:7:moved:1:a@asso.example.fr": "meeting_update",
+        "meeting:" + "8:scheduled:2:" + "b" * 280 + "@asso.example.fr": "meeting_invitation",
+        f"transition:{pid}:2:a@asso.example.fr": "phase_changed",
+    }
+    with db.begin() as conn:
+        db_raw = raw(conn)
+        db_raw.executemany(
+            "INSERT INTO reminder (project_id, occasion, kind, chain, due_at, status)"
+            " VALUES (?, ?, ?, ?, ?, 'pending')",
+            [(pid, key, kind, chain, db_raw.instant(due)) for key, (chain, kind) in old.items()],
+        )
+        db_raw.executemany(
+            'INSERT INTO outbox ("key", project_id, recipient_name, recipient_email, lang, kind,'
+            " items, status, attempts, next_attempt_at, created_at)"
+            " VALUES (?, ?, '', 'a@asso.example.fr', 'fr', ?, '[]', 'pending', 0, ?, ?)",
+            [
+                (shortened(key), pid, kind, db_raw.instant(due), db_raw.instant(due))
+                for key, kind in invitations.items()
+            ],
+        )
+    _alembic(db, "upgrade", "head")
+    with db.connect() as conn:
+        rows = {
+            r.occasion: (r.schedule, r.period, r.step)
+            for r in conn.execute(sa.select(tables.reminder))
+        }
+        subjects = dict(
+            conn.execute(sa.select(tables.outbox.c.key, tables.outbox.c.subject_id)).all()
+        )
+    assert len(rows) == len(old) == 2_482
+    for key, columns in rows.items():
+        occasion = parse(key) if key != "test:kept" else None
+        expected = occasion.columns() if isinstance(occasion, Planned) else (None, None, None)
+        assert columns == expected, key
+    assert rows[f"report:{pid}:bilan:2026-Q3:before:7"] == ("bilan", "2026-Q3", "before:7")
+    assert rows["milestone:2459:before:14"] == (None, None, "before:14")
+    assert rows[f"series:{pid}:copil:2026-08-03"] == (None, None, None)
+    assert {":".join(key.split(":", 4)[:4]): subject for key, subject in subjects.items()} == {
+        "meeting:7:scheduled:0": 7,
+        "meeting:7:moved:1": 7,
+        "meeting:8:scheduled:2": 8,
+        f"transition:{pid}:2:a@asso.example.fr": None,
+    }
