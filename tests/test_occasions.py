@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
+from test_engine import new_mini, ready_to_deploy
 
+from tests.conftest import paris
+from workflow import tables
+from workflow.clock import FixedClock
+from workflow.engine import Engine
 from workflow.occasions import (
     AnnualReview,
     ConventionEnd,
@@ -31,6 +37,7 @@ from workflow.occasions import (
     parse,
     quarter_of_period,
 )
+from workflow.records import Records
 
 # Every kind of occasion, with the key written literally as planner.py and sweep.py built it.
 EVERY_KIND: list[tuple[Occasion, str]] = [
@@ -231,3 +238,54 @@ def test_a_pilot_copy_names_the_late_partner() -> None:
     assert quarter_of_period("2026-Q3") == (2026, 3)
     with pytest.raises(ValueError):
         quarter_of_period("2026-3")
+
+
+def test_the_planner_writes_the_columns_and_cancels_exact_chains(
+    engine: Engine, records: Records, db: sa.Engine, clock: FixedClock
+) -> None:
+    pid = new_mini(engine)
+    ready_to_deploy(records, pid)
+    clock.set(paris(2026, 6, 15, 10))
+    engine.advance(pid, "start_deployment", actor="Anne Martin", comment="COPIL 1 favorable")
+    with db.connect() as conn:
+        planned = conn.execute(
+            sa.select(tables.reminder).where(tables.reminder.c.project_id == pid)
+        ).all()
+    assert planned
+    for row in planned:
+        occasion = parse(row.occasion)
+        assert isinstance(occasion, Planned)
+        assert (row.kind, row.chain, row.subject_id) == (
+            occasion.kind,
+            occasion.chain,
+            occasion.subject_id,
+        )
+        assert (row.schedule, row.period, row.step) == occasion.columns()
+    request = next(r for r in planned if r.kind == "report_request")
+    assert (request.schedule, request.period, request.step) == (
+        "bilan_trimestriel",
+        "2026-Q2",
+        "request",
+    )
+    with db.connect() as conn:
+        diagnostic = conn.execute(
+            sa.select(tables.milestone.c.id).where(
+                tables.milestone.c.project_id == pid, tables.milestone.c.key == "diagnostic"
+            )
+        ).scalar_one()
+    assert len({r.subject_id for r in planned if r.kind.startswith("milestone_")}) > 1
+    records.milestone_done(pid, "diagnostic", by="Anne Martin")
+    with db.connect() as conn:
+        status = dict(
+            conn.execute(
+                sa.select(tables.reminder.c.occasion, tables.reminder.c.status).where(
+                    tables.reminder.c.project_id == pid
+                )
+            ).all()
+        )
+    for row in planned:
+        cancelled = row.subject_id == diagnostic and row.kind.startswith("milestone_")
+        before = row.status
+        assert status[row.occasion] == ("cancelled" if cancelled else before), row.occasion
+    assert any(r.status == "pending" and r.subject_id == diagnostic for r in planned)
+    assert any(r.status == "pending" and r.subject_id != diagnostic for r in planned)

@@ -105,3 +105,45 @@ def test_failed_and_retried(db: sa.Engine) -> None:
     assert stored["k1"].next_attempt_at == (NOW + timedelta(minutes=1)).astimezone(UTC)
     assert store.claim(NOW) == []
     assert [c.key for c in store.claim(NOW + timedelta(minutes=1))] == ["k1"]
+
+
+def test_one_writer_on_a_driver_or_a_sqlalchemy_connection(db: sa.Engine) -> None:
+    import hashlib
+
+    from workflow.database import write
+    from workflow.outbox import Outgoing, personal_key, queue
+
+    shared = [{"kind": "meeting_invitation", "starts_at": NOW, "on": date(2026, 4, 1)}]
+    long_key = personal_key("meeting:7:scheduled:0", "X" * 290 + "@Asso.example.org")
+    shortened = long_key[:200] + ":" + hashlib.sha256(long_key.encode()).hexdigest()[:32]
+    first = [
+        Outgoing(personal_key("meeting:7:scheduled:0", "A@Asso.example.org"), None,
+                 "A@Asso.example.org", "A", "fr", "meeting_invitation", shared, 7),
+        Outgoing(long_key, None, "b@asso.example.org", "B", "en", "meeting_invitation", shared, 7),
+    ]  # fmt: skip
+    with write(db) as w:  # the advance's path: one executemany, nothing counted
+        assert queue(w, first, NOW) == 0
+    again = Outgoing(long_key, None, "c@asso.example.org", "C", "fr", "meeting_update", [], None)
+    other = Outgoing("transition:1:2:c@asso.example.org", None, "c@asso.example.org", "C", "fr",
+                     "phase_changed", [{"kind": "phase_changed", "at": NOW}])  # fmt: skip
+    with db.begin() as conn:  # the sweep's: counted, an occasion queued already is kept
+        assert queue(conn, [again, other], NOW, count=True) == 1
+        assert queue(conn, [], NOW, count=True) == 0
+    stored = rows(db)
+    assert sorted(stored) == sorted(
+        ["meeting:7:scheduled:0:a@asso.example.org", shortened, "transition:1:2:c@asso.example.org"]
+    )
+    assert len(shortened) == 233
+    kept = stored[shortened]
+    assert (kept.recipient_email, kept.kind, kept.subject_id, kept.lang) == (
+        "b@asso.example.org",
+        "meeting_invitation",
+        7,
+        "en",
+    )
+    claimed = {c.key: c for c in SqlOutboxStore(db).claim(NOW)}
+    assert claimed[shortened].items == shared == claimed[first[0].key].items
+    assert claimed["transition:1:2:c@asso.example.org"].items == [
+        {"kind": "phase_changed", "at": NOW}
+    ]
+    assert stored["transition:1:2:c@asso.example.org"].subject_id is None
