@@ -90,6 +90,7 @@ def build(path: Path) -> dict[str, int]:
     """Create the schema with the service, then bulk-load the rows with sqlite3."""
     from service import Copilote, Settings
     from workflow.clock import FixedClock
+    from workflow.occasions import ReportOverdue
 
     settings = Settings(
         database_url=f"sqlite:///{path}",
@@ -218,13 +219,14 @@ def build(path: Path) -> dict[str, int]:
                 ("2026-Q1", "2026-03-31"),
             ):
                 due_at = date.fromisoformat(q_end) + timedelta(days=31)
-                occasion = f"report:{pid}:{spec.key}:{period}:overdue"
+                overdue = ReportOverdue(pid, spec.key, period)
                 reminders.append(
                     (
                         pid,
-                        occasion,
-                        "report_overdue",
-                        f"report:{pid}:{spec.key}:{period}:remind",
+                        overdue.key,
+                        overdue.kind,
+                        overdue.chain,
+                        *overdue.columns(),
                         _fmt(paris(due_at.year, due_at.month, due_at.day, 9, 0)),
                         "done",
                     )
@@ -254,8 +256,8 @@ def build(path: Path) -> dict[str, int]:
         meetings,
     )
     con.executemany(
-        "INSERT INTO reminder (project_id, occasion, kind, chain, due_at, status)"
-        " VALUES (?,?,?,?,?,?)",
+        "INSERT INTO reminder (project_id, occasion, kind, chain, schedule, period, step,"
+        " due_at, status) VALUES (?,?,?,?,?,?,?,?,?)",
         reminders,
     )
     con.executemany(
