@@ -181,7 +181,7 @@ def test_a_planned_occasion_says_its_kind_chain_subject_and_columns(
 
 
 def _concrete(cls: type) -> set[type]:
-    found = set()
+    found: set[type] = set()
     for sub in cls.__subclasses__():
         found |= _concrete(sub)
         if not sub.__name__.startswith("_"):

@@ -12,7 +12,7 @@ Create Date: 2026-11-30 10:15:00
 from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import workflow.models
