@@ -182,7 +182,8 @@ def test_a_planned_occasion_says_its_kind_chain_subject_and_columns(
 
 def _concrete(cls: type) -> set[type]:
     found: set[type] = set()
-    for sub in cls.__subclasses__():
+    subclasses: list[type] = type.__subclasses__(cls)
+    for sub in subclasses:
         found |= _concrete(sub)
         if not sub.__name__.startswith("_"):
             found.add(sub)
