@@ -15,6 +15,8 @@ from workflow.calendar import paris_date, years_later
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import InvalidInput, NotFound
 from workflow.lifecycle import ABANDONED, SUSPENDED
+from workflow.occasions import meeting_chains
+from workflow.planner import cancel_chains
 
 __all__ = ["Records"]
 
@@ -315,14 +317,8 @@ class Records:
                         minutes_ref=minutes_ref,
                     )
                 )
-            conn.execute(
-                sa.update(tables.reminder)
-                .where(
-                    tables.reminder.c.chain == f"meeting:{meeting_id}:minutes",
-                    tables.reminder.c.status == "pending",
-                )
-                .values(status="cancelled")
-            )
+            # Recorded as held: the minutes request planned for it is dropped.
+            cancel_chains(conn, meeting_chains(meeting_id)[1:])
         return int(meeting_id)
 
     # -- partners ------------------------------------------------------------------------
