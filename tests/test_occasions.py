@@ -290,3 +290,48 @@ def test_the_planner_writes_the_columns_and_cancels_exact_chains(
         assert status[row.occasion] == ("cancelled" if cancelled else before), row.occasion
     assert any(r.status == "pending" and r.subject_id == diagnostic for r in planned)
     assert any(r.status == "pending" and r.subject_id != diagnostic for r in planned)
+
+
+def test_a_meeting_moved_then_held_keeps_only_its_current_reminders(
+    engine: Engine, records: Records, db: sa.Engine, clock: FixedClock
+) -> None:
+    pid = new_mini(engine)
+    meeting = records.schedule_meeting(pid, "copil", paris(2026, 6, 12, 14), occurrence="copil_1")
+    records.move_meeting(pid, meeting, paris(2026, 6, 19, 14))
+
+    def statuses() -> dict[str, str]:
+        with db.connect() as conn:
+            return dict(
+                conn.execute(
+                    sa.select(tables.reminder.c.occasion, tables.reminder.c.status).where(
+                        tables.reminder.c.subject_id == meeting,
+                        tables.reminder.c.kind.in_(["meeting_reminder", "meeting_minutes_request"]),
+                    )
+                ).all()
+            )
+
+    assert statuses() == {
+        f"meeting:{meeting}:s1:before:2": "cancelled",
+        f"meeting:{meeting}:s1:minutes": "cancelled",
+        f"meeting:{meeting}:s2:before:2": "pending",
+        f"meeting:{meeting}:s2:minutes": "pending",
+    }
+    with db.connect() as conn:
+        notices = dict(
+            conn.execute(
+                sa.select(tables.outbox.c.key, tables.outbox.c.subject_id).where(
+                    tables.outbox.c.kind.in_(["meeting_invitation", "meeting_update"])
+                )
+            ).all()
+        )
+    # Moved before anything went out: one invitation each, as the meeting now is.
+    assert notices and set(notices.values()) == {meeting}
+    assert {key.rsplit(":", 1)[0] for key in notices} == {f"meeting:{meeting}:scheduled:2"}
+    clock.set(paris(2026, 6, 19, 17))
+    records.meeting_held(pid, meeting_id=meeting, held_on=date(2026, 6, 19))
+    assert statuses() == {
+        f"meeting:{meeting}:s1:before:2": "cancelled",
+        f"meeting:{meeting}:s1:minutes": "cancelled",
+        f"meeting:{meeting}:s2:before:2": "pending",
+        f"meeting:{meeting}:s2:minutes": "cancelled",
+    }
