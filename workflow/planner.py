@@ -325,12 +325,8 @@ class Planner:
     def on_transition(self, conn: Conn, event: TransitionEvent) -> None:
         """A phase change: tell the steering roles (and those of the definition's rules), plan
         the new phase's report request and meeting-series checks."""
-        definition, project, trigger, now = (
-            event.definition,
-            event.project,
-            event.trigger,
-            event.now,
-        )
+        definition, project = event.definition, event.project
+        trigger, now = event.trigger, event.now
         key = (definition.id, definition.version, event.source, event.dest)
         step = self._steps.get(key)
         if step is None:
