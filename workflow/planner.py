@@ -32,6 +32,10 @@ __all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients"
 
 STEERING = ("copil", "agency")
 
+AUTOMATIC_ACTOR = "Copilote (automatique)"
+"""Who the history says made an automatic step (the engine's, at a calendar window's end);
+messages say it in the recipient's language from their item's ``automatic`` flag."""
+
 
 def recipients(
     conn: Conn,
@@ -137,10 +141,12 @@ def months_before(day: date, months: int) -> date:
 
 
 def deadline_flags(due: date, moved_from: date | None = None) -> dict[str, Any]:
+    """Whether a deadline falls (or fell, before it was moved) on a non-working day, and which
+    kind of day: data the templates word in the recipient's language."""
     reason = non_working_reason(moved_from or due)
     return {
         "due_is_non_working": reason is not None,
-        "non_working_reason": reason,
+        "non_working_day": reason.as_item() if reason is not None else None,
         "moved_from": moved_from,
     }
 
@@ -304,12 +310,16 @@ class Planner:
         today = paris_date(now)
         kind = _TRANSITION_KINDS.get(trigger, "phase_changed")
         occasion = f"transition:{project.id}:{project.version}"
+        automatic = actor == AUTOMATIC_ACTOR
         item: dict[str, Any] = {
             "from_phase": step.from_label,
             "to_phase": step.to_label,
             "phase": step.from_label,
             "actor": actor,
-            "comment": comment,
+            # An automatic step's comment is the engine's, not a person's: the templates say
+            # what happened (the end of the calendar window) in the recipient's language.
+            "automatic": automatic,
+            "comment": None if automatic else comment,
             "at": now,
         }
         self._notify(conn, project, step.roles, kind, occasion, item, now, today, partners)
