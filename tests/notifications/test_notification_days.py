@@ -129,6 +129,9 @@ def test_series_behind_words_its_cadence_in_each_language() -> None:
     en = RENDERER.render("en", "Jane", [item]).text
     assert "doit se réunir toutes les 3 semaines ;" in fr
     assert "is expected to meet every 3 weeks;" in en and "Expected frequency: every 3 weeks" in en
+    # each fact on its own line (the line after an ``{% endif %}`` is not glued to it)
+    assert "- Last meeting: Thursday 4 December 2025\n- To meet before: Monday 2 March 2026" in en
+    assert "- Dernière réunion : jeudi 4 décembre 2025\n- À réunir avant le : lundi 2 mars" in fr
 
 
 def test_a_deadline_on_a_holiday_is_explained_in_english() -> None:
@@ -165,11 +168,11 @@ def test_an_automatic_phase_change_is_said_in_each_language() -> None:
     item = sample("phase_changed", actor="Copilote (automatique)", automatic=True, comment=None)
     en = RENDERER.render("en", "Jane", [item])
     assert 'Copilote automatically moved the project from the "Diagnostic" phase' in en.text
-    assert "- By: Copilote (automatic step)" in en.text
+    assert "- By: Copilote (automatic step)\n- Date: Monday 2 March 2026 at 14:30" in en.text
     assert "automatique" not in en.text + en.html
     fr = RENDERER.render("fr", "Jeanne", [item]).text
     assert "Copilote a fait passer automatiquement le projet de la phase « Diagnostic »" in fr
-    assert "- Par : Copilote (étape automatique)" in fr
+    assert "- Par : Copilote (étape automatique)\n- Date : lundi 2 mars 2026 à 14:30" in fr
     by_hand = RENDERER.render("en", "Jane", [sample("phase_changed", automatic=False)]).text
     assert "Claire Martin moved the project" in by_hand and "- By: Claire Martin" in by_hand
 
