@@ -97,3 +97,14 @@ def test_the_date_header_is_the_clock_of_the_delivery(smtp_server: SmtpServer) -
     assert stats.sent == 3
     dates = [str(r.message["Date"]) for r in smtp_server.handler.received]
     assert dates == ["Mon, 14 Jul 2031 10:30:05 +0000"] * 3
+
+
+def test_notifications_never_read_the_wall_clock() -> None:
+    """Dates come from the caller's clock (the engine's), never from the host's time."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "notifications"
+    for path in package.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for forbidden in ("datetime.now(", "date.today(", "time.time(", "datetime.utcnow("):
+            assert forbidden not in text, f"{path.name} reads the wall clock ({forbidden})"
