@@ -14,8 +14,8 @@ import holidays
 from workflow.definition import DateRule, Offset
 
 __all__ = [
-    "PARIS",
     "COUNTRY",
+    "PARIS",
     "Deadline",
     "NonWorkingDay",
     "add_offset",

@@ -27,7 +27,15 @@ from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
 from workflow.outbox import encode
 
-__all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
+__all__ = [
+    "AUTOMATIC_ACTOR",
+    "Planner",
+    "months_before",
+    "quarter_end",
+    "quarter_of",
+    "recipients",
+    "schedule",
+]
 
 
 STEERING = ("copil", "agency")
