@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 import sqlalchemy as sa
 import typer
 
+from notifications.days import non_working_day
 from service import Copilote, Settings, configure_logging
 from web.links import LinkError
 from workflow import tables
@@ -294,7 +295,8 @@ def _show(c: Copilote, pid: int) -> None:
             .where(tables.milestone.c.project_id == pid)
             .order_by(tables.milestone.c.due_on)
         ):
-            flag = non_working_reason(m.due_on)
+            off = non_working_reason(m.due_on)
+            flag = non_working_day(off, "fr") if off is not None else None
             state = f"done {m.done_on}" if m.done_on else ("LATE" if m.due_on < today else "open")
             typer.echo(
                 f"    {m.key}: {m.label} — due {m.due_on}{' (' + flag + ')' if flag else ''} — "

@@ -85,6 +85,7 @@ class Delivery:
         return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{self.domain}>"
 
     def compose(self, claimed: Claimed, now: datetime) -> OutgoingMessage:
+        """The email for ``claimed``, dated ``now`` (the delivery's clock, never the host's)."""
         rendered = self.renderer.render(claimed.lang, claimed.name, claimed.items)
         recipient = Recipient(claimed.name, claimed.email)
         attachments: tuple[Attachment, ...] = ()
@@ -97,6 +98,7 @@ class Delivery:
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
+            date=now,
             attachments=attachments,
         )
 

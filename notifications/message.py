@@ -20,10 +20,9 @@ from __future__ import annotations
 import binascii
 import hashlib
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import SMTP
@@ -66,6 +65,8 @@ class OutgoingMessage:
     subject: str
     text: str
     html: str
+    date: datetime
+    """When it is sent, as the caller's clock says (the ``Date`` header); timezone-aware."""
     attachments: tuple[Attachment, ...] = ()
 
 
@@ -217,15 +218,19 @@ def _mailbox(field: str, name: str, email: str, first: int) -> str:
     return f"{_phrase(display, first)} <{email}>"
 
 
-_last_date = (0, "")
+# The messages of a batch share their date (the delivery's "now"): it is formatted once.
+# Keyed by the ISO text, not the instant: equal instants in two offsets are written apart.
+_last_date = ("", "")
 
 
-def _date_now() -> str:
-    """The Date header for now (UTC), formatted once a second."""
+def _date_header(when: datetime) -> str:
+    """The Date header for ``when``, an aware instant written with its own UTC offset."""
     global _last_date
-    second = int(time.time())
-    if _last_date[0] != second:
-        _last_date = (second, format_datetime(datetime.fromtimestamp(second, UTC)))
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"The date of a message must be timezone-aware, got {when!r}.")
+    iso = when.isoformat()
+    if _last_date[0] != iso:
+        _last_date = (iso, format_datetime(when))
     return _last_date[1]
 
 
@@ -290,7 +295,7 @@ def email_bytes(
     expect of an invitation: as a third alternative (``text/calendar; method=...``) that they
     show as an invitation, and as an ``application/ics`` file attachment for other clients.
 
-    ``date`` defaults to now; pass it for reproducible output. With ``eight_bit``, text that
+    ``date`` overrides ``msg.date`` (the instant the caller's clock gave the message). With ``eight_bit``, text that
     is not ASCII is sent as is ("8bit", for a server that announced 8BITMIME, with
     ``BODY=8BITMIME``) instead of quoted-printable; the headers stay ASCII either way.
     Raises :class:`InvalidAddress` for a bad sender or recipient address and ``ValueError`` for
@@ -309,7 +314,7 @@ def email_bytes(
             "ASCII without spaces."
         )
     subject = _unstructured(clean_text_line(msg.subject), _LINE - len("Subject: "))
-    sent_at = format_datetime(date) if date is not None else _date_now()
+    sent_at = _date_header(date if date is not None else msg.date)
 
     alternatives = [
         _text_part("plain", msg.text, eight_bit=eight_bit),

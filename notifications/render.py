@@ -14,6 +14,7 @@ Templates live in ``templates/<lang>/``::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,6 +36,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from . import days
 from .calendar import PARIS
 from .message import clean_text_line
 
@@ -53,6 +55,8 @@ DEFAULT_LANGUAGE = "fr"
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 _DATE = {"fr": "EEEE d MMMM y", "en": "EEEE d MMMM y"}
 _DATETIME = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
+# French writes the first of the month as an ordinal: "mercredi 1er avril 2026".
+_FIRST = {"fr": ("d MMMM", "d'er' MMMM")}
 _ITEM_SUFFIXES = (".subject.txt", ".txt", ".html")
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -105,12 +109,20 @@ def _paris(value: datetime) -> datetime:
 def _format_date(lang: str, value: date | datetime) -> str:
     if isinstance(value, datetime):
         value = _paris(value).date()
-    return format_date(value, _DATE[lang], locale=_LOCALES[lang])
+    return format_date(value, _first_of_month(lang, value, _DATE[lang]), locale=_LOCALES[lang])
 
 
 @lru_cache(maxsize=4096)
 def _format_datetime(lang: str, value: datetime, pattern: str) -> str:
-    return format_datetime(_paris(value), pattern, locale=_LOCALES[lang])
+    local = _paris(value)
+    return format_datetime(local, _first_of_month(lang, local, pattern), locale=_LOCALES[lang])
+
+
+def _first_of_month(lang: str, day: date, pattern: str) -> str:
+    if day.day != 1 or lang not in _FIRST:
+        return pattern
+    plain, ordinal = _FIRST[lang]
+    return pattern.replace(plain, ordinal)
 
 
 @pass_context
@@ -127,6 +139,40 @@ def _datetime_long(context: Context, value: datetime) -> str:
 @pass_context
 def _time(context: Context, value: datetime) -> str:
     return _format_datetime(context["lang"], value, "HH:mm")
+
+
+@pass_context
+def _quarter(context: Context, period: Any, short: bool = False) -> str:
+    """``"2026-Q1"`` -> "1er trimestre 2026" / "first quarter of 2026" (short: "T1 2026")."""
+    return days.quarter(period, context["lang"], short=short)
+
+
+@pass_context
+def _cadence(context: Context, value: Mapping[str, Any]) -> str:
+    """``{"every": 2, "unit": "months"}`` -> "tous les 2 mois" / "every 2 months"."""
+    return days.cadence(value, context["lang"])
+
+
+@pass_context
+def _non_working(context: Context, value: Mapping[str, Any]) -> str:
+    """An item's ``non_working_day`` -> "samedi" / "Saturday", "lundi de Pâques" / "Easter Monday"."""
+    return days.non_working_day(value, context["lang"])
+
+
+_INTERVAL = re.compile(r"tous les (\d+) (mois|semaines)")
+
+
+def _upgraded(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An item queued before periods, cadences and non-working days were data (French words
+    then) as it is now, so a message waiting in the outbox across the upgrade still renders:
+    ``interval_label`` becomes its ``cadence``, a ``non_working_reason`` is left unsaid."""
+    if "interval_label" in item and "cadence" not in item:
+        found = _INTERVAL.fullmatch(str(item["interval_label"]))
+        unit = "months" if found is None or found[2] == "mois" else "weeks"
+        item = {**item, "cadence": {"every": int(found[1]) if found else 1, "unit": unit}}
+    if "non_working_reason" in item and "non_working_day" not in item:
+        item = {**item, "non_working_day": None}
+    return item
 
 
 class Renderer:
@@ -156,6 +202,9 @@ class Renderer:
         self.env.filters["date_long"] = _date_long
         self.env.filters["datetime_long"] = _datetime_long
         self.env.filters["time"] = _time
+        self.env.filters["quarter"] = _quarter
+        self.env.filters["cadence"] = _cadence
+        self.env.filters["non_working"] = _non_working
         # Contexts are handed to Jinja as they are (see _render), so they carry the globals.
         self._globals = dict(self.env.globals)
         self._templates: dict[str, Template] = {}
@@ -202,6 +251,7 @@ class Renderer:
         if not items:
             raise ValueError("A message needs at least one item to render.")
         known = self.kinds()
+        items = [_upgraded(item) for item in items]
         for item in items:
             kind = item.get("kind")
             if not isinstance(kind, str) or kind not in known:

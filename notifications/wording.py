@@ -40,11 +40,37 @@ PHRASES: dict[str, dict[str, str]] = {
         # -- refusals: unmet exit conditions and how to meet them ----------------------------
         # -- overdue items: what is late (read models) ----------------------------------------
         # -- reminders: periods, cadences, non-working days ------------------------------------
+        "reminders.quarter.short": "T{quarter} {year}",
+        "reminders.quarter.long.1": "1er trimestre {year}",
+        "reminders.quarter.long.2": "2e trimestre {year}",
+        "reminders.quarter.long.3": "3e trimestre {year}",
+        "reminders.quarter.long.4": "4e trimestre {year}",
+        "reminders.cadence.months.one": "tous les mois",
+        "reminders.cadence.months.many": "tous les {every} mois",
+        "reminders.cadence.weeks.one": "toutes les semaines",
+        "reminders.cadence.weeks.many": "toutes les {every} semaines",
+        "reminders.non_working.saturday": "samedi",
+        "reminders.non_working.sunday": "dimanche",
+        "reminders.non_working.public_holiday": "{name}",
+        "reminders.non_working.public_holiday.unnamed": "jour férié",
     },
     "en": {
         # -- refusals: unmet exit conditions and how to meet them ----------------------------
         # -- overdue items: what is late (read models) ----------------------------------------
         # -- reminders: periods, cadences, non-working days ------------------------------------
+        "reminders.quarter.short": "Q{quarter} {year}",
+        "reminders.quarter.long.1": "first quarter of {year}",
+        "reminders.quarter.long.2": "second quarter of {year}",
+        "reminders.quarter.long.3": "third quarter of {year}",
+        "reminders.quarter.long.4": "fourth quarter of {year}",
+        "reminders.cadence.months.one": "every month",
+        "reminders.cadence.months.many": "every {every} months",
+        "reminders.cadence.weeks.one": "every week",
+        "reminders.cadence.weeks.many": "every {every} weeks",
+        "reminders.non_working.saturday": "Saturday",
+        "reminders.non_working.sunday": "Sunday",
+        "reminders.non_working.public_holiday": "{name}",
+        "reminders.non_working.public_holiday.unnamed": "public holiday",
     },
 }
 
@@ -52,9 +78,11 @@ PHRASES: dict[str, dict[str, str]] = {
 def _format(value: Any, lang: str) -> Any:
     locale = _LOCALES.get(lang, _LOCALES["fr"])
     if isinstance(value, datetime):
-        return format_date(value.date(), "d MMMM y", locale=locale)
+        value = value.date()
     if isinstance(value, date):
-        return format_date(value, "d MMMM y", locale=locale)
+        # French writes the first of the month as an ordinal: "1er janvier 2027".
+        pattern = "d'er' MMMM y" if value.day == 1 and lang == "fr" else "d MMMM y"
+        return format_date(value, pattern, locale=locale)
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):

@@ -6,6 +6,7 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -13,8 +14,10 @@ import holidays
 from workflow.definition import DateRule, Offset
 
 __all__ = [
+    "COUNTRY",
     "PARIS",
     "Deadline",
+    "NonWorkingDay",
     "add_offset",
     "at_paris_time",
     "is_working_day",
@@ -27,27 +30,44 @@ __all__ = [
 ]
 
 PARIS = ZoneInfo("Europe/Paris")
+COUNTRY = "FR"
+"""Whose public holidays count (the ``holidays`` package's country code)."""
 
 
 @lru_cache(maxsize=64)
-def _holidays(year: int) -> dict[date, str]:
-    return dict(holidays.country_holidays("FR", years=year, language="fr"))
+def _holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(COUNTRY, years=year))
 
 
-def non_working_reason(day: date) -> str | None:
-    """Why ``day`` is not a working day in France ("samedi", "Lundi de Pâques"), or None."""
-    name = _holidays(day.year).get(day)
-    if name:
-        return f"jour férié ({name})"
+@dataclass(frozen=True)
+class NonWorkingDay:
+    """Why a day is not worked, as data: the kind of day, and which day (a public holiday is
+    identified by its country and date; its name, in the reader's language, is for the
+    wording: ``notifications.days.non_working_day``)."""
+
+    kind: Literal["public_holiday", "saturday", "sunday"]
+    day: date
+    country: str = COUNTRY
+
+    def as_item(self) -> dict[str, Any]:
+        """The form written into message items (JSON with tagged dates)."""
+        return {"kind": self.kind, "day": self.day, "country": self.country}
+
+
+def non_working_reason(day: date) -> NonWorkingDay | None:
+    """Why ``day`` is not a working day in France (a public holiday, a Saturday, a Sunday), or
+    None when it is one. A public holiday on a weekend counts as the holiday."""
+    if day in _holidays(day.year):
+        return NonWorkingDay("public_holiday", day)
     if day.weekday() == 5:
-        return "samedi"
+        return NonWorkingDay("saturday", day)
     if day.weekday() == 6:
-        return "dimanche"
+        return NonWorkingDay("sunday", day)
     return None
 
 
 def is_working_day(day: date) -> bool:
-    return non_working_reason(day) is None
+    return day.weekday() < 5 and day not in _holidays(day.year)
 
 
 def next_working_day(day: date) -> date:

@@ -23,12 +23,9 @@ from workflow.definition import Definition, Transition
 from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
-from workflow.planner import Planner, TransitionEvent
+from workflow.planner import AUTOMATIC_ACTOR, Planner, TransitionEvent
 
 __all__ = ["AdvanceResult", "Engine", "PartnerIn", "StepNotAvailable"]
-
-
-AUTOMATIC_ACTOR = "Copilote (automatique)"
 
 
 class _Current(NamedTuple):

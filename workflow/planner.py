@@ -51,6 +51,7 @@ from workflow.occasions import (
 from workflow.outbox import Outgoing, personal_key, queue
 
 __all__ = [
+    "AUTOMATIC_ACTOR",
     "Planner",
     "TransitionEvent",
     "cancel_chains",
@@ -63,6 +64,10 @@ __all__ = [
 
 
 STEERING = ("copil", "agency")
+
+AUTOMATIC_ACTOR = "Copilote (automatique)"
+"""Who the history says made an automatic step (the engine's, at a calendar window's end);
+messages say it in the recipient's language from their item's ``automatic`` flag."""
 
 
 def recipients(
@@ -168,10 +173,12 @@ def quarter_end(year: int, quarter: int) -> date:
 
 
 def deadline_flags(due: date, moved_from: date | None = None) -> dict[str, Any]:
+    """Whether a deadline falls (or fell, before it was moved) on a non-working day, and which
+    kind of day: data the templates word in the recipient's language."""
     reason = non_working_reason(moved_from or due)
     return {
         "due_is_non_working": reason is not None,
-        "non_working_reason": reason,
+        "non_working_day": reason.as_item() if reason is not None else None,
         "moved_from": moved_from,
     }
 
@@ -333,12 +340,16 @@ class Planner:
             step = self._steps[key] = _Step.of(definition, event.source, event.dest)
         today = paris_date(now)
         kind = _TRANSITION_KINDS.get(trigger, "phase_changed")
+        automatic = event.actor == AUTOMATIC_ACTOR
         item: dict[str, Any] = {
             "from_phase": step.from_label,
             "to_phase": step.to_label,
             "phase": step.from_label,
             "actor": event.actor,
-            "comment": event.comment,
+            # An automatic step's comment is the engine's, not a person's: the templates say
+            # what happened (the end of the calendar window) in the recipient's language.
+            "automatic": automatic,
+            "comment": None if automatic else event.comment,
             "at": now,
         }
         occasion = Transition(project.id, project.version)

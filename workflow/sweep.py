@@ -377,7 +377,6 @@ class Sweeper:
             when = held_on or (paris_date(starts_at) if starts_at else None)
             if when is not None and (last is None or when > last):
                 last = when
-        policy = definition.reminders
         if last is not None and last + interval > today:
             self.engine.planner.plan_series_check(
                 conn, project.id, series.key, every, unit, last, definition
@@ -386,13 +385,12 @@ class Sweeper:
         self.engine.planner.plan_series_check(
             conn, project.id, series.key, every, unit, today, definition
         )
-        label = f"tous les {every} {'mois' if unit == 'months' else 'semaines'}" if policy else ""
         item = {
             **base,
             "kind": "series_behind",
             "series_label": series.label,
             "last_held": last,
-            "interval_label": label,
+            "cadence": {"every": every, "unit": unit},
             "expected_by": today,
         }
         return self._to(conn, project, ["pilot"], today, item, r.occasion)
@@ -458,13 +456,11 @@ class Sweeper:
         ]
         if not owing:
             return None
-        ordinal = "1er" if quarter == 1 else f"{quarter}e"
         common = {
             **base,
             "kind": r.kind,
             "report_label": spec.label,
-            "period_label": f"{ordinal} trimestre {year}",
-            "period": period,
+            "period": period,  # the "2026-Q1" key; templates word it (``|quarter``)
             "due": due,
             "days_left": (due - today).days,
             "days_late": (today - due).days,

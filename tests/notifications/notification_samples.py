@@ -20,7 +20,7 @@ COMMON: dict[str, Any] = {
 }
 DEADLINE_FLAGS: dict[str, Any] = {
     "due_is_non_working": False,
-    "non_working_reason": None,
+    "non_working_day": None,
     "moved_from": None,
 }
 MEETING: dict[str, Any] = {
@@ -41,7 +41,7 @@ MILESTONE: dict[str, Any] = {
 }
 REPORT: dict[str, Any] = {
     "report_label": "Bilan trimestriel",
-    "period_label": "1er trimestre 2026",
+    "period": "2026-Q1",
     "due": date(2026, 3, 2),
     "partner_name": "Association Prévention Lens",
     **DEADLINE_FLAGS,
@@ -80,7 +80,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "series_behind": {
         "series_label": "Comité de pilotage",
         "last_held": date(2025, 12, 4),
-        "interval_label": "tous les 2 mois",
+        "cadence": {"every": 2, "unit": "months"},
         "expected_by": date(2026, 3, 2),
     },
     "report_request": {**REPORT, "days_left": 30},

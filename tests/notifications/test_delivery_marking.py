@@ -82,3 +82,29 @@ def test_each_message_is_marked_before_its_connection_sends_the_next(
     assert subjects == {
         "Copilote : Coopérative d'acteurs du Lensois passe en phase « Plan d'actions »"
     }
+
+
+def test_the_date_header_is_the_clock_of_the_delivery(smtp_server: SmtpServer) -> None:
+    """The Date header is the instant the delivery's clock gives, not the host's time: a
+    programme year simulated in a few seconds dates each message on its simulated day."""
+    simulated = datetime(2031, 7, 14, 10, 30, 5, tzinfo=UTC)
+    store = WatchingStore(smtp_server, 3)
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, timeout=5)
+    delivery = Delivery(
+        store, Renderer(), mailer, lambda: simulated, Recipient("Copilote", "c@ars.example.org")
+    )
+    stats = asyncio.run(delivery.run_until_idle())  # no ``now``: the clock is read
+    assert stats.sent == 3
+    dates = [str(r.message["Date"]) for r in smtp_server.handler.received]
+    assert dates == ["Mon, 14 Jul 2031 10:30:05 +0000"] * 3
+
+
+def test_notifications_never_read_the_wall_clock() -> None:
+    """Dates come from the caller's clock (the engine's), never from the host's time."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "notifications"
+    for path in package.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for forbidden in ("datetime.now(", "date.today(", "time.time(", "datetime.utcnow("):
+            assert forbidden not in text, f"{path.name} reads the wall clock ({forbidden})"

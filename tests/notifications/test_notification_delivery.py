@@ -39,6 +39,7 @@ def message(key: str, to: Recipient | None = None, subject: str = "Rappel") -> O
         subject=subject,
         text="Bonjour,\nvotre bilan est attendu.",
         html="<p>Bonjour,<br>votre bilan est attendu.</p>",
+        date=datetime(2026, 3, 2, 9, 0, tzinfo=PARIS),
     )
 
 

@@ -86,6 +86,7 @@ def message(
         subject=subject,
         text=text,
         html=html,
+        date=DATE,
         attachments=attachments,
     )
 
@@ -146,6 +147,7 @@ def test_encoded_words_stay_within_75_characters() -> None:
         subject=long_name * 3,
         text="x",
         html="x",
+        date=DATE,
     )
     data = email_bytes(msg, date=DATE)
     head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
@@ -203,6 +205,7 @@ def test_line_breaks_never_make_headers() -> None:
         subject=evil,
         text="x",
         html="x",
+        date=DATE,
         attachments=(
             Attachment("a.ics\r\nBcc: evil@x.org", "text/calendar; method=REQUEST", invitation()),
         ),

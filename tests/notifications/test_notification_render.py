@@ -62,7 +62,7 @@ def test_deadline_moved_from_a_public_holiday_is_explained() -> None:
         due=date(2026, 4, 7),
         moved_from=date(2026, 4, 6),
         due_is_non_working=False,
-        non_working_reason="lundi de Pâques",
+        non_working_day={"kind": "public_holiday", "day": date(2026, 4, 6), "country": "FR"},
     )
     text = RENDERER.render("fr", "Jeanne", [item]).text
     assert "l'échéance initiale du lundi 6 avril 2026 tombait un jour non ouvré" in text

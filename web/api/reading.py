@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from notifications.days import non_working_day
 from web.api.schemas import (
     BudgetLineOut,
     DecisionOut,
@@ -64,6 +65,12 @@ __all__ = [
     "project_summaries",
     "reports",
 ]
+
+
+def _non_working(day: date) -> str | None:
+    """Why ``day`` is not worked, in words (the API speaks the programmes' language)."""
+    off = non_working_reason(day)
+    return non_working_day(off, "fr") if off is not None else None
 
 
 def _paris(value: datetime) -> datetime:
@@ -222,7 +229,7 @@ def milestones(
             responsible_label=d.role_label(m.responsible_role),
             due_on=m.due_on,
             moved_from=m.moved_from,
-            non_working_day=non_working_reason(m.due_on),
+            non_working_day=_non_working(m.due_on),
             state="done" if m.done_on else ("late" if m.due_on < today else "open"),
             done_on=m.done_on,
             done_by=m.done_by,
