@@ -17,10 +17,17 @@ import sqlalchemy as sa
 from workflow import tables
 from workflow.calendar import paris_date, resolve
 from workflow.clock import Clock
-from workflow.conditions import project_partners, unmet_conditions
+from workflow.conditions import comment_required, project_partners, unmet_conditions
 from workflow.database import Raw, raw, read, write
 from workflow.definition import Definition, Transition
-from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
+from workflow.errors import (
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    TransitionRefused,
+    UnknownTrigger,
+    Unmet,
+)
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import Planner
@@ -328,7 +335,7 @@ class Engine:
             version,
         )
 
-    def check(self, project_id: int, trigger: str) -> list[str]:
+    def check(self, project_id: int, trigger: str) -> list[Unmet]:
         """The unmet conditions of ``trigger`` for the project now (empty: it may advance)."""
         with read(self.db) as conn:
             row = self._current(raw(conn), project_id)
@@ -389,7 +396,7 @@ class Engine:
                 raise UnknownTrigger(project_id, trigger, row.phase, allowed)
             transition = lifecycle.transition(trigger, row.phase)
             partners = project_partners(db, project_id)
-            unmet: list[str] = []
+            unmet: list[Unmet] = []
             if transition is not None:
                 unmet = unmet_conditions(
                     db,
@@ -401,9 +408,9 @@ class Engine:
                     partners=partners,
                 )
                 if transition.comment_required and not (comment or "").strip():
-                    unmet.append("a comment saying why is required for this step")
+                    unmet.append(comment_required(trigger, transition.label or trigger))
             if trigger in ("suspend", "abandon") and not (comment or "").strip():
-                unmet.append(f"a comment saying why is required to {trigger} a project")
+                unmet.append(comment_required(trigger, trigger))
             if unmet:
                 raise TransitionRefused(project_id, trigger, unmet)
             state = ProjectState(row.phase)
@@ -562,11 +569,9 @@ class Engine:
                 report.append(f"project {row.id}: {transition.trigger} done automatically")
             except TransitionRefused as refused:
                 if row.flagged_overdue_at is None:
-                    self._flag(
-                        row.id,
-                        f"{transition.label or transition.trigger}: " + "; ".join(refused.unmet),
-                    )
-                    report.append(f"project {row.id}: flagged overdue ({'; '.join(refused.unmet)})")
+                    unmet = "; ".join(str(u) for u in refused.unmet)
+                    self._flag(row.id, f"{transition.label or transition.trigger}: {unmet}")
+                    report.append(f"project {row.id}: flagged overdue ({unmet})")
             except ConflictError:
                 continue  # someone moved it meanwhile: the next sweep sees the new phase
         return report
