@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from notifications.wording import PHRASES, say
 from tests.conftest import paris
-from tests.test_engine import new_mini
+from tests.test_engine import AGENCY, new_mini
 from web.refusals import how_to_fix, sentence, worded
 from workflow import tables
+from workflow.addresses import check_email, is_email
 from workflow.clock import FixedClock
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, ConflictError, InvalidInput, TransitionRefused, Unmet
@@ -185,3 +186,96 @@ def test_unknown_milestones_and_corrections_of_open_ones_are_named(
     records.milestone_done(pid, "fiche_cadrage", by="Anne")
     with pytest.raises(InvalidInput, match="still to do: none"):
         records.milestone_done(pid, "diagnostic", by="Anne")
+
+
+# -- one email rule --------------------------------------------------------------------------
+
+GOOD = ["a@b.fr", "jean.dupont+copil@sous.domaine-x.fr", "o'neil@x.org", "A_1@X-2.example.FR"]
+BAD = [
+    "",
+    "nobody",
+    "x@y",
+    "a b@x.org",
+    "a@b@c.fr",
+    "<a@x.fr>",
+    "a,b@x.fr",
+    "a;b@x.fr",
+    "a..b@x.fr",
+    ".a@x.fr",
+    "a@-x.fr",
+    "a@x..fr",
+    "jeanne@x.org\r\nBcc: evil@x.org",
+    "jeanne@x.org\nBcc: evil@x.org",
+    "é@x.fr",
+    "a" * 65 + "@x.fr",
+    "a@" + "b" * 250 + ".fr",
+]
+
+
+@pytest.mark.parametrize("address", GOOD)
+def test_the_rule_accepts_plain_addresses(address: str) -> None:
+    assert is_email(address) and check_email("email", f"  {address} ") == address
+
+
+@pytest.mark.parametrize("address", BAD)
+def test_the_rule_refuses_what_is_not_an_address(address: str) -> None:
+    assert not is_email(address)
+    with pytest.raises(InvalidInput, match="not an email address") as refused:
+        check_email("partner.email", address)
+    assert refused.value.field == "partner.email"
+
+
+def test_engine_records_and_accounts_use_the_rule(engine: Engine, records: Records) -> None:
+    from web.auth import Accounts
+
+    for bad in ("x@y", "a b@x.org", "a@b@c.fr", "jeanne@x.org\r\nBcc: evil@x.org"):
+        with pytest.raises(InvalidInput) as created:
+            engine.create_project(
+                definition_id="mini",
+                title="T",
+                start_date=date(2026, 5, 4),
+                pilot=PartnerIn("P", bad),
+                agency=AGENCY,
+            )
+        assert created.value.field == "pilot.email"
+        pid = new_mini(engine)
+        with pytest.raises(InvalidInput) as added:
+            records.add_partner(pid, PartnerIn("Asso", bad))
+        assert added.value.field == "partner.email"
+        with pytest.raises(InvalidInput) as account:
+            Accounts(engine.db, engine.clock.now).create_user(
+                bad, "correct horse battery", role="pilot"
+            )
+        assert account.value.field == "email"
+    who = Accounts(engine.db, engine.clock.now).create_user(
+        " Anne.Martin@DD93.example.fr ", "correct horse battery", role="pilot"
+    )
+    assert who.email == "anne.martin@dd93.example.fr"
+
+
+@pytest.mark.parametrize("address", GOOD + BAD)
+def test_every_address_the_rule_accepts_can_be_written_and_no_header_breaker_can(
+    address: str,
+) -> None:
+    """notifications/ may not import the rule: it guards only the header. Whatever the rule
+    lets in is written; whatever would change a header's structure is refused there too."""
+    from notifications.message import InvalidAddress, OutgoingMessage, Recipient, build_email
+
+    def build() -> None:
+        build_email(
+            OutgoingMessage(
+                message_id="<copilote.x@copilote.local>",
+                sender=Recipient("Copilote", "copilote@ars.example.fr"),
+                to=(Recipient("Jeanne", address),),
+                subject="Rappel",
+                text="Bonjour",
+                html="<p>Bonjour</p>",
+            ),
+            date=paris(2026, 3, 1, 9),
+        )
+
+    if is_email(address):
+        build()
+    elif any(c in address for c in ' \r\n<>,;"()[]\\:') or address.count("@") != 1:
+        with pytest.raises(InvalidAddress):
+            build()

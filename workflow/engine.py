@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from workflow import tables
+from workflow.addresses import check_email
 from workflow.calendar import paris_date, resolve
 from workflow.clock import Clock
 from workflow.conditions import comment_required, project_partners, unmet_conditions
@@ -119,14 +120,6 @@ class AdvanceResult:
     from_phase: str
     to_phase: str
     version: int
-
-
-def _check_email(field: str, email: str) -> str:
-    email = email.strip()
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain or any(c in email for c in " \r\n<>,;"):
-        raise InvalidInput(field, f"{email!r} is not an email address (expected name@domain.fr)")
-    return email
 
 
 def _auto_due(lifecycle: Lifecycle, phase: str, project_start: date, today: date) -> date | None:
@@ -274,7 +267,7 @@ class Engine:
     ) -> int:
         if not partner.organisation.strip():
             raise InvalidInput(f"{field}.organisation", "an organisation name is required")
-        email = _check_email(f"{field}.email", partner.email)
+        email = check_email(f"{field}.email", partner.email)
         return int(
             conn.execute(
                 sa.insert(tables.partner)
