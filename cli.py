@@ -39,6 +39,7 @@ from workflow.errors import (
     NotFound,
     TransitionRefused,
     UnknownTrigger,
+    Unmet,
     WorkflowError,
 )
 from workflow.loader import load_definition
@@ -85,6 +86,21 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _fix_command(unmet: Unmet, project_id: int) -> str:
+    """The command that records what ``unmet`` lacks (none for partners' reports: they answer
+    through their own link)."""
+    commands = {
+        "record_milestone": f"copilote milestone done {project_id} {unmet.subject} --by NAME",
+        "record_meeting": f"copilote meeting held {project_id} "
+        + ("--series" if unmet.kind == "series_not_held" else "--occurrence")
+        + f" {unmet.subject}",
+        "record_decision": f"copilote decision {project_id} {unmet.subject} --by NAME",
+        "add_partner": f"copilote partner add {project_id} --org ORGANISATION --email EMAIL",
+        "give_comment": 'copilote project advance ... --comment "WHY"',
+    }
+    return commands.get(unmet.fix, "")
+
+
 def errors(fn: F) -> F:
     """Map the engine's errors to one line on stderr and an exit code, once for every command."""
 
@@ -102,6 +118,9 @@ def errors(fn: F) -> F:
             for u in exc.unmet:
                 typer.echo(f"  - {sentence(u, lang)}", err=True)
                 typer.echo(f"    {say('refusal.how_to_fix', lang)} {how_to_fix(u, lang)}", err=True)
+                command = _fix_command(u, exc.project_id)
+                if command:
+                    typer.echo(f"      $ {command}", err=True)
             raise typer.Exit(3) from None
         except (ConflictError, MigrationRefused) as exc:
             fail(str(exc), 3)

@@ -34,6 +34,8 @@ def test_a_refused_advance_words_each_condition_and_its_fix(run) -> None:  # typ
     assert f"\n  - {copil} : réunion non tenue\n" in french
     assert f"\n    Pour y remédier : tenir la réunion « {copil} » puis l'enregistrer" in french
     assert "\n  - Temps inter-structure 1 : réunion non tenue\n" in french
+    assert "\n      $ copilote meeting held 1 --occurrence copil_1\n" in french
+    assert "\n      $ copilote milestone done 1 fiche_cadrage --by NAME\n" in french
     english = run(*advance, "--lang", "en", now="2026-03-20T10:00", code=3)
     assert f"\n  - {copil}: meeting not held\n" in english
     assert f"\n    To fix it: hold the meeting “{copil}”, then record it as held\n" in english
