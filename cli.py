@@ -2,7 +2,8 @@
 
 Errors are one clear line on stderr and a non-zero exit, never a traceback: 2 for bad input
 (a wrong definition, an unknown project, an invalid field), 3 for a refused or conflicting
-step. A failed command changes nothing (each command is one transaction).
+step or a milestone already recorded. A failed command changes nothing (each command is one
+transaction).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import sqlalchemy as sa
 import typer
 
 from notifications.days import non_working_day
+from notifications.wording import say
 from service import Copilote, Settings, configure_logging
 from web.links import LinkError
+from web.refusals import how_to_fix, sentence
 from workflow import tables
 from workflow.calendar import PARIS, non_working_reason
 from workflow.clock import Clock, FixedClock, SystemClock
@@ -37,6 +40,7 @@ from workflow.errors import (
     NotFound,
     TransitionRefused,
     UnknownTrigger,
+    Unmet,
     WorkflowError,
 )
 from workflow.loader import load_definition
@@ -83,6 +87,21 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _fix_command(unmet: Unmet, project_id: int) -> str:
+    """The command that records what ``unmet`` lacks (none for partners' reports: they answer
+    through their own link)."""
+    commands = {
+        "record_milestone": f"copilote milestone done {project_id} {unmet.subject} --by NAME",
+        "record_meeting": f"copilote meeting held {project_id} "
+        + ("--series" if unmet.kind == "series_not_held" else "--occurrence")
+        + f" {unmet.subject}",
+        "record_decision": f"copilote decision {project_id} {unmet.subject} --by NAME",
+        "add_partner": f"copilote partner add {project_id} --org ORGANISATION --email EMAIL",
+        "give_comment": 'copilote project advance ... --comment "WHY"',
+    }
+    return commands.get(unmet.fix, "")
+
+
 def errors(fn: F) -> F:
     """Map the engine's errors to one line on stderr and an exit code, once for every command."""
 
@@ -93,7 +112,18 @@ def errors(fn: F) -> F:
         except DefinitionError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None
-        except (TransitionRefused, ConflictError, MigrationRefused) as exc:
+        except TransitionRefused as exc:
+            # The engine's line, then each condition in the reader's words and how to meet it.
+            lang = kwargs.get("lang") or "fr"
+            typer.echo(f"copilote: {exc}", err=True)
+            for u in exc.unmet:
+                typer.echo(f"  - {sentence(u, lang)}", err=True)
+                typer.echo(f"    {say('refusal.how_to_fix', lang)} {how_to_fix(u, lang)}", err=True)
+                command = _fix_command(u, exc.project_id)
+                if command:
+                    typer.echo(f"      $ {command}", err=True)
+            raise typer.Exit(3) from None
+        except (ConflictError, MigrationRefused) as exc:
             fail(str(exc), 3)
         except (InvalidInput, NotFound, UnknownTrigger, LinkError) as exc:
             fail(str(exc), 2)
@@ -359,10 +389,13 @@ def project_advance(
     expect: Annotated[
         str | None, typer.Option(help="Refuse if the project is no longer in this phase")
     ] = None,
+    lang: Annotated[
+        str, typer.Option(help="Language of the unmet conditions if refused (fr or en)")
+    ] = "fr",
     db: DbOption = None,
     now: NowOption = None,
 ) -> None:
-    """Advance a project; refused with every unmet condition."""
+    """Advance a project; refused (exit 3) with every unmet condition and how to meet it."""
     c = system(db, now)
     result = c.engine.advance(
         project_id, trigger, actor=actor, comment=comment, expected_phase=expect
@@ -402,11 +435,30 @@ def milestone_done(
     key: str,
     by: Annotated[str, typer.Option()],
     ref: Annotated[str | None, typer.Option(help="Reference of the deliverable")] = None,
+    on: Annotated[str | None, typer.Option(help="Day it was done (default: today)")] = None,
+    correct: Annotated[
+        bool,
+        typer.Option(
+            "--correct",
+            help="Correct a milestone already recorded done (needs --comment); "
+            "the earlier record is kept in its history",
+        ),
+    ] = False,
+    comment: Annotated[str | None, typer.Option(help="Why (required with --correct)")] = None,
     db: DbOption = None,
     now: NowOption = None,
 ) -> None:
-    system(db, now).records.milestone_done(project_id, key, by=by, deliverable_ref=ref)
-    typer.echo(f"project {project_id}: milestone {key} done")
+    """Record a milestone done; refused (exit 3) if it already is, unless --correct."""
+    system(db, now).records.milestone_done(
+        project_id,
+        key,
+        by=by,
+        deliverable_ref=ref,
+        on=parse_day(on, "--on"),
+        correct=correct,
+        comment=comment,
+    )
+    typer.echo(f"project {project_id}: milestone {key} {'corrected' if correct else 'done'}")
 
 
 @meeting_app.command("schedule")

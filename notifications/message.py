@@ -2,7 +2,12 @@
 
 Names and subjects come from people (partner names, project titles), so nothing they contain
 may ever become a header of its own: line breaks are replaced in names and subjects, and an
-address that is not plainly ``local@domain`` is refused with :class:`InvalidAddress`.
+address that could not be written as is in a header is refused with :class:`InvalidAddress`.
+Whether an address is a valid one is decided upstream, when it is entered, by the one rule of
+``workflow/addresses.py`` (this package may not import ``workflow``); here only what protects
+the header is checked: a single ``@`` between two non-empty parts of printable ASCII with no
+space, line break, angle bracket, comma, quote or other character that has a meaning in an
+address header.
 
 The bytes are written here directly rather than through ``email.message.EmailMessage``:
 building and flattening one with the default policy cost ~4.5 ms a message, more than
@@ -84,10 +89,8 @@ class InvalidAddress(ValueError):
 
 # Characters that some mail software treats as line ends (str.splitlines' set, plus NUL).
 _LINE_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
-_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_DOMAIN = re.compile(
-    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
-)
+# RFC 5322 atext and dots: what an address part may hold and still be written as is in a header.
+_ADDRESS_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _MESSAGE_ID = re.compile(r"<[!-;=?A-~]+@[!-;=?A-~]+>")  # printable ASCII, no <, >, @ inside
 _MAX_ADDRESS = 254  # RFC 5321: longer paths are refused by servers anyway
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
@@ -197,12 +200,13 @@ def _fold(name: str, value: str) -> str:
 
 
 def _check_address(field: str, email: str) -> None:
+    """Only what keeps the header whole; the address rule itself is workflow/addresses.py."""
     local, at, domain = email.rpartition("@")
     if (
         not at
         or len(email) > _MAX_ADDRESS
-        or not _LOCAL.fullmatch(local)
-        or not _DOMAIN.fullmatch(domain)
+        or not _ADDRESS_PART.fullmatch(local)
+        or not _ADDRESS_PART.fullmatch(domain)
     ):
         raise InvalidAddress(field, email)
 

@@ -38,6 +38,24 @@ class UnknownPhrase(LookupError):
 PHRASES: dict[str, dict[str, str]] = {
     "fr": {
         # -- refusals: unmet exit conditions and how to meet them ----------------------------
+        "refusal.milestone_not_done": "{label} : non réalisé",
+        "refusal.deliverable_not_delivered": "{label} : livrable non remis",
+        "refusal.occurrence_not_held": "{label} : réunion non tenue",
+        "refusal.series_not_held": "aucune réunion « {label} » tenue dans cette phase",
+        "refusal.decision_not_recorded": "décision « {decision} » non enregistrée",
+        "refusal.too_few_partners": "{active} partenaire(s) actif(s), il en faut au moins {needed}",
+        "refusal.reports_missing": "{label} non reçu de : {organisations}",
+        "refusal.no_partner_to_report": "{label} : aucun partenaire actif pour le remettre",
+        "refusal.comment_required": (
+            "un commentaire expliquant pourquoi est obligatoire pour cette étape"
+        ),
+        "fix.record_milestone": "enregistrer « {label} » comme fait",
+        "fix.record_meeting": "tenir la réunion « {label} » puis l'enregistrer comme tenue",
+        "fix.record_decision": "enregistrer la décision « {decision} »",
+        "fix.add_partner": "ajouter un partenaire actif au projet",
+        "fix.submit_reports": "obtenir le « {label} » de : {organisations}",
+        "fix.give_comment": "indiquer pourquoi dans le commentaire de l'étape",
+        "refusal.how_to_fix": "Pour y remédier :",
         # -- overdue items: what is late (read models) ----------------------------------------
         # -- reminders: periods, cadences, non-working days ------------------------------------
         "reminders.quarter.short": "T{quarter} {year}",
@@ -56,6 +74,22 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "en": {
         # -- refusals: unmet exit conditions and how to meet them ----------------------------
+        "refusal.milestone_not_done": "{label}: not done",
+        "refusal.deliverable_not_delivered": "{label}: deliverable not delivered",
+        "refusal.occurrence_not_held": "{label}: meeting not held",
+        "refusal.series_not_held": "no “{label}” meeting held in this phase",
+        "refusal.decision_not_recorded": "decision “{decision}” not recorded",
+        "refusal.too_few_partners": "{active} active partner(s), at least {needed} needed",
+        "refusal.reports_missing": "{label} not received from: {organisations}",
+        "refusal.no_partner_to_report": "{label}: no active partner to submit it",
+        "refusal.comment_required": "a comment saying why is required for this step",
+        "fix.record_milestone": "record “{label}” as done",
+        "fix.record_meeting": "hold the meeting “{label}”, then record it as held",
+        "fix.record_decision": "record the decision “{decision}”",
+        "fix.add_partner": "add an active partner to the project",
+        "fix.submit_reports": "get the “{label}” from: {organisations}",
+        "fix.give_comment": "say why in the step's comment",
+        "refusal.how_to_fix": "To fix it:",
         # -- overdue items: what is late (read models) ----------------------------------------
         # -- reminders: periods, cadences, non-working days ------------------------------------
         "reminders.quarter.short": "Q{quarter} {year}",

@@ -60,7 +60,7 @@ def test_refusal_lists_every_unmet_condition_and_changes_nothing(
     history, outbox = count(db, tables.history), count(db, tables.outbox)
     with pytest.raises(TransitionRefused) as refused:
         engine.advance(pid, "start_deployment", actor="Anne")
-    assert refused.value.unmet == [
+    assert [str(u) for u in refused.value.unmet] == [
         "COPIL 1 not held",
         "Fiche de cadrage not delivered",
         "0 active partner(s), at least 2 needed",

@@ -12,13 +12,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from web import api, health, pages
+from web import api, health, i18n, pages
 from web.auth import Forbidden, NotSignedIn
 from web.csrf import CsrfRefused
 from web.deps import LoginRequired
 from web.links import LinkError
+from web.refusals import request_language, worded
 from web.templating import render
 from workflow.errors import (
+    AlreadyRecorded,
     ConflictError,
     InvalidInput,
     MigrationRefused,
@@ -48,10 +50,18 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
-def error_body(exc: Exception) -> dict[str, Any]:
+def error_body(exc: Exception, lang: str = "fr") -> dict[str, Any]:
+    """The JSON of an error; a refused step's conditions are worded in ``lang``."""
     body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
     if isinstance(exc, TransitionRefused):
-        body["unmet"] = exc.unmet
+        body["unmet"] = [str(u) for u in exc.unmet]  # the engine's sentences, as before
+        body["conditions"] = worded(exc.unmet, lang)
+    if isinstance(exc, AlreadyRecorded):
+        body["recorded"] = {
+            "milestone": exc.milestone,
+            "done_on": exc.done_on.isoformat(),
+            "done_by": exc.done_by,
+        }
     if isinstance(exc, UnknownTrigger):
         body["allowed"] = exc.allowed
     if isinstance(exc, ConflictError):
@@ -89,13 +99,14 @@ def create_app(copilote: Copilote, *, lifespan: Any = None) -> FastAPI:
         )
         if request.url.path.startswith("/api/"):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return JSONResponse(error_body(exc), status_code=status, headers=headers)
+            body = error_body(exc, request_language(request))
+            return JSONResponse(body, status_code=status, headers=headers)
         if status == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return render(
             request,
             "error.html",
-            {"title": title, "message": str(exc), "body": error_body(exc)},
+            {"title": title, "message": str(exc), "body": error_body(exc, i18n.language(request))},
             status_code=status,
         )
 

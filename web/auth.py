@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from workflow import tables
+from workflow.addresses import check_email
 from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.errors import InvalidInput, WorkflowError
@@ -84,9 +85,7 @@ class Accounts:
     def create_user(
         self, email: str, password: str, *, role: str, name: str = "", lang: str = "fr"
     ) -> Principal:
-        email = email.strip().lower()
-        if "@" not in email or any(c in email for c in "\r\n <>"):
-            raise InvalidInput("email", f"{email!r} is not an email address")
+        email = check_email("email", email).lower()
         if role not in ROLES:
             raise InvalidInput("role", f"{role!r} is not one of {', '.join(ROLES)}")
         if len(password) < 8:

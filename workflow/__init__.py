@@ -7,6 +7,7 @@ from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.definition import Definition
 from workflow.engine import AdvanceResult, Engine, PartnerIn, StepNotAvailable
 from workflow.errors import (
+    AlreadyRecorded,
     ConflictError,
     DefinitionError,
     InvalidInput,
@@ -15,6 +16,7 @@ from workflow.errors import (
     Problem,
     TransitionRefused,
     UnknownTrigger,
+    Unmet,
     WorkflowError,
 )
 from workflow.loader import DefinitionRegistry, load_definition, load_directory, parse_definition
@@ -22,6 +24,7 @@ from workflow.records import Records
 
 __all__ = [
     "AdvanceResult",
+    "AlreadyRecorded",
     "Clock",
     "ConflictError",
     "Definition",
@@ -39,6 +42,7 @@ __all__ = [
     "SystemClock",
     "TransitionRefused",
     "UnknownTrigger",
+    "Unmet",
     "WorkflowError",
     "load_definition",
     "load_directory",

@@ -1,4 +1,7 @@
-"""Exit conditions: which of a transition's conditions do not hold, in words."""
+"""Exit conditions: which of a transition's conditions do not hold, as data (:class:`Unmet`).
+
+The words for them are in ``notifications/wording.py`` (``refusal.<kind>``, ``fix.<fix>``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,16 @@ from typing import Any, NamedTuple
 
 from workflow.database import Conn, Raw, placeholders, raw
 from workflow.definition import Definition, Transition
+from workflow.errors import Unmet
 
-__all__ = ["PartnerRow", "active", "active_partners", "project_partners", "unmet_conditions"]
+__all__ = [
+    "PartnerRow",
+    "active",
+    "active_partners",
+    "comment_required",
+    "project_partners",
+    "unmet_conditions",
+]
 
 
 class PartnerRow(NamedTuple):
@@ -80,8 +91,9 @@ def unmet_conditions(
     phase_started: date,
     today: date,
     partners: Sequence[PartnerRow] | None = None,
-) -> list[str]:
-    """Every condition of ``transition`` that does not hold for the project, as a sentence.
+) -> list[Unmet]:
+    """Every condition of ``transition`` that does not hold for the project, in the
+    definition's order, each with what records it (no reading beyond the conditions' own).
 
     ``partners``: the project's partner rows (:func:`project_partners`) when the caller has
     read them already; otherwise they are read here if a condition needs them.
@@ -90,7 +102,7 @@ def unmet_conditions(
     if not conds:
         return []
     db = raw(conn)
-    unmet: list[str] = []
+    unmet: list[Unmet] = []
     milestone_keys = [c.milestone for c in conds if c.milestone]
     done: set[str] = set()
     if milestone_keys:
@@ -130,15 +142,34 @@ def unmet_conditions(
     for c in conds:
         if c.milestone and c.milestone not in done:
             m = definition.milestone(c.milestone)
-            unmet.append(f"{m.label} not delivered" if m.deliverable else f"{m.label} not done")
+            kind = "deliverable_not_delivered" if m.deliverable else "milestone_not_done"
+            params: dict[str, Any] = {"label": m.label}
+            if m.deliverable:
+                params["deliverable"] = m.deliverable
+            unmet.append(Unmet(kind, c.milestone, params, "record_milestone"))
         elif c.meeting:
             if c.meeting in occurrences:
                 if c.meeting not in held_occ:
-                    unmet.append(f"{occurrences[c.meeting][1].label} not held")
+                    series, occurrence = occurrences[c.meeting]
+                    unmet.append(
+                        Unmet(
+                            "occurrence_not_held",
+                            c.meeting,
+                            {"label": occurrence.label, "series": series.label},
+                            "record_meeting",
+                        )
+                    )
             elif c.meeting not in held_series:
-                unmet.append(f"no {definition.series(c.meeting).label} held in this phase yet")
+                label = definition.series(c.meeting).label
+                unmet.append(
+                    Unmet("series_not_held", c.meeting, {"label": label}, "record_meeting")
+                )
         elif c.decision and c.decision not in decided:
-            unmet.append(f"decision {c.decision!r} not recorded")
+            unmet.append(
+                Unmet(
+                    "decision_not_recorded", c.decision, {"decision": c.decision}, "record_decision"
+                )
+            )
         elif c.min_partners is not None or c.report:
             if active_now is None:
                 if partners is None:
@@ -147,20 +178,40 @@ def unmet_conditions(
             if c.min_partners is not None:
                 if len(active_now) < c.min_partners:
                     unmet.append(
-                        f"{len(active_now)} active partner(s), at least {c.min_partners} needed"
+                        Unmet(
+                            "too_few_partners",
+                            "partner",
+                            {"active": len(active_now), "needed": c.min_partners},
+                            "add_partner",
+                        )
                     )
                 continue
+            schedule = c.report or ""
             submitted = {
                 partner_id
                 for (partner_id,) in db.execute(
                     "SELECT partner_id FROM report WHERE project_id = ? AND schedule = ?",
-                    (project_id, c.report),
+                    (project_id, schedule),
                 )
             }
             missing = [p.organisation for p in active_now if p.id not in submitted]
-            label = next(r.label for r in definition.reports if r.key == c.report)
+            label = next(r.label for r in definition.reports if r.key == schedule)
             if missing:
-                unmet.append(f"{label} not received from {', '.join(missing)}")
+                unmet.append(
+                    Unmet(
+                        "reports_missing",
+                        schedule,
+                        {"label": label, "organisations": missing, "count": len(missing)},
+                        "submit_reports",
+                    )
+                )
             elif not active_now:
-                unmet.append(f"{label}: no active partner to report")
+                unmet.append(
+                    Unmet("no_partner_to_report", schedule, {"label": label}, "add_partner")
+                )
     return unmet
+
+
+def comment_required(trigger: str, label: str) -> Unmet:
+    """A step that needs a comment saying why was asked without one."""
+    return Unmet("comment_required", trigger, {"step": label}, "give_comment")

@@ -15,12 +15,20 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from workflow import tables
+from workflow.addresses import check_email
 from workflow.calendar import paris_date, resolve, years_later
 from workflow.clock import Clock
-from workflow.conditions import project_partners, unmet_conditions
+from workflow.conditions import comment_required, project_partners, unmet_conditions
 from workflow.database import Raw, raw, read, write
 from workflow.definition import Definition, Transition
-from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
+from workflow.errors import (
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    TransitionRefused,
+    UnknownTrigger,
+    Unmet,
+)
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import AUTOMATIC_ACTOR, Planner, TransitionEvent
@@ -109,14 +117,6 @@ class AdvanceResult:
     from_phase: str
     to_phase: str
     version: int
-
-
-def _check_email(field: str, email: str) -> str:
-    email = email.strip()
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain or any(c in email for c in " \r\n<>,;"):
-        raise InvalidInput(field, f"{email!r} is not an email address (expected name@domain.fr)")
-    return email
 
 
 def _auto_due(lifecycle: Lifecycle, phase: str, project_start: date, today: date) -> date | None:
@@ -262,7 +262,7 @@ class Engine:
     ) -> int:
         if not partner.organisation.strip():
             raise InvalidInput(f"{field}.organisation", "an organisation name is required")
-        email = _check_email(f"{field}.email", partner.email)
+        email = check_email(f"{field}.email", partner.email)
         return int(
             conn.execute(
                 sa.insert(tables.partner)
@@ -323,7 +323,7 @@ class Engine:
             version,
         )
 
-    def check(self, project_id: int, trigger: str) -> list[str]:
+    def check(self, project_id: int, trigger: str) -> list[Unmet]:
         """The unmet conditions of ``trigger`` for the project now (empty: it may advance)."""
         with read(self.db) as conn:
             row = self._current(raw(conn), project_id)
@@ -384,7 +384,7 @@ class Engine:
                 raise UnknownTrigger(project_id, trigger, row.phase, allowed)
             transition = lifecycle.transition(trigger, row.phase)
             partners = project_partners(db, project_id)
-            unmet: list[str] = []
+            unmet: list[Unmet] = []
             if transition is not None:
                 unmet = unmet_conditions(
                     db,
@@ -396,9 +396,9 @@ class Engine:
                     partners=partners,
                 )
                 if transition.comment_required and not (comment or "").strip():
-                    unmet.append("a comment saying why is required for this step")
+                    unmet.append(comment_required(trigger, transition.label or trigger))
             if trigger in ("suspend", "abandon") and not (comment or "").strip():
-                unmet.append(f"a comment saying why is required to {trigger} a project")
+                unmet.append(comment_required(trigger, trigger))
             if unmet:
                 raise TransitionRefused(project_id, trigger, unmet)
             state = ProjectState(row.phase)
@@ -560,11 +560,9 @@ class Engine:
                 report.append(f"project {row.id}: {transition.trigger} done automatically")
             except TransitionRefused as refused:
                 if row.flagged_overdue_at is None:
-                    self._flag(
-                        row.id,
-                        f"{transition.label or transition.trigger}: " + "; ".join(refused.unmet),
-                    )
-                    report.append(f"project {row.id}: flagged overdue ({'; '.join(refused.unmet)})")
+                    unmet = "; ".join(str(u) for u in refused.unmet)
+                    self._flag(row.id, f"{transition.label or transition.trigger}: {unmet}")
+                    report.append(f"project {row.id}: flagged overdue ({unmet})")
             except ConflictError:
                 continue  # someone moved it meanwhile: the next sweep sees the new phase
         return report

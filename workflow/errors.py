@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 __all__ = [
+    "AlreadyRecorded",
     "ConflictError",
     "DefinitionError",
     "NotFound",
     "Problem",
     "TransitionRefused",
     "UnknownTrigger",
+    "Unmet",
     "WorkflowError",
     "InvalidInput",
     "MigrationRefused",
@@ -71,10 +76,87 @@ class UnknownTrigger(WorkflowError, ValueError):
         )
 
 
+@dataclass(frozen=True)
+class Unmet:
+    """One condition of a step that does not hold, as data.
+
+    ``kind``: a stable key (one of :data:`Unmet.KINDS`); ``subject``: the definition key it is
+    about (milestone, meeting occurrence or series, decision, report schedule, role, step);
+    ``params``: what a sentence about it needs (labels from the definition, counts,
+    organisation names); ``fix``: the key of the action that meets it (one of
+    :data:`Unmet.FIXES`). The words for a reader are ``refusal.<kind>`` and ``fix.<fix>`` in
+    ``notifications/wording.py``; ``str()`` is the developer's sentence for logs and errors.
+    """
+
+    kind: str
+    subject: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+    fix: str = ""
+
+    KINDS = (
+        "milestone_not_done",
+        "deliverable_not_delivered",
+        "occurrence_not_held",
+        "series_not_held",
+        "decision_not_recorded",
+        "too_few_partners",
+        "reports_missing",
+        "no_partner_to_report",
+        "comment_required",
+    )
+    FIXES = (
+        "record_milestone",
+        "record_meeting",
+        "record_decision",
+        "add_partner",
+        "submit_reports",
+        "give_comment",
+    )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "params": dict(self.params),
+            "fix": self.fix,
+        }
+
+    def __str__(self) -> str:
+        p, kind = self.params, self.kind
+        if kind == "milestone_not_done":
+            return f"{p['label']} not done"
+        if kind == "deliverable_not_delivered":
+            return f"{p['label']} not delivered"
+        if kind == "occurrence_not_held":
+            return f"{p['label']} not held"
+        if kind == "series_not_held":
+            return f"no {p['label']} held in this phase yet"
+        if kind == "decision_not_recorded":
+            return f"decision {self.subject!r} not recorded"
+        if kind == "too_few_partners":
+            return f"{p['active']} active partner(s), at least {p['needed']} needed"
+        if kind == "reports_missing":
+            return f"{p['label']} not received from {', '.join(p['organisations'])}"
+        if kind == "no_partner_to_report":
+            return f"{p['label']}: no active partner to report"
+        if kind == "comment_required":
+            if self.subject in ("suspend", "abandon"):
+                return f"a comment saying why is required to {self.subject} a project"
+            return "a comment saying why is required for this step"
+        return f"{kind} ({self.subject})"
+
+
 class TransitionRefused(WorkflowError):
-    def __init__(self, project_id: int, trigger: str, unmet: list[str]) -> None:
-        super().__init__(f"Cannot {trigger!r} project {project_id}: " + "; ".join(unmet))
-        self.project_id, self.trigger, self.unmet = project_id, trigger, unmet
+    """A step whose conditions do not all hold; ``unmet`` lists each one as data."""
+
+    def __init__(self, project_id: int, trigger: str, unmet: Sequence[Unmet]) -> None:
+        fixes = ", ".join(dict.fromkeys(f"{u.fix} {u.subject}" for u in unmet))
+        super().__init__(
+            f"Cannot {trigger!r} project {project_id}: "
+            + "; ".join(str(u) for u in unmet)
+            + (f" (to do first: {fixes})" if fixes else "")
+        )
+        self.project_id, self.trigger, self.unmet = project_id, trigger, list(unmet)
 
 
 class ConflictError(WorkflowError):
@@ -86,6 +168,35 @@ class ConflictError(WorkflowError):
             f"Project {project_id} was changed by someone else meanwhile; it is now in phase "
             f"{current_phase!r}. Reload it and try again if the step still makes sense."
             + (f" ({detail})" if detail else "")
+        )
+
+
+class AlreadyRecorded(ConflictError):
+    """A milestone recorded done once is not recorded again: a later record would silently
+    replace who did it and when. A correction is explicit and says why."""
+
+    def __init__(
+        self,
+        project_id: int,
+        current_phase: str,
+        milestone: str,
+        done_on: date,
+        done_by: str,
+        recorded_at: datetime | None = None,
+    ) -> None:
+        self.project_id, self.current_phase = project_id, current_phase
+        self.milestone, self.done_on, self.done_by, self.recorded_at = (
+            milestone,
+            done_on,
+            done_by,
+            recorded_at,
+        )
+        # Not ConflictError's sentence (nobody raced us): say who recorded it, and how to correct.
+        WorkflowError.__init__(
+            self,
+            f"Milestone {milestone!r} of project {project_id} was already recorded done on "
+            f"{done_on.isoformat()} by {done_by or 'someone unnamed'}; it is not recorded again. "
+            "If that record is wrong, record a correction with a comment saying why.",
         )
 
 

@@ -13,12 +13,34 @@ import sqlalchemy as sa
 from workflow import tables
 from workflow.calendar import paris_date, years_later
 from workflow.engine import Engine, PartnerIn
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.lifecycle import ABANDONED, SUSPENDED
 from workflow.occasions import meeting_chains
 from workflow.planner import cancel_chains
 
-__all__ = ["Records"]
+__all__ = ["Records", "milestone_completions"]
+
+
+def milestone_completions(conn: sa.Connection, project_id: int) -> dict[str, list[Any]]:
+    """Every record of the project's milestones by milestone key, oldest first: the first
+    record then each correction (``done_on``, ``done_by``, ``deliverable_ref``, ``comment``,
+    ``recorded_at``)."""
+    found: dict[str, list[Any]] = {}
+    for row in conn.execute(
+        sa.select(
+            tables.milestone.c.key,
+            tables.milestone_completion.c.done_on,
+            tables.milestone_completion.c.done_by,
+            tables.milestone_completion.c.deliverable_ref,
+            tables.milestone_completion.c.comment,
+            tables.milestone_completion.c.recorded_at,
+        )
+        .join(tables.milestone, tables.milestone.c.id == tables.milestone_completion.c.milestone_id)
+        .where(tables.milestone_completion.c.project_id == project_id)
+        .order_by(tables.milestone_completion.c.recorded_at, tables.milestone_completion.c.id)
+    ):
+        found.setdefault(row.key, []).append(row)
+    return found
 
 
 INDICATOR_KINDS = ("process", "activity", "result")
@@ -49,36 +71,99 @@ class Records:
         by: str,
         deliverable_ref: str | None = None,
         on: date | None = None,
+        correct: bool = False,
+        comment: str | None = None,
     ) -> None:
+        """Record an open milestone done (its reminders stop), once.
+
+        A milestone already done is refused with :class:`AlreadyRecorded` naming who recorded
+        it and when: a second record would silently replace the first. ``correct=True`` is the
+        explicit correction of a done milestone: it needs a ``comment`` saying why, replaces
+        the record in force on the milestone row, and keeps the earlier one in
+        ``milestone_completion`` (one row per record, the first included).
+        """
         today = self.engine.today()
+        comment = (comment or "").strip() or None
+        if correct and comment is None:
+            raise InvalidInput("comment", "a correction needs a comment saying what was wrong")
+        now = self.engine.clock.now()
         with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
+            project = self._open(conn, project_id)
             row = conn.execute(
-                sa.select(tables.milestone.c.id, tables.milestone.c.done_on).where(
-                    tables.milestone.c.project_id == project_id, tables.milestone.c.key == key
-                )
+                sa.select(
+                    tables.milestone.c.id,
+                    tables.milestone.c.done_on,
+                    tables.milestone.c.done_by,
+                    tables.milestone.c.deliverable_ref,
+                ).where(tables.milestone.c.project_id == project_id, tables.milestone.c.key == key)
             ).one_or_none()
             if row is None:
-                known = (
+                still_open = (
                     conn.execute(
-                        sa.select(tables.milestone.c.key).where(
-                            tables.milestone.c.project_id == project_id
+                        sa.select(tables.milestone.c.key)
+                        .where(
+                            tables.milestone.c.project_id == project_id,
+                            tables.milestone.c.done_on.is_(None),
                         )
+                        .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
                     )
                     .scalars()
                     .all()
                 )
                 raise InvalidInput(
                     "milestone",
-                    f"project {project_id} has no open milestone {key!r} "
-                    f"(open: {', '.join(known) or 'none'})",
+                    f"project {project_id} has no milestone {key!r} opened so far "
+                    f"(still to do: {', '.join(still_open) or 'none'})",
                 )
-            conn.execute(
-                sa.update(tables.milestone)
-                .where(tables.milestone.c.id == row.id)
-                .values(done_on=on or today, done_by=by, deliverable_ref=deliverable_ref)
+            if correct and row.done_on is None:
+                raise InvalidInput(
+                    "correct",
+                    f"milestone {key!r} of project {project_id} is not recorded done yet: "
+                    "record it without correcting",
+                )
+            if not correct and row.done_on is not None:
+                raise self._already_recorded(conn, project_id, project.phase, key, row)
+            values: dict[str, Any] = {"done_on": on or today, "done_by": by}
+            if deliverable_ref is not None or not correct:  # a correction keeps it unless given
+                values["deliverable_ref"] = deliverable_ref
+            update = (
+                sa.update(tables.milestone).where(tables.milestone.c.id == row.id).values(**values)
             )
-            self.engine.planner.on_milestone_done(conn, row.id)
+            if not correct:  # a concurrent first record wins; this one is then refused
+                update = update.where(tables.milestone.c.done_on.is_(None))
+            if conn.execute(update).rowcount != 1:
+                raced = conn.execute(
+                    sa.select(
+                        tables.milestone.c.id,
+                        tables.milestone.c.done_on,
+                        tables.milestone.c.done_by,
+                    ).where(tables.milestone.c.id == row.id)
+                ).one()
+                raise self._already_recorded(conn, project_id, project.phase, key, raced)
+            conn.execute(
+                sa.insert(tables.milestone_completion).values(
+                    project_id=project_id,
+                    milestone_id=row.id,
+                    done_on=on or today,
+                    done_by=by,
+                    deliverable_ref=values.get("deliverable_ref", row.deliverable_ref),
+                    comment=comment,
+                    recorded_at=now,
+                )
+            )
+            if not correct:
+                self.engine.planner.on_milestone_done(conn, row.id)
+
+    @staticmethod
+    def _already_recorded(
+        conn: sa.Connection, project_id: int, phase: str, key: str, row: Any
+    ) -> AlreadyRecorded:
+        recorded_at = conn.execute(
+            sa.select(sa.func.max(tables.milestone_completion.c.recorded_at)).where(
+                tables.milestone_completion.c.milestone_id == row.id
+            )
+        ).scalar()
+        return AlreadyRecorded(project_id, phase, key, row.done_on, row.done_by or "", recorded_at)
 
     # -- meetings ------------------------------------------------------------------------
     def schedule_meeting(

@@ -195,7 +195,7 @@ def test_a_partner_submits_the_quarterly_report_from_the_email(any_site: Site) -
 
     # The engine counts it: only Beta's report is still missing before the evaluation.
     unmet = site.c.engine.check(site.project_a, "start_evaluation")
-    assert "Bilan trimestriel not received from Centre Beta" in unmet
+    assert "Bilan trimestriel not received from Centre Beta" in [str(u) for u in unmet]
 
     # A week before the deadline, only the partner who has not answered is reminded.
     site.clock.set(datetime(2026, 7, 23, 9, 0, tzinfo=PARIS))

@@ -18,8 +18,10 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {
         "model": ErrorOut,
-        "description": "refused step (`unmet`), conflict (`current_phase`) or unknown step "
-        "(`allowed`)",
+        "description": "refused step (`conditions`: each unmet condition as data with its "
+        "words and its fix in the request's language; `unmet`: the engine's sentences), "
+        "conflict (`current_phase`), already recorded (`recorded`: who and when) or unknown "
+        "step (`allowed`)",
     },
 }
 

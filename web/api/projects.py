@@ -135,7 +135,7 @@ def check_step(
         trigger=trigger,
         phase=row.phase,
         ready=not unmet,
-        unmet=unmet,
+        unmet=[str(u) for u in unmet],
         comment_required=trigger in ("suspend", "abandon")
         or bool(transition and transition.comment_required),
     )

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from notifications.days import non_working_day
 from web.api.schemas import (
     BudgetLineOut,
+    CompletionOut,
     DecisionOut,
     DefinitionDetail,
     DefinitionSummary,
@@ -45,6 +46,7 @@ from workflow.models import (
     funding_instrument,
 )
 from workflow.overdue import OverdueItem, overdue_items
+from workflow.records import milestone_completions
 
 if TYPE_CHECKING:
     from workflow.engine import Engine
@@ -218,7 +220,8 @@ def milestones(
         sa.select(tables.milestone)
         .where(tables.milestone.c.project_id == project_id)
         .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
-    )
+    ).all()
+    completions = milestone_completions(conn, project_id)
     return [
         MilestoneOut(
             key=m.key,
@@ -234,6 +237,16 @@ def milestones(
             done_on=m.done_on,
             done_by=m.done_by,
             deliverable_ref=m.deliverable_ref,
+            completions=[
+                CompletionOut(
+                    done_on=c.done_on,
+                    done_by=c.done_by,
+                    deliverable_ref=c.deliverable_ref,
+                    comment=c.comment,
+                    recorded_at=c.recorded_at,
+                )
+                for c in completions.get(m.key, ())
+            ],
         )
         for m in rows
     ]

@@ -112,11 +112,18 @@ def milestone_done(
     who: ApiUser,
     body: MilestoneDoneIn | None = None,
 ) -> MilestoneOut:
-    """Mark a milestone done (its reminders stop)."""
+    """Mark a milestone done (its reminders stop). Already done: 409 naming who recorded it and
+    when, unless ``correct`` with a ``comment`` (both records are kept)."""
     accounts.check_act(who, project_id)
     body = body or MilestoneDoneIn()
     c.records.milestone_done(
-        project_id, key, by=actor(who), deliverable_ref=body.deliverable_ref, on=body.on
+        project_id,
+        key,
+        by=actor(who),
+        deliverable_ref=body.deliverable_ref,
+        on=body.on,
+        correct=body.correct,
+        comment=body.comment,
     )
     with read(c.db) as conn:
         row = c.engine.project_row(conn, project_id)

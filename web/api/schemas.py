@@ -123,7 +123,15 @@ Name = Annotated[str, Field(min_length=1, max_length=300, pattern=ONE_LINE), Aft
 Text = Annotated[str, Field(max_length=5000, pattern=MULTI_LINE), AfterValidator(_text)]
 Email = Annotated[
     str,
-    Field(min_length=3, max_length=320, pattern=ONE_LINE, examples=["contact@exemple.fr"]),
+    Field(
+        min_length=3,
+        max_length=320,
+        pattern=ONE_LINE,
+        examples=["contact@exemple.fr"],
+        description="name@domain.fr; checked by the one address rule (workflow/addresses.py) "
+        "where it is recorded, so a refusal names the field in the engine's terms "
+        "(`pilot.email`, `partner.email`)",
+    ),
     AfterValidator(_text),
 ]
 Day = Annotated[date, AfterValidator(_day)]
@@ -139,13 +147,47 @@ class _In(BaseModel):
 
 
 # -- errors ----------------------------------------------------------------------------------
+class UnmetOut(BaseModel):
+    """One unmet condition of a step, as data and in the request's language."""
+
+    kind: str = Field(
+        description="what is missing: milestone_not_done, deliverable_not_delivered, "
+        "occurrence_not_held, series_not_held, decision_not_recorded, too_few_partners, "
+        "reports_missing, no_partner_to_report, comment_required",
+        examples=["occurrence_not_held"],
+    )
+    subject: str = Field(description="the definition key it is about", examples=["copil_1"])
+    params: dict[str, Any] = Field(description="labels, counts, organisations the text uses")
+    fix: str = Field(
+        description="the action that meets it: record_milestone, record_meeting, "
+        "record_decision, add_partner, submit_reports, give_comment",
+        examples=["record_meeting"],
+    )
+    text: str = Field(description="what is missing, in the request's language")
+    fix_text: str = Field(description="how to meet it, in the request's language")
+
+
+class RecordedOut(BaseModel):
+    milestone: str
+    done_on: date
+    done_by: str
+
+
 class ErrorOut(BaseModel):
     """Every error: ``detail`` says what is wrong and how to fix it."""
 
     detail: str | list[dict[str, Any]]
     error: str | None = Field(default=None, description="the error type, e.g. TransitionRefused")
     unmet: list[str] | None = Field(
-        default=None, description="conditions missing for the step (409)"
+        default=None, description="conditions missing for the step, the engine's sentences (409)"
+    )
+    conditions: list[UnmetOut] | None = Field(
+        default=None,
+        description="the same conditions as data, worded in the request's language (?lang=, "
+        "Accept-Language, the user's language; French by default) (409)",
+    )
+    recorded: RecordedOut | None = Field(
+        default=None, description="the record in force, when it is already recorded (409)"
     )
     allowed: list[str] | None = Field(
         default=None, description="steps possible from the phase (409)"
@@ -290,6 +332,14 @@ class ProjectSummary(BaseModel):
     flagged_overdue: bool
 
 
+class CompletionOut(BaseModel):
+    done_on: date
+    done_by: str
+    deliverable_ref: str | None
+    comment: str | None = Field(description="why it was corrected (none on the first record)")
+    recorded_at: datetime
+
+
 class MilestoneOut(BaseModel):
     key: str
     label: str
@@ -304,6 +354,10 @@ class MilestoneOut(BaseModel):
     done_on: date | None
     done_by: str | None
     deliverable_ref: str | None
+    completions: list[CompletionOut] = Field(
+        default_factory=list,
+        description="every record of it done, oldest first: the first, then each correction",
+    )
 
 
 class MeetingOut(BaseModel):
@@ -427,6 +481,12 @@ class PartnerLeaveOut(BaseModel):
 class MilestoneDoneIn(_In):
     deliverable_ref: Line | None = Field(default=None, description="reference of the deliverable")
     on: Day | None = Field(default=None, description="default: today")
+    correct: bool = Field(
+        default=False,
+        description="correct a milestone already done (needs `comment`); without it, a done "
+        "milestone is refused with 409 naming who recorded it and when",
+    )
+    comment: Line | None = Field(default=None, description="why (required to correct)")
 
 
 class MeetingScheduleIn(_In):

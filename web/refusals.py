@@ -1,0 +1,54 @@
+"""A refused step's unmet conditions in the reader's words, for the API, the pages and the CLI.
+
+The engine gives each unmet condition as data (:class:`workflow.errors.Unmet`); the sentence
+(``refusal.<kind>``) and how to meet it (``fix.<fix>``) are phrases of
+``notifications/wording.py``, in the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.requests import Request
+
+from notifications.wording import LANGUAGES, say
+from web import i18n
+from workflow.errors import Unmet
+
+__all__ = ["how_to_fix", "request_language", "sentence", "worded"]
+
+
+def _params(unmet: Unmet) -> dict[str, Any]:
+    return {
+        name: ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+        for name, value in unmet.params.items()
+    }
+
+
+def sentence(unmet: Unmet, lang: str) -> str:
+    """What is missing, e.g. « COPIL 1 : réunion non tenue »."""
+    return say(f"refusal.{unmet.kind}", lang, **_params(unmet))
+
+
+def how_to_fix(unmet: Unmet, lang: str) -> str:
+    """The action that meets it, e.g. « tenir la réunion « COPIL 1 » puis l'enregistrer »."""
+    return say(f"fix.{unmet.fix}", lang, **_params(unmet))
+
+
+def worded(unmet: Iterable[Unmet], lang: str) -> list[dict[str, Any]]:
+    """Each condition as data (kind, subject, params, fix) with its sentence and its fix."""
+    return [
+        {**u.as_dict(), "text": sentence(u, lang), "fix_text": how_to_fix(u, lang)} for u in unmet
+    ]
+
+
+def request_language(request: Request) -> str:
+    """The API's language: ``?lang=``, else the first known language of ``Accept-Language``,
+    else the interface's rule (cookie, the user's preference), French by default."""
+    if request.query_params.get("lang") not in LANGUAGES:
+        for tag in request.headers.get("accept-language", "").split(","):
+            code = tag.split(";")[0].strip().lower()[:2]
+            if code in LANGUAGES:
+                return code
+    return i18n.language(request)
