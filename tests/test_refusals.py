@@ -270,8 +270,8 @@ def test_every_address_the_rule_accepts_can_be_written_and_no_header_breaker_can
                 subject="Rappel",
                 text="Bonjour",
                 html="<p>Bonjour</p>",
+                date=paris(2026, 3, 1, 9),
             ),
-            date=paris(2026, 3, 1, 9),
         )
 
     if is_email(address):
