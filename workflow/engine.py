@@ -20,7 +20,14 @@ from workflow.clock import Clock
 from workflow.conditions import project_partners, unmet_conditions
 from workflow.database import Raw, raw, read, write
 from workflow.definition import Definition, Transition
-from workflow.errors import ConflictError, InvalidInput, NotFound, TransitionRefused, UnknownTrigger
+from workflow.errors import (
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    StepNotAvailable,
+    TransitionRefused,
+    UnknownTrigger,
+)
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import Planner
@@ -79,21 +86,6 @@ _EXPECT_MEETING = (
     "INSERT INTO meeting (project_id, series, occurrence, label, status, phase, attendees,"
     " location, sequence) VALUES (?, ?, ?, ?, 'expected', ?, ?, '', 0)"
 )
-
-
-class StepNotAvailable(ConflictError):
-    """The step exists in the programme, but not from the phase the project is in now."""
-
-    def __init__(
-        self, project_id: int, trigger: str, current_phase: str, allowed: list[str]
-    ) -> None:
-        super().__init__(
-            project_id,
-            current_phase,
-            f"{trigger!r} is not possible from {current_phase!r}; possible from here: "
-            + (", ".join(allowed) or "none"),
-        )
-        self.trigger, self.allowed = trigger, allowed
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ __all__ = [
     "DefinitionError",
     "NotFound",
     "Problem",
+    "StepNotAvailable",
     "TransitionRefused",
     "UnknownTrigger",
     "WorkflowError",
@@ -87,6 +88,21 @@ class ConflictError(WorkflowError):
             f"{current_phase!r}. Reload it and try again if the step still makes sense."
             + (f" ({detail})" if detail else "")
         )
+
+
+class StepNotAvailable(ConflictError):
+    """The step exists in the programme, but not from the phase the project is in now."""
+
+    def __init__(
+        self, project_id: int, trigger: str, current_phase: str, allowed: list[str]
+    ) -> None:
+        super().__init__(
+            project_id,
+            current_phase,
+            f"{trigger!r} is not possible from {current_phase!r}; possible from here: "
+            + (", ".join(allowed) or "none"),
+        )
+        self.trigger, self.allowed = trigger, allowed
 
 
 class MigrationRefused(WorkflowError):
