@@ -27,7 +27,7 @@ from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.diagram import mermaid
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 from workflow.errors import (
     ConflictError,
     DefinitionError,
@@ -231,16 +231,18 @@ def project_create(
     c = system(db, now)
     agency = PartnerIn(agency_org, agency_email, roles=("agency",)) if agency_email else None
     pid = c.engine.create_project(
-        definition_id=definition,
-        title=title,
-        start_date=parse_day(start, "--start"),  # type: ignore[arg-type]
-        pilot=PartnerIn(pilot_org, pilot_email, pilot_name, roles=("pilot", "copil")),
-        territory=territory,
-        variant=variant,
-        agency=agency,
-        convention_start=parse_day(convention_start, "--convention-start"),
-        funding_cents=None if funding is None else round(funding * 100),
-        actor=pilot_name or pilot_email,
+        NewProject(
+            definition_id=definition,
+            title=title,
+            start_date=parse_day(start, "--start"),  # type: ignore[arg-type]
+            pilot=PartnerIn(pilot_org, pilot_email, pilot_name, roles=("pilot", "copil")),
+            territory=territory,
+            variant=variant,
+            agency=agency,
+            convention_start=parse_day(convention_start, "--convention-start"),
+            funding_cents=None if funding is None else round(funding * 100),
+            actor=pilot_name or pilot_email,
+        )
     )
     typer.echo(f"project {pid} created")
     _show(c, pid)
@@ -583,13 +585,17 @@ def simulate(
         d = c.engine.definition(definition)
         variant = variant or (d.variants[0].key if d.variants else None)
         pid = c.engine.create_project(
-            definition_id=d.id,
-            title=f"Simulation {d.title}",
-            start_date=first,
-            variant=variant,
-            pilot=PartnerIn("Pilote", "pilote@example.org", "Pilote du projet", ("pilot", "copil")),
-            agency=PartnerIn("Agence", "agence@example.org", "Agence", ("agency",)),
-            convention_start=first,
+            NewProject(
+                definition_id=d.id,
+                title=f"Simulation {d.title}",
+                start_date=first,
+                variant=variant,
+                pilot=PartnerIn(
+                    "Pilote", "pilote@example.org", "Pilote du projet", ("pilot", "copil")
+                ),
+                agency=PartnerIn("Agence", "agence@example.org", "Agence", ("agency",)),
+                convention_start=first,
+            )
         )
         c.records.add_partner(
             pid,

@@ -30,7 +30,7 @@ from workflow import tables
 from workflow.calendar import at_paris_time, is_working_day, next_working_day
 from workflow.clock import FixedClock
 from workflow.database import read
-from workflow.engine import Engine, PartnerIn
+from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.planner import quarter_end, quarter_of
 from workflow.records import Records
 from workflow.sweep import Sweeper
@@ -141,10 +141,11 @@ class _Replay:
         self.projects.append(p)
 
         def act() -> None:
-            p.pid = self.engine.create_project(
+            new = NewProject(
                 definition_id=definition, title=p.title, start_date=day, pilot=pilot,
                 actor=pilot.contact_name, **options,
             )  # fmt: skip
+            p.pid = self.engine.create_project(new)
             for key, who in people:
                 p.people[key] = self.records.add_partner(p.pid, who, day)
 

@@ -32,7 +32,7 @@ from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import Planner
 
-__all__ = ["AdvanceResult", "Engine", "PartnerIn", "StepNotAvailable"]
+__all__ = ["AdvanceResult", "Engine", "NewProject", "PartnerIn", "StepNotAvailable"]
 
 
 AUTOMATIC_ACTOR = "Copilote (automatique)"
@@ -97,6 +97,30 @@ class PartnerIn:
     lang: str = "fr"
 
 
+@dataclass(frozen=True, kw_only=True)
+class NewProject:
+    """What a project is created from (:meth:`Engine.create_project` checks every field).
+
+    ``version``: of the programme definition (default: the newest); ``actor``: who appears
+    in the history (default: the pilot's contact, else email); ``convention_end``: default
+    one year after ``convention_start``.
+    """
+
+    definition_id: str
+    title: str
+    start_date: date
+    pilot: PartnerIn
+    territory: str = ""
+    variant: str | None = None
+    agency: PartnerIn | None = None
+    convention_start: date | None = None
+    convention_end: date | None = None
+    funding_cents: int | None = None
+    version: int | None = None
+    actor: str = ""
+    lang: str = "fr"
+
+
 @dataclass(frozen=True)
 class AdvanceResult:
     project_id: int
@@ -156,35 +180,21 @@ class Engine:
         return paris_date(self.clock.now())
 
     # -- projects ----------------------------------------------------------------------
-    def create_project(
-        self,
-        *,
-        definition_id: str,
-        title: str,
-        start_date: date,
-        pilot: PartnerIn,
-        territory: str = "",
-        variant: str | None = None,
-        agency: PartnerIn | None = None,
-        convention_start: date | None = None,
-        convention_end: date | None = None,
-        funding_cents: int | None = None,
-        version: int | None = None,
-        actor: str = "",
-        lang: str = "fr",
-    ) -> int:
-        definition = self.definition(definition_id, version)
-        if not title.strip():
+    def create_project(self, new: NewProject) -> int:
+        """Create ``new`` in its programme's first phase; its fields are checked here."""
+        definition = self.definition(new.definition_id, new.version)
+        if not new.title.strip():
             raise InvalidInput("title", "a project needs a title")
         variants = [v.key for v in definition.variants]
-        if variants and variant not in variants:
+        if variants and new.variant not in variants:
             raise InvalidInput(
                 "variant", f"choose one of {', '.join(variants)} for {definition.id}"
             )
-        if not variants and variant is not None:
+        if not variants and new.variant is not None:
             raise InvalidInput("variant", f"{definition.id} has no variants")
-        if funding_cents is not None and funding_cents < 0:
+        if new.funding_cents is not None and new.funding_cents < 0:
             raise InvalidInput("funding", "a funding amount cannot be negative")
+        convention_start, convention_end = new.convention_start, new.convention_end
         if convention_start and convention_end and convention_end <= convention_start:
             raise InvalidInput("convention_end", "the convention must end after it starts")
         if convention_start and not convention_end:
@@ -199,14 +209,14 @@ class Engine:
                 .values(
                     definition_id=definition.id,
                     definition_version=definition.version,
-                    variant=variant,
-                    title=title.strip(),
-                    territory=territory.strip(),
-                    start_date=start_date,
+                    variant=new.variant,
+                    title=new.title.strip(),
+                    territory=new.territory.strip(),
+                    start_date=new.start_date,
                     convention_start=convention_start,
                     convention_end=convention_end,
-                    funding_cents=funding_cents,
-                    lang=lang,
+                    funding_cents=new.funding_cents,
+                    lang=new.lang,
                     phase=definition.initial,
                     phase_entered_at=now,
                     version=1,
@@ -215,6 +225,7 @@ class Engine:
                 .returning(tables.project.c.id)
             ).scalar_one()
             # The pilot steers (a COPIL member) but owes no partner reports unless told so.
+            pilot = new.pilot
             roles = (
                 "pilot",
                 "copil",
@@ -224,16 +235,16 @@ class Engine:
                 conn,
                 project_id,
                 PartnerIn(pilot.organisation, pilot.email, pilot.contact_name, roles, pilot.lang),
-                start_date,
+                new.start_date,
                 field="pilot",
             )
-            if agency is not None:
-                self._add_partner(conn, project_id, agency, start_date, field="agency")
+            if new.agency is not None:
+                self._add_partner(conn, project_id, new.agency, new.start_date, field="agency")
             conn.execute(
                 sa.insert(tables.history).values(
                     project_id=project_id,
                     at=now,
-                    actor=actor or pilot.contact_name or pilot.email,
+                    actor=new.actor or new.pilot.contact_name or new.pilot.email,
                     trigger="create",
                     from_phase="",
                     to_phase=definition.initial,
@@ -244,10 +255,10 @@ class Engine:
                 conn,
                 definition,
                 project_id,
-                variant,
+                new.variant,
                 definition.initial,
-                start_date,
-                max(start_date, paris_date(now)),
+                new.start_date,
+                max(new.start_date, paris_date(now)),
             )
             self.planner.on_project_created(
                 conn, definition, project_id, convention_start, convention_end
