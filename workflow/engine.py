@@ -56,35 +56,36 @@ class _Current(NamedTuple):
 # The statements of an advance, written once (see workflow.database.Raw for why).
 _CURRENT = (
     "SELECT id, definition_id, definition_version, variant, title, start_date, phase,"
-    " suspended_from, phase_entered_at, version FROM project WHERE id = ?"
+    " suspended_from, phase_entered_at, version FROM project WHERE id = :id"
 )
-
-
-def _move_sql(entered: bool, auto_due: bool) -> str:
-    """The phase UPDATE, guarded by the version read; the new and the read version come last."""
-    sets = ["phase = ?", "suspended_from = ?"]
-    if entered:
-        sets.append("phase_entered_at = ?")
-    sets += ["flagged_overdue_at = NULL", "flag_reason = NULL"]
-    if auto_due:
-        sets.append("auto_due_on = ?")
-    return f"UPDATE project SET {', '.join(sets)}, version = ? WHERE id = ? AND version = ?"
-
-
-_MOVE = {(e, a): _move_sql(e, a) for e in (False, True) for a in (False, True)}
+# The phase UPDATE, guarded by the version read. ``entered_at`` NULL keeps the phase's start
+# (a suspension); ``reschedules`` false keeps when the automatic step is due (a suspension,
+# an abandon, a resume), true sets ``auto_due_on`` (NULL: the new phase has none).
+_MOVE = (
+    "UPDATE project SET phase = :phase, suspended_from = :suspended_from,"
+    " phase_entered_at = COALESCE(:entered_at, phase_entered_at),"
+    " flagged_overdue_at = NULL, flag_reason = NULL,"
+    " auto_due_on = CASE WHEN :reschedules THEN :auto_due_on ELSE auto_due_on END,"
+    " version = :new_version WHERE id = :id AND version = :version"
+)
+_PHASE = "SELECT phase FROM project WHERE id = :id"
 _HISTORY = (
     'INSERT INTO history (project_id, at, actor, "trigger", from_phase, to_phase, comment)'
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (:project_id, :at, :actor, :trigger, :from_phase, :to_phase, :comment)"
 )
-_MILESTONE_KEYS = 'SELECT "key" FROM milestone WHERE project_id = ?'
-_OCCURRENCES = "SELECT occurrence FROM meeting WHERE project_id = ? AND occurrence IS NOT NULL"
+_MILESTONE_KEYS = 'SELECT "key" FROM milestone WHERE project_id = :project_id'
+_OCCURRENCES = (
+    "SELECT occurrence FROM meeting WHERE project_id = :project_id AND occurrence IS NOT NULL"
+)
 _OPEN_MILESTONE = (
     'INSERT INTO milestone (project_id, "key", label, phase, deliverable, responsible_role,'
-    " due_on, moved_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " due_on, moved_from) VALUES (:project_id, :key, :label, :phase, :deliverable,"
+    " :responsible_role, :due_on, :moved_from)"
 )
 _EXPECT_MEETING = (
     "INSERT INTO meeting (project_id, series, occurrence, label, status, phase, attendees,"
-    " location, sequence) VALUES (?, ?, ?, ?, 'expected', ?, ?, '', 0)"
+    " location, sequence) VALUES (:project_id, :series, :occurrence, :label, 'expected',"
+    " :phase, :attendees, '', 0)"
 )
 
 
@@ -303,7 +304,7 @@ class Engine:
         return self.lifecycle(definition.id, definition.version).transition(trigger, phase)
 
     def _current(self, db: Raw, project_id: int) -> _Current:
-        found = db.execute(_CURRENT, (project_id,)).fetchone()
+        found = db.execute(_CURRENT, {"id": project_id}).fetchone()
         if found is None:
             raise NotFound("project", project_id)
         (
@@ -414,19 +415,34 @@ class Engine:
                 raise StepNotAvailable(project_id, trigger, row.phase, allowed)
             dest = state.state
             enters = dest not in (SUSPENDED, ABANDONED) and trigger != "resume"
-            params: list[Any] = [dest, row.phase if dest == SUSPENDED else None]
-            if dest != SUSPENDED:
-                params.append(db.instant(now))
-            if enters:
-                params.append(db.day(_auto_due(lifecycle, dest, row.start_date, today)))
-            params += [row.version + 1, project_id, row.version]
-            moved = db.execute(_MOVE[dest != SUSPENDED, enters], params)
+            auto_due = _auto_due(lifecycle, dest, row.start_date, today) if enters else None
+            moved = db.execute(
+                _MOVE,
+                {
+                    "phase": dest,
+                    "suspended_from": row.phase if dest == SUSPENDED else None,
+                    "entered_at": None if dest == SUSPENDED else db.instant(now),
+                    "reschedules": enters,
+                    "auto_due_on": db.day(auto_due),
+                    "new_version": row.version + 1,
+                    "id": project_id,
+                    "version": row.version,
+                },
+            )
             if moved.rowcount != 1:
-                current = db.execute("SELECT phase FROM project WHERE id = ?", (project_id,))
+                current = db.execute(_PHASE, {"id": project_id})
                 raise ConflictError(project_id, current.fetchone()[0])
             db.execute(
                 _HISTORY,
-                (project_id, db.instant(now), actor, trigger, row.phase, dest, comment),
+                {
+                    "project_id": project_id,
+                    "at": db.instant(now),
+                    "actor": actor,
+                    "trigger": trigger,
+                    "from_phase": row.phase,
+                    "to_phase": dest,
+                    "comment": comment,
+                },
             )
             if enters:  # auto_due_on is written by the UPDATE above
                 self._open_phase(
@@ -472,7 +488,7 @@ class Engine:
         candidates, expected = lifecycle.opened_in(phase, variant)
         new_milestones: list[dict[str, Any]] = []
         if candidates:
-            existing = {key for (key,) in db.execute(_MILESTONE_KEYS, (project_id,))}
+            existing = {key for (key,) in db.execute(_MILESTONE_KEYS, {"project_id": project_id})}
             policy = definition.reminders
             for m in candidates:
                 if m.key in existing:
@@ -503,23 +519,22 @@ class Engine:
             db.executemany(
                 _OPEN_MILESTONE,
                 [
-                    (
-                        project_id,
-                        n["key"],
-                        n["label"],
-                        n["phase"],
-                        n["deliverable"],
-                        n["responsible_role"],
-                        db.day(n["due_on"]),
-                        db.day(n["moved_from"]),
-                    )
+                    {**n, "due_on": db.day(n["due_on"]), "moved_from": db.day(n["moved_from"])}
                     for n in new_milestones
                 ],
             )
         if expected:
-            known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, (project_id,))}
+            known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, {"project_id": project_id})}
+            no_one = db.json([])
             new_meetings = [
-                (project_id, s.key, o.key, o.label, o.phase, db.json([]))
+                {
+                    "project_id": project_id,
+                    "series": s.key,
+                    "occurrence": o.key,
+                    "label": o.label,
+                    "phase": o.phase,
+                    "attendees": no_one,
+                }
                 for s, o in expected
                 if o.key not in known_occ
             ]
