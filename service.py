@@ -36,6 +36,7 @@ from workflow.engine import Engine
 from workflow.errors import InvalidInput
 from workflow.loader import load_directory
 from workflow.outbox import SqlOutboxStore
+from workflow.planner import Planner
 from workflow.records import Records
 from workflow.sweep import Sweeper, SweepResult
 
@@ -118,17 +119,18 @@ class Copilote:
         self.registry = load_directory(
             self.settings.definitions_dir, templates=self.renderer.kinds()
         )
-        self.engine = Engine(self.db, self.registry, self.clock)
-        self.records = Records(self.engine)
         self.links = Links(
             self.settings.secret_key,
             self.settings.base_url,
             self.settings.link_max_age_days,
             self.clock.now,
         )
+        # Invitations and report requests carry a personal answer link.
+        planner = Planner(self.registry, links=self.make_link)
+        self.engine = Engine(self.db, self.registry, self.clock, planner)
+        self.records = Records(self.engine)
         self.accounts = Accounts(self.db, self.clock.now)
-        self.sweeper = Sweeper(self.engine, links=self.make_link)
-        self.engine.planner.links = self.make_link  # meeting invitations carry a personal link
+        self.sweeper = Sweeper(self.engine)
         worker = self.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.outbox = SqlOutboxStore(
             self.db, worker=worker, lease=timedelta(seconds=self.settings.lease_seconds)

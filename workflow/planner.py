@@ -27,7 +27,15 @@ from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
 from workflow.outbox import encode
 
-__all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
+__all__ = [
+    "LinkMaker",
+    "Planner",
+    "months_before",
+    "quarter_end",
+    "quarter_of",
+    "recipients",
+    "schedule",
+]
 
 
 STEERING = ("copil", "agency")
@@ -195,12 +203,17 @@ class _Step:
         )
 
 
+LinkMaker = Callable[[str, int, int, str], str]
+"""(purpose, project id, partner id, detail) -> a personal, signed, expiring answer URL."""
+
+
 class Planner:
-    def __init__(self, registry: DefinitionRegistry) -> None:
+    def __init__(self, registry: DefinitionRegistry, links: LinkMaker | None = None) -> None:
+        """``links``: makes the personal answer links put in invitations and report requests
+        (the service's :mod:`web.links`); the sweep uses this one too. Without it, messages
+        say to answer the pilot by email."""
         self.registry = registry
-        # (purpose, project id, partner id, detail) -> a personal answer URL; set by the
-        # service (web.links). Without it, invitations say to answer the pilot by email.
-        self.links: Callable[[str, int, int, str], str] | None = None
+        self.links = links
         # Definitions are immutable once loaded (like the engine's machines, per id and version).
         self._steps: dict[tuple[str, int, str, str], _Step] = {}
 

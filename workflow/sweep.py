@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,13 +27,9 @@ from workflow.definition import Definition
 from workflow.engine import Engine
 from workflow.lifecycle import ABANDONED, SUSPENDED
 from workflow.outbox import queue_message
-from workflow.planner import deadline_flags, quarter_end, recipients, schedule
+from workflow.planner import LinkMaker, deadline_flags, quarter_end, recipients, schedule
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
-
-
-LinkMaker = Callable[[str, int, int, str], str]
-"""(purpose, project id, partner id, detail) -> a personal, signed, expiring answer URL."""
 
 
 @dataclass
@@ -55,8 +50,10 @@ class _Out:
 
 
 class Sweeper:
-    def __init__(self, engine: Engine, links: LinkMaker | None = None, batch: int = 1000) -> None:
-        self.engine, self.links, self.batch = engine, links, batch
+    def __init__(self, engine: Engine, batch: int = 1000) -> None:
+        """Answer links in report requests come from the engine's planner's link maker."""
+        self.engine, self.batch = engine, batch
+        self.links = engine.planner.links
 
     def claim_due(self, conn: sa.Connection, now: datetime) -> list[Any]:
         query = (
