@@ -11,7 +11,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -27,6 +27,7 @@ from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.diagram import mermaid
+from workflow.driver import Tick
 from workflow.engine import NewProject, PartnerIn
 from workflow.errors import (
     ConflictError,
@@ -609,18 +610,16 @@ def simulate(
             PartnerIn("Partenaire B", "partenaire.b@example.org", "Partenaire B", ("partner",)),
             first,
         )
-        day = first
-        while day <= last:
-            for hour in (9, 18):
-                clock.set(
-                    datetime.combine(day, datetime.min.time(), tzinfo=PARIS).replace(hour=hour)
-                )
-                sent_before = len(mailer.sent)
-                c.tick()
-                for m in mailer.sent[sent_before:]:
-                    to = ", ".join(r.email for r in m.to)
-                    typer.echo(f"{day} {hour:02d}:00  {to:32}  {m.subject}")
-            day += timedelta(days=1)
+        printed = len(mailer.sent)
+
+        def print_sent(tick: Tick) -> None:
+            nonlocal printed
+            for m in mailer.sent[printed:]:
+                to = ", ".join(r.email for r in m.to)
+                typer.echo(f"{tick.day} {tick.paris:%H:%M}  {to:32}  {m.subject}")
+            printed = len(mailer.sent)
+
+        c.run_until(last, start=first, ticks=(time(9), time(18)), on_tick=print_sent)
         with read(c.db) as conn:
             phase = conn.execute(sa.select(tables.project.c.phase)).scalar()
         typer.echo(f"{len(mailer.sent)} message(s); phase at the end: {phase}")

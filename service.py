@@ -11,13 +11,12 @@ import asyncio
 import logging
 import os
 import socket
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,8 +29,9 @@ from web import create_app
 from web.auth import Accounts
 from web.links import Links
 from web.metrics import Metrics
-from workflow.clock import Clock, SystemClock
+from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import create_db_engine, migrate
+from workflow.driver import Tick, run_due, run_until
 from workflow.engine import Engine
 from workflow.errors import InvalidInput
 from workflow.loader import load_directory
@@ -178,12 +178,40 @@ class Copilote:
         began minutes earlier could expire mid-batch and let another instance send it again).
         """
         instant = now or self.clock.now()
-        started = time.perf_counter()
-        timed = self.engine.run_timed_transitions(instant)
-        sweep = self.sweeper.run(instant)
-        delivery = asyncio.run(self.delivery.run_until_idle(now=now))
-        self.metrics.record_tick(sweep, delivery, time.perf_counter() - started)
-        return TickReport(timed, sweep, delivery)
+        tick = run_due(self.engine, self.sweeper, instant, lambda _: self._deliver(now))
+        self.metrics.record_tick(tick.sweep, tick.delivery, tick.seconds)
+        return TickReport(tick.timed, tick.sweep, tick.delivery)
+
+    def _deliver(self, now: datetime | None) -> DeliveryStats:
+        return asyncio.run(self.delivery.run_until_idle(now=now))
+
+    def run_until(
+        self,
+        until: date,
+        *,
+        on_tick: Callable[[Tick], object] | None = None,
+        **options: Any,
+    ) -> None:
+        """The due work day after day up to ``until``, delivering, on this system's clock (a
+        :class:`FixedClock`): :func:`workflow.driver.run_until` (``options``: its own), each
+        tick counted in the metrics as :meth:`tick` does."""
+        if not isinstance(self.clock, FixedClock):
+            raise TypeError("run_until moves the clock: build Copilote with a FixedClock")
+
+        def ticked(tick: Tick) -> None:
+            self.metrics.record_tick(tick.sweep, tick.delivery, tick.seconds)
+            if on_tick is not None:
+                on_tick(tick)
+
+        run_until(
+            self.clock,
+            until,
+            engine=self.engine,
+            sweeper=self.sweeper,
+            deliver=self._deliver,
+            on_tick=ticked,
+            **options,
+        )
 
     # -- the running service ------------------------------------------------------------------
     def app(self) -> FastAPI:
