@@ -11,12 +11,12 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -189,12 +189,15 @@ class Copilote:
         self,
         until: date,
         *,
+        start: date | None = None,
+        ticks: Sequence[time] = (time(9), time(18)),
+        act: Callable[[date], object] | None = None,
+        act_at: time = time(17),
         on_tick: Callable[[Tick], object] | None = None,
-        **options: Any,
     ) -> None:
         """The due work day after day up to ``until``, delivering, on this system's clock (a
-        :class:`FixedClock`): :func:`workflow.driver.run_until` (``options``: its own), each
-        tick counted in the metrics as :meth:`tick` does."""
+        :class:`FixedClock`): :func:`workflow.driver.run_until` (same options), each tick
+        counted in the metrics as :meth:`tick` does."""
         if not isinstance(self.clock, FixedClock):
             raise TypeError("run_until moves the clock: build Copilote with a FixedClock")
 
@@ -209,8 +212,11 @@ class Copilote:
             engine=self.engine,
             sweeper=self.sweeper,
             deliver=self._deliver,
+            start=start,
+            ticks=ticks,
+            act=act,
+            act_at=act_at,
             on_tick=ticked,
-            **options,
         )
 
     # -- the running service ------------------------------------------------------------------
