@@ -388,3 +388,28 @@ def test_the_whole_engine_ignores_the_wall_clock() -> None:
             continue
         for forbidden in ("datetime.now(", "date.today(", "time.time(", "datetime.utcnow("):
             assert forbidden not in text, f"{path.name} reads the wall clock ({forbidden})"
+
+
+def test_step_not_available_is_an_engine_error_with_its_context() -> None:
+    from workflow import engine as engine_module
+    from workflow import errors
+
+    assert engine_module.StepNotAvailable is errors.StepNotAvailable
+    refused = errors.StepNotAvailable(7, "resume", "cadrage", ["suspend", "abandon"])
+    assert isinstance(refused, errors.ConflictError)
+    assert (refused.project_id, refused.trigger, refused.current_phase, refused.allowed) == (
+        7,
+        "resume",
+        "cadrage",
+        ["suspend", "abandon"],
+    )
+    assert "'resume' is not possible from 'cadrage'; possible from here: suspend, abandon" in str(
+        refused
+    )
+
+
+def test_a_new_project_is_one_value() -> None:
+    new = NewProject(definition_id="mini", title="X", start_date=date(2026, 5, 4), pilot=PILOT)
+    assert (new.variant, new.version, new.lang, new.actor) == (None, None, "fr", "")
+    with pytest.raises(TypeError):
+        NewProject("mini", "X", date(2026, 5, 4), PILOT)  # type: ignore[call-arg]
