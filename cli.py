@@ -12,7 +12,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -31,7 +31,8 @@ from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.diagram import mermaid
-from workflow.engine import PartnerIn
+from workflow.driver import Tick
+from workflow.engine import NewProject, PartnerIn
 from workflow.errors import (
     ConflictError,
     DefinitionError,
@@ -262,16 +263,18 @@ def project_create(
     c = system(db, now)
     agency = PartnerIn(agency_org, agency_email, roles=("agency",)) if agency_email else None
     pid = c.engine.create_project(
-        definition_id=definition,
-        title=title,
-        start_date=parse_day(start, "--start"),  # type: ignore[arg-type]
-        pilot=PartnerIn(pilot_org, pilot_email, pilot_name, roles=("pilot", "copil")),
-        territory=territory,
-        variant=variant,
-        agency=agency,
-        convention_start=parse_day(convention_start, "--convention-start"),
-        funding_cents=None if funding is None else round(funding * 100),
-        actor=pilot_name or pilot_email,
+        NewProject(
+            definition_id=definition,
+            title=title,
+            start_date=parse_day(start, "--start"),  # type: ignore[arg-type]
+            pilot=PartnerIn(pilot_org, pilot_email, pilot_name, roles=("pilot", "copil")),
+            territory=territory,
+            variant=variant,
+            agency=agency,
+            convention_start=parse_day(convention_start, "--convention-start"),
+            funding_cents=None if funding is None else round(funding * 100),
+            actor=pilot_name or pilot_email,
+        )
     )
     typer.echo(f"project {pid} created")
     _show(c, pid)
@@ -637,13 +640,17 @@ def simulate(
         d = c.engine.definition(definition)
         variant = variant or (d.variants[0].key if d.variants else None)
         pid = c.engine.create_project(
-            definition_id=d.id,
-            title=f"Simulation {d.title}",
-            start_date=first,
-            variant=variant,
-            pilot=PartnerIn("Pilote", "pilote@example.org", "Pilote du projet", ("pilot", "copil")),
-            agency=PartnerIn("Agence", "agence@example.org", "Agence", ("agency",)),
-            convention_start=first,
+            NewProject(
+                definition_id=d.id,
+                title=f"Simulation {d.title}",
+                start_date=first,
+                variant=variant,
+                pilot=PartnerIn(
+                    "Pilote", "pilote@example.org", "Pilote du projet", ("pilot", "copil")
+                ),
+                agency=PartnerIn("Agence", "agence@example.org", "Agence", ("agency",)),
+                convention_start=first,
+            )
         )
         c.records.add_partner(
             pid,
@@ -657,18 +664,16 @@ def simulate(
             PartnerIn("Partenaire B", "partenaire.b@example.org", "Partenaire B", ("partner",)),
             first,
         )
-        day = first
-        while day <= last:
-            for hour in (9, 18):
-                clock.set(
-                    datetime.combine(day, datetime.min.time(), tzinfo=PARIS).replace(hour=hour)
-                )
-                sent_before = len(mailer.sent)
-                c.tick()
-                for m in mailer.sent[sent_before:]:
-                    to = ", ".join(r.email for r in m.to)
-                    typer.echo(f"{day} {hour:02d}:00  {to:32}  {m.subject}")
-            day += timedelta(days=1)
+        printed = len(mailer.sent)
+
+        def print_sent(tick: Tick) -> None:
+            nonlocal printed
+            for m in mailer.sent[printed:]:
+                to = ", ".join(r.email for r in m.to)
+                typer.echo(f"{tick.day} {tick.paris:%H:%M}  {to:32}  {m.subject}")
+            printed = len(mailer.sent)
+
+        c.run_until(last, start=first, ticks=(time(9), time(18)), on_tick=print_sent)
         with read(c.db) as conn:
             phase = conn.execute(sa.select(tables.project.c.phase)).scalar()
         typer.echo(f"{len(mailer.sent)} message(s); phase at the end: {phase}")

@@ -19,9 +19,10 @@ email to the partner row holding the ``pilot`` role.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,7 +31,8 @@ from workflow import tables
 from workflow.calendar import at_paris_time, is_working_day, next_working_day
 from workflow.clock import FixedClock
 from workflow.database import read
-from workflow.engine import Engine, PartnerIn
+from workflow.driver import run_until
+from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.planner import quarter_end, quarter_of
 from workflow.records import Records
 from workflow.sweep import Sweeper
@@ -119,16 +121,29 @@ class _Replay:
             self._actions.append((day, len(self._actions), action, p))
 
     def run(self) -> None:
-        current = None
+        """The days someone acts, in order: the service's tick of that day at 10:00 (or now),
+        then that day's actions."""
+        by_day: dict[date, list[tuple[Callable[[], Any], _Project | None]]] = defaultdict(list)
         for day, _, action, p in sorted(self._actions, key=lambda a: (a[0], a[1])):
-            if day != current:  # the service's tick of that day, before anyone acts
-                current = day
-                self.clock.set(min(at_paris_time(day, "10:00"), self.now))
-                self.engine.run_timed_transitions()
-                self.sweeper.run()
-            action()
-            if p is not None and p.automatic:  # a flagged automatic step happens once it can
-                self.engine.run_timed_transitions()
+            by_day[day].append((action, p))
+
+        def act(day: date) -> None:
+            for action, p in by_day[day]:
+                action()
+                if p is not None and p.automatic:  # a flagged automatic step happens once it can
+                    self.engine.run_timed_transitions()
+
+        run_until(
+            self.clock,
+            self.today,
+            engine=self.engine,
+            sweeper=self.sweeper,
+            days=by_day,
+            ticks=(time(10),),
+            act=act,
+            act_at=time(10),
+            not_after=self.now,
+        )
 
     # -- what people do, each on its day -------------------------------------------------------
     def create(
@@ -141,10 +156,11 @@ class _Replay:
         self.projects.append(p)
 
         def act() -> None:
-            p.pid = self.engine.create_project(
+            new = NewProject(
                 definition_id=definition, title=p.title, start_date=day, pilot=pilot,
                 actor=pilot.contact_name, **options,
             )  # fmt: skip
+            p.pid = self.engine.create_project(new)
             for key, who in people:
                 p.people[key] = self.records.add_partner(p.pid, who, day)
 

@@ -11,11 +11,10 @@ import asyncio
 import logging
 import os
 import socket
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -30,12 +29,14 @@ from web import create_app
 from web.auth import Accounts
 from web.links import Links
 from web.metrics import Metrics
-from workflow.clock import Clock, SystemClock
+from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import create_db_engine, migrate
+from workflow.driver import Tick, run_due, run_until
 from workflow.engine import Engine
 from workflow.errors import InvalidInput
 from workflow.loader import load_directory
 from workflow.outbox import SqlOutboxStore
+from workflow.planner import Planner
 from workflow.records import Records
 from workflow.sweep import Sweeper, SweepResult
 
@@ -118,17 +119,18 @@ class Copilote:
         self.registry = load_directory(
             self.settings.definitions_dir, templates=self.renderer.kinds()
         )
-        self.engine = Engine(self.db, self.registry, self.clock)
-        self.records = Records(self.engine)
         self.links = Links(
             self.settings.secret_key,
             self.settings.base_url,
             self.settings.link_max_age_days,
             self.clock.now,
         )
+        # Invitations and report requests carry a personal answer link.
+        planner = Planner(self.registry, links=self.make_link)
+        self.engine = Engine(self.db, self.registry, self.clock, planner)
+        self.records = Records(self.engine)
         self.accounts = Accounts(self.db, self.clock.now)
-        self.sweeper = Sweeper(self.engine, links=self.make_link)
-        self.engine.planner.links = self.make_link  # meeting invitations carry a personal link
+        self.sweeper = Sweeper(self.engine)
         worker = self.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.outbox = SqlOutboxStore(
             self.db, worker=worker, lease=timedelta(seconds=self.settings.lease_seconds)
@@ -176,12 +178,46 @@ class Copilote:
         began minutes earlier could expire mid-batch and let another instance send it again).
         """
         instant = now or self.clock.now()
-        started = time.perf_counter()
-        timed = self.engine.run_timed_transitions(instant)
-        sweep = self.sweeper.run(instant)
-        delivery = asyncio.run(self.delivery.run_until_idle(now=now))
-        self.metrics.record_tick(sweep, delivery, time.perf_counter() - started)
-        return TickReport(timed, sweep, delivery)
+        tick = run_due(self.engine, self.sweeper, instant, lambda _: self._deliver(now))
+        self.metrics.record_tick(tick.sweep, tick.delivery, tick.seconds)
+        return TickReport(tick.timed, tick.sweep, tick.delivery)
+
+    def _deliver(self, now: datetime | None) -> DeliveryStats:
+        return asyncio.run(self.delivery.run_until_idle(now=now))
+
+    def run_until(
+        self,
+        until: date,
+        *,
+        start: date | None = None,
+        ticks: Sequence[time] = (time(9), time(18)),
+        act: Callable[[date], object] | None = None,
+        act_at: time = time(17),
+        on_tick: Callable[[Tick], object] | None = None,
+    ) -> None:
+        """The due work day after day up to ``until``, delivering, on this system's clock (a
+        :class:`FixedClock`): :func:`workflow.driver.run_until` (same options), each tick
+        counted in the metrics as :meth:`tick` does."""
+        if not isinstance(self.clock, FixedClock):
+            raise TypeError("run_until moves the clock: build Copilote with a FixedClock")
+
+        def ticked(tick: Tick) -> None:
+            self.metrics.record_tick(tick.sweep, tick.delivery, tick.seconds)
+            if on_tick is not None:
+                on_tick(tick)
+
+        run_until(
+            self.clock,
+            until,
+            engine=self.engine,
+            sweeper=self.sweeper,
+            deliver=self._deliver,
+            start=start,
+            ticks=ticks,
+            act=act,
+            act_at=act_at,
+            on_tick=ticked,
+        )
 
     # -- the running service ------------------------------------------------------------------
     def app(self) -> FastAPI:

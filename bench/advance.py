@@ -27,7 +27,7 @@ from _common import machine, paris, pct, registry, spread
 
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate, read
-from workflow.engine import Engine, PartnerIn
+from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.records import Records
 
 ROUNDS = 7
@@ -40,10 +40,12 @@ def setup(path: Path) -> tuple[Engine, sa.Engine, int]:
     engine = Engine(db, registry(), FixedClock(paris(2026, 5, 4, 8, 0)))
     records = Records(engine)
     pid = engine.create_project(
-        definition_id="mini",
-        title="Projet bench",
-        start_date=date(2026, 5, 4),
-        pilot=PartnerIn("Pilote", "pilote@exemple.fr", "Pia Lote"),
+        NewProject(
+            definition_id="mini",
+            title="Projet bench",
+            start_date=date(2026, 5, 4),
+            pilot=PartnerIn("Pilote", "pilote@exemple.fr", "Pia Lote"),
+        )
     )
     records.add_partner(pid, PartnerIn("Structure A", "a@exemple.fr", "Anne"))
     records.add_partner(pid, PartnerIn("Structure B", "b@exemple.fr", "Bert"))

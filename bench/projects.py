@@ -26,7 +26,7 @@ from transitions import Machine
 
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
-from workflow.engine import Engine, PartnerIn
+from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle
 
 PROJECTS = 10_000
@@ -49,14 +49,16 @@ def heap() -> int:
 def create(engine: Engine, i: int) -> int:
     definition_id = SHIPPED[i % 4]
     return engine.create_project(
-        definition_id=definition_id,
-        title=f"Projet {i}",
-        territory="Hauts-de-France",
-        start_date=date(2026, 5, 4),
-        variant=("axe_1" if i % 8 == 0 else "axe_2") if definition_id == "acia" else None,
-        pilot=PartnerIn(f"Structure pilote {i}", f"pilote{i}@exemple.fr", f"Pilote {i}"),
-        convention_start=date(2026, 5, 4) if definition_id == "cooperative" else None,
-        funding_cents=25_000_00 if definition_id == "cooperative" else None,
+        NewProject(
+            definition_id=definition_id,
+            title=f"Projet {i}",
+            territory="Hauts-de-France",
+            start_date=date(2026, 5, 4),
+            variant=("axe_1" if i % 8 == 0 else "axe_2") if definition_id == "acia" else None,
+            pilot=PartnerIn(f"Structure pilote {i}", f"pilote{i}@exemple.fr", f"Pilote {i}"),
+            convention_start=date(2026, 5, 4) if definition_id == "cooperative" else None,
+            funding_cents=25_000_00 if definition_id == "cooperative" else None,
+        )
     )
 
 

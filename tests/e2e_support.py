@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -137,15 +137,19 @@ class System:
     ) -> None:
         """Tick every day at ``hours`` (Paris); a day's actions run at 17:00, before the 18:00 tick."""
         actions = actions or {}
-        day = first
-        while day <= last:
-            for hour in hours:
-                if hour == 18 and day in actions:
-                    self.set(at(day, 17))
-                    for action in actions[day]:
-                        action()  # type: ignore[operator]
-                self.tick(at(day, hour))
-            day += timedelta(days=1)
+
+        def act(day: date) -> None:
+            for action in actions.get(day, []):
+                action()  # type: ignore[operator]
+
+        self.c.run_until(
+            last,
+            start=first,
+            ticks=[time(hour) for hour in hours],
+            act=act,
+            act_at=time(17),
+            on_tick=lambda tick: self.collect(tick.at),
+        )
 
 
 def summary(mails: Iterable[Mail]) -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ from test_engine import AGENCY, PILOT
 
 from workflow import tables
 from workflow.calendar import months_before, years_later
-from workflow.engine import Engine
+from workflow.engine import Engine, NewProject
 from workflow.records import Records
 
 
@@ -62,12 +62,14 @@ def test_a_convention_lasts_one_year_to_the_day(
     engine: Engine, db: sa.Engine, signed: date, ends: date
 ) -> None:
     pid = engine.create_project(
-        definition_id="mini",
-        title="Coopérative 93",
-        start_date=signed,
-        pilot=PILOT,
-        agency=AGENCY,
-        convention_start=signed,
+        NewProject(
+            definition_id="mini",
+            title="Coopérative 93",
+            start_date=signed,
+            pilot=PILOT,
+            agency=AGENCY,
+            convention_start=signed,
+        )
     )
     with db.connect() as conn:
         end = conn.execute(

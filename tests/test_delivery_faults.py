@@ -21,6 +21,7 @@ from service import Copilote, Settings
 from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read
+from workflow.engine import NewProject
 
 N = 200
 DUE = at(date(2026, 6, 29), 9)  # the diagnostic of mini.yaml (due 13 July) at J-14
@@ -39,11 +40,13 @@ def two_hundred_partners(database_url: str, defs: Path) -> int:
     )
     start = date(2026, 5, 4)
     pid = c.engine.create_project(
-        definition_id="mini",
-        title="Programme à 200 structures",
-        start_date=start,
-        pilot=person("Pilote", "pilote@programme.example", "pilot", "copil"),
-        agency=person("ARS", "ars@ars.example", "agency"),
+        NewProject(
+            definition_id="mini",
+            title="Programme à 200 structures",
+            start_date=start,
+            pilot=person("Pilote", "pilote@programme.example", "pilot", "copil"),
+            agency=person("ARS", "ars@ars.example", "agency"),
+        )
     )
     for i in range(N):
         c.records.add_partner(pid, person(f"Structure {i:03d}", partner_email(i)), start)

@@ -13,7 +13,7 @@ from tests.conftest import FIXTURES, ROOT, paris
 from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
-from workflow.engine import Engine, PartnerIn, StepNotAvailable
+from workflow.engine import Engine, NewProject, PartnerIn, StepNotAvailable
 from workflow.errors import (
     ConflictError,
     InvalidInput,
@@ -32,12 +32,14 @@ AGENCY = PartnerIn("ARS Île-de-France", "ars@ars.example.fr", "Chargé de progr
 
 def new_mini(engine: Engine) -> int:
     return engine.create_project(
-        definition_id="mini",
-        title="Coopérative 93",
-        start_date=date(2026, 5, 4),
-        pilot=PILOT,
-        agency=AGENCY,
-        convention_start=date(2026, 5, 4),
+        NewProject(
+            definition_id="mini",
+            title="Coopérative 93",
+            start_date=date(2026, 5, 4),
+            pilot=PILOT,
+            agency=AGENCY,
+            convention_start=date(2026, 5, 4),
+        )
     )
 
 
@@ -293,14 +295,16 @@ def test_overdue_milestone_since_and_responsible(engine: Engine) -> None:
 def test_bad_input_is_refused_with_the_field(engine: Engine, records: Records) -> None:
     with pytest.raises(InvalidInput, match="variant"):
         engine.create_project(
-            definition_id="acia", title="X", start_date=date(2026, 5, 4), pilot=PILOT
+            NewProject(definition_id="acia", title="X", start_date=date(2026, 5, 4), pilot=PILOT)
         )
     with pytest.raises(InvalidInput, match=r"pilot\.email"):
         engine.create_project(
-            definition_id="mini",
-            title="X",
-            start_date=date(2026, 5, 4),
-            pilot=PartnerIn("DD", "pas-une-adresse"),
+            NewProject(
+                definition_id="mini",
+                title="X",
+                start_date=date(2026, 5, 4),
+                pilot=PartnerIn("DD", "pas-une-adresse"),
+            )
         )
     pid = new_mini(engine)
     with pytest.raises(InvalidInput, match="roles"):
@@ -384,3 +388,28 @@ def test_the_whole_engine_ignores_the_wall_clock() -> None:
             continue
         for forbidden in ("datetime.now(", "date.today(", "time.time(", "datetime.utcnow("):
             assert forbidden not in text, f"{path.name} reads the wall clock ({forbidden})"
+
+
+def test_step_not_available_is_an_engine_error_with_its_context() -> None:
+    from workflow import engine as engine_module
+    from workflow import errors
+
+    assert engine_module.StepNotAvailable is errors.StepNotAvailable
+    refused = errors.StepNotAvailable(7, "resume", "cadrage", ["suspend", "abandon"])
+    assert isinstance(refused, errors.ConflictError)
+    assert (refused.project_id, refused.trigger, refused.current_phase, refused.allowed) == (
+        7,
+        "resume",
+        "cadrage",
+        ["suspend", "abandon"],
+    )
+    assert "'resume' is not possible from 'cadrage'; possible from here: suspend, abandon" in str(
+        refused
+    )
+
+
+def test_a_new_project_is_one_value() -> None:
+    new = NewProject(definition_id="mini", title="X", start_date=date(2026, 5, 4), pilot=PILOT)
+    assert (new.variant, new.version, new.lang, new.actor) == (None, None, "fr", "")
+    with pytest.raises(TypeError):
+        NewProject("mini", "X", date(2026, 5, 4), PILOT)  # type: ignore[call-arg]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from workflow.clock import FixedClock
 from workflow.conditions import project_partners
 from workflow.database import create_db_engine, migrate, raw, write
 from workflow.engine import Engine
-from workflow.lifecycle import Lifecycle, ProjectState
+from workflow.lifecycle import SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.outbox import _ITEMS, decode, encode
 from workflow.planner import schedule
@@ -160,3 +161,42 @@ def test_the_lifecycle_keeps_the_machines_answers(
     refused = ProjectState(definition.initial, unmet=["COPIL 1 not held"])
     step = next(t.trigger for t in definition.transitions if definition.initial in t.source)
     assert not lifecycle.fire(refused, step) and refused.state == definition.initial
+
+
+def test_named_parameters_on_the_driver(db: sa.Engine) -> None:
+    """``:name`` parameters with a mapping (``%(name)s`` on PostgreSQL, translated once);
+    a ``:`` or ``%`` inside a literal and a ``::`` cast are left alone."""
+    with db.connect() as conn:
+        sql = (
+            "SELECT CAST(:a AS TEXT) || ':b' || '%', CAST(:a AS TEXT), CAST(:n AS INTEGER) + 1"
+            + ("" if db.dialect.name == "sqlite" else ", CAST('7' AS TEXT)::integer")
+        )
+        row = raw(conn).execute(sql, {"a": "x", "n": 41}).fetchone()
+        assert tuple(row[:3]) == ("x:b%", "x", 42)
+        assert db.dialect.name == "sqlite" or row[3] == 7
+        assert raw(conn).execute("SELECT ? + 1", (1,)).fetchone()[0] == 2  # ``?`` still works
+
+
+def test_the_phase_update_of_each_kind_of_move(
+    engine: Engine, records: Records, db: sa.Engine, clock: FixedClock
+) -> None:
+    """Entering a phase stamps it and sets when its automatic step is due; a suspension keeps
+    both; a resume stamps the phase again but keeps the automatic step's date."""
+    pid = new_mini(engine)
+    ready_to_deploy(records, pid)
+
+    def state() -> tuple[Any, ...]:
+        with db.connect() as conn:
+            p = conn.execute(sa.select(tables.project).where(tables.project.c.id == pid)).one()
+        return p.phase, p.suspended_from, p.phase_entered_at, p.auto_due_on, p.version
+
+    clock.set(paris(2026, 6, 15, 10, 0))
+    engine.advance(pid, "start_deployment", actor="Anne", comment="COPIL 1 favorable")
+    entered = paris(2026, 6, 15, 10, 0)
+    assert state() == ("deploiement", None, entered, date(2026, 11, 30), 2)
+    clock.set(paris(2026, 7, 1, 10, 0))
+    engine.advance(pid, "suspend", actor="Anne", comment="attente du financement")
+    assert state() == (SUSPENDED, "deploiement", entered, date(2026, 11, 30), 3)
+    clock.set(paris(2026, 7, 10, 10, 0))
+    engine.advance(pid, "resume", actor="Anne")
+    assert state() == ("deploiement", None, paris(2026, 7, 10, 10, 0), date(2026, 11, 30), 4)

@@ -28,7 +28,7 @@ from babel.dates import get_day_names, get_month_names
 from e2e_support import System, at, definitions_dir
 from smtp_support import SmtpServer
 
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "notifications" / "templates"
@@ -194,11 +194,13 @@ def test_cooperative_year_for_an_english_partner(coop: System) -> None:
     start = date(2026, 3, 2)
     title = "Coopérative Seine-Saint-Denis Nord"
     pid = s.engine.create_project(
-        definition_id="cooperative",
-        title=title,
-        start_date=start,
-        pilot=_person("DD 93", COORD, "pilot", "copil", lang="en"),
-        agency=_person("ARS IDF", AGENCY, "agency"),
+        NewProject(
+            definition_id="cooperative",
+            title=title,
+            start_date=start,
+            pilot=_person("DD 93", COORD, "pilot", "copil", lang="en"),
+            agency=_person("ARS IDF", AGENCY, "agency"),
+        )
     )
     a = records.add_partner(pid, _person("Association A", PA), start)
     records.add_partner(pid, _person("Centre de santé B", PB, lang="en"), start)
@@ -293,12 +295,14 @@ def test_acia_year_for_an_english_partner(acia: System) -> None:
     start = date(2026, 5, 4)
     title = "EHPAD Les Tilleuls – outil numérique"
     pid = s.engine.create_project(
-        definition_id="acia",
-        title=title,
-        start_date=start,
-        variant="axe_1",
-        pilot=_person("EHPAD Les Tilleuls", PILOT, "pilot", "copil", lang="en"),
-        agency=_person("ARS Corse", ACIA_AGENCY, "agency"),
+        NewProject(
+            definition_id="acia",
+            title=title,
+            start_date=start,
+            variant="axe_1",
+            pilot=_person("EHPAD Les Tilleuls", PILOT, "pilot", "copil", lang="en"),
+            agency=_person("ARS Corse", ACIA_AGENCY, "agency"),
+        )
     )
     records.add_partner(pid, _person("ARACT Corse", ARACT, "aract", "copil"), start)
     records.add_partner(

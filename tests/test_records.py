@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.engine import Engine, PartnerIn
+from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.records import Records
 
 
@@ -15,10 +15,12 @@ def test_a_new_indicator_keeps_its_unit_and_is_updated_in_place(
     engine: Engine, records: Records, db: sa.Engine
 ) -> None:
     pid = engine.create_project(
-        definition_id="mini",
-        title="Coopérative 93",
-        start_date=date(2026, 5, 4),
-        pilot=PartnerIn("Pilote", "pilote@exemple.fr", "Pia"),
+        NewProject(
+            definition_id="mini",
+            title="Coopérative 93",
+            start_date=date(2026, 5, 4),
+            pilot=PartnerIn("Pilote", "pilote@exemple.fr", "Pia"),
+        )
     )
     records.set_indicator(
         pid, "ateliers", label="Ateliers menés", kind="activity", planned=12, unit="ateliers"

@@ -16,7 +16,7 @@ from web.refusals import how_to_fix, sentence, worded
 from workflow import tables
 from workflow.addresses import check_email, is_email
 from workflow.clock import FixedClock
-from workflow.engine import Engine, PartnerIn
+from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.errors import AlreadyRecorded, ConflictError, InvalidInput, TransitionRefused, Unmet
 from workflow.records import Records, milestone_completions
 
@@ -231,11 +231,13 @@ def test_engine_records_and_accounts_use_the_rule(engine: Engine, records: Recor
     for bad in ("x@y", "a b@x.org", "a@b@c.fr", "jeanne@x.org\r\nBcc: evil@x.org"):
         with pytest.raises(InvalidInput) as created:
             engine.create_project(
-                definition_id="mini",
-                title="T",
-                start_date=date(2026, 5, 4),
-                pilot=PartnerIn("P", bad),
-                agency=AGENCY,
+                NewProject(
+                    definition_id="mini",
+                    title="T",
+                    start_date=date(2026, 5, 4),
+                    pilot=PartnerIn("P", bad),
+                    agency=AGENCY,
+                )
             )
         assert created.value.field == "pilot.email"
         pid = new_mini(engine)

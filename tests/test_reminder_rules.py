@@ -16,6 +16,7 @@ from smtp_support import SmtpServer
 
 from workflow import tables
 from workflow.database import read
+from workflow.engine import NewProject
 
 PILOT = "pilote@etablissement.example"
 AGENCY = "ars@ars.example"
@@ -38,12 +39,14 @@ def system(db_url: str, defs: Path, smtp_server: SmtpServer) -> Iterator[System]
 def acia_project(s: System, variant: str = "axe_1", title: str = "EHPAD Les Tilleuls") -> int:
     start = date(2026, 5, 4)
     pid = s.engine.create_project(
-        definition_id="acia",
-        title=title,
-        start_date=start,
-        variant=variant,
-        pilot=person("EHPAD", PILOT, "pilot", "copil"),
-        agency=person("ARS", AGENCY, "agency"),
+        NewProject(
+            definition_id="acia",
+            title=title,
+            start_date=start,
+            variant=variant,
+            pilot=person("EHPAD", PILOT, "pilot", "copil"),
+            agency=person("ARS", AGENCY, "agency"),
+        )
     )
     s.records.add_partner(pid, person("ARACT", ARACT, "aract", "copil"), start)
     s.tick(at(start, 9))  # the join notices
@@ -107,10 +110,12 @@ def test_reminder_at_nine_paris_across_dst(
     s = System(f"sqlite:///{tmp_path / 'dst.db'}", defs, smtp_server, at(date(2026, 3, 2), 8))
     try:
         pid = s.engine.create_project(
-            definition_id="mini",
-            title="Programme test",
-            start_date=date(2026, 3, 2),
-            pilot=person("Pilote", PILOT, "pilot", "copil"),
+            NewProject(
+                definition_id="mini",
+                title="Programme test",
+                start_date=date(2026, 3, 2),
+                pilot=person("Pilote", PILOT, "pilot", "copil"),
+            )
         )
         meeting = s.records.schedule_meeting(pid, "copil", at(meeting_day, 14))
         assert kinds_to(s.tick(at(date(2026, 3, 2), 9)), PILOT) == ["meeting_invitation"]

@@ -14,6 +14,8 @@ import pytest
 from e2e_support import Mail, System, at, definitions_dir, person, summary
 from smtp_support import SmtpServer
 
+from workflow.engine import NewProject
+
 PILOT = "pilote@ehpad-tilleuls.example"
 ARACT = "aract@aract-corse.example"
 AGENCY = "ars-dd2a@ars.example"
@@ -45,12 +47,14 @@ def test_acia_programme_year(acia: System) -> None:
     s, records = acia, acia.records
     start = date(2026, 5, 4)
     pid = s.engine.create_project(
-        definition_id="acia",
-        title="EHPAD Les Tilleuls – outil numérique",
-        start_date=start,
-        variant="axe_1",
-        pilot=person("EHPAD Les Tilleuls", PILOT, "pilot", "copil"),
-        agency=person("ARS Corse", AGENCY, "agency"),
+        NewProject(
+            definition_id="acia",
+            title="EHPAD Les Tilleuls – outil numérique",
+            start_date=start,
+            variant="axe_1",
+            pilot=person("EHPAD Les Tilleuls", PILOT, "pilot", "copil"),
+            agency=person("ARS Corse", AGENCY, "agency"),
+        )
     )
     records.add_partner(pid, person("ARACT Corse", ARACT, "aract", "copil"), start)
     partner_id = records.add_partner(
@@ -178,11 +182,13 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
     s, records = coop, coop.records
     start = date(2026, 3, 2)
     pid = s.engine.create_project(
-        definition_id="cooperative",
-        title="Coopérative Seine-Saint-Denis Nord",
-        start_date=start,
-        pilot=person("DD 93", COORD, "pilot", "copil"),
-        agency=person("ARS IDF", DD_AGENCY, "agency"),
+        NewProject(
+            definition_id="cooperative",
+            title="Coopérative Seine-Saint-Denis Nord",
+            start_date=start,
+            pilot=person("DD 93", COORD, "pilot", "copil"),
+            agency=person("ARS IDF", DD_AGENCY, "agency"),
+        )
     )
     a = records.add_partner(pid, person("Association A", PA), start)
     b = records.add_partner(pid, person("Centre de santé B", PB), start)

@@ -5,7 +5,7 @@ HTTP statuses (404 unknown, 409 conflict or refused step, 422 invalid input, 401
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -17,6 +17,7 @@ from web.auth import Forbidden, NotSignedIn
 from web.csrf import CsrfRefused
 from web.deps import LoginRequired
 from web.links import LinkError
+from web.ports import Application
 from web.refusals import request_language, worded
 from web.templating import render
 from workflow.errors import (
@@ -29,9 +30,6 @@ from workflow.errors import (
     UnknownTrigger,
     WorkflowError,
 )
-
-if TYPE_CHECKING:
-    from service import Copilote
 
 __all__ = ["create_app"]
 
@@ -71,7 +69,8 @@ def error_body(exc: Exception, lang: str = "fr") -> dict[str, Any]:
     return body
 
 
-def create_app(copilote: Copilote, *, lifespan: Any = None) -> FastAPI:
+def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
+    """The application serving ``copilote`` (the composition root hands itself in)."""
     app = FastAPI(
         title="Copilote",
         summary="Co-construction project lifecycles: phases, deadlines, COPIL, reports.",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
 from web.auth import Accounts, NotSignedIn, Principal
 from web.csrf import check_csrf
-
-if TYPE_CHECKING:
-    from service import Copilote
+from web.ports import Application
 
 __all__ = [
     "AccountsDep",
@@ -32,7 +30,8 @@ class LoginRequired(Exception):
         self.next_url = next_url
 
 
-def get_copilote(request: Request) -> Copilote:
+def get_copilote(request: Request) -> Application:
+    """The running system :func:`web.app.create_app` was given."""
     return request.app.state.copilote  # type: ignore[no-any-return]
 
 
@@ -40,7 +39,7 @@ def get_accounts(request: Request) -> Accounts:
     return request.app.state.copilote.accounts  # type: ignore[no-any-return]
 
 
-CopiloteDep = Annotated["Copilote", Depends(get_copilote)]
+CopiloteDep = Annotated[Application, Depends(get_copilote)]
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 
 

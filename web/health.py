@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-if TYPE_CHECKING:
-    from service import Copilote
+from web.ports import Application
 
 __all__ = ["router"]
 
@@ -31,7 +30,7 @@ def _iso(instant: datetime | None) -> str | None:
     return instant.isoformat() if instant else None
 
 
-def _copilote(request: Request) -> Copilote:
+def _copilote(request: Request) -> Application:
     return request.app.state.copilote  # type: ignore[no-any-return]
 
 

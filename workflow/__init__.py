@@ -5,7 +5,7 @@ Imports nothing from ``notifications`` or ``service``; time comes from an inject
 
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.definition import Definition
-from workflow.engine import AdvanceResult, Engine, PartnerIn, StepNotAvailable
+from workflow.engine import AdvanceResult, Engine, NewProject, PartnerIn, StepNotAvailable
 from workflow.errors import (
     AlreadyRecorded,
     ConflictError,
@@ -35,6 +35,7 @@ __all__ = [
     "InvalidInput",
     "MigrationRefused",
     "NotFound",
+    "NewProject",
     "PartnerIn",
     "Problem",
     "Records",

@@ -10,7 +10,8 @@ deferred transactions lost ~60 of 1,000 concurrent updates). Every database also
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from alembic.config import Config
 
 __all__ = [
     "Conn",
+    "Params",
     "Raw",
     "create_db_engine",
     "migrate",
@@ -98,6 +100,9 @@ def migrate(engine: sa.Engine) -> None:
 # -- hand-written SQL on the hot paths ---------------------------------------------------
 
 
+Params = Mapping[str, Any] | Sequence[Any]
+"""The values of one statement: by name (``:name`` in the SQL) or by position (``?``)."""
+
 _JSON = json.JSONEncoder()  # what json.dumps(value) and SQLAlchemy's JSON type use
 
 
@@ -108,7 +113,9 @@ class Raw:
     context, result processing) and its ``Connection``/``Transaction`` ~45 us a transaction,
     where the driver needs 2-5 us a statement; an advance issues about ten, so on the hot
     paths (:meth:`workflow.engine.Engine.advance` and what it calls) the SQL is written
-    once, with ``?`` placeholders, and run here: either inside a SQLAlchemy transaction
+    once, with ``:name`` parameters and a mapping of values (SQLite's own style; PostgreSQL
+    gets ``%(name)s``, translated once per statement), and run here (``?`` placeholders with
+    a sequence of values still work): either inside a SQLAlchemy transaction
     (:func:`raw`, same connection, committed by SQLAlchemy) or as a transaction of its own
     on a pooled connection (:func:`write`: the same pool, PRAGMAs and ``BEGIN IMMEDIATE``).
     Values are converted the way the SQLAlchemy column types store them (``UtcDateTime``,
@@ -125,8 +132,10 @@ class Raw:
     def _sql(self, sql: str) -> str:
         return sql
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """Run one statement; the driver cursor (``fetchall``, ``rowcount``)."""
+    def execute(self, sql: str, params: Params = ()) -> Any:
+        """Run one statement; the driver cursor (``fetchall``, ``rowcount``).
+
+        ``params``: a mapping for ``:name`` parameters, a sequence for ``?`` ones."""
         cursor = self.dbapi.cursor()
         try:
             cursor.execute(self._sql(sql), params)
@@ -134,7 +143,7 @@ class Raw:
             raise self._wrap(exc, sql, params) from exc
         return cursor
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         if rows:
             try:
                 self.dbapi.cursor().executemany(self._sql(sql), rows)
@@ -228,8 +237,19 @@ class _SqliteRaw(Raw):
         return None if value is None else json.loads(value)
 
 
+# A quoted literal or identifier (kept as it is), or a ``:name`` parameter (not ``::type``).
+_NAMED = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def _pyformat(sql: str) -> str:
+    """``:name`` parameters as psycopg's ``%(name)s``, a literal ``%`` doubled."""
+    sql = sql.replace("%", "%%")
+    return _NAMED.sub(lambda m: f"%({m[1]})s" if m[1] else m[0], sql)
+
+
 class _PostgresRaw(Raw):
-    """psycopg adapts dates, aware datetimes and JSON itself; it wants ``%s`` placeholders."""
+    """psycopg adapts dates, aware datetimes and JSON itself; it wants ``%(name)s`` (or
+    ``%s``) placeholders: each statement's text is translated once, then cached."""
 
     __slots__ = ()
     _cache: dict[str, str] = {}
@@ -237,7 +257,8 @@ class _PostgresRaw(Raw):
     def _sql(self, sql: str) -> str:
         text = self._cache.get(sql)
         if text is None:
-            text = self._cache[sql] = sql.replace("?", "%s")
+            text = sql.replace("?", "%s") if "?" in sql else _pyformat(sql)
+            self._cache[sql] = text
         return text
 
 

@@ -25,6 +25,7 @@ from workflow.errors import (
     ConflictError,
     InvalidInput,
     NotFound,
+    StepNotAvailable,
     TransitionRefused,
     UnknownTrigger,
     Unmet,
@@ -33,7 +34,7 @@ from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import AUTOMATIC_ACTOR, Planner, TransitionEvent
 
-__all__ = ["AdvanceResult", "Engine", "PartnerIn", "StepNotAvailable"]
+__all__ = ["AdvanceResult", "Engine", "NewProject", "PartnerIn", "StepNotAvailable"]
 
 
 class _Current(NamedTuple):
@@ -54,51 +55,37 @@ class _Current(NamedTuple):
 # The statements of an advance, written once (see workflow.database.Raw for why).
 _CURRENT = (
     "SELECT id, definition_id, definition_version, variant, title, start_date, phase,"
-    " suspended_from, phase_entered_at, version FROM project WHERE id = ?"
+    " suspended_from, phase_entered_at, version FROM project WHERE id = :id"
 )
-
-
-def _move_sql(entered: bool, auto_due: bool) -> str:
-    """The phase UPDATE, guarded by the version read; the new and the read version come last."""
-    sets = ["phase = ?", "suspended_from = ?"]
-    if entered:
-        sets.append("phase_entered_at = ?")
-    sets += ["flagged_overdue_at = NULL", "flag_reason = NULL"]
-    if auto_due:
-        sets.append("auto_due_on = ?")
-    return f"UPDATE project SET {', '.join(sets)}, version = ? WHERE id = ? AND version = ?"
-
-
-_MOVE = {(e, a): _move_sql(e, a) for e in (False, True) for a in (False, True)}
+# The phase UPDATE, guarded by the version read. ``entered_at`` NULL keeps the phase's start
+# (a suspension); ``reschedules`` false keeps when the automatic step is due (a suspension,
+# an abandon, a resume), true sets ``auto_due_on`` (NULL: the new phase has none).
+_MOVE = (
+    "UPDATE project SET phase = :phase, suspended_from = :suspended_from,"
+    " phase_entered_at = COALESCE(:entered_at, phase_entered_at),"
+    " flagged_overdue_at = NULL, flag_reason = NULL,"
+    " auto_due_on = CASE WHEN :reschedules THEN :auto_due_on ELSE auto_due_on END,"
+    " version = :new_version WHERE id = :id AND version = :version"
+)
+_PHASE = "SELECT phase FROM project WHERE id = :id"
 _HISTORY = (
     'INSERT INTO history (project_id, at, actor, "trigger", from_phase, to_phase, comment)'
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (:project_id, :at, :actor, :trigger, :from_phase, :to_phase, :comment)"
 )
-_MILESTONE_KEYS = 'SELECT "key" FROM milestone WHERE project_id = ?'
-_OCCURRENCES = "SELECT occurrence FROM meeting WHERE project_id = ? AND occurrence IS NOT NULL"
+_MILESTONE_KEYS = 'SELECT "key" FROM milestone WHERE project_id = :project_id'
+_OCCURRENCES = (
+    "SELECT occurrence FROM meeting WHERE project_id = :project_id AND occurrence IS NOT NULL"
+)
 _OPEN_MILESTONE = (
     'INSERT INTO milestone (project_id, "key", label, phase, deliverable, responsible_role,'
-    " due_on, moved_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " due_on, moved_from) VALUES (:project_id, :key, :label, :phase, :deliverable,"
+    " :responsible_role, :due_on, :moved_from)"
 )
 _EXPECT_MEETING = (
     "INSERT INTO meeting (project_id, series, occurrence, label, status, phase, attendees,"
-    " location, sequence) VALUES (?, ?, ?, ?, 'expected', ?, ?, '', 0)"
+    " location, sequence) VALUES (:project_id, :series, :occurrence, :label, 'expected',"
+    " :phase, :attendees, '', 0)"
 )
-
-
-class StepNotAvailable(ConflictError):
-    """The step exists in the programme, but not from the phase the project is in now."""
-
-    def __init__(
-        self, project_id: int, trigger: str, current_phase: str, allowed: list[str]
-    ) -> None:
-        super().__init__(
-            project_id,
-            current_phase,
-            f"{trigger!r} is not possible from {current_phase!r}; possible from here: "
-            + (", ".join(allowed) or "none"),
-        )
-        self.trigger, self.allowed = trigger, allowed
 
 
 @dataclass(frozen=True)
@@ -107,6 +94,30 @@ class PartnerIn:
     email: str
     contact_name: str = ""
     roles: tuple[str, ...] = ("partner",)
+    lang: str = "fr"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewProject:
+    """What a project is created from (:meth:`Engine.create_project` checks every field).
+
+    ``version``: of the programme definition (default: the newest); ``actor``: who appears
+    in the history (default: the pilot's contact, else email); ``convention_end``: default
+    one year after ``convention_start``.
+    """
+
+    definition_id: str
+    title: str
+    start_date: date
+    pilot: PartnerIn
+    territory: str = ""
+    variant: str | None = None
+    agency: PartnerIn | None = None
+    convention_start: date | None = None
+    convention_end: date | None = None
+    funding_cents: int | None = None
+    version: int | None = None
+    actor: str = ""
     lang: str = "fr"
 
 
@@ -161,35 +172,21 @@ class Engine:
         return paris_date(self.clock.now())
 
     # -- projects ----------------------------------------------------------------------
-    def create_project(
-        self,
-        *,
-        definition_id: str,
-        title: str,
-        start_date: date,
-        pilot: PartnerIn,
-        territory: str = "",
-        variant: str | None = None,
-        agency: PartnerIn | None = None,
-        convention_start: date | None = None,
-        convention_end: date | None = None,
-        funding_cents: int | None = None,
-        version: int | None = None,
-        actor: str = "",
-        lang: str = "fr",
-    ) -> int:
-        definition = self.definition(definition_id, version)
-        if not title.strip():
+    def create_project(self, new: NewProject) -> int:
+        """Create ``new`` in its programme's first phase; its fields are checked here."""
+        definition = self.definition(new.definition_id, new.version)
+        if not new.title.strip():
             raise InvalidInput("title", "a project needs a title")
         variants = [v.key for v in definition.variants]
-        if variants and variant not in variants:
+        if variants and new.variant not in variants:
             raise InvalidInput(
                 "variant", f"choose one of {', '.join(variants)} for {definition.id}"
             )
-        if not variants and variant is not None:
+        if not variants and new.variant is not None:
             raise InvalidInput("variant", f"{definition.id} has no variants")
-        if funding_cents is not None and funding_cents < 0:
+        if new.funding_cents is not None and new.funding_cents < 0:
             raise InvalidInput("funding", "a funding amount cannot be negative")
+        convention_start, convention_end = new.convention_start, new.convention_end
         if convention_start and convention_end and convention_end <= convention_start:
             raise InvalidInput("convention_end", "the convention must end after it starts")
         if convention_start and not convention_end:
@@ -202,14 +199,14 @@ class Engine:
                 .values(
                     definition_id=definition.id,
                     definition_version=definition.version,
-                    variant=variant,
-                    title=title.strip(),
-                    territory=territory.strip(),
-                    start_date=start_date,
+                    variant=new.variant,
+                    title=new.title.strip(),
+                    territory=new.territory.strip(),
+                    start_date=new.start_date,
                     convention_start=convention_start,
                     convention_end=convention_end,
-                    funding_cents=funding_cents,
-                    lang=lang,
+                    funding_cents=new.funding_cents,
+                    lang=new.lang,
                     phase=definition.initial,
                     phase_entered_at=now,
                     version=1,
@@ -218,6 +215,7 @@ class Engine:
                 .returning(tables.project.c.id)
             ).scalar_one()
             # The pilot steers (a COPIL member) but owes no partner reports unless told so.
+            pilot = new.pilot
             roles = (
                 "pilot",
                 "copil",
@@ -227,16 +225,16 @@ class Engine:
                 conn,
                 project_id,
                 PartnerIn(pilot.organisation, pilot.email, pilot.contact_name, roles, pilot.lang),
-                start_date,
+                new.start_date,
                 field="pilot",
             )
-            if agency is not None:
-                self._add_partner(conn, project_id, agency, start_date, field="agency")
+            if new.agency is not None:
+                self._add_partner(conn, project_id, new.agency, new.start_date, field="agency")
             conn.execute(
                 sa.insert(tables.history).values(
                     project_id=project_id,
                     at=now,
-                    actor=actor or pilot.contact_name or pilot.email,
+                    actor=new.actor or new.pilot.contact_name or new.pilot.email,
                     trigger="create",
                     from_phase="",
                     to_phase=definition.initial,
@@ -247,10 +245,10 @@ class Engine:
                 conn,
                 definition,
                 project_id,
-                variant,
+                new.variant,
                 definition.initial,
-                start_date,
-                max(start_date, paris_date(now)),
+                new.start_date,
+                max(new.start_date, paris_date(now)),
             )
             self.planner.on_project_created(
                 conn, definition, project_id, convention_start, convention_end
@@ -295,7 +293,7 @@ class Engine:
         return self.lifecycle(definition.id, definition.version).transition(trigger, phase)
 
     def _current(self, db: Raw, project_id: int) -> _Current:
-        found = db.execute(_CURRENT, (project_id,)).fetchone()
+        found = db.execute(_CURRENT, {"id": project_id}).fetchone()
         if found is None:
             raise NotFound("project", project_id)
         (
@@ -406,19 +404,34 @@ class Engine:
                 raise StepNotAvailable(project_id, trigger, row.phase, allowed)
             dest = state.state
             enters = dest not in (SUSPENDED, ABANDONED) and trigger != "resume"
-            params: list[Any] = [dest, row.phase if dest == SUSPENDED else None]
-            if dest != SUSPENDED:
-                params.append(db.instant(now))
-            if enters:
-                params.append(db.day(_auto_due(lifecycle, dest, row.start_date, today)))
-            params += [row.version + 1, project_id, row.version]
-            moved = db.execute(_MOVE[dest != SUSPENDED, enters], params)
+            auto_due = _auto_due(lifecycle, dest, row.start_date, today) if enters else None
+            moved = db.execute(
+                _MOVE,
+                {
+                    "phase": dest,
+                    "suspended_from": row.phase if dest == SUSPENDED else None,
+                    "entered_at": None if dest == SUSPENDED else db.instant(now),
+                    "reschedules": enters,
+                    "auto_due_on": db.day(auto_due),
+                    "new_version": row.version + 1,
+                    "id": project_id,
+                    "version": row.version,
+                },
+            )
             if moved.rowcount != 1:
-                current = db.execute("SELECT phase FROM project WHERE id = ?", (project_id,))
+                current = db.execute(_PHASE, {"id": project_id})
                 raise ConflictError(project_id, current.fetchone()[0])
             db.execute(
                 _HISTORY,
-                (project_id, db.instant(now), actor, trigger, row.phase, dest, comment),
+                {
+                    "project_id": project_id,
+                    "at": db.instant(now),
+                    "actor": actor,
+                    "trigger": trigger,
+                    "from_phase": row.phase,
+                    "to_phase": dest,
+                    "comment": comment,
+                },
             )
             if enters:  # auto_due_on is written by the UPDATE above
                 self._open_phase(
@@ -467,7 +480,7 @@ class Engine:
         candidates, expected = lifecycle.opened_in(phase, variant)
         new_milestones: list[dict[str, Any]] = []
         if candidates:
-            existing = {key for (key,) in db.execute(_MILESTONE_KEYS, (project_id,))}
+            existing = {key for (key,) in db.execute(_MILESTONE_KEYS, {"project_id": project_id})}
             policy = definition.reminders
             for m in candidates:
                 if m.key in existing:
@@ -498,23 +511,22 @@ class Engine:
             db.executemany(
                 _OPEN_MILESTONE,
                 [
-                    (
-                        project_id,
-                        n["key"],
-                        n["label"],
-                        n["phase"],
-                        n["deliverable"],
-                        n["responsible_role"],
-                        db.day(n["due_on"]),
-                        db.day(n["moved_from"]),
-                    )
+                    {**n, "due_on": db.day(n["due_on"]), "moved_from": db.day(n["moved_from"])}
                     for n in new_milestones
                 ],
             )
         if expected:
-            known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, (project_id,))}
+            known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, {"project_id": project_id})}
+            no_one = db.json([])
             new_meetings = [
-                (project_id, s.key, o.key, o.label, o.phase, db.json([]))
+                {
+                    "project_id": project_id,
+                    "series": s.key,
+                    "occurrence": o.key,
+                    "label": o.label,
+                    "phase": o.phase,
+                    "attendees": no_one,
+                }
                 for s, o in expected
                 if o.key not in known_occ
             ]

@@ -13,6 +13,7 @@ __all__ = [
     "DefinitionError",
     "NotFound",
     "Problem",
+    "StepNotAvailable",
     "TransitionRefused",
     "UnknownTrigger",
     "Unmet",
@@ -198,6 +199,21 @@ class AlreadyRecorded(ConflictError):
             f"{done_on.isoformat()} by {done_by or 'someone unnamed'}; it is not recorded again. "
             "If that record is wrong, record a correction with a comment saying why.",
         )
+
+
+class StepNotAvailable(ConflictError):
+    """The step exists in the programme, but not from the phase the project is in now."""
+
+    def __init__(
+        self, project_id: int, trigger: str, current_phase: str, allowed: list[str]
+    ) -> None:
+        super().__init__(
+            project_id,
+            current_phase,
+            f"{trigger!r} is not possible from {current_phase!r}; possible from here: "
+            + (", ".join(allowed) or "none"),
+        )
+        self.trigger, self.allowed = trigger, allowed
 
 
 class MigrationRefused(WorkflowError):

@@ -52,6 +52,7 @@ from workflow.outbox import Outgoing, personal_key, queue
 
 __all__ = [
     "AUTOMATIC_ACTOR",
+    "LinkMaker",
     "Planner",
     "TransitionEvent",
     "cancel_chains",
@@ -242,12 +243,17 @@ class _Step:
         )
 
 
+LinkMaker = Callable[[str, int, int, str], str]
+"""(purpose, project id, partner id, detail) -> a personal, signed, expiring answer URL."""
+
+
 class Planner:
-    def __init__(self, registry: DefinitionRegistry) -> None:
+    def __init__(self, registry: DefinitionRegistry, links: LinkMaker | None = None) -> None:
+        """``links``: makes the personal answer links put in invitations and report requests
+        (the service's :mod:`web.links`); the sweep uses this one too. Without it, messages
+        say to answer the pilot by email."""
         self.registry = registry
-        # (purpose, project id, partner id, detail) -> a personal answer URL; set by the
-        # service (web.links). Without it, invitations say to answer the pilot by email.
-        self.links: Callable[[str, int, int, str], str] | None = None
+        self.links = links
         # Definitions are immutable once loaded (like the engine's machines, per id and version).
         self._steps: dict[tuple[str, int, str, str], _Step] = {}
 

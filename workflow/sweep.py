@@ -14,7 +14,6 @@ message twice, and a crash before commit loses nothing. Rules applied at firing 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,13 +39,9 @@ from workflow.occasions import (
     quarter_of_period,
 )
 from workflow.outbox import Outgoing, personal_key, queue
-from workflow.planner import deadline_flags, plan, quarter_end, recipients
+from workflow.planner import LinkMaker, deadline_flags, plan, quarter_end, recipients
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
-
-
-LinkMaker = Callable[[str, int, int, str], str]
-"""(purpose, project id, partner id, detail) -> a personal, signed, expiring answer URL."""
 
 
 @dataclass
@@ -67,8 +62,10 @@ class _Out:
 
 
 class Sweeper:
-    def __init__(self, engine: Engine, links: LinkMaker | None = None, batch: int = 1000) -> None:
-        self.engine, self.links, self.batch = engine, links, batch
+    def __init__(self, engine: Engine, batch: int = 1000) -> None:
+        """Answer links in report requests come from the engine's planner's link maker."""
+        self.engine, self.batch = engine, batch
+        self.links = engine.planner.links
 
     def claim_due(self, conn: sa.Connection, now: datetime) -> list[Any]:
         query = (

@@ -16,7 +16,7 @@ from smtp_support import SmtpServer
 
 from service import Copilote, Settings
 from workflow.clock import FixedClock
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 
 ROOT = Path(__file__).resolve().parents[2]
 PARIS = ZoneInfo("Europe/Paris")
@@ -48,18 +48,22 @@ class Site:
         self.pilot_a = acc.create_user(PILOT_A, PASSWORD, role="pilot", name="Pia")
         self.pilot_b = acc.create_user(PILOT_B, PASSWORD, role="pilot", name="Paul")
         self.project_a = self.c.engine.create_project(
-            definition_id="cooperative",
-            title="Coopérative A",
-            start_date=date(2026, 5, 4),
-            territory="Paris",
-            pilot=PartnerIn("Structure A", PILOT_A, "Pia", ("pilot", "copil")),
+            NewProject(
+                definition_id="cooperative",
+                title="Coopérative A",
+                start_date=date(2026, 5, 4),
+                territory="Paris",
+                pilot=PartnerIn("Structure A", PILOT_A, "Pia", ("pilot", "copil")),
+            )
         )
         self.project_b = self.c.engine.create_project(
-            definition_id="cooperative",
-            title="Coopérative B",
-            start_date=date(2026, 5, 4),
-            territory="Seine-Saint-Denis",
-            pilot=PartnerIn("Structure B", PILOT_B, "Paul", ("pilot", "copil")),
+            NewProject(
+                definition_id="cooperative",
+                title="Coopérative B",
+                start_date=date(2026, 5, 4),
+                territory="Seine-Saint-Denis",
+                pilot=PartnerIn("Structure B", PILOT_B, "Paul", ("pilot", "copil")),
+            )
         )
 
     def client(self, email: str | None = None) -> TestClient:

@@ -28,7 +28,7 @@ from smtp_support import SmtpServer
 
 from service import Copilote, Settings
 from workflow.clock import FixedClock
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -172,11 +172,13 @@ def test_agency_pilot_and_partner_in_a_real_browser(live: LiveService, browser: 
     c.accounts.create_user(AGENCY, PASSWORD, role="agency", name="ARS Île-de-France")
     c.accounts.create_user(PILOT, PASSWORD, role="pilot", name="Pia Pilote")
     pid = c.engine.create_project(
-        definition_id="cooperative",
-        title="Coopérative Paris 18e",
-        start_date=date(2026, 5, 4),
-        territory="Paris",
-        pilot=PartnerIn("DD 75", PILOT, "Pia Pilote", ("pilot", "copil")),
+        NewProject(
+            definition_id="cooperative",
+            title="Coopérative Paris 18e",
+            start_date=date(2026, 5, 4),
+            territory="Paris",
+            pilot=PartnerIn("DD 75", PILOT, "Pia Pilote", ("pilot", "copil")),
+        )
     )
     c.records.add_partner(pid, PartnerIn("Association Alpha", PARTNER, "Alice", ("partner",)))
 

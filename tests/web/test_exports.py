@@ -13,7 +13,7 @@ from icalendar import Calendar
 
 from web.pages.exports import feed_url, neutralise
 from workflow import tables
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -248,10 +248,12 @@ def test_the_feed_of_a_partner_named_with_line_breaks_stays_one_line_per_propert
     site: Site,
 ) -> None:
     pid = site.c.engine.create_project(
-        definition_id="cooperative",
-        title="Projet\r\nBEGIN:VEVENT\r\nSUMMARY:pirate",
-        start_date=date(2026, 5, 4),
-        pilot=PartnerIn("Structure", PILOT_A, "Pia", ("pilot", "copil")),
+        NewProject(
+            definition_id="cooperative",
+            title="Projet\r\nBEGIN:VEVENT\r\nSUMMARY:pirate",
+            start_date=date(2026, 5, 4),
+            pilot=PartnerIn("Structure", PILOT_A, "Pia", ("pilot", "copil")),
+        )
     )
     body = site.client(PILOT_A).get(f"/projects/{pid}/calendar.ics").content
     parsed = Calendar.from_ical(body)

@@ -20,7 +20,7 @@ from smtp_support import SmtpServer
 
 from service import Copilote, Settings
 from workflow.clock import FixedClock
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 from workflow.outbox import queue_message
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -50,11 +50,13 @@ def c(db_url: str, smtp_server: SmtpServer) -> Iterator[Copilote]:
 
 def project(c: Copilote, n: int = 1) -> int:
     return c.engine.create_project(
-        definition_id="cooperative",
-        title=f"Coopérative {n}",
-        start_date=date(2026, 5, 4),
-        territory="Paris",
-        pilot=PartnerIn(f"Structure {n}", f"pilote{n}@exemple.fr", "Pia", ("pilot", "copil")),
+        NewProject(
+            definition_id="cooperative",
+            title=f"Coopérative {n}",
+            start_date=date(2026, 5, 4),
+            territory="Paris",
+            pilot=PartnerIn(f"Structure {n}", f"pilote{n}@exemple.fr", "Pia", ("pilot", "copil")),
+        )
     )
 
 

@@ -17,7 +17,7 @@ from smtp_support import SmtpServer
 from web import queries
 from web.queries import Filters
 from workflow.database import read
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 from workflow.overdue import overdue_items
 
 ALPHA = "alpha@asso.example"
@@ -40,11 +40,13 @@ def rows_of(page: str, section: str) -> list[str]:
 
 def later_project(site: Site, title: str, territory: str, email: str) -> int:
     return site.c.engine.create_project(
-        definition_id="cooperative",
-        title=title,
-        start_date=site.c.engine.today(),
-        territory=territory,
-        pilot=PartnerIn(f"Structure {title}", email, title, ("pilot", "copil")),
+        NewProject(
+            definition_id="cooperative",
+            title=title,
+            start_date=site.c.engine.today(),
+            territory=territory,
+            pilot=PartnerIn(f"Structure {title}", email, title, ("pilot", "copil")),
+        )
     )
 
 
@@ -112,12 +114,14 @@ def test_an_overdue_milestone_appears_once_the_clock_passes_its_date_latest_firs
 
 def test_filters_narrow_every_list_and_the_counts_per_phase(site: Site) -> None:
     site.c.engine.create_project(
-        definition_id="acia",
-        variant="axe_1",
-        title="EHPAD Les Tilleuls",
-        start_date=date(2026, 5, 4),
-        territory="Corse-du-Sud",
-        pilot=PartnerIn("EHPAD", "pilote@ehpad.example", "Eve", ("pilot", "copil")),
+        NewProject(
+            definition_id="acia",
+            variant="axe_1",
+            title="EHPAD Les Tilleuls",
+            start_date=date(2026, 5, 4),
+            territory="Corse-du-Sud",
+            pilot=PartnerIn("EHPAD", "pilote@ehpad.example", "Eve", ("pilot", "copil")),
+        )
     )
     site.clock.set(paris(2026, 9, 1, 9, 0))
     agency = site.client(AGENCY)

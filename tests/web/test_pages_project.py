@@ -13,7 +13,7 @@ from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 
 from web import i18n
 from workflow import tables
-from workflow.engine import PartnerIn
+from workflow.engine import NewProject, PartnerIn
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 
@@ -251,11 +251,13 @@ def test_forms_need_their_csrf_token(site: Site) -> None:
 def test_names_are_escaped_everywhere(site: Site) -> None:
     evil = "<script>alert(1)</script>"
     pid = site.c.engine.create_project(
-        definition_id="cooperative",
-        title=evil,
-        start_date=site.c.engine.today(),
-        territory='"><img src=x onerror=alert(2)>',
-        pilot=PartnerIn("<b>Structure</b>", PILOT_A, "<i>Pia</i>", ("pilot", "copil")),
+        NewProject(
+            definition_id="cooperative",
+            title=evil,
+            start_date=site.c.engine.today(),
+            territory='"><img src=x onerror=alert(2)>',
+            pilot=PartnerIn("<b>Structure</b>", PILOT_A, "<i>Pia</i>", ("pilot", "copil")),
+        )
     )
     site.clock.set(datetime(2026, 8, 1, 9, 0, tzinfo=PARIS))
     for client, path in (

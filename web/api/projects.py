@@ -24,7 +24,7 @@ from web.api.schemas import (
 from web.auth import ROLES, Forbidden, Principal
 from web.deps import AccountsDep, ApiUser, CopiloteDep
 from workflow.database import read
-from workflow.engine import PartnerIn, StepNotAvailable
+from workflow.engine import NewProject, PartnerIn, StepNotAvailable
 from workflow.errors import UnknownTrigger
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=COMMON_ERRORS)
@@ -53,19 +53,21 @@ def create_project(
             f"create a project piloted by {body.pilot.email.strip()!r} (use your own address)",
         )
     project_id = c.engine.create_project(
-        definition_id=body.definition_id,
-        version=body.version,
-        title=body.title,
-        start_date=body.start_date,
-        pilot=_partner(body.pilot, ("pilot", "copil")),
-        territory=body.territory,
-        variant=body.variant,
-        agency=_partner(body.agency, ("agency",)) if body.agency else None,
-        convention_start=body.convention_start,
-        convention_end=body.convention_end,
-        funding_cents=body.funding_cents,
-        actor=actor(who),
-        lang=body.lang,
+        NewProject(
+            definition_id=body.definition_id,
+            version=body.version,
+            title=body.title,
+            start_date=body.start_date,
+            pilot=_partner(body.pilot, ("pilot", "copil")),
+            territory=body.territory,
+            variant=body.variant,
+            agency=_partner(body.agency, ("agency",)) if body.agency else None,
+            convention_start=body.convention_start,
+            convention_end=body.convention_end,
+            funding_cents=body.funding_cents,
+            actor=actor(who),
+            lang=body.lang,
+        )
     )
     response.headers["Location"] = f"/api/projects/{project_id}"
     with read(c.db) as conn:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -38,13 +38,11 @@ from web.auth import Principal
 from web.board import AnnualReport, annual_report
 from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
+from web.ports import Application
 from web.templating import PARIS
 from workflow import tables
 from workflow.database import read
 from workflow.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from service import Copilote
 
 __all__ = ["feed_url", "neutralise", "router"]
 
@@ -288,20 +286,20 @@ def export_annual_xlsx(project_id: int, user: PageUser, c: CopiloteDep, year: st
 # -- the calendar feed -----------------------------------------------------------------------
 
 
-def _feed_signer(c: Copilote) -> URLSafeSerializer:
+def _feed_signer(c: Application) -> URLSafeSerializer:
     return URLSafeSerializer(c.settings.secret_key, salt="copilote-calendar-feed")
 
 
-def feed_key(c: Copilote, project_id: int, user: Principal) -> str:
+def feed_key(c: Application, project_id: int, user: Principal) -> str:
     return str(_feed_signer(c).dumps({"project": project_id, "user": user.id}))
 
 
-def feed_url(c: Copilote, project_id: int, user: Principal) -> str:
+def feed_url(c: Application, project_id: int, user: Principal) -> str:
     base = c.settings.base_url.rstrip("/")
     return f"{base}/projects/{project_id}/calendar.ics?key={feed_key(c, project_id, user)}"
 
 
-def _feed_reader(c: Copilote, project_id: int, key: str) -> Principal:
+def _feed_reader(c: Application, project_id: int, key: str) -> Principal:
     try:
         data = _feed_signer(c).loads(key)
         wanted, uid = int(data["project"]), int(data["user"])
@@ -315,7 +313,7 @@ def _feed_reader(c: Copilote, project_id: int, key: str) -> Principal:
     return user
 
 
-def project_calendar(c: Copilote, project_id: int) -> bytes:
+def project_calendar(c: Application, project_id: int) -> bytes:
     """The project's meetings (planned, held, cancelled) and milestone deadlines."""
     now = c.clock.now()
     domain = c.settings.mail_domain
