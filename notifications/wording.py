@@ -39,11 +39,29 @@ PHRASES: dict[str, dict[str, str]] = {
     "fr": {
         # -- refusals: unmet exit conditions and how to meet them ----------------------------
         # -- overdue items: what is late (read models) ----------------------------------------
+        "overdue.milestone": "{label} : jalon en retard",
+        "overdue.phase": "phase « {label} » : fin prévue dépassée",
+        "overdue.automatic_step": "étape automatique impossible : {label}",
+        "overdue.automatic_step.no_reason": "étape automatique impossible",
+        "overdue.meeting_series.weeks": (
+            "{label} : aucune réunion tenue ou prévue depuis {every} semaines"
+        ),
+        "overdue.meeting_series.months": "{label} : aucune réunion tenue ou prévue depuis {every} mois",
+        "overdue.days_late": "{days} jour(s) de retard",
+        "overdue.since": "depuis le {since}",
         # -- reminders: periods, cadences, non-working days ------------------------------------
     },
     "en": {
         # -- refusals: unmet exit conditions and how to meet them ----------------------------
         # -- overdue items: what is late (read models) ----------------------------------------
+        "overdue.milestone": "{label}: milestone overdue",
+        "overdue.phase": "phase {label} past its planned end",
+        "overdue.automatic_step": "automatic step not possible: {label}",
+        "overdue.automatic_step.no_reason": "automatic step not possible",
+        "overdue.meeting_series.weeks": "{label}: none held or planned every {every} weeks",
+        "overdue.meeting_series.months": "{label}: none held or planned every {every} months",
+        "overdue.days_late": "{days} day(s) late",
+        "overdue.since": "since {since}",
         # -- reminders: periods, cadences, non-working days ------------------------------------
     },
 }

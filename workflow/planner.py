@@ -26,6 +26,7 @@ from workflow.database import Conn, Raw, placeholders, raw
 from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
 from workflow.outbox import encode
+from workflow.progress import cadence_interval
 
 __all__ = ["Planner", "months_before", "quarter_end", "quarter_of", "recipients", "schedule"]
 
@@ -422,9 +423,7 @@ class Planner:
         since: date,
         definition: Definition,
     ) -> None:
-        expected = since + (
-            timedelta(weeks=every) if unit == "weeks" else timedelta(days=30 * every)
-        )
+        expected = since + cadence_interval(every, unit)
         schedule(
             conn,
             project_id=project_id,

@@ -14,7 +14,8 @@ from workflow import tables
 from workflow.calendar import paris_date
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import InvalidInput, NotFound
-from workflow.lifecycle import ABANDONED, SUSPENDED
+from workflow.lifecycle import SUSPENDED
+from workflow.progress import closed
 
 __all__ = ["Records"]
 
@@ -28,11 +29,7 @@ class Records:
 
     def _open(self, conn: sa.Connection, project_id: int) -> Any:
         row = self.engine.project_row(conn, project_id)
-        if (
-            row.phase == ABANDONED
-            or row.phase
-            in self.engine.lifecycle(row.definition_id, row.definition_version).terminal
-        ):
+        if closed(self.engine, row):
             raise InvalidInput(
                 "project", f"project {project_id} is closed ({row.phase}); nothing can be recorded"
             )

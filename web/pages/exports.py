@@ -23,7 +23,6 @@ import io
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from icalendar import Calendar, Event
@@ -35,13 +34,12 @@ from openpyxl.utils import get_column_letter
 
 from notifications.message import clean_text_line
 from web.auth import Principal
-from web.board import AnnualReport, annual_report
 from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
 from web.templating import PARIS
-from workflow import tables
-from workflow.database import read
 from workflow.errors import InvalidInput
+from workflow.read_models.annual import AnnualReport, annual_report
+from workflow.read_models.detail import agenda
 
 if TYPE_CHECKING:
     from service import Copilote
@@ -319,19 +317,8 @@ def project_calendar(c: Copilote, project_id: int) -> bytes:
     """The project's meetings (planned, held, cancelled) and milestone deadlines."""
     now = c.clock.now()
     domain = c.settings.mail_domain
-    with read(c.db) as conn:
-        project = c.engine.project_row(conn, project_id)
-        definition = c.engine.definition(project.definition_id, project.definition_version)
-        meetings = conn.execute(
-            sa.select(tables.meeting)
-            .where(tables.meeting.c.project_id == project_id)
-            .order_by(tables.meeting.c.id)
-        ).all()
-        milestones = conn.execute(
-            sa.select(tables.milestone)
-            .where(tables.milestone.c.project_id == project_id)
-            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
-        ).all()
+    found = agenda(c.engine, project_id)
+    project, meetings, milestones = found.project, found.meetings, found.milestones
     cal = Calendar()
     cal.add("prodid", "-//Copilote//Agenda du projet//FR")
     cal.add("version", "2.0")
@@ -379,7 +366,7 @@ def project_calendar(c: Copilote, project_id: int) -> bytes:
         event.add("transp", "TRANSPARENT")
         done = f" (fait le {ms.done_on:%d/%m/%Y})" if ms.done_on else ""
         event.add("summary", clean_text_line(f"Échéance : {ms.label}{done} – {project.title}"))
-        lines = [f"Responsable : {definition.role_label(ms.responsible_role)}"]
+        lines = [f"Responsable : {ms.responsible_label}"]
         if ms.deliverable:
             lines.append(f"Livrable : {ms.deliverable}")
         event.add("description", "\n".join(lines))

@@ -17,15 +17,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from notifications import wording
 from web import i18n
-from web.board import project_board, received_reports
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.exports import feed_url
-from web.queries import Filters, phase_counts, portfolio, territories
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.templating import PARIS, render
 from workflow.errors import InvalidInput, TransitionRefused
 from workflow.lifecycle import BUILTIN_TRIGGERS
+from workflow.read_models.board import project_board, received_reports
+from workflow.read_models.portfolio import Filters, phase_counts, portfolio, territories
 
 router = APIRouter()
 
@@ -57,15 +58,6 @@ _UNMET_FR: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(r"^a comment saying why is required.*$"),
         r"un commentaire expliquant pourquoi est obligatoire pour cette étape",
-    ),
-    (re.compile(r"^phase (.*) past its planned end$"), r"phase « \1 » : fin prévue dépassée"),
-    (
-        re.compile(r"^(.*): none held or planned every (\d+) weeks$"),
-        r"\1 : aucune réunion tenue ou prévue depuis \2 semaines",
-    ),
-    (
-        re.compile(r"^(.*): none held or planned every (\d+) months$"),
-        r"\1 : aucune réunion tenue ou prévue depuis \2 mois",
     ),
 ]
 
@@ -233,7 +225,11 @@ def show_project(
             "triggers": _triggers(c, board, lang) if can_act else [],
             "refused": refused,
             "alerts": [
-                {"label": say(a.label, lang), "since": a.since, "responsible": a.responsible}
+                {
+                    "label": wording.say(a.phrase_key, lang, **a.phrase_params),
+                    "since": a.since,
+                    "responsible": a.responsible,
+                }
                 for a in board.alerts
             ],
             "reports": received_reports(c.engine, project_id),

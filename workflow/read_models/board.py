@@ -1,11 +1,9 @@
-"""One project's read models: the *tableau de bord* of seed 001 and the annual report of seed 000.
+"""One project's board: the *tableau de bord* of seed 001 (the project page).
 
 The tableau de bord (seed 001, "Le suivi de mise en œuvre du projet") lists the steps
 (phases) and their tasks (milestones) with who is responsible, start date, end date,
-deliverables, and one column per month, like a Gantt chart. The annual report (seed 000,
-the CPOM report) compares, for each action, the planned and realised deadline and
-indicator, explains the gaps and names the corrective measures; its budget table gives
-planned, spent, forecast and the variance.
+deliverables, and one column per month, like a Gantt chart. The annual report (seed 000)
+is :mod:`workflow.read_models.annual`.
 """
 
 from __future__ import annotations
@@ -14,12 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from notifications import Renderer
-from web.queries import other_overdue
 from workflow import tables
 from workflow.calendar import paris_date, resolve
 from workflow.database import read
@@ -29,16 +25,13 @@ from workflow.models import (
     funding_instrument,
 )
 from workflow.outbox import decode
-from workflow.overdue import OverdueItem
+from workflow.progress import OverdueItem, overdue_by_project
 
 __all__ = [
-    "AnnualReport",
     "Board",
-    "BudgetRow",
-    "CpomRow",
+    "MessageRenderer",
     "Step",
     "Task",
-    "annual_report",
     "project_board",
     "received_reports",
 ]
@@ -47,11 +40,6 @@ __all__ = [
 MAX_MONTHS = 18
 MIN_MONTHS = 6
 OUTBOX_SHOWN = 100
-INDICATOR_KINDS = {
-    "process": "Indicateurs de processus",
-    "activity": "Indicateurs d'activité",
-    "result": "Indicateurs de résultats",
-}
 
 
 def _month(day: date) -> date:
@@ -164,7 +152,13 @@ def _meeting_answers(
     return found
 
 
-def project_board(engine: Engine, renderer: Renderer | None, project_id: int) -> Board:
+class MessageRenderer(Protocol):
+    """What renders a queued message (``notifications.Renderer``): the board shows its subject."""
+
+    def render(self, lang: str, recipient_name: str, items: list[dict[str, Any]]) -> Any: ...
+
+
+def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: int) -> Board:
     """Everything the project page shows, read in one connection."""
     today = engine.today()
     with read(engine.db) as conn:
@@ -211,9 +205,8 @@ def project_board(engine: Engine, renderer: Renderer | None, project_id: int) ->
             .order_by(tables.outbox.c.created_at.desc(), tables.outbox.c.id.desc())
             .limit(OUTBOX_SHOWN)
         ).all()
-        alerts = sorted(
-            other_overdue(conn, engine, [project], today).get(project_id, []),
-            key=lambda i: i.since,
+        alerts = overdue_by_project(conn, engine, [project], today, milestones=False).get(
+            project_id, []
         )
         planned = [m.id for m in meetings if m.status == "planned"]
         answered = (
@@ -400,210 +393,3 @@ def received_reports(engine: Engine, project_id: int) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
-
-
-# -- the annual report (seed 000, CPOM form) -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class CpomRow:
-    general_objective: str
-    specific_objective: str
-    action: str
-    planned_deadline: date | str
-    realised_deadline: date | str
-    planned_indicator: str
-    realised_indicator: str
-    gap_explanation: str
-    corrective_measure: str
-
-
-@dataclass(frozen=True)
-class BudgetRow:
-    general_objective: str
-    label: str
-    planned_cents: int
-    spent_cents: int
-    forecast_cents: int
-
-    @property
-    def variance_cents(self) -> int:
-        """Seed 000: budget allotted minus the expenses incurred and those still to come."""
-        return self.planned_cents - self.spent_cents - self.forecast_cents
-
-
-@dataclass(frozen=True)
-class AnnualReport:
-    project_id: int
-    title: str
-    programme: str
-    territory: str
-    year: int
-    as_of: date
-    structure: str
-    actions: list[CpomRow]
-    budget: list[BudgetRow]
-
-    @property
-    def budget_total(self) -> BudgetRow:
-        return BudgetRow(
-            "",
-            "Total",
-            sum(b.planned_cents for b in self.budget),
-            sum(b.spent_cents for b in self.budget),
-            sum(b.forecast_cents for b in self.budget),
-        )
-
-
-def _number(value: float | None, unit: str) -> str:
-    if value is None:
-        return ""
-    text = f"{value:g}".replace(".", ",")
-    return f"{text} {unit}".strip()
-
-
-def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
-    """The CPOM annual report of ``year``, as of today (or the year's end, if past).
-
-    Actions are the programme's milestones of the year (due or done in it, or still open
-    from before), its meeting series (meetings planned vs held in the year, as seed 000
-    counts "COPIL: 3 réunions prévues, 2 réunions") and the project's indicators; the
-    general objective is the project, the specific objective the phase (for indicators,
-    their kind: process, activity, result).
-    """
-    today = engine.today()
-    as_of = min(today, date(year, 12, 31))
-    first = date(year, 1, 1)
-    with read(engine.db) as conn:
-        project = engine.project_row(conn, project_id)
-        definition = engine.definition(project.definition_id, project.definition_version)
-        milestones = conn.execute(
-            sa.select(tables.milestone)
-            .where(tables.milestone.c.project_id == project_id)
-            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
-        ).all()
-        meetings = conn.execute(
-            sa.select(tables.meeting)
-            .where(tables.meeting.c.project_id == project_id)
-            .order_by(tables.meeting.c.id)
-        ).all()
-        indicators = conn.execute(
-            sa.select(tables.indicator)
-            .where(tables.indicator.c.project_id == project_id)
-            .order_by(tables.indicator.c.kind, tables.indicator.c.key)
-        ).all()
-        budget = conn.execute(
-            sa.select(tables.budget_line)
-            .where(tables.budget_line.c.project_id == project_id)
-            .order_by(tables.budget_line.c.id)
-        ).all()
-        pilot = conn.execute(
-            sa.select(tables.partner.c.organisation, tables.partner.c.roles)
-            .where(tables.partner.c.project_id == project_id)
-            .order_by(tables.partner.c.id)
-        ).all()
-    general = project.title
-    actions: list[CpomRow] = []
-    for m in milestones:
-        in_year = m.due_on.year == year or (m.done_on is not None and m.done_on.year == year)
-        carried = m.done_on is None and m.due_on < first
-        if not (in_year or carried):
-            continue
-        if m.done_on is not None:
-            late = (m.done_on - m.due_on).days
-            gap = f"Réalisé avec {late} jour(s) de retard" if late > 0 else "Pas d'écart"
-        elif m.due_on < as_of:
-            gap = f"Non réalisé : {(as_of - m.due_on).days} jour(s) de retard"
-        else:
-            gap = "Échéance à venir"
-        actions.append(
-            CpomRow(
-                general_objective=general,
-                specific_objective=definition.phase_label(m.phase),
-                action=m.label,
-                planned_deadline=m.due_on,
-                realised_deadline=m.done_on or "",
-                planned_indicator=f"Livrable : {m.deliverable}" if m.deliverable else "Réalisé",
-                realised_indicator=(
-                    (m.deliverable_ref or "Livré") if m.done_on is not None else "Non réalisé"
-                ),
-                gap_explanation=gap,
-                corrective_measure="",
-            )
-        )
-    for series in definition.meetings:
-        planned, held, cancelled, phases = 0, [], 0, []
-        for mt in meetings:
-            if mt.series != series.key:
-                continue
-            day = mt.held_on or (paris_date(mt.starts_at) if mt.starts_at else None)
-            if day is not None and day.year != year:
-                continue
-            if day is None and mt.status != "expected":
-                continue
-            if mt.phase and mt.phase not in phases:
-                phases.append(mt.phase)
-            if mt.status == "cancelled":
-                cancelled += 1
-                continue
-            planned += 1
-            if mt.status == "held" and mt.held_on is not None:
-                held.append(mt.held_on)
-        if planned == 0 and cancelled == 0:
-            continue
-        missing = planned - len(held)
-        if missing <= 0:
-            gap = "Pas d'écart"
-        else:
-            gap = f"{missing} réunion(s) non tenue(s) à la date du {as_of:%d/%m/%Y}"
-        if cancelled:
-            gap += f" ; {cancelled} annulée(s)"
-        actions.append(
-            CpomRow(
-                general_objective=general,
-                specific_objective=", ".join(definition.phase_label(p) for p in phases),
-                action=series.label,
-                planned_deadline="",
-                realised_deadline=", ".join(f"{d:%d/%m/%Y}" for d in sorted(held)),
-                planned_indicator=f"{planned} réunion(s)",
-                realised_indicator=f"{len(held)} réunion(s)",
-                gap_explanation=gap,
-                corrective_measure="",
-            )
-        )
-    for ind in indicators:
-        if ind.gap_explanation:
-            gap = ind.gap_explanation
-        elif ind.planned is not None and ind.realised is not None and ind.planned == ind.realised:
-            gap = "Pas d'écart"
-        else:
-            gap = ""
-        actions.append(
-            CpomRow(
-                general_objective=general,
-                specific_objective=INDICATOR_KINDS.get(ind.kind, ind.kind),
-                action=ind.label,
-                planned_deadline="",
-                realised_deadline="",
-                planned_indicator=_number(ind.planned, ind.unit),
-                realised_indicator=_number(ind.realised, ind.unit),
-                gap_explanation=gap,
-                corrective_measure=ind.corrective_measure or "",
-            )
-        )
-    structure = next((p.organisation for p in pilot if "pilot" in (p.roles or [])), "")
-    variant = next((v.label for v in definition.variants if v.key == project.variant), None)
-    return AnnualReport(
-        project_id=project_id,
-        title=project.title,
-        programme=f"{definition.title} — {variant}" if variant else definition.title,
-        territory=project.territory,
-        year=year,
-        as_of=as_of,
-        structure=structure,
-        actions=actions,
-        budget=[
-            BudgetRow(general, b.label, b.planned_cents, b.spent_cents, b.forecast_cents)
-            for b in budget
-        ],
-    )
