@@ -376,7 +376,7 @@ class OverdueOut(BaseModel):
     responsible_role: str
     responsible: str = Field(description="the responsible role's label")
     every: int | None = Field(None, description="meeting series: the cadence, every N units")
-    unit: Literal["weeks", "months"] | None = None
+    unit: str | None = Field(None, description="meeting series: weeks or months")
 
 
 class ProjectDetail(ProjectSummary):

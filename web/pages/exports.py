@@ -345,7 +345,7 @@ def project_calendar(c: Copilote, project_id: int) -> bytes:
             event.add("dtstart", start)
             event.add("dtend", end)
             day = start.date()
-        else:
+        elif m.held_on is not None:
             event.add("dtstart", m.held_on)
             event.add("dtend", m.held_on + timedelta(days=1))
             day = m.held_on
