@@ -19,27 +19,39 @@ from workflow.engine import Engine
 
 __all__ = ["AnnualReport", "BudgetRow", "CpomRow", "annual_report"]
 
-INDICATOR_KINDS = {
-    "process": "Indicateurs de processus",
-    "activity": "Indicateurs d'activité",
-    "result": "Indicateurs de résultats",
-}
-
-
 # -- the annual report (seed 000, CPOM form) -----------------------------------------------
 
 
 @dataclass(frozen=True)
 class CpomRow:
+    """One action of the CPOM form, as data: a milestone, a meeting series or an indicator.
+
+    ``gap`` says what the gap is, for the exporter to word: ``none``, ``done_late`` and
+    ``not_done`` (with ``days_late``), ``upcoming`` (milestones), ``meetings_missing``
+    (``planned_meetings - held_meetings`` of them, as of the report's date), ``stated``
+    (an indicator's own ``gap_explanation``) or ``""`` (nothing to say).
+    """
+
+    kind: str  # milestone | meeting_series | indicator
     general_objective: str
-    specific_objective: str
+    specific_objective: str  # the phase label(s); empty for an indicator (see indicator_kind)
     action: str
-    planned_deadline: date | str
-    realised_deadline: date | str
-    planned_indicator: str
-    realised_indicator: str
-    gap_explanation: str
-    corrective_measure: str
+    gap: str
+    planned_deadline: date | None = None
+    realised_on: date | None = None  # a milestone's completion
+    deliverable: str | None = None
+    deliverable_ref: str | None = None
+    days_late: int = 0
+    held_on: tuple[date, ...] = ()  # a series' meetings held in the year
+    planned_meetings: int = 0
+    held_meetings: int = 0
+    cancelled_meetings: int = 0
+    indicator_kind: str | None = None  # process | activity | result
+    planned: float | None = None
+    realised: float | None = None
+    unit: str = ""
+    gap_explanation: str = ""  # an indicator's, as typed by the pilot
+    corrective_measure: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,13 +91,6 @@ class AnnualReport:
         )
 
 
-def _number(value: float | None, unit: str) -> str:
-    if value is None:
-        return ""
-    text = f"{value:g}".replace(".", ",")
-    return f"{text} {unit}".strip()
-
-
 def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
     """The CPOM annual report of ``year``, as of today (or the year's end, if past).
 
@@ -93,7 +98,8 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
     from before), its meeting series (meetings planned vs held in the year, as seed 000
     counts "COPIL: 3 réunions prévues, 2 réunions") and the project's indicators; the
     general objective is the project, the specific objective the phase (for indicators,
-    their kind: process, activity, result).
+    their kind: process, activity, result). Rows are data; ``web.pages.exports`` words
+    them in the form's French.
     """
     today = engine.today()
     as_of = min(today, date(year, 12, 31))
@@ -134,25 +140,24 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
         if not (in_year or carried):
             continue
         if m.done_on is not None:
-            late = (m.done_on - m.due_on).days
-            gap = f"Réalisé avec {late} jour(s) de retard" if late > 0 else "Pas d'écart"
+            late = max(0, (m.done_on - m.due_on).days)
+            gap = "done_late" if late else "none"
         elif m.due_on < as_of:
-            gap = f"Non réalisé : {(as_of - m.due_on).days} jour(s) de retard"
+            late, gap = (as_of - m.due_on).days, "not_done"
         else:
-            gap = "Échéance à venir"
+            late, gap = 0, "upcoming"
         actions.append(
             CpomRow(
+                kind="milestone",
                 general_objective=general,
                 specific_objective=definition.phase_label(m.phase),
                 action=m.label,
+                gap=gap,
                 planned_deadline=m.due_on,
-                realised_deadline=m.done_on or "",
-                planned_indicator=f"Livrable : {m.deliverable}" if m.deliverable else "Réalisé",
-                realised_indicator=(
-                    (m.deliverable_ref or "Livré") if m.done_on is not None else "Non réalisé"
-                ),
-                gap_explanation=gap,
-                corrective_measure="",
+                realised_on=m.done_on,
+                deliverable=m.deliverable,
+                deliverable_ref=m.deliverable_ref,
+                days_late=late,
             )
         )
     for series in definition.meetings:
@@ -175,43 +180,38 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
                 held.append(mt.held_on)
         if planned == 0 and cancelled == 0:
             continue
-        missing = planned - len(held)
-        if missing <= 0:
-            gap = "Pas d'écart"
-        else:
-            gap = f"{missing} réunion(s) non tenue(s) à la date du {as_of:%d/%m/%Y}"
-        if cancelled:
-            gap += f" ; {cancelled} annulée(s)"
         actions.append(
             CpomRow(
+                kind="meeting_series",
                 general_objective=general,
                 specific_objective=", ".join(definition.phase_label(p) for p in phases),
                 action=series.label,
-                planned_deadline="",
-                realised_deadline=", ".join(f"{d:%d/%m/%Y}" for d in sorted(held)),
-                planned_indicator=f"{planned} réunion(s)",
-                realised_indicator=f"{len(held)} réunion(s)",
-                gap_explanation=gap,
-                corrective_measure="",
+                gap="meetings_missing" if planned > len(held) else "none",
+                held_on=tuple(sorted(held)),
+                planned_meetings=planned,
+                held_meetings=len(held),
+                cancelled_meetings=cancelled,
             )
         )
     for ind in indicators:
         if ind.gap_explanation:
-            gap = ind.gap_explanation
+            gap = "stated"
         elif ind.planned is not None and ind.realised is not None and ind.planned == ind.realised:
-            gap = "Pas d'écart"
+            gap = "none"
         else:
             gap = ""
         actions.append(
             CpomRow(
+                kind="indicator",
                 general_objective=general,
-                specific_objective=INDICATOR_KINDS.get(ind.kind, ind.kind),
+                specific_objective="",
                 action=ind.label,
-                planned_deadline="",
-                realised_deadline="",
-                planned_indicator=_number(ind.planned, ind.unit),
-                realised_indicator=_number(ind.realised, ind.unit),
-                gap_explanation=gap,
+                gap=gap,
+                indicator_kind=ind.kind,
+                planned=ind.planned,
+                realised=ind.realised,
+                unit=ind.unit,
+                gap_explanation=ind.gap_explanation or "",
                 corrective_measure=ind.corrective_measure or "",
             )
         )

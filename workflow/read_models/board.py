@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -29,7 +29,10 @@ from workflow.progress import OverdueItem, overdue_by_project
 
 __all__ = [
     "Board",
+    "BoardPartner",
     "MessageRenderer",
+    "ReceivedReport",
+    "SentMessage",
     "Step",
     "Task",
     "project_board",
@@ -85,6 +88,42 @@ class Step:
 
 
 @dataclass(frozen=True)
+class BoardPartner:
+    id: int
+    organisation: str
+    contact_name: str
+    email: str
+    roles: list[str]  # role labels
+    joined_on: date
+    left_on: date | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """An outbox message of the project: its subject as rendered, else its items' kinds."""
+
+    created_at: datetime
+    recipient: str
+    email: str
+    kind: str
+    subject: str
+    status: str
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ReceivedReport:
+    partner: str
+    schedule: str
+    period: str
+    submitted_at: datetime
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class SeriesCount:
     label: str
     planned: int
@@ -102,13 +141,13 @@ class Board:
     today: date
     months: list[date]
     steps: list[Step]
-    partners: list[dict[str, Any]]
+    partners: list[BoardPartner]
     meetings: Sequence[Any]
     series: list[SeriesCount]
     indicators: Sequence[Any]
     budget: Sequence[Any]
     history: Sequence[Any]
-    outbox: list[dict[str, Any]]
+    outbox: list[SentMessage]
     outbox_total: int
     alerts: list[OverdueItem]
     open_milestones: list[Any]
@@ -313,16 +352,16 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
     series = [SeriesCount(s.label, *counts[s.key]) for s in definition.meetings if s.key in counts]
     roles = {r.key: r.label for r in definition.roles}
     partner_rows = [
-        {
-            "id": p.id,
-            "organisation": p.organisation,
-            "contact_name": p.contact_name,
-            "email": p.email,
-            "roles": [roles.get(r, r) for r in p.roles],
-            "joined_on": p.joined_on,
-            "left_on": p.left_on,
-            "active": p in active,
-        }
+        BoardPartner(
+            id=p.id,
+            organisation=p.organisation,
+            contact_name=p.contact_name,
+            email=p.email,
+            roles=[roles.get(r, r) for r in p.roles],
+            joined_on=p.joined_on,
+            left_on=p.left_on,
+            active=p in active,
+        )
         for p in partners
     ]
     sent = []
@@ -335,17 +374,17 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
             except (LookupError, ValueError, TypeError):
                 subject = None  # an item of a kind this version cannot render any more
         sent.append(
-            {
-                "created_at": o.created_at,
-                "recipient": o.recipient_name,
-                "email": o.recipient_email,
-                "kind": o.kind,
-                "subject": subject or ", ".join(str(i.get("kind", "")) for i in items),
-                "status": o.status,
-                "attempts": o.attempts,
-                "sent_at": o.sent_at,
-                "last_error": o.last_error,
-            }
+            SentMessage(
+                created_at=o.created_at,
+                recipient=o.recipient_name,
+                email=o.recipient_email,
+                kind=o.kind,
+                subject=subject or ", ".join(str(i.get("kind", "")) for i in items),
+                status=o.status,
+                attempts=o.attempts,
+                sent_at=o.sent_at,
+                last_error=o.last_error,
+            )
         )
     variant = next((v.label for v in definition.variants if v.key == project.variant), None)
     return Board(
@@ -372,7 +411,7 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
     )
 
 
-def received_reports(engine: Engine, project_id: int) -> list[dict[str, Any]]:
+def received_reports(engine: Engine, project_id: int) -> list[ReceivedReport]:
     """The partners' reports of the project, the latest period first."""
     with read(engine.db) as conn:
         rows = conn.execute(
@@ -384,12 +423,12 @@ def received_reports(engine: Engine, project_id: int) -> list[dict[str, Any]]:
             )
         ).all()
     return [
-        {
-            "partner": r.organisation,
-            "schedule": r.schedule,
-            "period": r.period,
-            "submitted_at": r.submitted_at,
-            "content": r.content or {},
-        }
+        ReceivedReport(
+            partner=r.organisation,
+            schedule=r.schedule,
+            period=r.period,
+            submitted_at=r.submitted_at,
+            content=r.content or {},
+        )
         for r in rows
     ]
