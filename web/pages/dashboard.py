@@ -3,7 +3,8 @@
 Agency users only (a pilot gets 403). Filters are plain GET parameters of a form (no
 JavaScript); each long list shows 50 rows with its total and its own page parameter:
 ``page`` for the overdue milestones, ``projects_page``, ``reports_page``, ``meetings_page``.
-Every figure comes from :mod:`workflow.read_models.portfolio` (SQL, paginated, counted with GROUP BY).
+Every figure comes from :mod:`workflow.read_models.portfolio` (SQL, paginated, counted
+with GROUP BY).
 """
 
 from __future__ import annotations
