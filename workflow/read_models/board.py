@@ -21,11 +21,17 @@ from workflow.calendar import paris_date, resolve
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.engine import Engine
-from workflow.models import (
-    funding_instrument,
-)
 from workflow.outbox import decode
-from workflow.progress import OverdueItem, overdue_by_project
+from workflow.progress import OverdueItem
+from workflow.read_models.detail import (
+    BudgetLine,
+    HistoryLine,
+    IndicatorLine,
+    MeetingLine,
+    MilestoneLine,
+    ProjectDetail,
+    project_detail,
+)
 
 __all__ = [
     "Board",
@@ -133,7 +139,7 @@ class SeriesCount:
 
 @dataclass
 class Board:
-    project: Any
+    project: ProjectDetail
     definition: Definition
     programme: str
     phase_label: str
@@ -142,16 +148,16 @@ class Board:
     months: list[date]
     steps: list[Step]
     partners: list[BoardPartner]
-    meetings: Sequence[Any]
+    meetings: list[MeetingLine]
     series: list[SeriesCount]
-    indicators: Sequence[Any]
-    budget: Sequence[Any]
-    history: Sequence[Any]
+    indicators: list[IndicatorLine]
+    budget: list[BudgetLine]
+    history: list[HistoryLine]  # oldest first
     outbox: list[SentMessage]
     outbox_total: int
     alerts: list[OverdueItem]
-    open_milestones: list[Any]
-    open_meetings: list[Any]
+    open_milestones: list[MilestoneLine]
+    open_meetings: list[MeetingLine]
     answers: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
 
@@ -199,40 +205,8 @@ class MessageRenderer(Protocol):
 
 def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: int) -> Board:
     """Everything the project page shows, read in one connection."""
-    today = engine.today()
     with read(engine.db) as conn:
-        project = engine.project_row(conn, project_id)
-        definition = engine.definition(project.definition_id, project.definition_version)
-        milestones = conn.execute(
-            sa.select(tables.milestone)
-            .where(tables.milestone.c.project_id == project_id)
-            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
-        ).all()
-        partners = conn.execute(
-            sa.select(tables.partner)
-            .where(tables.partner.c.project_id == project_id)
-            .order_by(tables.partner.c.id)
-        ).all()
-        meetings = conn.execute(
-            sa.select(tables.meeting)
-            .where(tables.meeting.c.project_id == project_id)
-            .order_by(tables.meeting.c.id)
-        ).all()
-        indicators = conn.execute(
-            sa.select(tables.indicator)
-            .where(tables.indicator.c.project_id == project_id)
-            .order_by(tables.indicator.c.kind, tables.indicator.c.key)
-        ).all()
-        budget = conn.execute(
-            sa.select(tables.budget_line)
-            .where(tables.budget_line.c.project_id == project_id)
-            .order_by(tables.budget_line.c.id)
-        ).all()
-        history = conn.execute(
-            sa.select(tables.history)
-            .where(tables.history.c.project_id == project_id)
-            .order_by(tables.history.c.at, tables.history.c.id)
-        ).all()
+        project = project_detail(engine, conn, project_id)
         outbox_total = conn.execute(
             sa.select(sa.func.count())
             .select_from(tables.outbox)
@@ -244,10 +218,7 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
             .order_by(tables.outbox.c.created_at.desc(), tables.outbox.c.id.desc())
             .limit(OUTBOX_SHOWN)
         ).all()
-        alerts = overdue_by_project(conn, engine, [project], today, milestones=False).get(
-            project_id, []
-        )
-        planned = [m.id for m in meetings if m.status == "planned"]
+        planned = [m.id for m in project.meetings if m.status == "planned"]
         answered = (
             conn.execute(
                 sa.select(
@@ -260,6 +231,13 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
             else []
         )
 
+    today = project.today
+    definition = engine.definition(project.definition_id, project.definition_version)
+    milestones, partners, meetings = project.milestones, project.partners, project.meetings
+    budget = project.budget
+    indicators = sorted(project.indicators, key=lambda i: (i.kind, i.key))
+    history = sorted(project.history, key=lambda h: (h.at, h.id))
+    alerts = [i for i in project.overdue if i.kind != "milestone"]
     active = [
         p for p in partners if p.joined_on <= today and (p.left_on is None or p.left_on > today)
     ]
@@ -326,7 +304,7 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
     for phase in definition.phases:
         start, left = spans.get(phase.key, (None, None))
         current = phase.key == project.phase or phase.key == project.suspended_from
-        end = left if left is not None else (phase_end.get(phase.key) if start else None)
+        until = left if left is not None else (phase_end.get(phase.key) if start else None)
         steps.append(
             Step(
                 key=phase.key,
@@ -335,19 +313,19 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
                 start=start,
                 end=left,
                 planned_end=phase_end.get(phase.key),
-                cells=cells(start, end or today if start else None, start, "start"),
+                cells=cells(start, until or today if start else None, start, "start"),
                 tasks=by_phase.get(phase.key, []),
             )
         )
 
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for m in meetings:
-        c = counts[m.series]
-        if m.status == "cancelled":
+    for mt in meetings:
+        c = counts[mt.series]
+        if mt.status == "cancelled":
             c[2] += 1
         else:
             c[0] += 1
-            if m.status == "held":
+            if mt.status == "held":
                 c[1] += 1
     series = [SeriesCount(s.label, *counts[s.key]) for s in definition.meetings if s.key in counts]
     roles = {r.key: r.label for r in definition.roles}
@@ -386,14 +364,14 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
                 last_error=o.last_error,
             )
         )
-    variant = next((v.label for v in definition.variants if v.key == project.variant), None)
+    variant = project.variant_label
     return Board(
         answers=_meeting_answers(definition, meetings, active, answered),
         project=project,
         definition=definition,
         programme=f"{definition.title} — {variant}" if variant else definition.title,
         phase_label=definition.phase_label(project.phase),
-        funding_instrument=funding_instrument(project.funding_cents),
+        funding_instrument=project.funding_instrument,
         today=today,
         months=months,
         steps=steps,
