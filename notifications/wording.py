@@ -48,7 +48,6 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "overdue.meeting_series.months": "{label} : aucune réunion tenue ou prévue depuis {every} mois",
         "overdue.days_late": "{days} jour(s) de retard",
-        "overdue.since": "depuis le {since}",
         # -- reminders: periods, cadences, non-working days ------------------------------------
     },
     "en": {
@@ -61,7 +60,6 @@ PHRASES: dict[str, dict[str, str]] = {
         "overdue.meeting_series.weeks": "{label}: none held or planned every {every} weeks",
         "overdue.meeting_series.months": "{label}: none held or planned every {every} months",
         "overdue.days_late": "{days} day(s) late",
-        "overdue.since": "since {since}",
         # -- reminders: periods, cadences, non-working days ------------------------------------
     },
 }
