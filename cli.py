@@ -25,8 +25,7 @@ from notifications.wording import say
 from service import Copilote, Settings, configure_logging
 from web.links import LinkError
 from web.refusals import how_to_fix, sentence
-from workflow import tables
-from workflow.calendar import PARIS, non_working_reason
+from workflow.calendar import PARIS
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
 from workflow.definition import Definition
@@ -47,8 +46,9 @@ from workflow.errors import (
 from workflow.loader import load_definition
 from workflow.models import (
     UserAccount,
-    funding_instrument,
 )
+from workflow.progress import overdue_items
+from workflow.read_models import detail
 
 app = typer.Typer(
     help="Copilote: co-construction project lifecycles.",
@@ -286,94 +286,70 @@ def project_list(
     db: DbOption = None, programme: str | None = None, phase: str | None = None
 ) -> None:
     c = system(db)
-    query = sa.select(tables.project).order_by(tables.project.c.id)
-    if programme:
-        query = query.where(tables.project.c.definition_id == programme)
-    if phase:
-        query = query.where(tables.project.c.phase == phase)
     with read(c.db) as conn:
-        for row in conn.execute(query):
-            typer.echo(
-                f"{row.id}\t{row.definition_id} v{row.definition_version}\t{row.phase}\t{row.territory}\t{row.title}"
-            )
+        found = detail.project_summaries(
+            c.engine, conn, programme=programme, phase=phase, limit=None
+        )
+    for p in found:
+        typer.echo(
+            f"{p.id}\t{p.definition_id} v{p.definition_version}\t{p.phase}\t{p.territory}\t{p.title}"
+        )
+
+
+CLI_LANG = "en"
+"""The language of what the CLI words from data (overdue items)."""
 
 
 def _show(c: Copilote, pid: int) -> None:
-    from workflow.overdue import overdue_items
-
-    today = c.engine.today()
     with read(c.db) as conn:
-        row = c.engine.project_row(conn, pid)
-        d = c.engine.definition(row.definition_id, row.definition_version)
+        p = detail.project_detail(c.engine, conn, pid)
+    typer.echo(
+        f"{p.title} — {p.definition_title} (v{p.definition_version}){' — ' + p.variant if p.variant else ''}"
+    )
+    typer.echo(
+        f"  territory: {p.territory or '-'}; start {p.start_date}; phase: {p.phase_label} ({p.phase})"
+    )
+    amount = (
+        "-" if p.funding_cents is None else f"{p.funding_cents / 100:,.2f} EUR".replace(",", " ")
+    )
+    typer.echo(f"  funding: {amount} -> {p.funding_instrument}")
+    if p.convention_start:
+        typer.echo(f"  convention: {p.convention_start} to {p.convention_end}")
+    typer.echo(f"  next steps: {', '.join(p.next_steps)}")
+    typer.echo("  milestones:")
+    for m in p.milestones:
+        flag = non_working_day(m.non_working_day, "fr") if m.non_working_day else None
+        state = {"done": f"done {m.done_on}", "late": "LATE"}.get(m.state, m.state)
         typer.echo(
-            f"{row.title} — {d.title} (v{row.definition_version}){' — ' + row.variant if row.variant else ''}"
+            f"    {m.key}: {m.label} — due {m.due_on}{' (' + flag + ')' if flag else ''} — "
+            f"{m.responsible_label} — {state}"
         )
+    typer.echo("  meetings:")
+    for mt in p.meetings:
+        when = (
+            mt.starts_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+            if mt.starts_at
+            else (mt.held_on or "not planned")
+        )
+        typer.echo(f"    #{mt.id} {mt.label}: {mt.status} ({when})")
+    typer.echo("  partners:")
+    for pa in p.partners:
+        left = f", leaves {pa.left_on}" if pa.left_on else ""
         typer.echo(
-            f"  territory: {row.territory or '-'}; start {row.start_date}; phase: {d.phase_label(row.phase)} ({row.phase})"
+            f"    #{pa.id} {pa.organisation} <{pa.email}> [{', '.join(pa.roles)}] joined {pa.joined_on}{left}"
         )
-        amount = (
-            "-"
-            if row.funding_cents is None
-            else f"{row.funding_cents / 100:,.2f} EUR".replace(",", " ")
-        )
-        typer.echo(f"  funding: {amount} -> {funding_instrument(row.funding_cents)}")
-        if row.convention_start:
-            typer.echo(f"  convention: {row.convention_start} to {row.convention_end}")
+    if p.overdue:
+        typer.echo("  overdue:")
+        for item in p.overdue:
+            what = say(item.phrase_key, CLI_LANG, **item.phrase_params)
+            late = say("overdue.days_late", CLI_LANG, days=item.days_late(p.today))
+            typer.echo(f"    {what}: {late}, {item.responsible}")
+    typer.echo("  history:")
+    for h in p.history:
         typer.echo(
-            f"  next steps: {', '.join(c.engine.lifecycle(row.definition_id, row.definition_version).triggers_from(row.phase))}"
+            f"    {h.at.astimezone(PARIS):%Y-%m-%d %H:%M} {h.actor}: {h.trigger} {h.from_phase or '-'} -> {h.to_phase}"
+            f"{' (' + h.comment + ')' if h.comment else ''}"
         )
-        typer.echo("  milestones:")
-        for m in conn.execute(
-            sa.select(tables.milestone)
-            .where(tables.milestone.c.project_id == pid)
-            .order_by(tables.milestone.c.due_on)
-        ):
-            off = non_working_reason(m.due_on)
-            flag = non_working_day(off, "fr") if off is not None else None
-            state = f"done {m.done_on}" if m.done_on else ("LATE" if m.due_on < today else "open")
-            typer.echo(
-                f"    {m.key}: {m.label} — due {m.due_on}{' (' + flag + ')' if flag else ''} — "
-                f"{d.role_label(m.responsible_role)} — {state}"
-            )
-        typer.echo("  meetings:")
-        for m in conn.execute(
-            sa.select(tables.meeting)
-            .where(tables.meeting.c.project_id == pid)
-            .order_by(tables.meeting.c.id)
-        ):
-            when = (
-                m.starts_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
-                if m.starts_at
-                else (m.held_on or "not planned")
-            )
-            typer.echo(f"    #{m.id} {m.label}: {m.status} ({when})")
-        typer.echo("  partners:")
-        for p in conn.execute(
-            sa.select(tables.partner)
-            .where(tables.partner.c.project_id == pid)
-            .order_by(tables.partner.c.id)
-        ):
-            left = f", leaves {p.left_on}" if p.left_on else ""
-            typer.echo(
-                f"    #{p.id} {p.organisation} <{p.email}> [{', '.join(p.roles)}] joined {p.joined_on}{left}"
-            )
-        late = overdue_items(c.engine, today, pid)
-        if late:
-            typer.echo("  overdue:")
-            for item in late:
-                typer.echo(
-                    f"    {item.label}: {item.days_late(today)} day(s) late, {item.responsible}"
-                )
-        typer.echo("  history:")
-        for h in conn.execute(
-            sa.select(tables.history)
-            .where(tables.history.c.project_id == pid)
-            .order_by(tables.history.c.id)
-        ):
-            typer.echo(
-                f"    {h.at.astimezone(PARIS):%Y-%m-%d %H:%M} {h.actor}: {h.trigger} {h.from_phase or '-'} -> {h.to_phase}"
-                f"{' (' + h.comment + ')' if h.comment else ''}"
-            )
 
 
 @project_app.command("show")
@@ -675,7 +651,7 @@ def simulate(
 
         c.run_until(last, start=first, ticks=(time(9), time(18)), on_tick=print_sent)
         with read(c.db) as conn:
-            phase = conn.execute(sa.select(tables.project.c.phase)).scalar()
+            phase = detail.project_summaries(c.engine, conn, {pid})[0].phase
         typer.echo(f"{len(mailer.sent)} message(s); phase at the end: {phase}")
 
 
@@ -717,7 +693,6 @@ def _demo(c: Copilote) -> None:
     from collections import Counter
 
     from demo import existing_projects, load_demo
-    from workflow.overdue import overdue_items
 
     count = existing_projects(c)
     if count:
@@ -733,13 +708,12 @@ def _demo(c: Copilote) -> None:
             f"{len(ids)} demo projects created in {c.settings.database_url} (as of {today}):"
         )
         with read(c.db) as conn:
-            for pid in ids:
-                row = c.engine.project_row(conn, pid)
-                d = c.engine.definition(row.definition_id, row.definition_version)
-                typer.echo(
-                    f"  #{pid} {row.title} — {d.title} — {d.phase_label(row.phase)} — "
-                    f"{late[pid]} overdue item(s)"
-                )
+            shown = detail.project_summaries(c.engine, conn, set(ids), limit=None)
+        for p in shown:
+            typer.echo(
+                f"  #{p.id} {p.title} — {p.definition_title} — {p.phase_label} — "
+                f"{late[p.id]} overdue item(s)"
+            )
         typer.echo("Details: copilote project show ID")
     for email, role, name in DEMO_USERS:
         if c.accounts.authenticate(email, DEMO_PASSWORD) is None:

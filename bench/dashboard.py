@@ -20,7 +20,7 @@ SQLite picks without statistics.
 Measured ``RUNS`` times in each of ``ROUNDS`` rounds (cases interleaved, after a warm-up),
 so 20 runs a case:
 
-1. ``web.queries.overdue_milestones(page 1)``: the overdue view's query function (the total
+1. ``workflow.read_models.portfolio.overdue_milestones(page 1)``: the overdue view's query function (the total
    count, the first 50 rows latest first, their projects, role labels and holders);
 2. the same for page 200, with a territory filter (100 projects) and a programme filter
    (2,500 projects);
@@ -320,8 +320,8 @@ def show(found: dict[str, list[float]], baseline: str) -> None:
 
 def run(path: Path, label: str) -> None:
     from service import Copilote, Settings
-    from web import queries
     from workflow.clock import FixedClock
+    from workflow.read_models import portfolio as queries
 
     settings = Settings(
         database_url=f"sqlite:///{path}",

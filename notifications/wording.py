@@ -57,6 +57,15 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.give_comment": "indiquer pourquoi dans le commentaire de l'étape",
         "refusal.how_to_fix": "Pour y remédier :",
         # -- overdue items: what is late (read models) ----------------------------------------
+        "overdue.milestone": "{label} : jalon en retard",
+        "overdue.phase": "phase « {label} » : fin prévue dépassée",
+        "overdue.automatic_step": "étape automatique impossible : {label}",
+        "overdue.automatic_step.no_reason": "étape automatique impossible",
+        "overdue.meeting_series.weeks": (
+            "{label} : aucune réunion tenue ou prévue depuis {every} semaines"
+        ),
+        "overdue.meeting_series.months": "{label} : aucune réunion tenue ou prévue depuis {every} mois",
+        "overdue.days_late": "{days} jour(s) de retard",
         # -- reminders: periods, cadences, non-working days ------------------------------------
         "reminders.quarter.short": "T{quarter} {year}",
         "reminders.quarter.long.1": "1er trimestre {year}",
@@ -91,6 +100,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.give_comment": "say why in the step's comment",
         "refusal.how_to_fix": "To fix it:",
         # -- overdue items: what is late (read models) ----------------------------------------
+        "overdue.milestone": "{label}: milestone overdue",
+        "overdue.phase": "phase {label} past its planned end",
+        "overdue.automatic_step": "automatic step not possible: {label}",
+        "overdue.automatic_step.no_reason": "automatic step not possible",
+        "overdue.meeting_series.weeks": "{label}: none held or planned every {every} weeks",
+        "overdue.meeting_series.months": "{label}: none held or planned every {every} months",
+        "overdue.days_late": "{days} day(s) late",
         # -- reminders: periods, cadences, non-working days ------------------------------------
         "reminders.quarter.short": "Q{quarter} {year}",
         "reminders.quarter.long.1": "first quarter of {year}",

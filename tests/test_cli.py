@@ -159,3 +159,36 @@ def test_errors_are_one_line_and_change_nothing(run) -> None:  # type: ignore[no
     assert run("project", "list") == ""
     out = run("tick", now="demain", code=2)
     assert "--now: 'demain' is not an ISO date-time" in out
+
+
+def test_show_words_what_is_late_from_the_read_model(run) -> None:  # type: ignore[no-untyped-def]
+    run(
+        "project",
+        "create",
+        "--definition",
+        "cooperative",
+        "--title",
+        "Coopérative de Bobigny",
+        "--start",
+        "2026-05-04",
+        "--pilot-email",
+        "pilote@cls.example",
+        "--pilot-org",
+        "CLS Bobigny",
+        now="2026-05-04T09:00",
+    )
+    shown = run("project", "show", "1", now="2026-08-01T10:00")
+    late = shown.split("  overdue:\n")[1].split("  history:\n")[0].splitlines()
+    assert "    phase Préfiguration past its planned end: 27 day(s) late, " in [
+        line[: line.rindex(", ") + 2] for line in late
+    ]
+    assert any(
+        line.endswith(
+            ": none held or planned every 2 weeks: 75 day(s) late, Coordinateur·rice"
+            " de la coopérative (DD de l'ARS)"
+        )
+        for line in late
+    )
+    assert "{" not in shown and "overdue." not in shown.replace("  overdue:", "")
+    listed = run("project", "list")
+    assert listed == "1\tcooperative v1\tprefiguration\t\tCoopérative de Bobigny\n"

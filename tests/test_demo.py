@@ -21,7 +21,7 @@ from tests.conftest import ROOT, fresh_postgres, paris, require_postgres
 from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read
-from workflow.overdue import overdue_items
+from workflow.progress import overdue_items
 
 SEED_001_COOPERATIVES = [  # seed 001, préambule: the six active coopératives d'acteurs
     "Alliance d'acteurs en direction des publics invisibles",

@@ -23,7 +23,7 @@ from workflow.errors import (
 )
 from workflow.loader import DefinitionRegistry, load_definition, load_directory, parse_definition
 from workflow.migration import apply_migration, plan_migration
-from workflow.overdue import overdue_items
+from workflow.progress import overdue_items
 from workflow.records import Records
 
 PILOT = PartnerIn("DD 93", "pilote@dd93.example.fr", "Anne Martin")

@@ -18,7 +18,8 @@ from workflow.addresses import check_email, is_email
 from workflow.clock import FixedClock
 from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.errors import AlreadyRecorded, ConflictError, InvalidInput, TransitionRefused, Unmet
-from workflow.records import Records, milestone_completions
+from workflow.read_models.detail import milestone_completions
+from workflow.records import Records
 
 # -- structured refusals ---------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ from workflow.occasions import (
     period_of,
 )
 from workflow.outbox import Outgoing, personal_key, queue
+from workflow.progress import cadence_interval
 
 __all__ = [
     "AUTOMATIC_ACTOR",
@@ -449,9 +450,7 @@ class Planner:
         since: date,
         definition: Definition,
     ) -> None:
-        expected = since + (
-            timedelta(weeks=every) if unit == "weeks" else timedelta(days=30 * every)
-        )
+        expected = since + cadence_interval(every, unit)
         plan(
             conn,
             project_id,

@@ -14,33 +14,12 @@ from workflow import tables
 from workflow.calendar import paris_date, years_later
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
-from workflow.lifecycle import ABANDONED, SUSPENDED
+from workflow.lifecycle import SUSPENDED
 from workflow.occasions import meeting_chains
 from workflow.planner import cancel_chains
+from workflow.progress import closed
 
-__all__ = ["Records", "milestone_completions"]
-
-
-def milestone_completions(conn: sa.Connection, project_id: int) -> dict[str, list[Any]]:
-    """Every record of the project's milestones by milestone key, oldest first: the first
-    record then each correction (``done_on``, ``done_by``, ``deliverable_ref``, ``comment``,
-    ``recorded_at``)."""
-    found: dict[str, list[Any]] = {}
-    for row in conn.execute(
-        sa.select(
-            tables.milestone.c.key,
-            tables.milestone_completion.c.done_on,
-            tables.milestone_completion.c.done_by,
-            tables.milestone_completion.c.deliverable_ref,
-            tables.milestone_completion.c.comment,
-            tables.milestone_completion.c.recorded_at,
-        )
-        .join(tables.milestone, tables.milestone.c.id == tables.milestone_completion.c.milestone_id)
-        .where(tables.milestone_completion.c.project_id == project_id)
-        .order_by(tables.milestone_completion.c.recorded_at, tables.milestone_completion.c.id)
-    ):
-        found.setdefault(row.key, []).append(row)
-    return found
+__all__ = ["Records"]
 
 
 INDICATOR_KINDS = ("process", "activity", "result")
@@ -52,11 +31,7 @@ class Records:
 
     def _open(self, conn: sa.Connection, project_id: int) -> Any:
         row = self.engine.project_row(conn, project_id)
-        if (
-            row.phase == ABANDONED
-            or row.phase
-            in self.engine.lifecycle(row.definition_id, row.definition_version).terminal
-        ):
+        if closed(self.engine, row):
             raise InvalidInput(
                 "project", f"project {project_id} is closed ({row.phase}); nothing can be recorded"
             )

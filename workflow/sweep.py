@@ -24,7 +24,6 @@ from workflow import tables
 from workflow.calendar import at_paris_time, paris_date, resolve, years_later
 from workflow.definition import Definition
 from workflow.engine import Engine
-from workflow.lifecycle import ABANDONED, SUSPENDED
 from workflow.occasions import (
     AnnualReview,
     MessageGroup,
@@ -40,6 +39,7 @@ from workflow.occasions import (
 )
 from workflow.outbox import Outgoing, personal_key, queue
 from workflow.planner import LinkMaker, deadline_flags, plan, quarter_end, recipients
+from workflow.progress import cadence_interval, in_progress
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
@@ -159,12 +159,7 @@ class Sweeper:
         return result
 
     def _active(self, project: Any) -> bool:
-        if project.phase in (SUSPENDED, ABANDONED):
-            return False
-        return (
-            project.phase
-            not in self.engine.lifecycle(project.definition_id, project.definition_version).terminal
-        )
+        return in_progress(self.engine, project)
 
     def _queue(
         self, conn: sa.Connection, outs: list[_Out], projects: dict[int, Any], now: datetime
@@ -362,7 +357,7 @@ class Sweeper:
         ):
             return None
         every, unit = series.cadence.every, series.cadence.unit
-        interval = timedelta(weeks=every) if unit == "weeks" else timedelta(days=30 * every)
+        interval = cadence_interval(every, unit)
         last = None
         for held_on, starts_at in conn.execute(
             sa.select(tables.meeting.c.held_on, tables.meeting.c.starts_at).where(

@@ -365,3 +365,26 @@ def test_overdue_across_projects_follows_what_the_user_may_see(site: Site) -> No
         "role": "pilot",
         "piloted": [site.project_b],
     }
+
+
+def test_overdue_items_are_data_keys_labels_and_cadence(site: Site) -> None:
+    site.clock.set(site.clock.now() + timedelta(days=89))  # 1 August 2026
+    shown = site.client(PILOT_A).get(f"/api/projects/{site.project_a}").json()["overdue"]
+    by_kind = {o["kind"]: o for o in shown}
+    assert by_kind["phase"] == {
+        "project_id": site.project_a,
+        "kind": "phase",
+        "subject": "prefiguration",
+        "label": "Préfiguration",
+        "since": "2026-07-05",
+        "days_late": 27,
+        "responsible_role": "pilot",
+        "responsible": "Coordinateur·rice de la coopérative (DD de l'ARS)",
+        "every": None,
+        "unit": None,
+    }
+    series = by_kind["meeting_series"]
+    assert (series["subject"], series["every"], series["unit"]) == ("reunion_projet", 2, "weeks")
+    assert series["label"] == "Réunion de préfiguration / d'élaboration du projet"
+    across = site.client(AGENCY).get("/api/overdue").json()
+    assert [o for o in across if o["project_id"] == site.project_a] == shown

@@ -14,11 +14,11 @@ import pytest
 from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
 from smtp_support import SmtpServer
 
-from web import queries
-from web.queries import Filters
 from workflow.database import read
 from workflow.engine import NewProject, PartnerIn
-from workflow.overdue import overdue_items
+from workflow.progress import overdue_items
+from workflow.read_models import portfolio as queries
+from workflow.read_models.portfolio import Filters
 
 ALPHA = "alpha@asso.example"
 BETA = "beta@centre.example"

@@ -289,3 +289,18 @@ def test_english_on_request_and_every_interface_string_translated(site: Site) ->
             if french not in registered:
                 missing.append(f"{name}: {french}")
     assert missing == []
+
+
+def test_the_alerts_word_what_is_late_in_the_reader_s_language(site: Site) -> None:
+    site.clock.set(datetime(2026, 8, 1, 9, 0, tzinfo=PARIS))
+    url = f"/projects/{site.project_a}"
+    french = text(site.client(AGENCY).get(url).text)
+    assert "phase « Préfiguration » : fin prévue dépassée — depuis le" in french
+    assert (
+        "Réunion de préfiguration / d'élaboration du projet : aucune réunion tenue ou prévue"
+        " depuis 2 semaines" in french
+    )
+    english = text(site.client(AGENCY).get(url + "?lang=en").text)
+    assert "phase Préfiguration past its planned end" in english
+    assert "none held or planned every 2 weeks" in english
+    assert "fin prévue dépassée" not in english

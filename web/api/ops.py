@@ -12,7 +12,7 @@ from web.api.errors import COMMON_ERRORS
 from web.api.schemas import MAX_ID, HistoryOut, OutboxOut, OverdueOut, ProjectId, UserOut
 from web.deps import AccountsDep, ApiUser, CopiloteDep
 from workflow.database import read
-from workflow.overdue import overdue_items
+from workflow.progress import overdue_items
 
 router = APIRouter(tags=["follow-up"], responses=COMMON_ERRORS)
 

@@ -417,10 +417,20 @@ class BudgetLineOut(BaseModel):
 class OverdueOut(BaseModel):
     project_id: int
     kind: str = Field(description="milestone, meeting_series, phase or automatic_step")
-    label: str
-    since: date
+    subject: str = Field(
+        description="the key of what is late: milestone, meeting series or phase (for an"
+        " automatic step, the phase it leaves)"
+    )
+    label: str = Field(
+        description="its label in the programme's definition (for an automatic step: why it"
+        " could not be taken)"
+    )
+    since: date = Field(description="the first day late")
     days_late: int
-    responsible: str
+    responsible_role: str
+    responsible: str = Field(description="the responsible role's label")
+    every: int | None = Field(None, description="meeting series: the cadence, every N units")
+    unit: str | None = Field(None, description="meeting series: weeks or months")
 
 
 class ProjectDetail(ProjectSummary):

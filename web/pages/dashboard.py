@@ -3,7 +3,8 @@
 Agency users only (a pilot gets 403). Filters are plain GET parameters of a form (no
 JavaScript); each long list shows 50 rows with its total and its own page parameter:
 ``page`` for the overdue milestones, ``projects_page``, ``reports_page``, ``meetings_page``.
-Every figure comes from :mod:`web.queries` (SQL, paginated, counted with GROUP BY).
+Every figure comes from :mod:`workflow.read_models.portfolio` (SQL, paginated, counted
+with GROUP BY).
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from web import i18n
 from web.auth import Forbidden
 from web.deps import CopiloteDep, PageUser
 from web.pages.project import filter_options, page_context, page_number, read_filters
-from web.queries import (
+from web.templating import render
+from workflow.read_models.portfolio import (
     missing_reports,
     overdue_milestones,
     phase_counts,
     portfolio,
     upcoming_meetings,
 )
-from web.templating import render
 
 router = APIRouter()
 

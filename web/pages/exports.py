@@ -23,7 +23,6 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from icalendar import Calendar, Event
@@ -35,14 +34,13 @@ from openpyxl.utils import get_column_letter
 
 from notifications.message import clean_text_line
 from web.auth import Principal
-from web.board import AnnualReport, annual_report
 from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
 from web.ports import Application
 from web.templating import PARIS
-from workflow import tables
-from workflow.database import read
 from workflow.errors import InvalidInput
+from workflow.read_models.annual import AnnualReport, CpomRow, annual_report
+from workflow.read_models.detail import agenda
 
 __all__ = ["feed_url", "neutralise", "router"]
 
@@ -69,8 +67,79 @@ def _year(value: str, today: date) -> int:
     return int(value)
 
 
-def _fr_day(value: date | str) -> str:
+def _fr_day(value: date | str | None) -> str:
+    if value is None:
+        return ""
     return value.strftime("%d/%m/%Y") if isinstance(value, date) else value
+
+
+# The CPOM form is French (seed 000): its cells are worded here, from the read model's data.
+INDICATOR_KINDS = {
+    "process": "Indicateurs de processus",
+    "activity": "Indicateurs d'activité",
+    "result": "Indicateurs de résultats",
+}
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    text = f"{value:g}".replace(".", ",")
+    return f"{text} {unit}".strip()
+
+
+def _gap(a: CpomRow, as_of: date) -> str:
+    if a.gap == "done_late":
+        return f"Réalisé avec {a.days_late} jour(s) de retard"
+    if a.gap == "not_done":
+        return f"Non réalisé : {a.days_late} jour(s) de retard"
+    if a.gap == "upcoming":
+        return "Échéance à venir"
+    if a.gap == "stated":
+        return a.gap_explanation
+    if a.gap == "meetings_missing":
+        missing = a.planned_meetings - a.held_meetings
+        text = f"{missing} réunion(s) non tenue(s) à la date du {as_of:%d/%m/%Y}"
+    elif a.gap == "none":
+        text = "Pas d'écart"
+    else:
+        text = ""
+    if a.cancelled_meetings:
+        text += f" ; {a.cancelled_meetings} annulée(s)"
+    return text
+
+
+def action_cells(a: CpomRow, as_of: date) -> list[Any]:
+    """The nine cells of an action, dates as dates (the XLSX formats them)."""
+    if a.kind == "milestone":
+        specific = a.specific_objective
+        realised: date | str = a.realised_on or ""
+        planned_indicator = f"Livrable : {a.deliverable}" if a.deliverable else "Réalisé"
+        realised_indicator = (
+            (a.deliverable_ref or "Livré") if a.realised_on is not None else "Non réalisé"
+        )
+    elif a.kind == "meeting_series":
+        specific = a.specific_objective
+        realised = ", ".join(f"{d:%d/%m/%Y}" for d in a.held_on)
+        planned_indicator = f"{a.planned_meetings} réunion(s)"
+        realised_indicator = f"{a.held_meetings} réunion(s)"
+    else:
+        kind = a.indicator_kind or ""
+        specific = INDICATOR_KINDS.get(kind, kind)
+        realised = ""
+        planned_indicator = _number(a.planned, a.unit)
+        realised_indicator = _number(a.realised, a.unit)
+    return [
+        a.general_objective,
+        specific,
+        a.action,
+        a.planned_deadline or "",
+        realised,
+        planned_indicator,
+        realised_indicator,
+        _gap(a, as_of),
+        a.corrective_measure,
+    ]
 
 
 def _euros(cents: int) -> str:
@@ -129,19 +198,8 @@ def annual_csv(report: AnnualReport) -> bytes:
     row([])
     row(action_header(report))
     for a in report.actions:
-        row(
-            [
-                a.general_objective,
-                a.specific_objective,
-                a.action,
-                _fr_day(a.planned_deadline),
-                _fr_day(a.realised_deadline),
-                a.planned_indicator,
-                a.realised_indicator,
-                a.gap_explanation,
-                a.corrective_measure,
-            ]
-        )
+        cells = action_cells(a, report.as_of)
+        row([*cells[:3], _fr_day(cells[3]), _fr_day(cells[4]), *cells[5:]])
     row([])
     row(budget_header(report))
     for b in [*report.budget, report.budget_total]:
@@ -197,21 +255,7 @@ def annual_xlsx(report: AnnualReport) -> bytes:
     header_row = rownum
     for a in report.actions:
         rownum += 1
-        put(
-            actions,
-            rownum,
-            [
-                a.general_objective,
-                a.specific_objective,
-                a.action,
-                a.planned_deadline,
-                a.realised_deadline,
-                a.planned_indicator,
-                a.realised_indicator,
-                a.gap_explanation,
-                a.corrective_measure,
-            ],
-        )
+        put(actions, rownum, action_cells(a, report.as_of))
     actions.freeze_panes = actions.cell(row=header_row + 1, column=1)
     for col, width in enumerate((28, 24, 36, 14, 18, 30, 30, 34, 30), start=1):
         actions.column_dimensions[get_column_letter(col)].width = width
@@ -317,19 +361,8 @@ def project_calendar(c: Application, project_id: int) -> bytes:
     """The project's meetings (planned, held, cancelled) and milestone deadlines."""
     now = c.clock.now()
     domain = c.settings.mail_domain
-    with read(c.db) as conn:
-        project = c.engine.project_row(conn, project_id)
-        definition = c.engine.definition(project.definition_id, project.definition_version)
-        meetings = conn.execute(
-            sa.select(tables.meeting)
-            .where(tables.meeting.c.project_id == project_id)
-            .order_by(tables.meeting.c.id)
-        ).all()
-        milestones = conn.execute(
-            sa.select(tables.milestone)
-            .where(tables.milestone.c.project_id == project_id)
-            .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
-        ).all()
+    found = agenda(c.engine, project_id)
+    project, meetings, milestones = found.project, found.meetings, found.milestones
     cal = Calendar()
     cal.add("prodid", "-//Copilote//Agenda du projet//FR")
     cal.add("version", "2.0")
@@ -356,7 +389,7 @@ def project_calendar(c: Application, project_id: int) -> bytes:
             event.add("dtstart", start)
             event.add("dtend", end)
             day = start.date()
-        else:
+        elif m.held_on is not None:
             event.add("dtstart", m.held_on)
             event.add("dtend", m.held_on + timedelta(days=1))
             day = m.held_on
@@ -377,7 +410,7 @@ def project_calendar(c: Application, project_id: int) -> bytes:
         event.add("transp", "TRANSPARENT")
         done = f" (fait le {ms.done_on:%d/%m/%Y})" if ms.done_on else ""
         event.add("summary", clean_text_line(f"Échéance : {ms.label}{done} – {project.title}"))
-        lines = [f"Responsable : {definition.role_label(ms.responsible_role)}"]
+        lines = [f"Responsable : {ms.responsible_label}"]
         if ms.deliverable:
             lines.append(f"Livrable : {ms.deliverable}")
         event.add("description", "\n".join(lines))

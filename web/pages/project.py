@@ -9,7 +9,6 @@ forms, and every POST checks it again. A refused advance re-renders the page wit
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,17 +18,17 @@ from fastapi.responses import RedirectResponse, Response
 
 from notifications.wording import say
 from web import i18n
-from web.board import project_board, received_reports
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.exports import feed_url
-from web.queries import Filters, phase_counts, portfolio, territories
 from web.refusals import how_to_fix, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.templating import PARIS, render
 from workflow.database import read
 from workflow.errors import InvalidInput, TransitionRefused, Unmet
 from workflow.lifecycle import BUILTIN_TRIGGERS
-from workflow.records import milestone_completions
+from workflow.read_models.board import project_board, received_reports
+from workflow.read_models.detail import milestone_completions
+from workflow.read_models.portfolio import Filters, phase_counts, portfolio, territories
 
 router = APIRouter()
 
@@ -38,29 +37,6 @@ BUILTIN_LABELS = {
     "resume": "Reprendre le projet",
     "abandon": "Abandonner le projet",
 }
-
-# overdue: being replaced (the overdue items become data worded in notifications/wording.py);
-# until then the board's alerts are English sentences, put in French here.
-_ALERT_FR: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^phase (.*) past its planned end$"), r"phase « \1 » : fin prévue dépassée"),
-    (
-        re.compile(r"^(.*): none held or planned every (\d+) weeks$"),
-        r"\1 : aucune réunion tenue ou prévue depuis \2 semaines",
-    ),
-    (
-        re.compile(r"^(.*): none held or planned every (\d+) months$"),
-        r"\1 : aucune réunion tenue ou prévue depuis \2 mois",
-    ),
-]
-
-
-def _alert(text: str, lang: str) -> str:  # overdue: being replaced
-    if lang != "fr":
-        return text
-    for pattern, french in _ALERT_FR:
-        if pattern.match(text):
-            return pattern.sub(french, text)
-    return text
 
 
 def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str]]:
@@ -223,7 +199,11 @@ def show_project(
             "triggers": _triggers(c, board, lang) if can_act else [],
             "refused": refused,
             "alerts": [
-                {"label": _alert(a.label, lang), "since": a.since, "responsible": a.responsible}
+                {
+                    "label": say(a.phrase_key, lang, **a.phrase_params),
+                    "since": a.since,
+                    "responsible": a.responsible,
+                }
                 for a in board.alerts
             ],
             "reports": received_reports(c.engine, project_id),

@@ -1,4 +1,4 @@
-"""Read models of the pages (and of any JSON view that wants the same figures).
+"""The portfolio: the agency's dashboard (and any JSON view that wants the same figures).
 
 The agency's dashboard reads 10,000 projects and a million milestones: every list here is
 one SQL query with ``LIMIT``/``OFFSET`` plus one ``COUNT``, and every count is a
@@ -6,9 +6,8 @@ one SQL query with ``LIMIT``/``OFFSET`` plus one ``COUNT``, and every count is a
 role). The overdue milestones are read through the partial index ``ix_milestone_open_due``
 (open milestones by due date), so page 1 costs the same whatever the size of the portfolio.
 
-A project is *in progress* when it is neither suspended, nor abandoned, nor in a terminal
-phase of its definition: only projects in progress have anything late (as in
-:func:`workflow.overdue.overdue_items`).
+Only projects *in progress* (:mod:`workflow.progress`) have anything late; what is late
+besides milestones is computed there, for the rows of the page.
 """
 
 from __future__ import annotations
@@ -23,12 +22,11 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import paris_date, resolve
+from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.engine import Engine
-from workflow.lifecycle import ABANDONED, SUSPENDED
-from workflow.overdue import OverdueItem
 from workflow.planner import quarter_end
+from workflow.progress import in_progress, in_progress_clause, overdue_by_project
 from workflow.sweep import resolve_due
 
 __all__ = [
@@ -40,10 +38,9 @@ __all__ = [
     "PhaseCount",
     "ProjectLine",
     "UpcomingMeeting",
-    "in_progress",
     "missing_reports",
     "eligible_projects",
-    "other_overdue",
+    "overdue_counts",
     "overdue_milestones",
     "phase_counts",
     "portfolio",
@@ -101,32 +98,6 @@ class Page(Generic[T]):
 
 def _offset(number: int, size: int) -> int:
     return (max(1, number) - 1) * size
-
-
-# -- projects in progress ----------------------------------------------------------------
-
-
-def in_progress(engine: Engine) -> Any:
-    """SQL condition on ``project``: neither suspended, abandoned nor in a terminal phase.
-
-    Written as ``NOT (... OR ...)`` so that no index can serve it: SQLite then reads the
-    project table once (a few ms at 10,000 projects) instead of a MULTI-INDEX OR.
-    """
-    closed = [
-        sa.and_(
-            tables.project.c.definition_id == d.id,
-            tables.project.c.definition_version == d.version,
-            tables.project.c.phase.in_(sorted(engine.lifecycle(d.id, d.version).terminal)),
-        )
-        for d in engine.registry
-    ]
-    return sa.and_(tables.project.c.phase.not_in([SUSPENDED, ABANDONED]), sa.not_(sa.or_(*closed)))
-
-
-def _is_in_progress(engine: Engine, row: Any) -> bool:
-    if row.phase in (SUSPENDED, ABANDONED):
-        return False
-    return row.phase not in engine.lifecycle(row.definition_id, row.definition_version).terminal
 
 
 def _programme(engine: Engine, row: Any) -> str:
@@ -274,7 +245,7 @@ def portfolio(
             territory=r.territory,
             phase=r.phase,
             phase_label=_phase_label(engine, r),
-            in_progress=_is_in_progress(engine, r),
+            in_progress=in_progress(engine, r),
             next_deadline=nxt[r.id][0] if r.id in nxt else None,
             next_deadline_label=nxt[r.id][1] if r.id in nxt else None,
             overdue=counts.get(r.id, 0),
@@ -331,90 +302,11 @@ def territories(engine: Engine) -> list[str]:
 # -- what is late ------------------------------------------------------------------------
 
 
-def other_overdue(
-    conn: sa.Connection, engine: Engine, rows: Sequence[Any], today: date
-) -> dict[int, list[OverdueItem]]:
-    """Besides milestones: phases past their planned end, automatic steps that could not be
-    taken, meeting series behind their cadence; for these project rows (as
-    :func:`workflow.overdue.overdue_items` computes them, one query for the lot)."""
-    active = [r for r in rows if _is_in_progress(engine, r)]
-    found: dict[int, list[OverdueItem]] = defaultdict(list)
-    if not active:
-        return found
-    last: dict[tuple[int, str], date] = {}
-    for pid, series, held_on, starts_at in conn.execute(
-        sa.select(
-            tables.meeting.c.project_id,
-            tables.meeting.c.series,
-            tables.meeting.c.held_on,
-            tables.meeting.c.starts_at,
-        ).where(
-            tables.meeting.c.project_id.in_([r.id for r in active]),
-            tables.meeting.c.status.in_(["held", "planned"]),
-        )
-    ):
-        # The UTC day, as workflow.overdue.overdue_items counts it.
-        day = held_on or (starts_at.date() if starts_at else None)
-        if day is not None and (last.get((pid, series)) is None or day > last[(pid, series)]):
-            last[(pid, series)] = day
-    for row in active:
-        definition = engine.definition(row.definition_id, row.definition_version)
-        pilot = definition.role_label("pilot")
-        entered = row.phase_entered_at.date()
-        phase = definition.phase(row.phase)
-        if phase.planned_end is not None:
-            end = resolve(phase.planned_end, project_start=row.start_date, phase_start=entered).due
-            if end < today:
-                found[row.id].append(
-                    OverdueItem(
-                        row.id,
-                        "phase",
-                        f"phase {phase.label} past its planned end",
-                        end + timedelta(days=1),
-                        pilot,
-                    )
-                )
-        if row.flagged_overdue_at is not None:
-            found[row.id].append(
-                OverdueItem(
-                    row.id,
-                    "automatic_step",
-                    row.flag_reason or "automatic step not possible",
-                    row.flagged_overdue_at.date(),
-                    pilot,
-                )
-            )
-        for series in definition.meetings:
-            if series.cadence is None or (
-                series.phases is not None and row.phase not in series.phases
-            ):
-                continue
-            held = last.get((row.id, series.key))
-            start = max(entered, held) if held else entered
-            every = series.cadence.every
-            expected = start + (
-                timedelta(weeks=every)
-                if series.cadence.unit == "weeks"
-                else timedelta(days=30 * every)
-            )
-            if expected < today:
-                found[row.id].append(
-                    OverdueItem(
-                        row.id,
-                        "meeting_series",
-                        f"{series.label}: none held or planned {series.cadence.describe()}",
-                        expected,
-                        pilot,
-                    )
-                )
-    return found
-
-
 def overdue_counts(
     conn: sa.Connection, engine: Engine, rows: Sequence[Any], today: date
 ) -> dict[int, int]:
     """How many overdue items each of these project rows has (milestones counted in SQL)."""
-    active = [r.id for r in rows if _is_in_progress(engine, r)]
+    active = [r.id for r in rows if in_progress(engine, r)]
     if not active:
         return {}
     counts: dict[int, int] = dict(
@@ -428,7 +320,7 @@ def overdue_counts(
             .group_by(tables.milestone.c.project_id)
         ).all()
     )
-    for pid, items in other_overdue(conn, engine, rows, today).items():
+    for pid, items in overdue_by_project(conn, engine, rows, today, milestones=False).items():
         counts[pid] = counts.get(pid, 0) + len(items)
     return counts
 
@@ -452,7 +344,7 @@ class OverdueMilestone:
 
 def eligible_projects(engine: Engine, filters: Filters) -> Any:
     """``SELECT id FROM project`` of the projects in progress that pass the filters."""
-    return sa.select(tables.project.c.id).where(in_progress(engine), *filters.conditions())
+    return sa.select(tables.project.c.id).where(in_progress_clause(engine), *filters.conditions())
 
 
 FEW_PROJECTS = 200
@@ -624,7 +516,8 @@ def missing_reports(
     with read(engine.db) as conn:
         every = conn.execute(
             sa.select(
-                tables.reminder.c.occasion,
+                tables.reminder.c.schedule,
+                tables.reminder.c.period,
                 tables.project.c.id,
                 tables.project.c.title,
                 tables.project.c.territory,
@@ -646,7 +539,7 @@ def missing_reports(
     rows = every[start : start + size]
     found = []
     for r in rows:
-        _, _, key, period, _ = r.occasion.split(":", 4)
+        key, period = r.schedule, r.period
         definition = engine.definition(r.definition_id, r.definition_version)
         spec = next(s for s in definition.reports if s.key == key)
         year, quarter = int(period[:4]), int(period[-1])
