@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from smtp_support import SmtpServer, start_server
 
+from tests.smtp_support import SmtpServer, start_server
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
 from workflow.engine import Engine
@@ -42,7 +42,7 @@ def require_postgres() -> str:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not here"
+    except Exception as exc:  # any failure to connect means "not here"
         message = f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(exc).__name__}: {exc})"
         if IN_CI:
             pytest.fail(message + "; under CI=true this is a failure, not a skip")

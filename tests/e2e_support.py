@@ -13,9 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from smtp_support import SmtpServer
 
 from service import Copilote, Settings, TickReport
+from tests.smtp_support import SmtpServer
 from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read

@@ -11,9 +11,9 @@ from pathlib import Path
 import icalendar
 import pytest
 import sqlalchemy as sa
-from e2e_support import Mail, System, at, definitions_dir, person, summary
-from smtp_support import SmtpServer
 
+from tests.e2e_support import Mail, System, at, definitions_dir, person, summary
+from tests.smtp_support import SmtpServer
 from workflow import tables
 from workflow.database import read
 

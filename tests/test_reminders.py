@@ -11,8 +11,9 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from e2e_support import Mail, System, at, definitions_dir, person, summary
-from smtp_support import SmtpServer
+
+from tests.e2e_support import Mail, System, at, definitions_dir, person, summary
+from tests.smtp_support import SmtpServer
 
 PILOT = "pilote@ehpad-tilleuls.example"
 ARACT = "aract@aract-corse.example"

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from smtp_support import RecordingHandler, SmtpServer, free_port, start_server
 
 from notifications import (
     DeliveryResult,
@@ -25,6 +24,7 @@ from notifications import (
     build_ics,
     ics_attachment,
 )
+from tests.smtp_support import RecordingHandler, SmtpServer, free_port, start_server
 
 PARIS = ZoneInfo("Europe/Paris")
 SENDER = Recipient("Copilote", "copilote@ars.example.org")

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from smtp_support import RecordingHandler, SmtpServer, start_server
 
 from notifications import (
     OutgoingMessage,
@@ -31,6 +30,7 @@ from notifications import (
     ics_attachment,
 )
 from notifications.message import Attachment, clean_text_line, email_bytes
+from tests.smtp_support import RecordingHandler, SmtpServer, start_server
 
 PARIS = ZoneInfo("Europe/Paris")
 DATE = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)

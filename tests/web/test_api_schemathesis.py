@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import PARIS, Site
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -24,9 +23,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from smtp_support import SmtpServer, start_server
 
 from service import Settings
+from tests.smtp_support import SmtpServer, start_server
+from tests.web.conftest import PARIS, Site
 from web.app import create_app
 from workflow.engine import PartnerIn
 

@@ -8,9 +8,9 @@ import io
 from datetime import date, datetime, timedelta
 
 import openpyxl
-from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 from icalendar import Calendar
 
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 from web.pages.exports import feed_url, neutralise
 from workflow import tables
 from workflow.engine import PartnerIn

@@ -16,9 +16,9 @@ from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as openmetrics_families,
 )
 from prometheus_client.parser import text_string_to_metric_families
-from smtp_support import SmtpServer
 
 from service import Copilote, Settings
+from tests.smtp_support import SmtpServer
 from workflow.clock import FixedClock
 from workflow.engine import PartnerIn
 from workflow.outbox import queue_message

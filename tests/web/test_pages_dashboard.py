@@ -11,9 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
-from smtp_support import SmtpServer
 
+from tests.smtp_support import SmtpServer
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
 from web import queries
 from web.queries import Filters
 from workflow.database import read
