@@ -31,8 +31,10 @@ POSTGRES_URL = os.environ.get("COPILOTE_TEST_POSTGRES", "postgresql://postgres@1
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+def paris(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
 def require_postgres() -> str:

@@ -5,7 +5,7 @@ kind (looked up in the outbox by the stable Message-ID)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -132,7 +132,7 @@ class System:
         self,
         first: date,
         last: date,
-        actions: dict[date, list[object]] | None = None,
+        actions: Mapping[date, Sequence[Callable[[], object]]] | None = None,
         hours: Iterable[int] = (9, 18),
     ) -> None:
         """Tick every day at ``hours`` (Paris); a day's actions run at 17:00, before the 18:00 tick."""
@@ -143,7 +143,7 @@ class System:
                 if hour == 18 and day in actions:
                     self.set(at(day, 17))
                     for action in actions[day]:
-                        action()  # type: ignore[operator]
+                        action()
                 self.tick(at(day, hour))
             day += timedelta(days=1)
 

@@ -165,14 +165,14 @@ def test_three_instances_send_5000_due_reminders_exactly_once(
     assert handler.count() == N, f"{handler.count() - N} duplicates"
     assert handler.by_recipient() == dict.fromkeys(emails, 1)  # each person exactly one
     with db.connect() as conn:
-        reminders = dict(
+        reminders: dict[str, int] = dict(
             conn.execute(
                 sa.select(tables.reminder.c.status, sa.func.count()).group_by(
                     tables.reminder.c.status
                 )
             ).all()
         )
-        workers = dict(
+        workers: dict[str | None, int] = dict(
             conn.execute(
                 sa.select(tables.outbox.c.claimed_by, sa.func.count()).group_by(
                     tables.outbox.c.claimed_by
@@ -259,7 +259,7 @@ def test_instance_killed_mid_delivery_loses_nothing(
         f"{len(duplicates)} arrived twice"
     )
     with db.connect() as conn:
-        taken_over = dict(
+        taken_over: dict[str | None, int] = dict(
             conn.execute(
                 sa.select(tables.outbox.c.claimed_by, sa.func.count())
                 .where(tables.outbox.c.recipient_email.in_(in_flight))

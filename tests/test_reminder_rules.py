@@ -170,7 +170,12 @@ def test_ics_invitation_update_and_cancel(system: System) -> None:
     def event(mail: Mail) -> tuple[str, str, int, datetime]:
         cal = _calendar(mail)
         (ev,) = cal.walk("VEVENT")
-        return str(cal["METHOD"]), str(ev["UID"]), int(ev["SEQUENCE"]), ev.decoded("DTSTART")
+        return (
+            str(cal["METHOD"]),
+            str(ev["UID"]),
+            int(ev.decoded("SEQUENCE")),
+            ev.decoded("DTSTART"),
+        )
 
     for who in attendees:
         inv = event(next(m for m in invitations if m.to == who))

@@ -4,7 +4,7 @@ of which kind, at which tick, for the whole year; on SQLite and on PostgreSQL.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -214,7 +214,7 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
         assert records.partner_leaves(pid, c, on=date(2026, 7, 15)) == date(2026, 7, 15)
 
     d = date
-    actions: dict[date, list[object]] = {
+    actions: dict[date, list[Callable[[], object]]] = {
         d(2026, 3, 2): [set_up],
         d(2026, 4, 10): [partial(report, a, "2026-Q1")],
         d(2026, 4, 15): [copil],

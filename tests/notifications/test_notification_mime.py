@@ -401,4 +401,5 @@ def test_body_encoding_follows_what_the_server_announces(eight_bit: bool) -> Non
     expected = "8bit" if eight_bit else "quoted-printable"
     assert plain["Content-Transfer-Encoding"] == expected
     assert handler.mail_options == [["BODY=8BITMIME"] if eight_bit else [], []]
-    assert ascii_only.message.get_body(("plain",))["Content-Transfer-Encoding"] == "7bit"
+    ascii_body = ascii_only.message.get_body(("plain",))
+    assert ascii_body is not None and ascii_body["Content-Transfer-Encoding"] == "7bit"

@@ -24,8 +24,10 @@ ALPHA = "alpha@asso.example"
 BETA = "beta@centre.example"
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+def paris(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
 def rows_of(page: str, section: str) -> list[str]:
