@@ -260,7 +260,7 @@ class Copilote:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
-            next_run_time=datetime.now().astimezone(),  # APScheduler's own trigger time
+            next_run_time=self.clock.now(),  # the first pass at once (the wall clock in production)
         )
         # APScheduler logs "Running job" / "executed successfully" at every run: our own
         # line says what a pass did, and only when it did something.

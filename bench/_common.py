@@ -23,8 +23,10 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+def paris(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
 def registry(with_mini: bool = True) -> DefinitionRegistry:

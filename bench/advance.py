@@ -72,12 +72,12 @@ class _RecordingCursor(sqlite3.Cursor):
 
     log: list[Statement] | None = None
 
-    def execute(self, sql, parameters=()):  # type: ignore[no-untyped-def, override]
+    def execute(self, sql: str, parameters: Any = (), /) -> _RecordingCursor:
         if _RecordingCursor.log is not None:
             _RecordingCursor.log.append((sql, tuple(parameters), False))
         return super().execute(sql, parameters)
 
-    def executemany(self, sql, rows):  # type: ignore[no-untyped-def, override]
+    def executemany(self, sql: str, rows: Any, /) -> _RecordingCursor:
         rows = [tuple(r) for r in rows]
         if _RecordingCursor.log is not None:
             _RecordingCursor.log.append((sql, rows, True))
@@ -85,10 +85,10 @@ class _RecordingCursor(sqlite3.Cursor):
 
 
 class _RecordingConnection(sqlite3.Connection):
-    def cursor(self, factory=_RecordingCursor):  # type: ignore[no-untyped-def, override]
+    def cursor(self, factory: Any = _RecordingCursor) -> Any:
         return super().cursor(factory)
 
-    def execute(self, sql, parameters=()):  # type: ignore[no-untyped-def, override]
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
         return self.cursor().execute(sql, parameters)
 
 
@@ -165,7 +165,7 @@ class Replay:
             [(sql, params, many, _kind(sql)) for sql, params, many in a] for a in advances
         ]
 
-    def _params(self, kind: int, params: tuple) -> tuple:
+    def _params(self, kind: int, params: tuple[Any, ...]) -> tuple[Any, ...]:
         s = self.shift
         if kind == MOVE:
             return (*params[:-3], params[-3] + s, params[-2], params[-1] + s)

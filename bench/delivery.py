@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 import sqlalchemy as sa
@@ -60,7 +61,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def item(i: int) -> dict:
+def item(i: int) -> dict[str, Any]:
     project = i % 97
     return {
         "project_title": f"Projet {project}",

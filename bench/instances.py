@@ -27,22 +27,21 @@ import asyncio
 import multiprocessing as mp
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import sqlalchemy as sa
-from _common import ROOT, machine, spread
+from _common import machine, spread
 
-sys.path.insert(0, str(ROOT / "tests"))
-
-from instances_support import (  # noqa: E402
+from notifications import Recipient, Renderer
+from notifications.delivery import Delivery
+from notifications.message import build_email
+from tests.instances_support import (
     MAIL_DOMAIN,
     Instance,
     instance_env,
@@ -51,13 +50,10 @@ from instances_support import (  # noqa: E402
     reset_schema,
     spawn,
 )
-from smtp_support import free_port  # noqa: E402
-
-from notifications import Recipient, Renderer  # noqa: E402
-from notifications.delivery import Delivery  # noqa: E402
-from notifications.message import build_email  # noqa: E402
-from workflow.database import create_db_engine, migrate  # noqa: E402
-from workflow.outbox import SqlOutboxStore  # noqa: E402
+from tests.smtp_support import free_port
+from workflow.clock import SystemClock
+from workflow.database import create_db_engine, migrate
+from workflow.outbox import SqlOutboxStore
 
 MESSAGES = 3_000
 WARMUP = 300
@@ -160,7 +156,7 @@ def machine_busy() -> tuple[float, float]:
 # -- the runs ---------------------------------------------------------------------------------
 def prebuilt(db: sa.Engine, count: int) -> list[tuple[str, bytes]]:
     """The baseline's messages: the same rows, composed and flattened once, before timing."""
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     load_outbox(db, count, now, tag="baseline")
     store = SqlOutboxStore(db, worker="bench")
     composer = Delivery(store, Renderer(), None, lambda: now, SENDER, domain=MAIL_DOMAIN)  # type: ignore[arg-type]
@@ -195,7 +191,7 @@ def one_run(
     pg = postgres_pids()
     cpu0, pg0, (busy0, all0) = cpu_of(pids), cpu_of(pg), machine_busy()
     t0 = time.perf_counter()
-    load_outbox(db, count, datetime.now(UTC), tag=tag)
+    load_outbox(db, count, SystemClock().now(), tag=tag)
     if not smtp.wait_for(before_total + count, DEADLINE):
         raise RuntimeError(f"{tag}: {smtp.counts()[0] - before_total} of {count} in {DEADLINE}s")
     elapsed = time.perf_counter() - t0

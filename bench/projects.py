@@ -20,6 +20,7 @@ import time
 import tracemalloc
 from datetime import date
 from pathlib import Path
+from typing import TypedDict
 
 from _common import machine, paris, pct, registry, rss_mb, spread
 from transitions import Machine
@@ -117,9 +118,25 @@ def build(path: Path) -> tuple[Engine, list[Lifecycle]]:
     return engine, lifecycles
 
 
-def run(engine: Engine, traced: bool) -> dict[str, object]:
+class Run(TypedDict):
+    """One run's figures: heap bytes (0 untraced) and RSS MB after 0 projects, after all of
+    them, after the advances; each create_project's seconds, each batch's projects/s, and each
+    sampled advance's seconds."""
+
+    heap0: int
+    heap1: int
+    heap2: int
+    rss0: float
+    rss1: float
+    rss2: float
+    per_call: list[float]
+    batch_rates: list[float]
+    adv: list[float]
+
+
+def run(engine: Engine, traced: bool) -> Run:
     """Create PROJECTS projects in BATCHES timed batches, then advance a sample."""
-    out: dict[str, object] = {"heap0": heap() if traced else 0, "rss0": rss_mb()}
+    heap0, rss0 = (heap() if traced else 0), rss_mb()
     per_call: list[float] = []
     batch_rates: list[float] = []
     ids: list[int] = []
@@ -131,16 +148,25 @@ def run(engine: Engine, traced: bool) -> dict[str, object]:
             ids.append(create(engine, i))
             per_call.append(time.perf_counter() - t0)
         batch_rates.append(per_batch / (time.perf_counter() - t_batch))
-    out["heap1"], out["rss1"] = (heap() if traced else 0), rss_mb()
+    heap1, rss1 = (heap() if traced else 0), rss_mb()
     adv: list[float] = []
     for pid in ids[:: PROJECTS // SAMPLE]:
         t0 = time.perf_counter()
         engine.advance(pid, "suspend", actor="bench", comment="pause estivale")
         engine.advance(pid, "resume", actor="bench")
         adv.append((time.perf_counter() - t0) / 2)
-    out["heap2"], out["rss2"] = (heap() if traced else 0), rss_mb()
-    out.update(per_call=per_call, batch_rates=batch_rates, adv=adv)
-    return out
+    heap2, rss2 = (heap() if traced else 0), rss_mb()
+    return Run(
+        heap0=heap0,
+        heap1=heap1,
+        heap2=heap2,
+        rss0=rss0,
+        rss1=rss1,
+        rss2=rss2,
+        per_call=per_call,
+        batch_rates=batch_rates,
+        adv=adv,
+    )
 
 
 def main() -> None:

@@ -284,7 +284,9 @@ def main() -> None:
     t0 = time.perf_counter()
     load_postgres(POSTGRES_URL)
     with psycopg.connect(POSTGRES_URL) as c:
-        version = c.execute("SHOW server_version").fetchone()[0]
+        row = c.execute("SHOW server_version").fetchone()
+    assert row is not None
+    version = row[0]
     print(
         f"PostgreSQL {version} (FOR UPDATE SKIP LOCKED): loaded with COPY in {time.perf_counter() - t0:.1f} s"
     )

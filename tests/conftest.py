@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from smtp_support import SmtpServer, start_server
 
+from tests.smtp_support import SmtpServer, start_server
 from workflow.clock import FixedClock
 from workflow.database import create_db_engine, migrate
 from workflow.engine import Engine
@@ -31,8 +31,10 @@ POSTGRES_URL = os.environ.get("COPILOTE_TEST_POSTGRES", "postgresql://postgres@1
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+def paris(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
 def require_postgres() -> str:
@@ -42,7 +44,7 @@ def require_postgres() -> str:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "not here"
+    except Exception as exc:  # any failure to connect means "not here"
         message = f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(exc).__name__}: {exc})"
         if IN_CI:
             pytest.fail(message + "; under CI=true this is a failure, not a skip")

@@ -5,7 +5,7 @@ kind (looked up in the outbox by the stable Message-ID)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from email.message import EmailMessage
@@ -13,9 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from smtp_support import SmtpServer
 
 from service import Copilote, Settings, TickReport
+from tests.smtp_support import SmtpServer
 from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read
@@ -132,7 +132,7 @@ class System:
         self,
         first: date,
         last: date,
-        actions: dict[date, list[object]] | None = None,
+        actions: Mapping[date, Sequence[Callable[[], object]]] | None = None,
         hours: Iterable[int] = (9, 18),
     ) -> None:
         """Tick every day at ``hours`` (Paris); a day's actions run at 17:00, before the 18:00 tick."""
@@ -140,7 +140,7 @@ class System:
 
         def act(day: date) -> None:
             for action in actions.get(day, []):
-                action()  # type: ignore[operator]
+                action()
 
         self.c.run_until(
             last,

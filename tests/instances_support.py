@@ -207,7 +207,7 @@ def running(instances: list[Instance]) -> Iterator[list[Instance]]:
         for instance in instances:
             try:
                 instance.stop()
-            except Exception:  # noqa: BLE001 - the others must be stopped anyway
+            except Exception:  # the others must be stopped anyway
                 instance.proc.kill()
 
 

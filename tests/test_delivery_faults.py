@@ -13,11 +13,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from e2e_support import ROOT, System, at, definitions_dir, person
-from smtp_support import SmtpServer
 
 from notifications import RecordingMailer
 from service import Copilote, Settings
+from tests.e2e_support import ROOT, System, at, definitions_dir, person
+from tests.smtp_support import SmtpServer
 from workflow import tables
 from workflow.clock import FixedClock
 from workflow.database import read

@@ -130,17 +130,15 @@ def test_the_demo_holds_the_seeds_projects(demo: Copilote) -> None:
 
     # The backfill's messages are about the past: none waits to be sent; reminders do.
     with read(c.db) as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(tables.outbox)).scalar_one() == 0  # type: ignore[attr-defined]
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.outbox)).scalar_one() == 0
         assert (
             conn.execute(
                 sa.select(sa.func.count())
                 .select_from(tables.reminder)
-                .where(  # type: ignore[attr-defined]
-                    tables.reminder.c.status == "pending"
-                )
+                .where(tables.reminder.c.status == "pending")
             ).scalar_one()
             > 0
-        )  # type: ignore[attr-defined]
+        )
 
 
 def test_aceso_carries_its_2018_cpom_figures(demo: Copilote) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.queues
+import multiprocessing.synchronize
 import threading
 from datetime import date
 
@@ -85,6 +87,7 @@ def test_accepted_advance_writes_phase_history_and_schedules(
     assert (result.from_phase, result.to_phase) == ("cadrage", "deploiement")
     with db.connect() as conn:
         h = conn.execute(sa.select(tables.history).order_by(sa.desc("id"))).first()
+        assert h is not None
         assert (h.actor, h.from_phase, h.to_phase, h.comment) == (
             "Anne Martin",
             "cadrage",
@@ -95,7 +98,7 @@ def test_accepted_advance_writes_phase_history_and_schedules(
         # The new phase's milestone opened with its deadline: 6 weeks after entering the phase.
         due = conn.execute(
             sa.select(tables.milestone.c.due_on).where(tables.milestone.c.key == "diagnostic")
-        ).scalar()  # type: ignore[attr-defined]
+        ).scalar()
         assert due == date(2026, 7, 27)
         kinds = set(conn.execute(sa.select(tables.outbox.c.kind)).scalars())
         assert "phase_changed" in kinds
@@ -123,7 +126,7 @@ def test_failure_mid_transaction_leaves_nothing_half_written(
         assert conn.execute(sa.select(tables.project.c.phase, tables.project.c.version)).one() == (
             "cadrage",
             1,
-        )  # type: ignore[attr-defined]
+        )
 
 
 def test_suspend_resume_abandon_and_backward_steps(engine: Engine, records: Records) -> None:
@@ -222,14 +225,17 @@ def test_concurrent_advances_threads_exactly_one_wins(
                     tables.history.c.project_id == pid,
                     tables.history.c.trigger == "start_deployment",
                 )
-            ).scalar()  # type: ignore[attr-defined]
+            ).scalar()
         assert steps == 1
     db.dispose()
 
 
 def _advance_in_process(
-    db_url: str, pid: int, start: multiprocessing.synchronize.Event, queue: multiprocessing.Queue
-) -> None:  # type: ignore[name-defined]
+    db_url: str,
+    pid: int,
+    start: multiprocessing.synchronize.Event,
+    queue: multiprocessing.queues.Queue[str],
+) -> None:
     registry = load_directory(ROOT / "definitions")
     registry.add(load_definition(FIXTURES / "mini.yaml"))
     engine = Engine(create_db_engine(db_url), registry, FixedClock(paris(2026, 5, 20, 9)))

@@ -35,6 +35,7 @@ def test_what_the_driver_writes_sqlalchemy_reads_and_back(
         history = conn.execute(
             sa.select(tables.history).order_by(tables.history.c.id.desc())
         ).first()
+        assert history is not None
         assert history.at == paris(2026, 6, 15, 10, 30, 15) and history.at.tzinfo is not None
         project = conn.execute(sa.select(tables.project).where(tables.project.c.id == pid)).one()
         assert (project.phase, project.version, project.auto_due_on) == (

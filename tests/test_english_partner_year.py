@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -25,9 +25,9 @@ from typing import Any
 import holidays
 import pytest
 from babel.dates import get_day_names, get_month_names
-from e2e_support import System, at, definitions_dir
-from smtp_support import SmtpServer
 
+from tests.e2e_support import System, at, definitions_dir
+from tests.smtp_support import SmtpServer
 from workflow.engine import NewProject, PartnerIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,7 +230,7 @@ def test_cooperative_year_for_an_english_partner(coop: System) -> None:
         records.partner_leaves(pid, c, on=date(2026, 7, 15))
 
     d = date
-    actions: dict[date, list[object]] = {
+    actions: dict[date, list[Callable[[], object]]] = {
         d(2026, 3, 2): [set_up],
         d(2026, 4, 10): [partial(report, a, "2026-Q1")],
         d(2026, 4, 24): [partial(report, c, "2026-Q1")],
@@ -321,7 +321,7 @@ def test_acia_year_for_an_english_partner(acia: System) -> None:
         records.milestone_done(pid, key, by="Pilote", deliverable_ref=f"{key}.pdf")
 
     d = date
-    actions = {
+    actions: dict[date, list[Callable[[], object]]] = {
         d(2026, 5, 11): [partial(schedule, "copil_1", "copil", d(2026, 5, 28))],
         d(2026, 5, 20): [partial(schedule, "inter_structure_1", "inter_structure", d(2026, 6, 10))],
         d(2026, 5, 28): [partial(held, "copil_1")],

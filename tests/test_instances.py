@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from instances_support import (
+from prometheus_client.parser import text_string_to_metric_families
+from sqlmodel import SQLModel
+
+from tests.conftest import require_postgres
+from tests.instances_support import (
     PYTHON,
     CountingHandler,
     Instance,
@@ -34,12 +38,9 @@ from instances_support import (
     reset_schema,
     spawn,
 )
-from prometheus_client.parser import text_string_to_metric_families
-from smtp_support import SmtpServer, free_port, start_server
-from sqlmodel import SQLModel
-
-from tests.conftest import require_postgres
+from tests.smtp_support import SmtpServer, free_port, start_server
 from workflow import tables
+from workflow.clock import SystemClock
 from workflow.database import create_db_engine
 
 pytestmark = pytest.mark.postgres
@@ -155,7 +156,7 @@ def test_three_instances_send_5000_due_reminders_exactly_once(
     ready(instances)
     handler = counting(smtp)
     # Due a minute ago by the wall clock the served processes tick on.
-    emails = load_due_reminders(db, N, datetime.now(UTC) - timedelta(minutes=1))
+    emails = load_due_reminders(db, N, SystemClock().now() - timedelta(minutes=1))
 
     wait_all_sent(db, handler, N)
 
@@ -164,14 +165,14 @@ def test_three_instances_send_5000_due_reminders_exactly_once(
     assert handler.count() == N, f"{handler.count() - N} duplicates"
     assert handler.by_recipient() == dict.fromkeys(emails, 1)  # each person exactly one
     with db.connect() as conn:
-        reminders = dict(
+        reminders: dict[str, int] = dict(
             conn.execute(
                 sa.select(tables.reminder.c.status, sa.func.count()).group_by(
                     tables.reminder.c.status
                 )
             ).all()
         )
-        workers = dict(
+        workers: dict[str | None, int] = dict(
             conn.execute(
                 sa.select(tables.outbox.c.claimed_by, sa.func.count()).group_by(
                     tables.outbox.c.claimed_by
@@ -217,7 +218,7 @@ def test_instance_killed_mid_delivery_loses_nothing(
     # After 1,000 messages the server keeps receiving but answers nothing until told: every
     # connection of every instance ends up holding one message on the wire.
     handler.block_after = 500
-    keys = load_outbox(db, KILL_N, datetime.now(UTC) - timedelta(seconds=1))
+    keys = load_outbox(db, KILL_N, SystemClock().now() - timedelta(seconds=1))
     assert handler.wait_until(
         lambda h: len(h.unacknowledged) == len(instances) * CONNECTIONS, DEADLINE
     ), f"only {len(handler.unacknowledged)} messages held after {handler.count()}"
@@ -258,7 +259,7 @@ def test_instance_killed_mid_delivery_loses_nothing(
         f"{len(duplicates)} arrived twice"
     )
     with db.connect() as conn:
-        taken_over = dict(
+        taken_over: dict[str | None, int] = dict(
             conn.execute(
                 sa.select(tables.outbox.c.claimed_by, sa.func.count())
                 .where(tables.outbox.c.recipient_email.in_(in_flight))

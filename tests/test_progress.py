@@ -9,10 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from notifications.wording import PHRASES, say
-from workflow.engine import NewProject
 from workflow import tables
 from workflow.database import read
-from workflow.engine import Engine, PartnerIn
+from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.errors import InvalidInput
 from workflow.progress import (
     OVERDUE_KINDS,
@@ -30,9 +29,11 @@ PILOT = PartnerIn("CLS Bobigny", "pilote@cls.example", "Paul", ("pilot", "copil"
 
 
 def cooperative(engine: Engine, title: str = "Coopérative de Bobigny") -> int:
-    return engine.create_project(NewProject(
-        definition_id="cooperative", title=title, start_date=date(2026, 5, 4), pilot=PILOT
-    ))
+    return engine.create_project(
+        NewProject(
+            definition_id="cooperative", title=title, start_date=date(2026, 5, 4), pilot=PILOT
+        )
+    )
 
 
 def rows(engine: Engine) -> dict[int, sa.Row[tuple[object, ...]]]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import icalendar
 import pytest
 import sqlalchemy as sa
-from e2e_support import Mail, System, at, definitions_dir, person, summary
-from smtp_support import SmtpServer
 
+from tests.e2e_support import Mail, System, at, definitions_dir, person, summary
+from tests.smtp_support import SmtpServer
 from workflow import tables
 from workflow.database import read
 from workflow.engine import NewProject
@@ -175,7 +175,12 @@ def test_ics_invitation_update_and_cancel(system: System) -> None:
     def event(mail: Mail) -> tuple[str, str, int, datetime]:
         cal = _calendar(mail)
         (ev,) = cal.walk("VEVENT")
-        return str(cal["METHOD"]), str(ev["UID"]), int(ev["SEQUENCE"]), ev.decoded("DTSTART")
+        return (
+            str(cal["METHOD"]),
+            str(ev["UID"]),
+            int(ev.decoded("SEQUENCE")),
+            ev.decoded("DTSTART"),
+        )
 
     for who in attendees:
         inv = event(next(m for m in invitations if m.to == who))

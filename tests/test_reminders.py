@@ -4,16 +4,16 @@ of which kind, at which tick, for the whole year; on SQLite and on PostgreSQL.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
 
 import icalendar
 import pytest
-from e2e_support import Mail, System, at, definitions_dir, person, summary
-from smtp_support import SmtpServer
 
+from tests.e2e_support import Mail, System, at, definitions_dir, person, summary
+from tests.smtp_support import SmtpServer
 from workflow.engine import NewProject
 
 PILOT = "pilote@ehpad-tilleuls.example"
@@ -219,7 +219,7 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
         assert records.partner_leaves(pid, c, on=date(2026, 7, 15)) == date(2026, 7, 15)
 
     d = date
-    actions: dict[date, list[object]] = {
+    actions: dict[date, list[Callable[[], object]]] = {
         d(2026, 3, 2): [set_up],
         d(2026, 4, 10): [partial(report, a, "2026-Q1")],
         d(2026, 4, 15): [copil],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,10 +17,10 @@ from workflow.errors import InvalidInput
 NOW = paris(2026, 5, 4, 9)
 
 
-def settings(tmp_path: Path, **values: object) -> Settings:
+def settings(tmp_path: Path, **values: Any) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'c.db'}", mail_dir=tmp_path / "mail", **values
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_default_secret_is_refused_beyond_loopback(tmp_path: Path) -> None:

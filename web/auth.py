@@ -27,11 +27,11 @@ from workflow.database import read
 from workflow.errors import InvalidInput, WorkflowError
 
 __all__ = [
+    "ROLES",
     "Accounts",
     "Forbidden",
     "NotSignedIn",
     "Principal",
-    "ROLES",
 ]
 
 ROLES = ("agency", "pilot")

@@ -11,6 +11,8 @@ __all__ = [
     "AlreadyRecorded",
     "ConflictError",
     "DefinitionError",
+    "InvalidInput",
+    "MigrationRefused",
     "NotFound",
     "Problem",
     "StepNotAvailable",
@@ -18,8 +20,6 @@ __all__ = [
     "UnknownTrigger",
     "Unmet",
     "WorkflowError",
-    "InvalidInput",
-    "MigrationRefused",
 ]
 
 

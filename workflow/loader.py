@@ -132,7 +132,7 @@ def parse_definition(
     problems: list[Problem] = []
     positions = _Positions({})
     _walk(root, (), positions.lines, problems, file)
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    data = yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader subclass
     try:
         definition = Definition.model_validate(data)
     except ValidationError as exc:

@@ -8,11 +8,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from notification_samples import sample
-from smtp_support import SmtpServer
 
 from notifications import Recipient, Renderer, SmtpMailer
 from notifications.delivery import Delivery
+from tests.notifications.notification_samples import sample
+from tests.smtp_support import SmtpServer
 from workflow.outbox import ClaimedMessage
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from notification_samples import sample
 
 from notifications import Renderer
 from notifications.days import cadence, holiday_name, non_working_day, quarter
+from tests.notifications.notification_samples import sample
 from workflow.calendar import NonWorkingDay, non_working_reason
 
 RENDERER = Renderer()

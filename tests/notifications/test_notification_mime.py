@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from smtp_support import RecordingHandler, SmtpServer, start_server
 
 from notifications import (
     OutgoingMessage,
@@ -31,6 +30,7 @@ from notifications import (
     ics_attachment,
 )
 from notifications.message import Attachment, clean_text_line, email_bytes
+from tests.smtp_support import RecordingHandler, SmtpServer, start_server
 
 PARIS = ZoneInfo("Europe/Paris")
 DATE = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
@@ -404,4 +404,5 @@ def test_body_encoding_follows_what_the_server_announces(eight_bit: bool) -> Non
     expected = "8bit" if eight_bit else "quoted-printable"
     assert plain["Content-Transfer-Encoding"] == expected
     assert handler.mail_options == [["BODY=8BITMIME"] if eight_bit else [], []]
-    assert ascii_only.message.get_body(("plain",))["Content-Transfer-Encoding"] == "7bit"
+    ascii_body = ascii_only.message.get_body(("plain",))
+    assert ascii_body is not None and ascii_body["Content-Transfer-Encoding"] == "7bit"

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from notification_samples import EXPECTED_FR, SAMPLES, sample
 
 from notifications import Renderer, RenderError, UnknownTemplate
+from tests.notifications.notification_samples import EXPECTED_FR, SAMPLES, sample
 
 RENDERER = Renderer()
 

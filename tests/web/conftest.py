@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from smtp_support import SmtpServer
 
 from service import Copilote, Settings
+from tests.smtp_support import SmtpServer
 from workflow.clock import FixedClock
 from workflow.engine import NewProject, PartnerIn
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import AGENCY, PARIS, PILOT_A, Site, csrf_of
-from smtp_support import SmtpServer
 
+from tests.smtp_support import SmtpServer
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, Site, csrf_of
 from workflow import tables
 from workflow.engine import PartnerIn
 

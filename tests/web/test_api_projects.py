@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from conftest import AGENCY, PILOT_A, PILOT_B, Site
 from fastapi.testclient import TestClient
-from smtp_support import SmtpServer
+
+from tests.smtp_support import SmtpServer
+from tests.web.conftest import AGENCY, PILOT_A, PILOT_B, Site
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import AGENCY, PILOT_A, Site
 from fastapi.testclient import TestClient
 
+from tests.web.conftest import AGENCY, PILOT_A, Site
 from workflow.engine import PartnerIn
 
 

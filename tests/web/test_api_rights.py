@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 import pytest
-from conftest import AGENCY, PILOT_A, PILOT_B, Site
 from fastapi.testclient import TestClient
+
+from tests.web.conftest import AGENCY, PILOT_A, PILOT_B, Site
 
 # A valid body for every API route that takes one: the refusals below must come from the
 # rights, not from a validation error.

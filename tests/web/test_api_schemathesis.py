@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import PARIS, Site
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -24,9 +23,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from smtp_support import SmtpServer, start_server
 
 from service import Settings
+from tests.smtp_support import SmtpServer, start_server
+from tests.web.conftest import PARIS, Site
 from web.app import create_app
 from workflow.engine import PartnerIn
 
@@ -75,17 +75,15 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzedSite]:
 # The schema is loaded when the module is collected, before any fixture exists, from an app
 # built on settings alone (routes are all a schema needs); the cases are then sent to the
 # module's real system. (``schemathesis.pytest.from_fixture`` fails under pytest 9.)
-SCHEMA_APP = create_app(SimpleNamespace(settings=Settings(secret_key="schema-only")))  # type: ignore[arg-type]
+SCHEMA_APP = create_app(SimpleNamespace(settings=Settings(secret_key="schema-only")))
 schema = schemathesis.openapi.from_asgi("/openapi.json", SCHEMA_APP)
 
 
-def towards_real_rows(path_parameters: dict[str, Any] | None) -> dict[str, Any] | None:
+def towards_real_rows(path_parameters: dict[str, Any]) -> dict[str, Any]:
     """Most generated ids would be unknown: fold the valid ones onto a few real rows and one
     missing row. Projects and meetings: 1-4 (1 is A, 2 is B). Partners: 3-5 (A's two partners,
     then none), never the pilots' own rows (1, 2), whose leaving would end the pilot's rights
     for the rest of the run. Invalid ids (0, -1, "abc"...) are kept as generated."""
-    if path_parameters is None:
-        return None
     return {
         name: _fold(value, 3, 3) if name == "partner_id" else _fold(value, 1, 4)
         for name, value in path_parameters.items()
@@ -115,7 +113,7 @@ def test_the_fuzzed_schema_is_the_served_one(fuzzed: FuzzedSite) -> None:
     database=None,
 )
 def test_no_generated_input_makes_a_server_error(
-    case: schemathesis.Case, fuzzed: FuzzedSite
+    case: schemathesis.Case[Any], fuzzed: FuzzedSite
 ) -> None:
     case.path_parameters = towards_real_rows(case.path_parameters)
     # Reads as the agency (who sees every project), writes as the pilot of A (who acts on it):

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import uvicorn
 from playwright.sync_api import expect, sync_playwright
-from smtp_support import SmtpServer
 
 from service import Copilote, Settings
+from tests.smtp_support import SmtpServer
 from workflow.clock import FixedClock
 from workflow.engine import NewProject, PartnerIn
 

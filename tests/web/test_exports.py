@@ -8,9 +8,9 @@ import io
 from datetime import date, datetime, timedelta
 
 import openpyxl
-from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 from icalendar import Calendar
 
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 from web.pages.exports import feed_url, neutralise
 from workflow import tables
 from workflow.engine import NewProject, PartnerIn
@@ -216,8 +216,8 @@ def test_the_calendar_feed_parses_and_holds_meetings_and_deadlines(site: Site) -
     cancelled = next(
         e for e in again.walk("VEVENT") if str(e["uid"]).startswith(f"meeting-{meeting}@")
     )
-    assert str(cancelled["status"]) == "CANCELLED" and int(cancelled["sequence"]) > int(
-        copil["sequence"]
+    assert str(cancelled["status"]) == "CANCELLED" and int(cancelled.decoded("sequence")) > int(
+        copil.decoded("sequence")
     )
 
 

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
-from smtp_support import SmtpServer
 
+from tests.smtp_support import SmtpServer
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
 from workflow.database import read
 from workflow.engine import NewProject, PartnerIn
 from workflow.progress import overdue_items
@@ -24,8 +24,10 @@ ALPHA = "alpha@asso.example"
 BETA = "beta@centre.example"
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+def paris(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
 def rows_of(page: str, section: str) -> list[str]:

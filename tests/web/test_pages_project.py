@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 from web import i18n
 from workflow import tables
 from workflow.engine import NewProject, PartnerIn

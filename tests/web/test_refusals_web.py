@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from conftest import PILOT_A, Site, csrf_of
+from tests.web.conftest import PILOT_A, Site, csrf_of
 
 LAUNCH = "Première réunion collective (lancement de la coopérative)"
 

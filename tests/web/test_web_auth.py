@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import AGENCY, PASSWORD, PILOT_A, Site, csrf_of
+from tests.web.conftest import AGENCY, PASSWORD, PILOT_A, Site, csrf_of
 
 
 def test_pages_need_a_sign_in_and_a_wrong_password_is_refused(site: Site) -> None:

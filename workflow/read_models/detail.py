@@ -23,6 +23,7 @@ from workflow.models import funding_instrument
 from workflow.progress import OverdueItem, overdue_by_project
 
 __all__ = [
+    "Agenda",
     "BudgetLine",
     "DecisionLine",
     "HistoryLine",
@@ -31,7 +32,6 @@ __all__ = [
     "MilestoneLine",
     "OutboxLine",
     "PartnerLine",
-    "Agenda",
     "ProjectDetail",
     "ProjectSummary",
     "ReportLine",
