@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from test_engine import AGENCY, PILOT
 
+from tests.test_engine import AGENCY, PILOT
 from workflow import tables
 from workflow.calendar import months_before, years_later
 from workflow.engine import Engine, NewProject

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from test_engine import new_mini, ready_to_deploy
 
 from tests.conftest import paris
+from tests.test_engine import new_mini, ready_to_deploy
 from workflow import tables
 from workflow.clock import FixedClock
 from workflow.engine import Engine
