@@ -7,7 +7,7 @@ Instants are given in Europe/Paris time (with their offset), as people see them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -190,19 +190,7 @@ def project_summaries(
 def milestones(
     conn: sa.Connection, d: Definition, project_id: int, today: date
 ) -> list[MilestoneOut]:
-    return [
-        MilestoneOut.model_validate(
-            {
-                **{f.name: getattr(m, f.name) for f in fields(m)},
-                # The API speaks the programmes' language for why a day is not worked.
-                "non_working_day": (
-                    non_working_day(m.non_working_day, "fr") if m.non_working_day else None
-                ),
-                "completions": _out(CompletionOut, m.completions),
-            }
-        )
-        for m in detail.milestones(conn, d, project_id, today)
-    ]
+    return _milestones_out(detail.milestones(conn, d, project_id, today))
 
 
 def meetings(
@@ -263,9 +251,26 @@ def overdue(items: Iterable[OverdueItem], today: date) -> list[OverdueOut]:
     ]
 
 
+def _milestones_out(lines: Iterable[detail.MilestoneLine]) -> list[MilestoneOut]:
+    return [
+        MilestoneOut.model_validate(
+            {
+                **{f.name: getattr(m, f.name) for f in dataclass_fields(m)},
+                # The API speaks the programmes' language for why a day is not worked.
+                "non_working_day": (
+                    non_working_day(m.non_working_day, "fr") if m.non_working_day else None
+                ),
+                "completions": _out(CompletionOut, m.completions),
+            }
+        )
+        for m in lines
+    ]
+
+
 def project_detail(engine: Engine, conn: sa.Connection, project_id: int) -> ProjectDetail:
     """Everything about one project: the tableau de bord's content, as data."""
     found = detail.project_detail(engine, conn, project_id)
     fields = {name: getattr(found, name) for name in ProjectDetail.model_fields}
     fields["overdue"] = overdue(found.overdue, found.today)
+    fields["milestones"] = _milestones_out(found.milestones)
     return ProjectDetail.model_validate(fields, from_attributes=True)
