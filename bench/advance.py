@@ -18,6 +18,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,11 @@ def cycle(engine: Engine, pid: int, times: list[float]) -> None:
 Statement = tuple[str, Any, bool]  # SQL, parameters (a list of rows when many), executemany
 
 
+def _copy(parameters: Any) -> Any:
+    """Named parameters (the engine's ``:name`` SQL) stay a mapping; positional ones a tuple."""
+    return dict(parameters) if isinstance(parameters, Mapping) else tuple(parameters)
+
+
 class _RecordingCursor(sqlite3.Cursor):
     """Records every statement run through it, as the driver received it."""
 
@@ -74,11 +80,11 @@ class _RecordingCursor(sqlite3.Cursor):
 
     def execute(self, sql: str, parameters: Any = (), /) -> _RecordingCursor:
         if _RecordingCursor.log is not None:
-            _RecordingCursor.log.append((sql, tuple(parameters), False))
+            _RecordingCursor.log.append((sql, _copy(parameters), False))
         return super().execute(sql, parameters)
 
     def executemany(self, sql: str, rows: Any, /) -> _RecordingCursor:
-        rows = [tuple(r) for r in rows]
+        rows = [_copy(r) for r in rows]
         if _RecordingCursor.log is not None:
             _RecordingCursor.log.append((sql, rows, True))
         return super().executemany(sql, rows)
@@ -147,7 +153,7 @@ def _kind(statement: str) -> int:
     if statement.lstrip().upper().startswith("SELECT"):
         return SELECT
     if statement.startswith("UPDATE project SET phase"):
-        return MOVE  # ... version = ? WHERE id = ? AND version = ?: new and read version last
+        return MOVE  # ... version = :new_version WHERE id = :id AND version = :version
     if statement.startswith("INSERT INTO outbox"):
         return OUTBOX  # key "transition:{project}:{version}:{email}" first
     return OTHER
@@ -165,9 +171,15 @@ class Replay:
             [(sql, params, many, _kind(sql)) for sql, params, many in a] for a in advances
         ]
 
-    def _params(self, kind: int, params: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _params(self, kind: int, params: Any) -> Any:
         s = self.shift
         if kind == MOVE:
+            if isinstance(params, dict):  # the engine names its parameters
+                return {
+                    **params,
+                    "new_version": params["new_version"] + s,
+                    "version": params["version"] + s,
+                }
             return (*params[:-3], params[-3] + s, params[-2], params[-1] + s)
         if kind == OUTBOX:
             _, pid, v, rest = params[0].split(":", 3)

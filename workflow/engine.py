@@ -517,20 +517,23 @@ class Engine:
             )
         if expected:
             known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, {"project_id": project_id})}
-            no_one = db.json([])
-            new_meetings = [
-                {
-                    "project_id": project_id,
-                    "series": s.key,
-                    "occurrence": o.key,
-                    "label": o.label,
-                    "phase": o.phase,
-                    "attendees": no_one,
-                }
-                for s, o in expected
-                if o.key not in known_occ
-            ]
-            db.executemany(_EXPECT_MEETING, new_meetings)
+            missing = [(s, o) for s, o in expected if o.key not in known_occ]
+            if missing:  # the steady state re-enters phases whose meetings exist already
+                no_one = db.json([])
+                db.executemany(
+                    _EXPECT_MEETING,
+                    [
+                        {
+                            "project_id": project_id,
+                            "series": s.key,
+                            "occurrence": o.key,
+                            "label": o.label,
+                            "phase": o.phase,
+                            "attendees": no_one,
+                        }
+                        for s, o in missing
+                    ],
+                )
         if new_milestones:
             self.planner.on_milestones_opened(db, definition, project_id, new_milestones)
 

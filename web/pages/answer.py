@@ -25,6 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.datastructures import FormData
 
+from notifications.days import quarter
 from web import i18n
 from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
@@ -35,7 +36,8 @@ from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.definition import Definition, MeetingSeries, ReportSchedule
 from workflow.errors import InvalidInput
-from workflow.lifecycle import ABANDONED, SUSPENDED
+from workflow.lifecycle import SUSPENDED
+from workflow.progress import closed
 
 router = APIRouter()
 
@@ -61,12 +63,13 @@ class Opened:
     partner: Any
     definition: Definition
     today: date
+    closed: bool  # workflow.progress.closed: abandoned or in a terminal phase
 
     @property
     def closed_reason(self) -> str | None:
         if self.project.phase == SUSPENDED:
             return "Ce projet est suspendu : rien ne peut être transmis pour l'instant."
-        if self.project.phase == ABANDONED or self.project.phase in self.definition.terminal:
+        if self.closed:
             return "Ce projet est terminé : rien ne peut plus être transmis."
         return None
 
@@ -81,9 +84,10 @@ class ReportTarget(Opened):
     indicators: list[Any]
     previous_titles: list[str]
 
-    @property
-    def period_label(self) -> str:
-        return f"{'1er' if self.quarter == 1 else f'{self.quarter}e'} trimestre {self.year}"
+    def period_words(self, lang: str) -> str:
+        """The quarter as the page says it: "3e trimestre 2026" in French, "Q3 2026" in English
+        (the wording table's, as in the emails)."""
+        return quarter(self.period, lang, short=lang != "fr")
 
 
 @dataclass
@@ -146,6 +150,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             partner,
             definition,
             today,
+            closed(c.engine, project),
             schedule=spec,
             period=period,
             year=int(found.group(1)),
@@ -186,6 +191,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             partner,
             definition,
             today,
+            closed(c.engine, project),
             meeting=meeting,
             series=series,
             attendance=attendance,
