@@ -24,7 +24,7 @@ from notifications.days import non_working_day
 from notifications.wording import say
 from service import Copilote, Settings, configure_logging
 from web.links import LinkError
-from web.refusals import how_to_fix, sentence
+from web.refusals import how_to_fix, overdue_words, sentence
 from workflow.calendar import PARIS
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
@@ -341,7 +341,7 @@ def _show(c: Copilote, pid: int) -> None:
     if p.overdue:
         typer.echo("  overdue:")
         for item in p.overdue:
-            what = say(item.phrase_key, CLI_LANG, **item.phrase_params)
+            what = overdue_words(item, CLI_LANG)
             late = say("overdue.days_late", CLI_LANG, days=item.days_late(p.today))
             typer.echo(f"    {what}: {late}, {item.responsible}")
     typer.echo("  history:")

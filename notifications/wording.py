@@ -61,6 +61,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "overdue.phase": "phase « {label} » : fin prévue dépassée",
         "overdue.automatic_step": "étape automatique impossible : {label}",
         "overdue.automatic_step.no_reason": "étape automatique impossible",
+        "overdue.automatic_step.unmet": "étape automatique « {label} » impossible : {conditions}",
         "overdue.meeting_series.weeks": (
             "{label} : aucune réunion tenue ou prévue depuis {every} semaines"
         ),
@@ -104,6 +105,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "overdue.phase": "phase {label} past its planned end",
         "overdue.automatic_step": "automatic step not possible: {label}",
         "overdue.automatic_step.no_reason": "automatic step not possible",
+        "overdue.automatic_step.unmet": "automatic step “{label}” not possible: {conditions}",
         "overdue.meeting_series.weeks": "{label}: none held or planned every {every} weeks",
         "overdue.meeting_series.months": "{label}: none held or planned every {every} months",
         "overdue.days_late": "{days} day(s) late",

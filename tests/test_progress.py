@@ -9,7 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from notifications.wording import PHRASES, say
+from tests.conftest import paris
+from tests.test_engine import new_mini, ready_to_deploy
+from web.refusals import overdue_words
 from workflow import tables
+from workflow.clock import FixedClock
+from workflow.conditions import AutomaticFlag
 from workflow.database import read
 from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.errors import InvalidInput
@@ -146,3 +151,38 @@ def test_the_batch_gives_what_each_project_gives_alone(engine: Engine) -> None:
     assert without[a] == [i for i in batch[a] if i.kind != "milestone"]
     assert overdue_items(engine, today, b) == []
     assert overdue_items(engine, today) == batch[a]
+
+
+def test_an_automatic_step_that_could_not_be_taken_names_its_conditions_in_words(
+    engine: Engine, records: Records, clock: FixedClock
+) -> None:
+    """The flag is stored as data, not as an English sentence: the French page says the
+    missing decision in French, the English one in English (it used to show the engine's
+    English sentence on the French dashboard)."""
+    pid = new_mini(engine)
+    ready_to_deploy(records, pid)
+    engine.advance(pid, "start_deployment", actor="Anne")
+    clock.set(paris(2026, 11, 30, 9))
+    engine.run_timed_transitions()
+    with read(engine.db) as conn:
+        stored = conn.execute(
+            sa.select(tables.project.c.flag_reason).where(tables.project.c.id == pid)
+        ).scalar_one()
+    flag = AutomaticFlag.parse(stored)
+    assert flag is not None and flag.legacy is None
+    assert [(u.kind, u.subject, u.fix) for u in flag.unmet] == [
+        ("decision_not_recorded", "go_bilan", "record_decision")
+    ]
+    (item,) = [i for i in overdue_items(engine, date(2026, 12, 1), pid) if i.conditions]
+    french, english = overdue_words(item, "fr"), overdue_words(item, "en")
+    assert french.startswith(f"étape automatique « {flag.step} » impossible : ")
+    assert "décision" in french and "not recorded" not in french
+    assert english.startswith(f"automatic step “{flag.step}” not possible: ")
+    assert "decision" in english and "décision" not in english
+    assert "go_bilan" in item.label  # the developer's sentence, as the engine's log says it
+
+
+def test_a_flag_stored_as_a_sentence_before_flags_were_data_is_still_shown() -> None:
+    flag = AutomaticFlag.parse("Passage au bilan: decision 'go_bilan' not recorded")
+    assert flag is not None and flag.unmet == () and str(flag).endswith("not recorded")
+    assert AutomaticFlag.parse(None) is None and AutomaticFlag.parse("") is None

@@ -15,8 +15,9 @@ from starlette.requests import Request
 from notifications.wording import LANGUAGES, say
 from web import i18n
 from workflow.errors import Unmet
+from workflow.progress import OverdueItem
 
-__all__ = ["how_to_fix", "request_language", "sentence", "worded"]
+__all__ = ["how_to_fix", "overdue_words", "request_language", "sentence", "worded"]
 
 
 def _params(unmet: Unmet) -> dict[str, Any]:
@@ -34,6 +35,14 @@ def sentence(unmet: Unmet, lang: str) -> str:
 def how_to_fix(unmet: Unmet, lang: str) -> str:
     """The action that meets it, e.g. « tenir la réunion « COPIL 1 » puis l'enregistrer »."""
     return say(f"fix.{unmet.fix}", lang, **_params(unmet))
+
+
+def overdue_words(item: OverdueItem, lang: str) -> str:
+    """What is late, in the reader's words; an automatic step names its unmet conditions."""
+    params = item.phrase_params
+    if item.conditions:
+        params = {**params, "conditions": "; ".join(sentence(u, lang) for u in item.conditions)}
+    return say(item.phrase_key, lang, **params)
 
 
 def worded(unmet: Iterable[Unmet], lang: str) -> list[dict[str, Any]]:

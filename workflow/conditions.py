@@ -5,7 +5,9 @@ The words for them are in ``notifications/wording.py`` (``refusal.<kind>``, ``fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -14,6 +16,7 @@ from workflow.definition import Definition, Transition
 from workflow.errors import Unmet
 
 __all__ = [
+    "AutomaticFlag",
     "PartnerRow",
     "active",
     "active_partners",
@@ -53,6 +56,44 @@ def _roles(db: Raw, stored: Any) -> list[str]:
             _ROLES.clear()
         roles = _ROLES[key] = tuple(db.from_json(stored))
     return list(roles)
+
+
+@dataclass(frozen=True)
+class AutomaticFlag:
+    """Why a project's automatic step could not be taken when its moment came: the step's
+    label and its unmet conditions, as data. Stored as JSON in ``project.flag_reason``;
+    :meth:`parse` also reads the plain sentences stored before."""
+
+    step: str
+    unmet: tuple[Unmet, ...] = ()
+    legacy: str | None = None  # a plain sentence stored before flags were data
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"step": self.step, "unmet": [u.as_dict() for u in self.unmet]}, ensure_ascii=False
+        )
+
+    @classmethod
+    def parse(cls, stored: str | None) -> AutomaticFlag | None:
+        if not stored:
+            return None
+        try:
+            data = json.loads(stored)
+            return cls(
+                str(data["step"]),
+                tuple(
+                    Unmet(str(u["kind"]), str(u["subject"]), dict(u["params"]), str(u["fix"]))
+                    for u in data["unmet"]
+                ),
+            )
+        except (ValueError, TypeError, KeyError):
+            return cls("", (), legacy=stored)
+
+    def __str__(self) -> str:
+        """The developer's sentence (logs, ``copilote tick``, the API's ``flag_reason``)."""
+        if self.legacy is not None:
+            return self.legacy
+        return f"{self.step}: " + "; ".join(str(u) for u in self.unmet)
 
 
 def project_partners(conn: Conn, project_id: int) -> list[PartnerRow]:

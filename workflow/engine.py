@@ -18,7 +18,7 @@ from workflow import tables
 from workflow.addresses import check_email
 from workflow.calendar import paris_date, resolve, years_later
 from workflow.clock import Clock
-from workflow.conditions import comment_required, project_partners, unmet_conditions
+from workflow.conditions import AutomaticFlag, comment_required, project_partners, unmet_conditions
 from workflow.database import Raw, raw, read, write
 from workflow.definition import Definition, Transition
 from workflow.errors import (
@@ -575,8 +575,11 @@ class Engine:
                 report.append(f"project {row.id}: {transition.trigger} done automatically")
             except TransitionRefused as refused:
                 if row.flagged_overdue_at is None:
+                    flag = AutomaticFlag(
+                        transition.label or transition.trigger, tuple(refused.unmet)
+                    )
+                    self._flag(row.id, flag.to_json())
                     unmet = "; ".join(str(u) for u in refused.unmet)
-                    self._flag(row.id, f"{transition.label or transition.trigger}: {unmet}")
                     report.append(f"project {row.id}: flagged overdue ({unmet})")
             except ConflictError:
                 continue  # someone moved it meanwhile: the next sweep sees the new phase

@@ -32,7 +32,9 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.calendar import resolve
+from workflow.conditions import AutomaticFlag
 from workflow.database import read
+from workflow.errors import Unmet
 from workflow.lifecycle import ABANDONED, SUSPENDED
 
 if TYPE_CHECKING:
@@ -118,6 +120,8 @@ class OverdueItem:
     responsible: str
     every: int | None = None
     unit: str | None = None
+    conditions: tuple[Unmet, ...] = ()  # an automatic step's unmet conditions, as data
+    step: str = ""  # an automatic step's label
 
     def days_late(self, today: date) -> int:
         return (today - self.since).days
@@ -127,12 +131,18 @@ class OverdueItem:
         """The ``notifications.wording`` key that words this item (with :attr:`phrase_params`)."""
         if self.kind == "meeting_series":
             return f"overdue.meeting_series.{self.unit}"
+        if self.kind == "automatic_step" and self.conditions:
+            return "overdue.automatic_step.unmet"
         if self.kind == "automatic_step" and not self.label:
             return "overdue.automatic_step.no_reason"
         return f"overdue.{self.kind}"
 
     @property
     def phrase_params(self) -> dict[str, Any]:
+        """For ``overdue.automatic_step.unmet`` the caller adds ``conditions``: the unmet
+        conditions worded in its language (``refusal.<kind>``)."""
+        if self.conditions:
+            return {"label": self.step, "every": self.every}
         return {"label": self.label, "every": self.every}
 
 
@@ -234,15 +244,18 @@ def overdue_by_project(
                     )
                 )
         if row.flagged_overdue_at is not None:
+            flag = AutomaticFlag.parse(row.flag_reason)
             found[pid].append(
                 OverdueItem(
                     pid,
                     "automatic_step",
                     phase.key,
-                    row.flag_reason or "",
+                    str(flag) if flag else "",
                     row.flagged_overdue_at.date(),
                     "pilot",
                     pilot,
+                    conditions=flag.unmet if flag else (),
+                    step=flag.step if flag else "",
                 )
             )
         for series in definition.meetings:

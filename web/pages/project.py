@@ -20,7 +20,7 @@ from notifications.wording import say
 from web import i18n
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.exports import feed_url
-from web.refusals import how_to_fix, sentence
+from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.templating import PARIS, render
 from workflow.database import read
@@ -200,7 +200,7 @@ def show_project(
             "refused": refused,
             "alerts": [
                 {
-                    "label": say(a.phrase_key, lang, **a.phrase_params),
+                    "label": overdue_words(a, lang),
                     "since": a.since,
                     "responsible": a.responsible,
                 }

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.calendar import PARIS, NonWorkingDay, non_working_reason
+from workflow.conditions import AutomaticFlag
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.engine import Engine
@@ -538,7 +539,7 @@ def project_detail(engine: Engine, conn: sa.Connection, project_id: int) -> Proj
         funding_instrument=funding_instrument(row.funding_cents),
         phase_entered_at=_paris(row.phase_entered_at),
         suspended_from=row.suspended_from,
-        flag_reason=row.flag_reason,
+        flag_reason=str(flag) if (flag := AutomaticFlag.parse(row.flag_reason)) else None,
         next_steps=engine.lifecycle(row.definition_id, row.definition_version).triggers_from(
             row.phase
         ),
