@@ -310,3 +310,19 @@ def test_a_milestone_after_its_phase_planned_end_is_refused() -> None:
         "'deploiement' (11-30)" in p
         for p in found
     ), found
+
+
+def test_serve_refuses_an_alias_bomb_in_the_definitions_folder_with_its_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "definitions"
+    folder.mkdir()
+    (folder / "acia.yaml").write_text(ACIA, encoding="utf-8")
+    (folder / "bomb.yaml").write_text(ALIAS_BOMB, encoding="utf-8")
+    monkeypatch.setenv("COPILOTE_DEFINITIONS_DIR", str(folder))
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["serve", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    assert time.perf_counter() - started < 10
+    assert result.exit_code == 2, result.output
+    assert f"{folder / 'bomb.yaml'}:1: (file): anchors (&a) are not allowed" in result.output
+    assert "Traceback" not in result.output
