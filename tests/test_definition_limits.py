@@ -326,3 +326,24 @@ def test_serve_refuses_an_alias_bomb_in_the_definitions_folder_with_its_message(
     assert result.exit_code == 2, result.output
     assert f"{folder / 'bomb.yaml'}:1: (file): anchors (&a) are not allowed" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_milestone_counted_past_its_phase_planned_end_is_refused() -> None:
+    def with_end(offset: str) -> str:
+        return MINI.replace(
+            "    reporting: true\n",
+            f'    reporting: true\n    planned_end: {{after: phase_start, offset: "{offset}"}}\n',
+        )
+
+    found = problems_of(with_end("1 month"))
+    assert any(
+        re.search(
+            r"prog\.yaml:59: milestones\[diagnostic\]\.deadline\.offset: the milestone "
+            r"'diagnostic' is due 6 weeks after entering the phase, after the planned end of its "
+            r"phase 'deploiement' \(1 months after entering the phase\)",
+            p,
+        )
+        for p in found
+    ), found
+    assert parse_definition(with_end("2 months"), "p.yaml")
+    assert parse_definition(with_end("30 working days"), "p.yaml")

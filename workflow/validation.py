@@ -9,7 +9,7 @@ import itertools
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterator
 
-from workflow.definition import Definition
+from workflow.definition import DateRule, Definition, Offset
 from workflow.lifecycle import ABANDONED, BUILTIN_TRIGGERS, SUSPENDED
 
 __all__ = ["REQUIRED_ROLES", "check_definition"]
@@ -197,7 +197,9 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
                 f"unknown template {rule.template!r} (templates: {', '.join(sorted(templates))})",
             )
     yield from _automatic_cycles(d)
-    yield from _calendar_order(d)
+    due_in = _due_in_phase(d)
+    yield from _calendar_order(d, due_in)
+    yield from _offset_order(d, due_in)
 
 
 def _automatic_cycles(d: Definition) -> Iterator[tuple[Loc, str]]:
@@ -269,41 +271,76 @@ def _day_of_year(spec: str) -> int:
     return sum(last[: month - 1]) + day
 
 
-def _calendar_order(d: Definition) -> Iterator[tuple[Loc, str]]:
+_DueIn = dict[str, list[tuple[Loc, str, DateRule]]]
+
+
+def _due_in_phase(d: Definition) -> _DueIn:
+    """What falls due in each phase: its milestones, numbered meetings and automatic exits."""
+    due_in: _DueIn = defaultdict(list)
+    for i, m in enumerate(d.milestones):
+        due_in[m.phase].append(
+            (("milestones", i, "deadline"), f"the milestone {m.key!r} is due", m.deadline)
+        )
+    for si, series in enumerate(d.meetings):
+        for oi, o in enumerate(series.occurrences):
+            if o.due is not None:
+                due_in[o.phase].append(
+                    (
+                        ("meetings", si, "occurrences", oi, "due"),
+                        f"the meeting {o.key!r} is due",
+                        o.due,
+                    )
+                )
+    for ti, t in enumerate(d.transitions):
+        if t.automatic is not None:
+            for src in t.source:
+                due_in[src].append(
+                    (
+                        ("transitions", ti, "automatic", "at"),
+                        f"the automatic step {t.trigger!r} is taken",
+                        t.automatic.at,
+                    )
+                )
+    return due_in
+
+
+def _days(offset: Offset) -> tuple[int, int]:
+    """The fewest and the most calendar days an offset can last."""
+    n = offset.amount
+    if offset.unit == "days":
+        return n, n
+    if offset.unit == "weeks":
+        return 7 * n, 7 * n
+    if offset.unit == "months":
+        return 28 * n, 31 * n
+    weeks, rest = divmod(n, 5)
+    return 7 * weeks + rest, 7 * weeks + rest + 2 + 12 * (1 + n // 250)  # weekends, holidays
+
+
+def _offset_order(d: Definition, due_in: _DueIn) -> Iterator[tuple[Loc, str]]:
+    """What falls due in a phase, counted from the same start as the phase's planned end,
+    cannot come after that end whatever the calendar (6 weeks after entering a phase that is
+    planned to end 1 month after entering it)."""
+    for p in d.phases:
+        end = p.planned_end
+        if end is None or end.offset is None:
+            continue
+        for loc, what, rule in due_in[p.key]:
+            if rule.offset is None or rule.after != end.after:
+                continue
+            if _days(rule.offset)[0] > _days(end.offset)[1]:
+                yield (
+                    (*loc, "offset"),
+                    f"{what} {rule.describe()}, after the planned end of its phase {p.key!r} "
+                    f"({end.describe()})",
+                )
+
+
+def _calendar_order(d: Definition, due_in: _DueIn) -> Iterator[tuple[Loc, str]]:
     """Calendar dates (``{date: "06-30"}``) read in the order of the phases: each phase ends
     after the one before it, and what falls due in a phase (its milestones, its numbered
     meetings, its automatic exits) falls between the end of the phase before and its own
     planned end. A programme may run across New Year, but not round the year."""
-    due_in: dict[str, list[tuple[Loc, str, str]]] = defaultdict(list)
-    for i, m in enumerate(d.milestones):
-        if m.deadline.date is not None:
-            due_in[m.phase].append(
-                (
-                    ("milestones", i, "deadline", "date"),
-                    f"the milestone {m.key!r} is due",
-                    m.deadline.date,
-                )
-            )
-    for si, series in enumerate(d.meetings):
-        for oi, o in enumerate(series.occurrences):
-            if o.due is not None and o.due.date is not None:
-                due_in[o.phase].append(
-                    (
-                        ("meetings", si, "occurrences", oi, "due", "date"),
-                        f"the meeting {o.key!r} is due",
-                        o.due.date,
-                    )
-                )
-    for ti, t in enumerate(d.transitions):
-        if t.automatic is not None and t.automatic.at.date is not None:
-            for src in t.source:
-                due_in[src].append(
-                    (
-                        ("transitions", ti, "automatic", "at", "date"),
-                        f"the automatic step {t.trigger!r} is taken",
-                        t.automatic.at.date,
-                    )
-                )
     # The phases with a calendar end, in order; each ends after the one before, and all of
     # them within one year. When they go round the year, the phase that "went back" is the
     # one furthest from its predecessor (06-10 after 06-30 is 345 days on).
@@ -340,7 +377,10 @@ def _calendar_order(d: Definition) -> Iterator[tuple[Loc, str]]:
             continue
         start = previous[key]
         window = gap(start, end)
-        for loc, what, spec in due_in[key]:
+        for rule_loc, what, rule in due_in[key]:
+            if rule.date is None:
+                continue
+            loc, spec = (*rule_loc, "date"), rule.date
             day = _day_of_year(spec)
             if 0 < (day - start[3]) % 365 <= window:
                 continue
