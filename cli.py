@@ -535,7 +535,8 @@ def partner_leave(
     now: NowOption = None,
 ) -> None:
     day = system(db, now).records.partner_leaves(project_id, partner_id, on=parse_day(on, "--on"))
-    typer.echo(f"partner {partner_id} leaves project {project_id} on {day} (annual deadline)")
+    why = "" if on else " (annual deadline)"
+    typer.echo(f"partner {partner_id} leaves project {project_id} on {day}{why}")
 
 
 @app.command("decision")

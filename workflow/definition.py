@@ -57,7 +57,13 @@ _UNITS = {
     "jour ouvré": "working_days",
     "jours ouvrés": "working_days",
 }
-_OFFSET_RE = re.compile(r"^\s*(-?\d+)\s+([a-zA-Zéû_ ]+?)\s*$")
+_OFFSET_RE = re.compile(r"^\s*(-?\d{1,12})\s+([a-zA-Zéû_ ]+?)\s*$")
+MAX_OFFSET = {"days": 3660, "weeks": 520, "months": 120, "working_days": 2600}
+"""The longest offset of each unit: ten years, as long as any programme runs."""
+MAX_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+MAX_VERSION = 1_000_000
+MAX_REMINDER_DAYS = 366
+MAX_CADENCE = {"weeks": 52, "months": 24}
 
 
 class Offset(BaseModel):
@@ -89,7 +95,13 @@ def parse_offset(value: object) -> Offset:
     amount = int(match.group(1))
     if amount < 0:
         raise ValueError(f"the offset {value!r} is negative: offsets count forward in time")
-    return Offset(amount=amount, unit=_UNITS[match.group(2).strip().lower()])  # type: ignore[arg-type]
+    unit = _UNITS[match.group(2).strip().lower()]
+    if amount > MAX_OFFSET[unit]:
+        raise ValueError(
+            f"the offset {value!r} is too long: at most {MAX_OFFSET[unit]} "
+            f"{unit.replace('_', ' ')} (ten years)"
+        )
+    return Offset(amount=amount, unit=unit)  # type: ignore[arg-type]
 
 
 OffsetField = Annotated[Offset, Field(json_schema_extra={"type": "string"})]
@@ -118,6 +130,18 @@ class DateRule(_Strict):
     @classmethod
     def _parse_offset(cls, value: object) -> Offset | None:
         return None if value is None else parse_offset(value)
+
+    @field_validator("date")
+    @classmethod
+    def _real_day(cls, value: str | None) -> str | None:
+        if value is not None and not value.endswith("-end"):
+            month, day = (int(x) for x in value.split("-"))
+            if day > MAX_DAYS_IN_MONTH[month - 1]:
+                raise ValueError(
+                    f"{value!r} is not a date: month {month} has at most "
+                    f"{MAX_DAYS_IN_MONTH[month - 1]} days (write '{month:02d}-end' for its last day)"
+                )
+        return value
 
     @model_validator(mode="after")
     def _one_form(self) -> DateRule:
@@ -163,7 +187,7 @@ class Condition(_Strict):
     milestone: Key | None = None
     meeting: Key | None = None
     decision: Key | None = None
-    min_partners: Annotated[int, Field(ge=1)] | None = None
+    min_partners: Annotated[int, Field(ge=1, le=1000)] | None = None
     report: Key | None = None
 
     @model_validator(mode="after")
@@ -220,6 +244,15 @@ class MeetingOccurrence(_Strict):
 class Cadence(_Strict):
     every: Annotated[int, Field(ge=1)]
     unit: Literal["weeks", "months"]
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Cadence:
+        if self.every > MAX_CADENCE[self.unit]:
+            raise ValueError(
+                f"every {self.every} {self.unit} is too rare: at most {MAX_CADENCE[self.unit]} "
+                f"{self.unit}"
+            )
+        return self
 
     def describe(self) -> str:
         return f"every {self.every} {self.unit}"
@@ -286,15 +319,18 @@ class NotificationRule(_Strict):
     notify: list[Key]
 
 
+_ReminderDays = Annotated[int, Field(ge=1, le=MAX_REMINDER_DAYS)]
+
+
 class ReminderPolicy(_Strict):
     """Default timings of reminders; a definition overrides any of them."""
 
-    milestone_before_days: list[Annotated[int, Field(ge=1)]] = [14, 3]
-    overdue_after_days: Annotated[int, Field(ge=0)] = 1
-    escalate_after_days: Annotated[int, Field(ge=1)] = 14
-    digest_every_days: Annotated[int, Field(ge=1)] = 7
-    meeting_before_days: list[Annotated[int, Field(ge=1)]] = [2]
-    report_before_days: list[Annotated[int, Field(ge=1)]] = [7]
+    milestone_before_days: Annotated[list[_ReminderDays], Field(max_length=10)] = [14, 3]
+    overdue_after_days: Annotated[int, Field(ge=0, le=MAX_REMINDER_DAYS)] = 1
+    escalate_after_days: _ReminderDays = 14
+    digest_every_days: _ReminderDays = 7
+    meeting_before_days: Annotated[list[_ReminderDays], Field(max_length=10)] = [2]
+    report_before_days: Annotated[list[_ReminderDays], Field(max_length=10)] = [7]
     send_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
     move_to_working_day: bool = False
 
@@ -303,7 +339,7 @@ class Definition(_Strict):
     """One programme lifecycle (``definitions/<id>.yaml``)."""
 
     id: Key
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_VERSION)]
     title: str
     source: str | None = None
     description: str | None = None

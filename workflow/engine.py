@@ -188,7 +188,17 @@ class Engine:
             raise InvalidInput("funding", "a funding amount cannot be negative")
         convention_start, convention_end = new.convention_start, new.convention_end
         if convention_start and convention_end and convention_end <= convention_start:
-            raise InvalidInput("convention_end", "the convention must end after it starts")
+            raise InvalidInput(
+                "convention_end",
+                f"the convention ends on {convention_end}, not after it starts on "
+                f"{convention_start}",
+            )
+        if not convention_start and convention_end and convention_end <= new.start_date:
+            raise InvalidInput(
+                "convention_end",
+                f"the convention ends on {convention_end}, not after the project starts on "
+                f"{new.start_date}",
+            )
         if convention_start and not convention_end:
             # Seed 001: a convention lasts one year from signature, renewable expressly.
             convention_end = years_later(convention_start, 1)

@@ -21,14 +21,69 @@ from workflow.definition import Definition
 from workflow.errors import DefinitionError, Problem
 from workflow.validation import check_definition
 
-__all__ = ["DefinitionRegistry", "load_definition", "load_directory", "parse_definition"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "DefinitionRegistry",
+    "load_definition",
+    "load_directory",
+    "parse_definition",
+]
 
 Loc = tuple[str | int, ...]
 
 
+MAX_FILE_BYTES = 1_000_000
+"""A definition file is a few dozen kilobytes; anything past a megabyte is refused unread."""
+MAX_DEPTH = 20
+"""The deepest a definition nests is about six levels; deeper is refused before it is built."""
+
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+
+
+class _Refused(yaml.YAMLError):
+    """A construct a definition has no use for, refused where it is written."""
+
+    def __init__(self, mark: Any, problem: str) -> None:
+        super().__init__(problem)
+        self.line = mark.line + 1 if mark is not None else 1
+        self.problem = problem
+
+
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false. In YAML 1.1 a bare ``on`` (our notification rules'
-    key) or ``no`` would silently become a boolean."""
+    key) or ``no`` would silently become a boolean.
+
+    Aliases and anchors are refused (a few hundred bytes of them expand to gigabytes), and
+    so is nesting deeper than :data:`MAX_DEPTH` (the composer recurses once per level)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(
+                event.start_mark,
+                f"aliases (*{event.anchor}) are not allowed in a definition: write the value out",
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise _Refused(
+                event.start_mark,
+                f"anchors (&{anchor}) are not allowed in a definition: write the value out",
+            )
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(
+                event.start_mark, f"nested deeper than {MAX_DEPTH} levels: a definition is flatter"
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -59,11 +114,21 @@ def _walk(
     node: yaml.Node, path: Loc, lines: dict[Loc, int], problems: list[Problem], file: str
 ) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
+    if node.tag not in _PLAIN_TAGS:
+        raise _Refused(
+            node.start_mark,
+            f"the tag {node.tag!r} is not allowed in a definition: write plain values",
+        )
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused(
+                    key_node.start_mark,
+                    "a key is a plain word, not a list or a mapping ('? [a, b]' is not allowed)",
+                )
+            key = key_node.value
             if key in seen:
                 problems.append(
                     Problem(
@@ -107,12 +172,59 @@ def _field(loc: Iterable[str | int], data: Any) -> str:
     return out or "(file)"
 
 
+def _too_big(file: str, size: int) -> Problem:
+    return Problem(
+        file,
+        1,
+        "(file)",
+        f"the file is {size:,} bytes; a definition is at most {MAX_FILE_BYTES:,} bytes "
+        "(split the programme or remove what it does not use)",
+    )
+
+
+def _path_at(positions: _Positions, line: int) -> Loc:
+    """The deepest field known to start on ``line`` (for a refusal found while reading)."""
+    best: Loc = ()
+    for path, at in positions.lines.items():
+        if at == line and len(path) > len(best):
+            best = path
+    return best
+
+
 def parse_definition(
     text: str, file: str = "<string>", templates: Collection[str] | None = None
 ) -> Definition:
     """Parse and check one definition; raise :class:`DefinitionError` listing every problem."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise DefinitionError(file, [_too_big(file, size)])
+    problems: list[Problem] = []
+    positions = _Positions({})
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = loader.get_single_node()
+        if root is None or not isinstance(root, yaml.MappingNode):
+            raise DefinitionError(
+                file,
+                [
+                    Problem(
+                        file,
+                        1,
+                        "(file)",
+                        "a definition is a YAML mapping with id, version, phases...",
+                    )
+                ],
+            )
+        _walk(root, (), positions.lines, problems, file)
+        # Built from the same node tree: the text is parsed once.
+        data = loader.construct_document(root)
+    except DefinitionError:
+        raise
+    except _Refused as exc:
+        line = exc.line
+        raise DefinitionError(
+            file, [Problem(file, line, _field(_path_at(positions, line), None), exc.problem)]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -120,19 +232,12 @@ def parse_definition(
         raise DefinitionError(
             file, [Problem(file, line, "(syntax)", f"YAML syntax error: {reason}")]
         ) from None
-    if root is None or not isinstance(root, yaml.MappingNode):
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits
         raise DefinitionError(
-            file,
-            [
-                Problem(
-                    file, 1, "(file)", "a definition is a YAML mapping with id, version, phases..."
-                )
-            ],
-        )
-    problems: list[Problem] = []
-    positions = _Positions({})
-    _walk(root, (), positions.lines, problems, file)
-    data = yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader subclass
+            file, [Problem(file, 1, "(file)", f"a value cannot be read: {exc}")]
+        ) from None
+    finally:
+        loader.dispose()
     try:
         definition = Definition.model_validate(data)
     except ValidationError as exc:
@@ -155,6 +260,9 @@ def parse_definition(
 def load_definition(path: Path | str, templates: Collection[str] | None = None) -> Definition:
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DefinitionError(str(path), [_too_big(str(path), size)])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import resolve
+from workflow.calendar import paris_date, resolve
 from workflow.conditions import AutomaticFlag
 from workflow.database import read
 from workflow.errors import Unmet
@@ -243,7 +243,14 @@ def overdue_by_project(
                         pilot,
                     )
                 )
-        if row.flagged_overdue_at is not None:
+        # A step due on a day is met until the end of that day in Paris: flagged at 00:30 on
+        # its day (22:30 the day before in UTC), the project is not late yet.
+        flagged_since = (
+            None if row.flagged_overdue_at is None else paris_date(row.flagged_overdue_at)
+        )
+        if flagged_since is not None and row.auto_due_on is not None:
+            flagged_since = max(flagged_since, row.auto_due_on + timedelta(days=1))
+        if flagged_since is not None and flagged_since <= today:
             flag = AutomaticFlag.parse(row.flag_reason)
             found[pid].append(
                 OverdueItem(
@@ -251,7 +258,7 @@ def overdue_by_project(
                     "automatic_step",
                     phase.key,
                     str(flag) if flag else "",
-                    row.flagged_overdue_at.date(),
+                    flagged_since,
                     "pilot",
                     pilot,
                     conditions=flag.unmet if flag else (),

@@ -423,9 +423,14 @@ class Records:
             if row.left_on is not None:
                 raise InvalidInput("partner", f"{row.organisation} already leaves on {row.left_on}")
             if on is None:
-                on = self.annual_deadline(project, today)
+                on = self.annual_deadline(project, max(today, row.joined_on))
             if on < today:
                 raise InvalidInput("on", f"{on} is in the past")
+            if on < row.joined_on:
+                raise InvalidInput(
+                    "on",
+                    f"{row.organisation} cannot leave on {on}, before joining on {row.joined_on}",
+                )
             conn.execute(
                 sa.update(tables.partner)
                 .where(tables.partner.c.id == partner_id)

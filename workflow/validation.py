@@ -5,10 +5,11 @@ Each check yields ``(location, message)``; the loader turns the location into a 
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterator
 
-from workflow.definition import Definition
+from workflow.definition import DateRule, Definition, Offset
 from workflow.lifecycle import ABANDONED, BUILTIN_TRIGGERS, SUSPENDED
 
 __all__ = ["REQUIRED_ROLES", "check_definition"]
@@ -26,6 +27,13 @@ def _duplicates(items: list[str], where: str) -> Iterator[tuple[Loc, str]]:
             first[key] = index
 
 
+def _listing(keys: Collection[str], limit: int = 20) -> str:
+    """At most ``limit`` keys, so a message stays short however big the file is."""
+    shown = list(keys)[:limit]
+    more = len(keys) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
 def check_definition(
     d: Definition, templates: Collection[str] | None = None
 ) -> list[tuple[Loc, str]]:
@@ -35,6 +43,7 @@ def check_definition(
 
 def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[Loc, str]]:
     phases = [p.key for p in d.phases]
+    phase_set = set(phases)
     roles = {r.key for r in d.roles}
     variants = {v.key for v in d.variants}
     milestones = {m.key for m in d.milestones}
@@ -62,13 +71,13 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
         )
 
     def phase_ref(loc: Loc, key: str) -> Iterator[tuple[Loc, str]]:
-        if key not in phases:
-            yield loc, f"unknown phase {key!r} (phases: {', '.join(phases)})"
+        if key not in phase_set:
+            yield loc, f"unknown phase {key!r} (phases: {_listing(phases)})"
 
     def role_refs(loc: Loc, keys: list[str]) -> Iterator[tuple[Loc, str]]:
         for i, key in enumerate(keys):
             if key not in roles:
-                yield (*loc, i), f"unknown role {key!r} (roles: {', '.join(sorted(roles))})"
+                yield (*loc, i), f"unknown role {key!r} (roles: {_listing(sorted(roles))})"
 
     def variant_refs(loc: Loc, keys: list[str] | None) -> Iterator[tuple[Loc, str]]:
         for i, key in enumerate(keys or []):
@@ -187,3 +196,202 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
                 ("notifications", i, "template"),
                 f"unknown template {rule.template!r} (templates: {', '.join(sorted(templates))})",
             )
+    yield from _automatic_cycles(d)
+    due_in = _due_in_phase(d)
+    yield from _calendar_order(d, due_in)
+    yield from _offset_order(d, due_in)
+
+
+def _automatic_cycles(d: Definition) -> Iterator[tuple[Loc, str]]:
+    """Automatic transitions that lead back to where they started would take a step (and
+    mail about it) at every pass, for ever: each loop is refused, naming its steps.
+
+    The loops are the strongly connected parts of the graph of automatic steps (Tarjan's
+    algorithm, without recursion: linear in the number of transitions)."""
+    steps: dict[str, list[str]] = defaultdict(list)
+    for t in d.transitions:
+        if t.automatic is not None:
+            for src in t.source:
+                steps[src].append(t.dest)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    part_of: dict[str, int] = {}
+    for root in list(steps):
+        if root in index:
+            continue
+        work = [(root, iter(steps[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        part_of[member] = index[node]
+                        if member == node:
+                            break
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(steps[child])))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    loops: dict[int, list[int]] = defaultdict(list)
+    for ti, t in enumerate(d.transitions):
+        if t.automatic is not None:
+            for src in t.source:
+                if part_of.get(src) is not None and part_of.get(src) == part_of.get(t.dest):
+                    loops[part_of[src]].append(ti)
+                    break
+    for members in loops.values():
+        names = ", ".join(repr(d.transitions[i].trigger) for i in members)
+        yield (
+            ("transitions", members[-1], "automatic"),
+            f"the automatic transitions {names} make a loop: the project would go round it at "
+            "every pass; make one of them manual",
+        )
+
+
+def _day_of_year(spec: str) -> int:
+    """``06-30`` -> its day in a common year (``02-end`` and ``02-29`` are the 59th)."""
+    month_text, day_text = spec.split("-")
+    month = int(month_text)
+    last = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    day = last[month - 1] if day_text == "end" else min(int(day_text), last[month - 1])
+    return sum(last[: month - 1]) + day
+
+
+_DueIn = dict[str, list[tuple[Loc, str, DateRule]]]
+
+
+def _due_in_phase(d: Definition) -> _DueIn:
+    """What falls due in each phase: its milestones, numbered meetings and automatic exits."""
+    due_in: _DueIn = defaultdict(list)
+    for i, m in enumerate(d.milestones):
+        due_in[m.phase].append(
+            (("milestones", i, "deadline"), f"the milestone {m.key!r} is due", m.deadline)
+        )
+    for si, series in enumerate(d.meetings):
+        for oi, o in enumerate(series.occurrences):
+            if o.due is not None:
+                due_in[o.phase].append(
+                    (
+                        ("meetings", si, "occurrences", oi, "due"),
+                        f"the meeting {o.key!r} is due",
+                        o.due,
+                    )
+                )
+    for ti, t in enumerate(d.transitions):
+        if t.automatic is not None:
+            for src in t.source:
+                due_in[src].append(
+                    (
+                        ("transitions", ti, "automatic", "at"),
+                        f"the automatic step {t.trigger!r} is taken",
+                        t.automatic.at,
+                    )
+                )
+    return due_in
+
+
+def _days(offset: Offset) -> tuple[int, int]:
+    """The fewest and the most calendar days an offset can last."""
+    n = offset.amount
+    if offset.unit == "days":
+        return n, n
+    if offset.unit == "weeks":
+        return 7 * n, 7 * n
+    if offset.unit == "months":
+        return 28 * n, 31 * n
+    weeks, rest = divmod(n, 5)
+    return 7 * weeks + rest, 7 * weeks + rest + 2 + 12 * (1 + n // 250)  # weekends, holidays
+
+
+def _offset_order(d: Definition, due_in: _DueIn) -> Iterator[tuple[Loc, str]]:
+    """What falls due in a phase, counted from the same start as the phase's planned end,
+    cannot come after that end whatever the calendar (6 weeks after entering a phase that is
+    planned to end 1 month after entering it)."""
+    for p in d.phases:
+        end = p.planned_end
+        if end is None or end.offset is None:
+            continue
+        for loc, what, rule in due_in[p.key]:
+            if rule.offset is None or rule.after != end.after:
+                continue
+            if _days(rule.offset)[0] > _days(end.offset)[1]:
+                yield (
+                    (*loc, "offset"),
+                    f"{what} {rule.describe()}, after the planned end of its phase {p.key!r} "
+                    f"({end.describe()})",
+                )
+
+
+def _calendar_order(d: Definition, due_in: _DueIn) -> Iterator[tuple[Loc, str]]:
+    """Calendar dates (``{date: "06-30"}``) read in the order of the phases: each phase ends
+    after the one before it, and what falls due in a phase (its milestones, its numbered
+    meetings, its automatic exits) falls between the end of the phase before and its own
+    planned end. A programme may run across New Year, but not round the year."""
+    # The phases with a calendar end, in order; each ends after the one before, and all of
+    # them within one year. When they go round the year, the phase that "went back" is the
+    # one furthest from its predecessor (06-10 after 06-30 is 345 days on).
+    ends = [
+        (i, p.key, p.planned_end.date, _day_of_year(p.planned_end.date))
+        for i, p in enumerate(d.phases)
+        if p.planned_end is not None and p.planned_end.date is not None
+    ]
+
+    def gap(earlier: tuple[int, str, str, int], later: tuple[int, str, str, int]) -> int:
+        return (later[3] - earlier[3]) % 365 or 365
+
+    refused: set[int] = set()
+    kept = list(ends)
+    total = sum(gap(a, b) for a, b in itertools.pairwise(kept))
+    while len(kept) > 1 and total > 364 and len(refused) < 20:  # the file is refused anyway
+        worst = max(range(1, len(kept)), key=lambda k: gap(kept[k - 1], kept[k]))
+        before, late = kept[worst - 1], kept.pop(worst)
+        total -= gap(before, late)
+        if worst < len(kept):
+            total += gap(before, kept[worst]) - gap(late, kept[worst])
+        refused.add(late[0])
+        yield (
+            ("phases", late[0], "planned_end", "date"),
+            f"the phase {late[1]!r} ends on {late[2]}, before the phase {before[1]!r} that comes "
+            f"before it ends ({before[2]}): {late[1]!r} only begins after {before[2]}",
+        )
+    previous: dict[str, tuple[int, str, str, int]] = {}
+    for earlier, later in itertools.pairwise(kept):
+        previous[d.phases[later[0]].key] = earlier
+    for end in kept:
+        key = d.phases[end[0]].key
+        if key not in previous:
+            continue
+        start = previous[key]
+        window = gap(start, end)
+        for rule_loc, what, rule in due_in[key]:
+            if rule.date is None:
+                continue
+            loc, spec = (*rule_loc, "date"), rule.date
+            day = _day_of_year(spec)
+            if 0 < (day - start[3]) % 365 <= window:
+                continue
+            if (start[3] - day) % 365 <= (day - end[3]) % 365:
+                yield (
+                    loc,
+                    f"{what} on {spec}, in the phase {key!r}, which only begins after the "
+                    f"phase {start[1]!r} ends ({start[2]})",
+                )
+            else:
+                yield (
+                    loc,
+                    f"{what} on {spec}, after the planned end of its phase {key!r} ({end[2]})",
+                )

@@ -267,3 +267,17 @@ def test_nothing_is_recorded_on_a_closed_project(site: Site, api: TestClient) ->
     refused = api.post(url(site, "decisions"), json={"key": "relance"})
     assert refused.status_code == 422 and refused.json()["field"] == "project"
     assert api.get(url(site, "decisions")).json() == []
+
+
+def test_a_partner_cannot_leave_before_it_joins(site: Site, api: TestClient) -> None:
+    """Joining in 200 days and leaving in 180 is refused, naming both dates (it was a 200)."""
+    joined = api.post(
+        url(site, "partners"),
+        json={"organisation": "Asso Tardive", "email": "t@tardive.fr", "joined_on": "2026-11-20"},
+    )
+    assert joined.status_code == 201, joined.text
+    leaves = api.post(url(site, f"partners/{joined.json()['id']}/leave"), json={"on": "2026-10-31"})
+    assert leaves.status_code == 422, leaves.text
+    assert leaves.json()["field"] == "on"
+    assert "2026-10-31" in leaves.text and "2026-11-20" in leaves.text
+    assert api.get(url(site, "partners")).json()[-1]["left_on"] is None
