@@ -69,6 +69,8 @@ user_app = typer.Typer(
     help="Users who sign in (agency, pilots) and their API tokens.", no_args_is_help=True
 )
 app.add_typer(user_app, name="user")
+outbox_app = typer.Typer(help="The outbox: messages waiting to be sent.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DbOption = Annotated[
@@ -584,11 +586,83 @@ def indicator(
 # -- due work ----------------------------------------------------------------------------------
 @app.command("tick")
 @errors
-def tick(now: NowOption = None, db: DbOption = None) -> None:
-    """Run all due work once as of --now (default: the wall clock) and exit."""
+def tick(
+    now: NowOption = None,
+    db: DbOption = None,
+    commit_future: Annotated[
+        bool,
+        typer.Option(
+            "--commit-future",
+            help="With --now in the future: really do the work as of then (else a preview)",
+        ),
+    ] = False,
+) -> None:
+    """Run all due work once as of --now (default: the wall clock) and exit.
+
+    A --now in the future only previews (nothing written, nothing sent) unless
+    --commit-future is given: work done ahead of time would mark reminders done, send them
+    early and schedule retries after that date."""
     c = system(db, now)
-    for line in c.tick().lines():
+    instant = parse_instant(now)
+    if instant is not None and instant > SystemClock().now() and not commit_future:
+        lines = _preview_tick(c, instant)
+        typer.echo(
+            f"preview as of {instant.isoformat()} (in the future): nothing was written or sent;"
+            " add --commit-future to do it"
+        )
+    else:
+        lines = c.tick().lines()
+    for line in lines:
         typer.echo(line)
+
+
+def _preview_tick(c: Copilote, instant: datetime) -> list[str]:
+    """The tick as of ``instant`` run on a copy of the SQLite database, mail recorded only."""
+    import sqlite3
+    import tempfile
+
+    from notifications import RecordingMailer
+
+    url = c.db.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        raise InvalidInput(
+            "--now",
+            f"{instant.isoformat()} is in the future and this database cannot be previewed;"
+            " add --commit-future to do the work as of then",
+        )
+    c.db.dispose()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "preview.db"
+        source, target = sqlite3.connect(str(url.database)), sqlite3.connect(copy)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        settings = c.settings.model_copy(update={"database_url": f"sqlite:///{copy}"})
+        preview = Copilote(settings, FixedClock(instant), RecordingMailer())
+        try:
+            return preview.tick(instant).lines()
+        finally:
+            preview.db.dispose()
+
+
+@outbox_app.command("retry")
+@errors
+def outbox_retry(
+    failed_since: Annotated[
+        str | None,
+        typer.Option("--failed-since", help="Only messages that failed on or after this day"),
+    ] = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Queue the failed messages again (all attempts anew), e.g. after a long mail outage."""
+    day = parse_day(failed_since, "--failed-since")
+    c = system(db, now)
+    since = datetime.combine(day, time(0), tzinfo=PARIS) if day is not None else None
+    count = c.outbox.requeue_failed(c.clock.now(), since)
+    typer.echo(f"{count} failed message(s) queued again")
 
 
 @app.command("simulate")

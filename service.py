@@ -149,6 +149,7 @@ class Copilote:
             self.clock.now,
             interval_seconds=self.settings.sweep_interval_seconds,
             lease_seconds=self.settings.lease_seconds,
+            outage=lambda: self.delivery.outage,
         )
 
     def _mailer(self) -> Mailer:

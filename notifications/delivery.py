@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .calendar import build_ics, ics_attachment
@@ -20,7 +20,9 @@ from .mailer import DeliveryResult, Mailer
 from .message import Attachment, OutgoingMessage, Recipient
 from .render import Renderer
 
-__all__ = ["Claimed", "Delivery", "DeliveryStats", "OutboxStore"]
+__all__ = ["Claimed", "Delivery", "DeliveryStats", "Outage", "OutboxStore"]
+
+OUTAGE_MAX_DELAY = timedelta(minutes=30)  # the longest wait between two tries of a down server
 
 _ICS_METHOD = {
     "meeting_invitation": "REQUEST",
@@ -52,7 +54,13 @@ class OutboxStore(Protocol):
     def claim(self, now: datetime, limit: int = 200) -> Sequence[Claimed]: ...
     def mark_sent(self, ids: list[int], now: datetime) -> None: ...
     def mark_failed(self, message_id: int, detail: str, now: datetime) -> None: ...
-    def retry_later(self, message_id: int, attempts: int, detail: str, now: datetime) -> None: ...
+    def retry_later(self, message_id: int, attempts: int, detail: str, now: datetime) -> bool:
+        """Back off, or give up when it was the last attempt (then True: it is failed)."""
+        ...
+
+    def release(self, message_id: int, detail: str, at: datetime) -> None:
+        """Hand a claimed message back untried, due at ``at``; its attempt is not counted."""
+        ...
 
 
 @dataclass
@@ -67,7 +75,28 @@ class DeliveryStats:
         self.failed += other.failed
 
 
+@dataclass(frozen=True)
+class Outage:
+    """The mail server could not be reached: since when, how many tries in a row, and the
+    instant before which no delivery is tried again (the global back-off)."""
+
+    since: datetime
+    failures: int
+    retry_at: datetime
+    detail: str
+
+
+def _outage_delay(failures: int) -> timedelta:
+    """1, 2, 4... minutes after the 1st, 2nd, 3rd... failed try, capped at OUTAGE_MAX_DELAY."""
+    return min(timedelta(minutes=2 ** min(failures - 1, 16)), OUTAGE_MAX_DELAY)
+
+
 class Delivery:
+    """Delivers the outbox. A message the server never received (its connection was used
+    up by others, or the server could not be reached) keeps its attempts: only a message the
+    server answered counts one. A server that cannot be reached is an :attr:`outage`: no
+    batch is claimed until its back-off ends (1, 2, 4... minutes, at most 30)."""
+
     def __init__(
         self,
         store: OutboxStore,
@@ -79,6 +108,7 @@ class Delivery:
     ) -> None:
         self.store, self.renderer, self.mailer = store, renderer, mailer
         self.now, self.sender, self.domain = now, sender, domain
+        self.outage: Outage | None = None
 
     def message_id(self, key: str) -> str:
         """Stable per occasion: a message sent twice after a crash carries the same Message-ID."""
@@ -126,6 +156,11 @@ class Delivery:
         """Deliver one batch of due messages; returns what happened to them."""
         now = now or self.now()
         stats = DeliveryStats()
+        outage = self.outage
+        # The server is down: wait for the back-off to end (unless it ends further ahead
+        # than any back-off can: the clock went back, try now).
+        if outage is not None and timedelta(0) < outage.retry_at - now <= OUTAGE_MAX_DELAY:
+            return stats
         claimed = list(self.store.claim(now, limit))
         if not claimed:
             return stats
@@ -148,18 +183,35 @@ class Delivery:
 
         results = await self.mailer.send_batch([m for _, m in ready], on_result=record_sent)
         sent: list[int] = []
+        down = next((r for r in results if r.outage), None)
+        if down is not None and not any(r.status == "sent" for r in results):
+            self._server_down(down.detail, now)
+        elif ready:
+            self.outage = None
+        retry_at = self.outage.retry_at if self.outage is not None else now + _outage_delay(1)
         for (message, _), result in zip(ready, results, strict=True):
             if result.status == "sent":
                 sent.append(message.id)
-            elif result.status == "temporary_failure":
-                self.store.retry_later(message.id, message.attempts, result.detail, now)
+            elif not result.attempted:  # never handed to the server: tried again, as it was
+                self.store.release(message.id, result.detail, retry_at)
                 stats.retried += 1
+            elif result.status == "temporary_failure":
+                if self.store.retry_later(message.id, message.attempts, result.detail, now):
+                    stats.failed += 1  # that was its last attempt
+                else:
+                    stats.retried += 1
             else:
                 self.store.mark_failed(message.id, result.detail, now)
                 stats.failed += 1
         self.store.mark_sent([i for i in sent if i not in recorded], now)
         stats.sent += len(sent)
         return stats
+
+    def _server_down(self, detail: str, now: datetime) -> None:
+        previous = self.outage
+        failures = previous.failures + 1 if previous is not None else 1
+        since = previous.since if previous is not None else now
+        self.outage = Outage(since, failures, now + _outage_delay(failures), detail)
 
     async def run_until_idle(
         self, limit: int = 200, max_batches: int = 1000, now: datetime | None = None

@@ -28,6 +28,12 @@ class DeliveryResult:
     message_id: str
     status: Status
     detail: str  # the server's answer, or the exception text
+    # False: the message was never handed to the server (the connection was used up by
+    # others, or could not be made): it must not count as one of its attempts.
+    attempted: bool = True
+    # True: the server could not be reached at all (cannot connect, 421 at the greeting):
+    # an outage of the server, not a fault of this message.
+    outage: bool = False
 
 
 OnResult = Callable[[int, "DeliveryResult"], None]
@@ -136,8 +142,10 @@ class SmtpMailer:
     If a connection is lost mid-batch (disconnect, timeout, 421), the message being sent is a
     temporary failure (it may or may not have arrived), then the connection is re-opened
     **once** and the share goes on. If that fails too, or the new connection is lost as well,
-    the remaining messages of the share are temporary failures without being tried. A refused
-    first connection is not retried. Nothing is reported "sent" unless the server accepted it.
+    the remaining messages of the share are temporary failures without being tried
+    (``attempted=False``: they keep their attempts). A refused connection is not retried; its
+    messages are ``outage`` results (the server is down, not the messages at fault). Nothing
+    is reported "sent" unless the server accepted it.
 
     Classification: 4xx answers, timeouts, refused or reset connections are temporary; 5xx
     answers and addresses refused by :func:`email_bytes` are permanent. A message accepted for
@@ -219,7 +227,10 @@ class SmtpMailer:
         for message, result in zip(messages, results, strict=True):
             # A share that died unexpectedly leaves holes; never report those as sent.
             final.append(
-                result or DeliveryResult(message.message_id, "temporary_failure", "not attempted")
+                result
+                or DeliveryResult(
+                    message.message_id, "temporary_failure", "not attempted", attempted=False
+                )
             )
         return final
 
@@ -294,13 +305,13 @@ class SmtpMailer:
                 if client is None:
                     if connects_left == 0:
                         reason = f"not attempted: the connection to {self._where()} was lost"
-                        self._fail_rest(share[position:], results, f"{reason} ({lost})")
+                        self._defer_rest(share[position:], results, f"{reason} ({lost})")
                         return
                     try:
                         client = await self._connect()
                     except (aiosmtplib.SMTPException, OSError) as exc:
                         detail = self._exception_detail("cannot connect to", exc)
-                        self._fail_rest(share[position:], results, detail)
+                        self._defer_rest(share[position:], results, detail, outage=True)
                         return
                     finally:
                         connects_left -= 1
@@ -320,6 +331,11 @@ class SmtpMailer:
                     results[index] = DeliveryResult(message.message_id, "temporary_failure", lost)
                     client.close()
                     client = None
+                else:
+                    if not client.is_connected:  # closed with that answer (421 to a RCPT)
+                        lost = result.detail
+                        client.close()
+                        client = None
             finished = True
         finally:
             if client is not None:
@@ -332,14 +348,19 @@ class SmtpMailer:
                 else:
                     await self._quit(client)
 
-    def _fail_rest(
+    def _defer_rest(
         self,
         rest: list[tuple[int, OutgoingMessage, bytes]],
         results: list[DeliveryResult | None],
         detail: str,
+        *,
+        outage: bool = False,
     ) -> None:
+        """The rest of a share, never handed to the server: deferred, not failed."""
         for index, message, _ in rest:
-            results[index] = DeliveryResult(message.message_id, "temporary_failure", detail)
+            results[index] = DeliveryResult(
+                message.message_id, "temporary_failure", detail, attempted=False, outage=outage
+            )
 
     def _exception_detail(self, doing: str, exc: BaseException) -> str:
         if isinstance(exc, TimeoutError):

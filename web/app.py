@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,7 +32,12 @@ from workflow.errors import (
     WorkflowError,
 )
 
-__all__ = ["create_app"]
+__all__ = ["DATABASE_RETRY_AFTER_SECONDS", "create_app"]
+
+# The database is locked (SQLite) or cannot be reached (PostgreSQL): the request may work
+# again in a moment. 503 with Retry-After, not a 500.
+DATABASE_RETRY_AFTER_SECONDS = 5
+_DATABASE_TROUBLE = (sa.exc.OperationalError, sa.exc.TimeoutError, sa.exc.DisconnectionError)
 
 # (status, short title) per error type; the first match in this order wins.
 _STATUS: list[tuple[type[Exception], int, str]] = [
@@ -113,7 +119,30 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
         next_url = exc.next_url if isinstance(exc, LoginRequired) else "/"
         return RedirectResponse(f"/login?next={next_url}", status_code=303)
 
+    async def on_database_trouble(request: Request, exc: Exception) -> Response:
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+        if request.url.path.startswith("/api/"):
+            body = {
+                "detail": i18n.gettext("en")(i18n.DATABASE_BUSY),
+                "error": "DatabaseUnavailable",
+            }
+            return JSONResponse(body, status_code=503, headers=headers)
+        response = render(
+            request,
+            "error.html",
+            {
+                "title": "Service momentanément indisponible",
+                "message": i18n.gettext(i18n.language(request))(i18n.DATABASE_BUSY),
+                "body": {},
+            },
+            status_code=503,
+        )
+        response.headers.update(headers)
+        return response
+
     app.add_exception_handler(WorkflowError, on_error)
+    for kind in _DATABASE_TROUBLE:
+        app.add_exception_handler(kind, on_database_trouble)
     app.add_exception_handler(LinkError, on_error)
     app.add_exception_handler(LoginRequired, on_login_required)
     return app

@@ -13,9 +13,13 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
-__all__ = ["LANGS", "gettext", "language", "register"]
+__all__ = ["DATABASE_BUSY", "LANGS", "gettext", "language", "register"]
 
 LANGS = ("fr", "en")
+_DATABASE_BUSY = (
+    "La base de données ne répond pas pour le moment. Merci de réessayer dans quelques secondes."
+)
+DATABASE_BUSY = _DATABASE_BUSY  # the page and the API say it when the database cannot be used
 _EN: dict[str, str] = {}
 
 
@@ -60,5 +64,8 @@ register(
         "Accès refusé": "Access denied",
         "Demande refusée": "Request refused",
         "Lien invalide": "Invalid link",
+        "Service momentanément indisponible": "Service temporarily unavailable",
+        _DATABASE_BUSY: "The database is not answering at the moment. Please try again"
+        " in a few seconds.",
     }
 )

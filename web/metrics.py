@@ -31,7 +31,7 @@ from workflow import tables
 from workflow.database import read
 
 if TYPE_CHECKING:
-    from notifications.delivery import DeliveryStats
+    from notifications.delivery import DeliveryStats, Outage
     from workflow.sweep import SweepResult
 
 __all__ = ["Backlog", "Metrics", "SchedulerState", "outbox_backlog", "transitions_by_trigger"]
@@ -179,6 +179,26 @@ class _DatabaseCollector:
         )
 
 
+class _MailCollector:
+    """Whether this instance can reach its mail server (an outage backs delivery off)."""
+
+    def __init__(self, outage: Callable[[], Outage | None], now: Callable[[], datetime]) -> None:
+        self.outage, self.now = outage, now
+
+    def collect(self) -> Iterator[Metric]:
+        outage = self.outage()
+        yield GaugeMetricFamily(
+            "copilote_mail_server_up",
+            "0 while this instance cannot reach the mail server (delivery backs off), else 1",
+            value=0 if outage else 1,
+        )
+        yield GaugeMetricFamily(
+            "copilote_mail_outage_seconds",
+            "How long the mail server has been unreachable (0 when it answers)",
+            value=max(0.0, (self.now() - outage.since).total_seconds()) if outage else 0.0,
+        )
+
+
 class Metrics:
     def __init__(
         self,
@@ -187,8 +207,9 @@ class Metrics:
         *,
         interval_seconds: float,
         lease_seconds: float,
+        outage: Callable[[], Outage | None] = lambda: None,
     ) -> None:
-        self.db, self.now = db, now
+        self.db, self.now, self.outage = db, now, outage
         self.registry = CollectorRegistry(auto_describe=False)
         self.scheduler = SchedulerState(now, interval_seconds, lease_seconds)
         r = self.registry
@@ -223,6 +244,7 @@ class Metrics:
             registry=r,
         )
         r.register(_DatabaseCollector(db, now))
+        r.register(_MailCollector(outage, now))
 
     def record_tick(self, sweep: SweepResult, delivery: DeliveryStats, seconds: float) -> None:
         self.sent.inc(delivery.sent)
@@ -251,7 +273,7 @@ class Metrics:
             backlog = outbox_backlog(self.db)
         except sa.exc.SQLAlchemyError:
             database = "error"
-        return database == "ok", {
+        body: dict[str, Any] = {
             "database": database,
             "outbox": {
                 "backlog": backlog.count if backlog else None,
@@ -260,3 +282,12 @@ class Metrics:
                 ),
             },
         }
+        outage = self.outage()
+        if outage is not None:  # delivery waits for the mail server; the instance still serves
+            body["mail"] = {
+                "status": "unreachable",
+                "since": outage.since.isoformat(),
+                "failed_tries": outage.failures,
+                "next_try_at": outage.retry_at.isoformat(),
+            }
+        return database == "ok", body

@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 MAX_ATTEMPTS = 12
+MAX_DELAY = timedelta(hours=6)  # the longest back-off between two attempts of one message
 
 # Claiming and marking sent run for every message delivered (marking once per message, as
 # soon as the server accepts it), so they are written for the driver (workflow.database.Raw).
@@ -41,6 +42,15 @@ MAX_ATTEMPTS = 12
 _RECLAIM_SQL = (
     "UPDATE outbox SET status = 'pending', claimed_by = NULL, claimed_until = NULL"
     " WHERE status = 'sending' AND claimed_until < ?"
+)
+# A retry time or a lease further ahead than any back-off or lease can set was written by a
+# clock that has since gone back (or a run "as of" a future instant): clamped to now, so
+# the message is not held back until that far date.
+_CLAMP_RETRY_SQL = (
+    "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
+)
+_CLAMP_LEASE_SQL = (
+    "UPDATE outbox SET claimed_until = ? WHERE status = 'sending' AND claimed_until > ?"
 )
 _CLAIM_SQL = (
     "SELECT id, key, project_id, recipient_email, recipient_name, lang, kind, items, attempts"
@@ -55,10 +65,30 @@ _MARK_SENT_SQL = (
     "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = NULL"
     " WHERE id = ? AND claimed_by = ?"
 )
+# A failed row keeps the instant it failed in ``next_attempt_at`` (it has no next attempt):
+# ``outbox retry --failed-since`` selects by it.
 _MARK_FAILED = (
     sa.update(tables.outbox)
     .where(tables.outbox.c.id == sa.bindparam("b_id"))
-    .values(status="failed", last_error=sa.bindparam("b_detail"), claimed_until=None)
+    .values(
+        status="failed",
+        last_error=sa.bindparam("b_detail"),
+        next_attempt_at=sa.bindparam("b_at"),
+        claimed_until=None,
+    )
+)
+# Handed back untried: the attempt counted by the claim is given back.
+_RELEASE = (
+    sa.update(tables.outbox)
+    .where(tables.outbox.c.id == sa.bindparam("b_id"), tables.outbox.c.status == "sending")
+    .values(
+        status="pending",
+        attempts=sa.case((tables.outbox.c.attempts > 0, tables.outbox.c.attempts - 1), else_=0),
+        next_attempt_at=sa.bindparam("b_next"),
+        last_error=sa.bindparam("b_detail"),
+        claimed_by=None,
+        claimed_until=None,
+    )
 )
 _RETRY_LATER = (
     sa.update(tables.outbox)
@@ -229,6 +259,11 @@ class SqlOutboxStore:
     def claim(self, now: datetime, limit: int = 200) -> list[ClaimedMessage]:
         with write(self.db) as db:
             at = db.instant(now)
+            latest = db.instant(now + MAX_DELAY)
+            db.execute(_CLAMP_RETRY_SQL, (at, latest))
+            db.execute(
+                _CLAMP_LEASE_SQL, (db.instant(now + self.lease), db.instant(now + self.lease))
+            )
             # Claims whose lease ran out belong to a process that died: take them back.
             db.execute(_RECLAIM_SQL, (at,))
             lock = " FOR UPDATE SKIP LOCKED" if db.dialect.name == "postgresql" else ""
@@ -264,18 +299,39 @@ class SqlOutboxStore:
 
     def mark_failed(self, message_id: int, detail: str, now: datetime) -> None:
         with self.db.begin() as conn:
-            conn.execute(_MARK_FAILED, {"b_id": message_id, "b_detail": detail})
+            conn.execute(_MARK_FAILED, {"b_id": message_id, "b_detail": detail, "b_at": now})
 
-    def retry_later(self, message_id: int, attempts: int, detail: str, now: datetime) -> None:
-        """Exponential back-off: 1, 2, 4... minutes, capped at 6 hours; failed after MAX_ATTEMPTS."""
+    def retry_later(self, message_id: int, attempts: int, detail: str, now: datetime) -> bool:
+        """Exponential back-off: 1, 2, 4... minutes, capped at 6 hours (MAX_DELAY); failed
+        after MAX_ATTEMPTS. True when it gave up (the message is failed, not to retry)."""
         if attempts >= MAX_ATTEMPTS:
             self.mark_failed(message_id, f"gave up after {attempts} attempts: {detail}", now)
-            return
-        delay = timedelta(minutes=min(2 ** (attempts - 1), 360))
+            return True
+        delay = min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_DELAY)
         with self.db.begin() as conn:
             conn.execute(
                 _RETRY_LATER, {"b_id": message_id, "b_next": now + delay, "b_detail": detail}
             )
+        return False
+
+    def release(self, message_id: int, detail: str, at: datetime) -> None:
+        """Hand a claimed message back untried (its attempt is not counted), due at ``at``."""
+        with self.db.begin() as conn:
+            conn.execute(_RELEASE, {"b_id": message_id, "b_next": at, "b_detail": detail})
+
+    def requeue_failed(self, now: datetime, since: datetime | None = None) -> int:
+        """Failed messages (those that failed at or after ``since``) pending again, due at
+        ``now`` with their attempts reset; how many."""
+        t = tables.outbox
+        query = (
+            sa.update(t)
+            .where(t.c.status == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=now, claimed_by=None)
+        )
+        if since is not None:
+            query = query.where(t.c.next_attempt_at >= since)
+        with self.db.begin() as conn:
+            return int(conn.execute(query).rowcount)
 
     def backlog(self, now: datetime) -> tuple[int, datetime | None]:
         with read(self.db) as conn:

@@ -201,7 +201,7 @@ class Sweeper:
         if kind == "overdue_digest":
             return self._digest(conn, r, project, definition, base, today)
         if kind in ("meeting_reminder", "meeting_minutes_request"):
-            return self._meeting(conn, r, project, definition, base, today)
+            return self._meeting(conn, r, project, definition, base, now)
         if kind == "series_behind":
             return self._series(conn, r, project, definition, base, today)
         if kind.startswith("report_"):
@@ -314,12 +314,17 @@ class Sweeper:
         project: Any,
         definition: Definition,
         base: dict[str, Any],
-        today: date,
+        now: datetime,
     ) -> list[_Out] | None:
+        today = paris_date(now)
         m = conn.execute(
             sa.select(tables.meeting).where(tables.meeting.c.id == r.subject_id)
         ).one_or_none()
         if m is None or m.status != "planned":
+            return None
+        if r.kind == "meeting_reminder" and m.starts_at is not None and m.starts_at <= now:
+            # Its occasion has passed (a sweep that missed its window): a reminder of a
+            # meeting that began is dropped; only overdue notices are sent late.
             return None
         series = definition.series(m.series)
         item = {

@@ -53,7 +53,11 @@ class WatchingStore:
     def mark_failed(self, message_id: int, detail: str, now: datetime) -> None:
         self.failed.append(message_id)
 
-    def retry_later(self, message_id: int, attempts: int, detail: str, now: datetime) -> None:
+    def retry_later(self, message_id: int, attempts: int, detail: str, now: datetime) -> bool:
+        self.failed.append(message_id)
+        return False
+
+    def release(self, message_id: int, detail: str, at: datetime) -> None:
         self.failed.append(message_id)
 
 
