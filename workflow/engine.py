@@ -162,6 +162,16 @@ class Engine:
                 definition_id if version is None else f"{definition_id} v{version}",
             ) from None
 
+    def shown_definition(self, definition_id: str, version: int) -> Definition:
+        """The definition to show a project with: its version, or where that version is no
+        longer loaded, the latest loaded one of its programme (labels only: its due work is
+        flagged, see :meth:`project_definition`), so one such project never takes a list or
+        the dashboard down."""
+        try:
+            return self.registry.get(definition_id, version)
+        except KeyError:
+            return self.definition(definition_id)
+
     def project_definition(self, project: Any) -> Definition:
         """The definition version ``project`` (a row) runs; :class:`DefinitionGone` if it is
         no longer loaded."""
