@@ -156,30 +156,39 @@ def test_the_batch_others_commit_when_one_reminder_raises(
     assert digests == 0  # nothing of the reminder that raised was kept
 
 
-def test_migrating_cancels_the_reminders_of_a_renamed_series_and_says_so_first(
+def test_migrating_rekeys_or_cancels_the_reminders_of_a_renamed_series_and_says_so_first(
     db: sa.Engine, registry: DefinitionRegistry, clock: FixedClock
 ) -> None:
+    """COPIL 1 is an occurrence of the renamed series: it follows it, reminders kept; an
+    extra meeting of the old series has no place in the new version: its reminders go."""
     engine = Engine(db, registry, clock)
     records = Records(engine)
     pid = new_with_copil(engine, records)
+    extra = records.schedule_meeting(pid, "copil", paris(2026, 7, 3, 16, 0))
     with_versions(registry)
 
     plan = plan_migration(engine, pid, 2)
-    assert any("meeting series 'copil'" in line for line in plan.cancelled), plan.cancelled
-    assert "reminder cancelled: meeting:" in plan.describe()
+    assert plan.rekeyed == ["meeting 1 of series 'copil' now of 'comite'"]
+    assert plan.cancelled and all(f"meeting:{extra}:" in line for line in plan.cancelled)
+    assert f"reminder cancelled: meeting:{extra}:" in plan.describe()
+    assert "meeting re-keyed: meeting 1" in plan.describe()
     apply_migration(engine, pid, 2, actor="pilot")
     clock.set(TICK)
     tick = run_due(engine, Sweeper(engine), TICK)
 
     assert tick.sweep.failed == 0
     assert failed_projects(db) == []
+    statuses = reminders(db, pid)
+    assert statuses["meeting:1:s1:before:2"] == "done"
     with db.connect() as conn:
-        cancelled = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(tables.reminder)
-            .where(tables.reminder.c.project_id == pid, tables.reminder.c.status == "cancelled")
-        ).scalar_one()
-    assert cancelled >= 1
+        extra_statuses = set(
+            conn.execute(
+                sa.select(tables.reminder.c.status).where(
+                    tables.reminder.c.occasion.startswith(f"meeting:{extra}:")
+                )
+            ).scalars()
+        )
+    assert extra_statuses == {"cancelled"}
 
 
 def test_a_project_whose_version_is_gone_is_flagged_then_migrated_and_its_flag_goes(

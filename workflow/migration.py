@@ -29,18 +29,38 @@ class MigrationPlan:
     # The pending reminders about a series or milestone the new version no longer has: they
     # are cancelled (the new version's own series and milestones are planned on applying).
     cancelled: list[str] = field(default_factory=list)
+    rekeyed: list[str] = field(default_factory=list)  # meetings moved to a renamed series
 
     def describe(self) -> str:
         head = f"Project {self.project_id}: version {self.from_version} -> {self.to_version}"
         body = [f"  - {c}" for c in self.changes] or ["  - nothing changes for this project"]
+        body += [f"  - meeting re-keyed: {c}" for c in self.rekeyed]
         body += [f"  - reminder cancelled: {c}" for c in self.cancelled]
         tail = [f"  cannot be applied: {self.blocker}"] if self.blocker else []
         return "\n".join([head, *body, *tail])
 
 
+def _rekeyed(conn: sa.Connection, project_id: int, new: Definition) -> list[tuple[int, str, str]]:
+    """(meeting id, old series, new series) of the project's meetings whose series ``new``
+    no longer has but whose occurrence (COPIL 1...) it has under another series: a renamed
+    series; the meetings, and their reminders, follow it."""
+    series_of = {o.key: s.key for s in new.meetings for o in s.occurrences}
+    keys = {s.key for s in new.meetings}
+    return [
+        (m.id, m.series, series_of[m.occurrence])
+        for m in conn.execute(
+            sa.select(tables.meeting.c.id, tables.meeting.c.series, tables.meeting.c.occurrence)
+            .where(tables.meeting.c.project_id == project_id)
+            .order_by(tables.meeting.c.id)
+        )
+        if m.series not in keys and m.occurrence in series_of
+    ]
+
+
 def _orphans(conn: sa.Connection, project_id: int, new: Definition) -> list[tuple[int, str]]:
     """(id, why) of the project's pending reminders about a meeting series or a milestone
-    that ``new`` no longer has (renamed or removed): they could only fail when due."""
+    that ``new`` no longer has (renamed or removed) and that no re-keyed meeting keeps: they
+    could only fail when due."""
     series = {s.key for s in new.meetings}
     milestones = {m.key for m in new.milestones}
     meeting_series = dict(
@@ -50,6 +70,8 @@ def _orphans(conn: sa.Connection, project_id: int, new: Definition) -> list[tupl
             )
         ).all()
     )
+    for meeting_id, _, to in _rekeyed(conn, project_id, new):
+        meeting_series[meeting_id] = to
     milestone_keys = dict(
         conn.execute(
             sa.select(tables.milestone.c.id, tables.milestone.c.key).where(
@@ -150,8 +172,12 @@ def plan_migration(engine: Engine, project_id: int, to_version: int | None = Non
         blocker = f"its current phase {phase!r} no longer exists in version {new.version}"
     with read(engine.db) as conn:
         cancelled = [why for _, why in _orphans(conn, project_id, new)]
+        rekeyed = [
+            f"meeting {m} of series {old!r} now of {to!r}"
+            for m, old, to in _rekeyed(conn, project_id, new)
+        ]
     return MigrationPlan(
-        project_id, row.definition_version, new.version, changes, blocker, cancelled
+        project_id, row.definition_version, new.version, changes, blocker, cancelled, rekeyed
     )
 
 
@@ -190,6 +216,10 @@ def apply_migration(
         )
         new = engine.definition(row.definition_id, plan.to_version)
         orphans = [id_ for id_, _ in _orphans(conn, project_id, new)]
+        for meeting_id, _, to in _rekeyed(conn, project_id, new):
+            conn.execute(
+                sa.update(tables.meeting).where(tables.meeting.c.id == meeting_id).values(series=to)
+            )
         if orphans:
             conn.execute(
                 sa.update(tables.reminder)
