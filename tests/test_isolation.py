@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import paris
@@ -25,7 +26,7 @@ from workflow.failures import failed_projects
 from workflow.loader import DefinitionRegistry
 from workflow.migration import apply_migration, plan_migration
 from workflow.records import Records
-from workflow.sweep import Sweeper
+from workflow.sweep import Sweeper, SweepResult
 
 HEALTHY = 5
 TICK = paris(2026, 7, 2, 10, 0)  # fiche_cadrage (06-30) overdue; the COPIL of 07-03 in 2 days
@@ -216,3 +217,18 @@ def test_a_project_whose_version_is_gone_is_flagged_then_migrated_and_its_flag_g
     assert failed_projects(db) == []
     run_due(engine, Sweeper(engine), TICK)
     assert failed_projects(db) == []
+
+
+class _BrokenSweeper(Sweeper):
+    """A sweep that fails as a whole (as when its database connection drops mid-pass)."""
+
+    def run(self, now: datetime | None = None) -> SweepResult:
+        raise sa.exc.OperationalError("SELECT", {}, Exception("connection lost"))
+
+
+def test_delivery_runs_when_an_earlier_step_failed(engine: Engine, clock: FixedClock) -> None:
+    delivered: list[datetime] = []
+    clock.set(TICK)
+    with pytest.raises(sa.exc.OperationalError):
+        run_due(engine, _BrokenSweeper(engine), TICK, delivered.append)
+    assert delivered == [TICK]

@@ -59,9 +59,10 @@ def run_due(
 ) -> Tick:
     """The due work once, as of ``now``: automatic steps, then reminders, then delivery.
 
-    Each step runs even when an earlier one raised (each isolates its projects' failures;
-    what escapes is a fault of the step itself, the database's say): what is queued is still
-    delivered. The first such error is raised again once every step has run.
+    Each step runs even when an earlier one raised (each step isolates its projects'
+    failures, so what escapes is a fault of the step itself, such as the database being
+    unreachable): what is queued is still delivered. The first such error is raised again
+    once every step has run.
     """
     started = perf_counter()
     errors: list[Exception] = []

@@ -152,6 +152,8 @@ class Sweeper:
                     try:
                         with conn.begin_nested():
                             produced = self._fire_active(conn, r, project, now)
+                    except sa.exc.OperationalError:
+                        raise  # the database's trouble, not this reminder's: the next pass
                     except Exception as error:  # this reminder only: the others go on
                         record_failure(conn, project.id, now, f"reminder {r.occasion}", error)
                         failed_ids.append(r.id)
