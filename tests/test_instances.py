@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import SQLModel
 
-from tests.conftest import require_postgres
+from tests.conftest import ROOT, require_postgres
 from tests.instances_support import (
     PYTHON,
     CountingHandler,
@@ -40,6 +40,7 @@ from tests.instances_support import (
 )
 from tests.smtp_support import SmtpServer, free_port, start_server
 from workflow import tables
+from workflow.calendar import paris_date
 from workflow.clock import SystemClock
 from workflow.database import create_db_engine
 
@@ -323,3 +324,123 @@ def test_two_instances_starting_together_create_the_schema_once(
     assert sum("Running upgrade  -> 0001" in log for log in logs) == 1, logs
     for log in logs:
         assert "Traceback" not in log and "ERROR" not in log, log
+
+
+POISON_HEALTHY = 200
+
+
+def load_poison(db: sa.Engine, due_at: datetime, first: int) -> dict[str, int]:
+    """Three more projects with a due reminder, each broken one way of issue 10, finding 1:
+    a meeting of a series its version no longer has (a migration renamed it), a definition
+    version no longer loaded with an automatic step due, an impossible date (a meeting stored
+    on 31 December 9999 at 23:30 UTC, which is past the last day Python can hold in Paris
+    time: the definitions themselves now refuse the 99,999,999-day digest of the issue)."""
+    load_due_reminders(db, 3, due_at, first=first)
+    renamed, gone, endless = first, first + 1, first + 2
+    with db.begin() as conn:
+        meeting = conn.execute(
+            sa.insert(tables.meeting)
+            .values(
+                project_id=renamed,
+                series="reunion_projet_renommee",
+                label="Réunion d'une série renommée",
+                status="planned",
+                starts_at=due_at + timedelta(days=2),
+                ends_at=due_at + timedelta(days=2, hours=2),
+                attendees=[],
+            )
+            .returning(tables.meeting.c.id)
+        ).scalar_one()
+        conn.execute(
+            sa.update(tables.reminder)
+            .where(tables.reminder.c.project_id == renamed)
+            .values(
+                kind="meeting_reminder",
+                subject_id=meeting,
+                occasion=f"meeting:{meeting}:s0:before:2",
+                chain=f"meeting:{meeting}:remind",
+            )
+        )
+        conn.execute(
+            sa.update(tables.project)
+            .where(tables.project.c.id == gone)
+            .values(definition_version=7, auto_due_on=paris_date(due_at))
+        )
+        last = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
+        impossible = conn.execute(
+            sa.insert(tables.meeting)
+            .values(
+                project_id=endless,
+                series="copil",
+                label="COPIL à une date impossible",
+                status="planned",
+                starts_at=last,
+                ends_at=last,
+                attendees=[],
+            )
+            .returning(tables.meeting.c.id)
+        ).scalar_one()
+        conn.execute(
+            sa.update(tables.reminder)
+            .where(tables.reminder.c.project_id == endless)
+            .values(
+                kind="meeting_reminder",
+                subject_id=impossible,
+                occasion=f"meeting:{impossible}:s0:before:2",
+                chain=f"meeting:{impossible}:remind",
+            )
+        )
+    return {"renamed": renamed, "gone": gone, "endless": endless}
+
+
+def test_three_instances_deliver_every_healthy_reminder_around_three_poisoned_projects(
+    fleet: Fleet, db: sa.Engine, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    """Issue 10, "poison": one project broken in each of the three ways among healthy ones
+    with due reminders. Every healthy reminder is delivered once, the broken projects are
+    flagged, every /health stays 200 and lists them, /metrics counts them."""
+    definitions = tmp_path / "definitions"
+    definitions.mkdir()
+    v1 = (ROOT / "definitions" / "cooperative.yaml").read_text(encoding="utf-8")
+    (definitions / "cooperative.yaml").write_text(v1, encoding="utf-8")
+    instances = fleet(3, definitions_dir=definitions)
+    ready(instances)
+    handler = counting(smtp)
+    due = SystemClock().now() - timedelta(minutes=1)
+    # The broken ones first: a pass meets them before most of the healthy ones.
+    broken = load_poison(db, due, first=1)
+    emails = load_due_reminders(db, POISON_HEALTHY, due, first=4)
+
+    wait_all_sent(db, handler, POISON_HEALTHY)
+
+    assert handler.count() == POISON_HEALTHY, f"{handler.count() - POISON_HEALTHY} duplicates"
+    assert handler.by_recipient() == dict.fromkeys(emails, 1)
+    with db.connect() as conn:
+        statuses: dict[str, int] = dict(
+            conn.execute(
+                sa.select(tables.reminder.c.status, sa.func.count()).group_by(
+                    tables.reminder.c.status
+                )
+            ).all()
+        )
+    # the gone version's own reminder fails too (its definition is not loaded)
+    assert statuses == {"done": POISON_HEALTHY, "failed": 3}, statuses
+
+    def flagged() -> set[int]:
+        with db.connect() as conn:
+            return set(
+                conn.execute(
+                    sa.select(tables.project.c.id).where(tables.project.c.failed_at.is_not(None))
+                ).scalars()
+            )
+
+    assert poll(lambda: flagged() == set(broken.values()), 30.0), flagged()
+    for instance in instances:
+        health = instance.get("/health")
+        assert health.status_code == 200, health.text
+        body = health.json()
+        assert body["scheduler"]["alive"] is True and body["status"] == "degraded"
+        assert {p["project_id"] for p in body["degraded_projects"]} == set(broken.values())
+    sums = metric_sums(instances)
+    assert sums["copilote_projects_failing"] == 3 * 3  # each instance reports all three
+    assert sums["copilote_sweep_failures_total"] == 0

@@ -5,6 +5,8 @@ anything sensitive: states, counts and ages, never names, addresses, hosts or er
 
 ``/health`` answers 200 when this instance can serve: the database answers and, where this
 instance runs the scheduler, the scheduler is alive; else 503 (take it out of rotation).
+Projects whose due work raised are listed, when there are some (``degraded_projects``: ids
+and times, no reasons), with a 200: the others' work goes on, so they are no reason to take the instance out.
 """
 
 from __future__ import annotations
@@ -60,7 +62,13 @@ async def health(request: Request) -> JSONResponse:
     }
     healthy = database_ok and (alive or not enabled)
     return JSONResponse(
-        {"status": "ok" if healthy else "error", **body, "scheduler": scheduler},
+        {
+            "status": ("degraded" if body.get("degraded_projects") else "ok")
+            if healthy
+            else "error",
+            **body,
+            "scheduler": scheduler,
+        },
         status_code=200 if healthy else 503,
         headers=_NO_STORE,
     )

@@ -29,6 +29,7 @@ from prometheus_client.exposition import choose_encoder
 
 from workflow import tables
 from workflow.database import read
+from workflow.failures import failed_projects
 
 if TYPE_CHECKING:
     from notifications.delivery import DeliveryStats, Outage
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Backlog", "Metrics", "SchedulerState", "outbox_backlog", "transitions_by_trigger"]
 
 QUERY_TIMEOUT_MS = 2000  # a health check or a scrape must not wait on a stuck database
+DEGRADED_LISTED = 100  # /health lists at most this many failing projects (the gauge counts all)
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 
@@ -74,6 +76,17 @@ def outbox_backlog(db: sa.Engine) -> Backlog:
             if first is not None and (oldest is None or first < oldest):
                 oldest = first
     return Backlog(count, oldest)
+
+
+def failing_project_count(db: sa.Engine) -> int:
+    """Projects flagged because their due work raised (see :mod:`workflow.failures`)."""
+    with read(db) as conn:
+        _bounded(conn)
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(tables.project.c.failed_at.is_not(None))
+            ).scalar_one()
+        )
 
 
 def transitions_by_trigger(db: sa.Engine) -> dict[str, int]:
@@ -153,6 +166,7 @@ class _DatabaseCollector:
         try:
             by_trigger = transitions_by_trigger(self.db)
             backlog = outbox_backlog(self.db)
+            failing = failing_project_count(self.db)
         except sa.exc.SQLAlchemyError:
             up.add_metric([], 0)
             yield up
@@ -176,6 +190,11 @@ class _DatabaseCollector:
             "copilote_outbox_oldest_pending_age_seconds",
             "Age of the oldest undelivered message (0 when the outbox is empty)",
             value=backlog.oldest_age_seconds(self.now()) or 0.0,
+        )
+        yield GaugeMetricFamily(
+            "copilote_projects_failing",
+            "Projects whose due work raised at its last attempt (flagged; the others went on)",
+            value=failing,
         )
 
 
@@ -235,6 +254,11 @@ class Metrics:
             buckets=SWEEP_BUCKETS,
             registry=r,
         )
+        self.reminders_failed = Counter(
+            "copilote_reminders_failed",
+            "Due reminders that raised (recorded against their project; the pass went on)",
+            registry=r,
+        )
         self.sweep_failures = Counter(
             "copilote_sweep_failures", "Scheduled passes that raised an error", registry=r
         )
@@ -251,6 +275,7 @@ class Metrics:
         self.retried.inc(delivery.retried)
         self.failed.inc(delivery.failed)
         self.fired.inc(sweep.fired)
+        self.reminders_failed.inc(sweep.failed)
         self.sweep_duration.observe(seconds)
 
     def scheduled_tick_ends(self, ok: bool) -> None:
@@ -268,13 +293,27 @@ class Metrics:
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """(healthy, body) for ``/health``: no names, addresses or errors, only states."""
-        database, backlog = "ok", None
+        database, backlog, failing = "ok", None, []
         try:
             backlog = outbox_backlog(self.db)
+            failing = failed_projects(self.db, limit=DEGRADED_LISTED)
         except sa.exc.SQLAlchemyError:
             database = "error"
+        degraded = (
+            # Projects whose due work raised: the instance serves and the others' work goes
+            # on, so they are reported (only when there are some), not a reason to take the
+            # instance out of rotation.
+            {
+                "degraded_projects": [
+                    {"project_id": f.project_id, "failed_at": f.at.isoformat()} for f in failing
+                ]
+            }
+            if failing
+            else {}
+        )
         body: dict[str, Any] = {
             "database": database,
+            **degraded,
             "outbox": {
                 "backlog": backlog.count if backlog else None,
                 "oldest_pending_age_seconds": (

@@ -14,6 +14,7 @@ import ``notifications``): the service passes its :class:`~notifications.deliver
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,6 +27,8 @@ from workflow.engine import Engine
 from workflow.sweep import Sweeper, SweepResult
 
 __all__ = ["Deliver", "Tick", "run_due", "run_until"]
+
+log = logging.getLogger("copilote.due_work")
 
 Deliver = Callable[[datetime], Any]
 """Sends what is queued, as of an instant; returns its figures (kept in :attr:`Tick.delivery`)."""
@@ -54,11 +57,32 @@ class Tick:
 def run_due(
     engine: Engine, sweeper: Sweeper, now: datetime, deliver: Deliver | None = None
 ) -> Tick:
-    """The due work once, as of ``now``: automatic steps, then reminders, then delivery."""
+    """The due work once, as of ``now``: automatic steps, then reminders, then delivery.
+
+    Each step runs even when an earlier one raised (each step isolates its projects'
+    failures, so what escapes is a fault of the step itself, such as the database being
+    unreachable): what is queued is still delivered. The first such error is raised again
+    once every step has run.
+    """
     started = perf_counter()
-    timed = engine.run_timed_transitions(now)
-    sweep = sweeper.run(now)
-    delivery = deliver(now) if deliver is not None else None
+    errors: list[Exception] = []
+    timed: list[str] = []
+    sweep = SweepResult()
+    delivery = None
+    try:
+        timed = engine.run_timed_transitions(now)
+    except Exception as error:
+        log.exception("automatic steps failed; reminders and delivery run all the same")
+        errors.append(error)
+    try:
+        sweep = sweeper.run(now)
+    except Exception as error:
+        log.exception("reminder sweep failed; delivery runs all the same")
+        errors.append(error)
+    if deliver is not None:
+        delivery = deliver(now)
+    if errors:
+        raise errors[0]
     return Tick(now, timed, sweep, delivery, perf_counter() - started)
 
 

@@ -23,6 +23,7 @@ from workflow.database import Raw, raw, read, write
 from workflow.definition import Definition, Transition
 from workflow.errors import (
     ConflictError,
+    DefinitionGone,
     InvalidInput,
     NotFound,
     StepNotAvailable,
@@ -30,6 +31,7 @@ from workflow.errors import (
     UnknownTrigger,
     Unmet,
 )
+from workflow.failures import clear_failure, reason, record_failure
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import AUTOMATIC_ACTOR, Planner, TransitionEvent
@@ -158,6 +160,26 @@ class Engine:
             raise NotFound(
                 "programme definition",
                 definition_id if version is None else f"{definition_id} v{version}",
+            ) from None
+
+    def shown_definition(self, definition_id: str, version: int) -> Definition:
+        """The definition to show a project with: its version, or where that version is no
+        longer loaded, the latest loaded one of its programme (labels only: its due work is
+        flagged, see :meth:`project_definition`), so one such project never takes a list or
+        the dashboard down."""
+        try:
+            return self.registry.get(definition_id, version)
+        except KeyError:
+            return self.definition(definition_id)
+
+    def project_definition(self, project: Any) -> Definition:
+        """The definition version ``project`` (a row) runs; :class:`DefinitionGone` if it is
+        no longer loaded."""
+        try:
+            return self.registry.get(project.definition_id, project.definition_version)
+        except KeyError:
+            raise DefinitionGone(
+                project.id, project.definition_id, project.definition_version
             ) from None
 
     def lifecycle(self, definition_id: str, version: int) -> Lifecycle:
@@ -562,38 +584,52 @@ class Engine:
                     tables.project.c.definition_id,
                     tables.project.c.definition_version,
                     tables.project.c.flagged_overdue_at,
+                    tables.project.c.failed_at,
                 ).where(
                     tables.project.c.auto_due_on.is_not(None), tables.project.c.auto_due_on <= today
                 )
             ).all()
         report = []
         for row in due:
-            definition = self.definition(row.definition_id, row.definition_version)
-            transition = next(
-                (t for t in definition.transitions if t.automatic and row.phase in t.source), None
-            )
-            if transition is None:
-                continue
             try:
-                self.advance(
-                    row.id,
-                    transition.trigger,
-                    actor=AUTOMATIC_ACTOR,
-                    comment="fin de la fenêtre calendaire",
-                    expected_phase=row.phase,
-                )
-                report.append(f"project {row.id}: {transition.trigger} done automatically")
-            except TransitionRefused as refused:
-                if row.flagged_overdue_at is None:
-                    flag = AutomaticFlag(
-                        transition.label or transition.trigger, tuple(refused.unmet)
-                    )
-                    self._flag(row.id, flag.to_json())
-                    unmet = "; ".join(str(u) for u in refused.unmet)
-                    report.append(f"project {row.id}: flagged overdue ({unmet})")
-            except ConflictError:
-                continue  # someone moved it meanwhile: the next sweep sees the new phase
+                line = self._timed_transition(row)
+            except Exception as error:  # one project's failure never stops the others
+                with self.db.begin() as conn:
+                    record_failure(conn, row.id, self.clock.now(), "automatic step", error)
+                report.append(f"project {row.id}: failed ({reason('automatic step', error)})")
+                continue
+            if line is not None:
+                report.append(line)
         return report
+
+    def _timed_transition(self, row: Any) -> str | None:
+        definition = self.project_definition(row)
+        transition = next(
+            (t for t in definition.transitions if t.automatic and row.phase in t.source), None
+        )
+        if transition is None:
+            return None
+        try:
+            self.advance(
+                row.id,
+                transition.trigger,
+                actor=AUTOMATIC_ACTOR,
+                comment="fin de la fenêtre calendaire",
+                expected_phase=row.phase,
+            )
+        except TransitionRefused as refused:
+            if row.flagged_overdue_at is None:
+                flag = AutomaticFlag(transition.label or transition.trigger, tuple(refused.unmet))
+                self._flag(row.id, flag.to_json())
+                unmet = "; ".join(str(u) for u in refused.unmet)
+                return f"project {row.id}: flagged overdue ({unmet})"
+            return None
+        except ConflictError:
+            return None  # someone moved it meanwhile: the next sweep sees the new phase
+        if row.failed_at is not None:
+            with self.db.begin() as conn:
+                clear_failure(conn, {row.id})
+        return f"project {row.id}: {transition.trigger} done automatically"
 
     def _flag(self, project_id: int, reason: str) -> None:
         with self.db.begin() as conn:

@@ -11,6 +11,7 @@ __all__ = [
     "AlreadyRecorded",
     "ConflictError",
     "DefinitionError",
+    "DefinitionGone",
     "InvalidInput",
     "MigrationRefused",
     "NotFound",
@@ -54,6 +55,20 @@ class NotFound(WorkflowError, LookupError):
         super().__init__(
             f"No {what} {key!r}: check the identifier (list them to see the known ones)."
         )
+
+
+class DefinitionGone(NotFound):
+    """A project's definition version is no longer loaded (its file was changed in place)."""
+
+    def __init__(self, project_id: int, definition_id: str, version: int) -> None:
+        LookupError.__init__(
+            self,
+            f"project {project_id} runs programme definition {definition_id!r} version {version},"
+            " which is no longer loaded: restore that version's file, or move the project to a"
+            f" loaded version (copilote project migrate {project_id})",
+        )
+        self.what, self.key = "programme definition", f"{definition_id} v{version}"
+        self.project_id, self.definition_id, self.version = project_id, definition_id, version
 
 
 class InvalidInput(WorkflowError, ValueError):

@@ -87,6 +87,11 @@ class Project(SQLModel, table=True):
     flagged_overdue_at: datetime | None = _ts(nullable=True)
     flag_reason: str | None = None
     auto_due_on: date | None = Field(default=None, index=True)
+    # Due work that raised for this project (the pass went on with the others): when it last
+    # failed and a short reason; cleared when the project is migrated to another definition
+    # version or its due automatic step then goes through (workflow.failures).
+    failed_at: datetime | None = _ts(nullable=True)
+    failure: str | None = Field(default=None, max_length=500)
     version: int = 1
     created_at: datetime = _ts()
 

@@ -59,10 +59,10 @@ OVERDUE_KINDS = ("milestone", "phase", "automatic_step", "meeting_series")
 
 def closed(engine: Engine, row: Any) -> bool:
     """Abandoned, or in a terminal phase of the row's definition version."""
-    return (
-        row.phase == ABANDONED
-        or row.phase in engine.lifecycle(row.definition_id, row.definition_version).terminal
-    )
+    if row.phase == ABANDONED:
+        return True
+    shown = engine.shown_definition(row.definition_id, row.definition_version)
+    return row.phase in engine.lifecycle(shown.id, shown.version).terminal
 
 
 def in_progress(engine: Engine, row: Any) -> bool:
@@ -210,7 +210,7 @@ def overdue_by_project(
             .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
         ):
             row = active[pid]
-            definition = engine.definition(row.definition_id, row.definition_version)
+            definition = engine.shown_definition(row.definition_id, row.definition_version)
             found[pid].append(
                 OverdueItem(
                     pid,
@@ -225,7 +225,7 @@ def overdue_by_project(
     last_meeting = _last_meetings(conn, ids)
     for pid in ids:
         row = active[pid]
-        definition = engine.definition(row.definition_id, row.definition_version)
+        definition = engine.shown_definition(row.definition_id, row.definition_version)
         pilot = definition.role_label("pilot")
         entered = row.phase_entered_at.date()
         phase = definition.phase(row.phase)

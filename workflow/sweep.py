@@ -24,6 +24,7 @@ from workflow import tables
 from workflow.calendar import at_paris_time, paris_date, resolve, years_later
 from workflow.definition import Definition
 from workflow.engine import Engine
+from workflow.failures import record_failure
 from workflow.occasions import (
     AnnualReview,
     MessageGroup,
@@ -51,6 +52,7 @@ class SweepResult:
     coalesced: int = 0
     skipped: int = 0
     messages: int = 0
+    failed: int = 0  # reminders that raised (recorded against their project, not sent)
 
 
 @dataclass
@@ -95,12 +97,21 @@ class Sweeper:
         total = SweepResult()
         while True:
             result = self._run_batch(now)
-            for field in ("claimed", "fired", "coalesced", "skipped", "messages"):
+            for field in ("claimed", "fired", "coalesced", "skipped", "messages", "failed"):
                 setattr(total, field, getattr(total, field) + getattr(result, field))
             if result.claimed < self.batch:
                 return total
 
     def _run_batch(self, now: datetime) -> SweepResult:
+        """One batch in one transaction; if a reminder raises, the batch is run again with
+        each reminder in a SAVEPOINT, so the one that raises is recorded as failed against
+        its project and the batch's other reminders still commit."""
+        try:
+            return self._try_batch(now, isolate=False)
+        except Exception:
+            return self._try_batch(now, isolate=True)
+
+    def _try_batch(self, now: datetime, *, isolate: bool) -> SweepResult:
         result = SweepResult()
         with self.engine.db.begin() as conn:
             due = self.claim_due(conn, now)
@@ -129,14 +140,24 @@ class Sweeper:
                 )
             }
             outs: list[_Out] = []
-            done_ids, skipped_ids = [], []
+            done_ids, skipped_ids, failed_ids = [], [], []
             for r in sorted(latest.values(), key=lambda r: (r.due_at, r.id)):
                 project = projects.get(r.project_id)
-                produced = (
-                    self._fire(conn, r, project, now)
-                    if project is not None and self._active(project)
-                    else None
-                )
+                if project is None:
+                    skipped_ids.append(r.id)
+                    continue
+                if not isolate:
+                    produced = self._fire_active(conn, r, project, now)
+                else:
+                    try:
+                        with conn.begin_nested():
+                            produced = self._fire_active(conn, r, project, now)
+                    except sa.exc.OperationalError:
+                        raise  # the database's trouble, not this reminder's: the next pass
+                    except Exception as error:  # this reminder only: the others go on
+                        record_failure(conn, project.id, now, f"reminder {r.occasion}", error)
+                        failed_ids.append(r.id)
+                        continue
                 if produced is None:
                     skipped_ids.append(r.id)
                 else:
@@ -154,12 +175,26 @@ class Sweeper:
                     .where(tables.reminder.c.id.in_(skipped_ids))
                     .values(status="skipped", fired_at=now)
                 )
+            if failed_ids:
+                conn.execute(
+                    sa.update(tables.reminder)
+                    .where(tables.reminder.c.id.in_(failed_ids))
+                    .values(status="failed", fired_at=now)
+                )
             result.fired, result.skipped = len(done_ids), len(skipped_ids)
+            result.failed = len(failed_ids)
             result.messages = self._queue(conn, outs, projects, now)
         return result
 
     def _active(self, project: Any) -> bool:
         return in_progress(self.engine, project)
+
+    def _fire_active(
+        self, conn: sa.Connection, r: Any, project: Any, now: datetime
+    ) -> list[_Out] | None:
+        """What ``r`` says, or None (skipped) when its project is not in progress."""
+        self.engine.project_definition(project)  # DefinitionGone says why, before anything
+        return self._fire(conn, r, project, now) if self._active(project) else None
 
     def _queue(
         self, conn: sa.Connection, outs: list[_Out], projects: dict[int, Any], now: datetime
@@ -192,7 +227,7 @@ class Sweeper:
 
     # -- what each kind of reminder says, and to whom ---------------------------------------------
     def _fire(self, conn: sa.Connection, r: Any, project: Any, now: datetime) -> list[_Out] | None:
-        definition = self.engine.definition(project.definition_id, project.definition_version)
+        definition = self.engine.project_definition(project)
         today = paris_date(now)
         base = self.engine.planner.context(conn, project, today)
         kind = r.kind

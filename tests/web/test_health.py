@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as openmetrics_families,
@@ -19,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service import Copilote, Settings
 from tests.smtp_support import SmtpServer
+from workflow import tables
 from workflow.clock import FixedClock
 from workflow.engine import NewProject, PartnerIn
 from workflow.outbox import queue_message
@@ -293,3 +295,29 @@ def test_queued_messages_show_in_the_backlog_gauge(c: Copilote) -> None:
     fams = families(TestClient(c.app()).get("/metrics").text)
     assert value(fams, "copilote_outbox_backlog") == 3
     assert value(fams, "copilote_outbox_oldest_pending_age_seconds") == 90
+
+
+def test_a_failing_project_is_listed_by_health_with_a_200_and_counted_in_metrics(
+    c: Copilote,
+) -> None:
+    """Issue 10, finding 1: one project whose due work raises (here its definition version
+    is gone while an automatic step is due) degrades, it does not fail the instance."""
+    healthy, broken = project(c, 1), project(c, 2)
+    with c.db.begin() as conn:
+        conn.execute(
+            sa.update(tables.project)
+            .where(tables.project.c.id == broken)
+            .values(definition_version=99, auto_due_on=START.date())
+        )
+    report = c.tick()
+    assert any(f"project {broken}: failed" in line for line in report.timed)
+    client = TestClient(c.app())
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert [p["project_id"] for p in body["degraded_projects"]] == [broken]
+    assert healthy not in {p["project_id"] for p in body["degraded_projects"]}
+    assert set(body["degraded_projects"][0]) == {"project_id", "failed_at"}  # no error texts
+    fams = families(client.get("/metrics").text)
+    assert value(fams, "copilote_projects_failing") == 1

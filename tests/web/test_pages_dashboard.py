@@ -11,11 +11,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.smtp_support import SmtpServer
 from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
+from workflow import tables
 from workflow.database import read
 from workflow.engine import NewProject, PartnerIn
+from workflow.failures import record_failure
 from workflow.progress import overdue_items
 from workflow.read_models import portfolio as queries
 from workflow.read_models.portfolio import Filters
@@ -309,3 +312,60 @@ def test_the_overdue_count_says_what_it_counts(site: Site) -> None:
     assert f'<a href="/projects/{site.project_a}#avancement">{late}</a>' in page
     english = site.client(AGENCY).get("/dashboard?lang=en").text
     assert "bodies (COPIL...) behind their cadence" in english
+
+
+def test_a_failing_project_is_shown_on_the_dashboard_and_its_page(site: Site) -> None:
+    """Issue 10, finding 1: the project whose due work raised is flagged where the agency
+    and its pilot look, with when and why; the dashboard still answers for the others."""
+    with site.c.db.begin() as conn:
+        record_failure(
+            conn, site.project_b, site.clock.now(), "reminder x", OverflowError("too far")
+        )
+    agency = site.client(AGENCY)
+    page = agency.get("/dashboard")
+    assert page.status_code == 200
+    found = re.search(r'<section id="echecs".*?</section>', page.text, re.S)
+    assert found, "no failing-projects section"
+    assert "Coopérative B" in found.group(0) and "Coopérative A" not in found.group(0)
+    assert "OverflowError: too far" in found.group(0)
+    own = site.client(PILOT_B).get(f"/projects/{site.project_b}")
+    failure = re.search(
+        r'<section class="alerts" aria-labelledby="echec">.*?</section>', own.text, re.S
+    )
+    assert failure, "no failure section on the project's page"
+    assert "04/05/2026" in failure.group(0) and "OverflowError: too far" in failure.group(0)
+    other = site.client(PILOT_A).get(f"/projects/{site.project_a}")
+    assert "Travail automatique en échec" not in other.text
+    with site.c.db.connect() as conn:
+        flagged = conn.execute(
+            sa.select(tables.project.c.id).where(tables.project.c.failed_at.is_not(None))
+        ).scalars()
+        assert list(flagged) == [site.project_b]
+
+
+def test_a_project_whose_definition_version_is_gone_never_takes_the_lists_down(
+    site: Site,
+) -> None:
+    """Issue 10, finding 1: a definition file bumped in place leaves a project on a version
+    no longer loaded; the dashboard, the lists and its own page still answer (shown with the
+    latest loaded version's labels), and its due work is flagged, not crashed on."""
+    with site.c.db.begin() as conn:
+        conn.execute(
+            sa.update(tables.project)
+            .where(tables.project.c.id == site.project_b)
+            .values(definition_version=99, auto_due_on=date(2026, 5, 4))
+        )
+    agency = site.client(AGENCY)
+    for url in (
+        "/dashboard",
+        "/projects",
+        "/api/projects",
+        f"/projects/{site.project_b}",
+        f"/api/projects/{site.project_b}",
+        f"/projects/{site.project_a}",
+    ):
+        assert agency.get(url).status_code == 200, url
+    site.c.tick()
+    page = agency.get("/dashboard").text
+    found = re.search(r'<section id="echecs".*?</section>', page, re.S)
+    assert found and "Coopérative B" in found.group(0) and "version 99" in found.group(0)

@@ -17,6 +17,7 @@ from web.auth import Forbidden
 from web.deps import CopiloteDep, PageUser
 from web.pages.project import filter_options, page_context, page_number, read_filters
 from web.templating import render
+from workflow.failures import failed_projects
 from workflow.read_models.portfolio import (
     missing_reports,
     overdue_milestones,
@@ -57,6 +58,7 @@ def dashboard(
             "weeks": UPCOMING_WEEKS,
             "counts": phase_counts(c.engine, filters),
             "overdue": overdue_milestones(c.engine, today, filters, page_number(page)),
+            "failures": failed_projects(c.db),
             "projects": portfolio(c.engine, today, filters, page_number(projects_page)),
             "reports": missing_reports(c.engine, now, filters, page_number(reports_page)),
             "meetings": upcoming_meetings(
@@ -77,6 +79,11 @@ i18n.register(
             " details"
         ),
         "Tableau de bord de l'agence": "Agency dashboard",
+        "Projets en échec": "Failing projects",
+        "Le travail automatique de ces projets a échoué ; les autres projets continuent.": (
+            "The automatic work of these projects failed; the other projects go on."
+        ),
+        "échec le": "failed on",
         "Situation au": "As of",
         "Jalons en retard": "Overdue milestones",
         "Jalon": "Milestone",

@@ -25,6 +25,7 @@ from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.templating import PARIS, render
 from workflow.database import read
 from workflow.errors import InvalidInput, TransitionRefused, Unmet
+from workflow.failures import project_failure
 from workflow.lifecycle import BUILTIN_TRIGGERS
 from workflow.read_models.board import project_board, received_reports
 from workflow.read_models.detail import milestone_completions
@@ -189,6 +190,7 @@ def show_project(
     can_act = project_id in accounts.piloted(user)
     with read(c.db) as conn:
         completions = milestone_completions(conn, project_id)
+        failure = project_failure(conn, project_id)
     return render(
         request,
         "project.html",
@@ -198,6 +200,7 @@ def show_project(
             "can_act": can_act,
             "triggers": _triggers(c, board, lang) if can_act else [],
             "refused": refused,
+            "failure": failure,
             "alerts": [
                 {
                     "label": overdue_words(a, lang),
@@ -357,6 +360,11 @@ def meeting_held(
 
 i18n.register(
     {
+        "Travail automatique en échec": "Automatic work failing",
+        "Le travail automatique de ce projet (étapes automatiques, rappels) a échoué le": (
+            "The automatic work of this project (automatic steps, reminders) failed on"
+        ),
+        "les autres projets ne sont pas touchés.": "the other projects are not affected.",
         "Réponses des invités": "Invitees' answers",
         "Présents": "Attending",
         "Absents": "Not attending",

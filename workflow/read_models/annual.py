@@ -106,7 +106,7 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
     first = date(year, 1, 1)
     with read(engine.db) as conn:
         project = engine.project_row(conn, project_id)
-        definition = engine.definition(project.definition_id, project.definition_version)
+        definition = engine.shown_definition(project.definition_id, project.definition_version)
         milestones = conn.execute(
             sa.select(tables.milestone)
             .where(tables.milestone.c.project_id == project_id)

@@ -232,7 +232,7 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
         )
 
     today = project.today
-    definition = engine.definition(project.definition_id, project.definition_version)
+    definition = engine.shown_definition(project.definition_id, project.definition_version)
     milestones, partners, meetings = project.milestones, project.partners, project.meetings
     budget = project.budget
     indicators = sorted(project.indicators, key=lambda i: (i.kind, i.key))

@@ -79,7 +79,7 @@ class ProjectSummary:
 
 
 def summary(engine: Engine, row: Any) -> ProjectSummary:
-    d = engine.definition(row.definition_id, row.definition_version)
+    d = engine.shown_definition(row.definition_id, row.definition_version)
     return ProjectSummary(
         id=row.id,
         definition_id=row.definition_id,
@@ -528,7 +528,7 @@ def project_detail(engine: Engine, conn: sa.Connection, project_id: int) -> Proj
     """Everything about one project (``NotFound`` if there is none): the tableau de bord's
     content, as data, with what is late in it."""
     row = engine.project_row(conn, project_id)
-    d = engine.definition(row.definition_id, row.definition_version)
+    d = engine.shown_definition(row.definition_id, row.definition_version)
     today = engine.today()
     return ProjectDetail(
         **vars(summary(engine, row)),
@@ -540,9 +540,7 @@ def project_detail(engine: Engine, conn: sa.Connection, project_id: int) -> Proj
         phase_entered_at=_paris(row.phase_entered_at),
         suspended_from=row.suspended_from,
         flag_reason=str(flag) if (flag := AutomaticFlag.parse(row.flag_reason)) else None,
-        next_steps=engine.lifecycle(row.definition_id, row.definition_version).triggers_from(
-            row.phase
-        ),
+        next_steps=engine.lifecycle(d.id, d.version).triggers_from(row.phase),
         milestones=milestones(conn, d, project_id, today),
         meetings=meetings(conn, project_id),
         partners=partners(conn, project_id),
@@ -567,7 +565,7 @@ class Agenda:
 def agenda(engine: Engine, project_id: int) -> Agenda:
     with read(engine.db) as conn:
         row = engine.project_row(conn, project_id)
-        d = engine.definition(row.definition_id, row.definition_version)
+        d = engine.shown_definition(row.definition_id, row.definition_version)
         return Agenda(
             summary(engine, row),
             meetings(conn, project_id),

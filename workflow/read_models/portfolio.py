@@ -101,13 +101,13 @@ def _offset(number: int, size: int) -> int:
 
 
 def _programme(engine: Engine, row: Any) -> str:
-    definition = engine.definition(row.definition_id, row.definition_version)
+    definition = engine.shown_definition(row.definition_id, row.definition_version)
     variant = next((v.label for v in definition.variants if v.key == row.variant), None)
     return f"{definition.title} — {variant}" if variant else definition.title
 
 
 def _phase_label(engine: Engine, row: Any) -> str:
-    return engine.definition(row.definition_id, row.definition_version).phase_label(row.phase)
+    return engine.shown_definition(row.definition_id, row.definition_version).phase_label(row.phase)
 
 
 def _projects(conn: sa.Connection, ids: Iterable[int]) -> dict[int, Any]:
@@ -410,7 +410,7 @@ def overdue_milestones(
     found = []
     for r in rows:
         project = projects[r.project_id]
-        definition = engine.definition(project.definition_id, project.definition_version)
+        definition = engine.shown_definition(project.definition_id, project.definition_version)
         found.append(
             OverdueMilestone(
                 milestone_id=r.id,
@@ -540,7 +540,7 @@ def missing_reports(
     found = []
     for r in rows:
         key, period = r.schedule, r.period
-        definition = engine.definition(r.definition_id, r.definition_version)
+        definition = engine.shown_definition(r.definition_id, r.definition_version)
         spec = next(s for s in definition.reports if s.key == key)
         year, quarter = int(period[:4]), int(period[-1])
         due = resolve_due(quarter_end(year, quarter), spec.due_after_period, definition)
