@@ -4,14 +4,20 @@ HTTP statuses (404 unknown, 409 conflict or refused step, 422 invalid input, 401
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import compile_path
 
 from web import api, health, i18n, pages
 from web.auth import Forbidden, NotSignedIn
@@ -75,6 +81,31 @@ def error_body(exc: Exception, lang: str = "fr") -> dict[str, Any]:
     return body
 
 
+def _printable(value: Any) -> Any:
+    """``value`` as JSON can always carry it: a lone surrogate escaped, NaN and infinities as
+    words (an invalid input is echoed back in ``detail[].input``; it must not make a 500)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
+
+
+i18n.register(
+    {"Cette page n'existe pas.": "This page does not exist.", "Valeur refusée": "Value refused"}
+)
+
+
+def validation_body(exc: RequestValidationError) -> dict[str, Any]:
+    """The 422 of a request the schemas refuse, safe whatever the input was."""
+    detail = _printable(jsonable_encoder(exc.errors()))
+    return {"detail": detail, "error": "RequestValidationError"}
+
+
 def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
     """The application serving ``copilote`` (the composition root hands itself in)."""
     app = FastAPI(
@@ -115,6 +146,47 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
             status_code=status,
         )
 
+    async def on_invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(validation_body(exc), status_code=422)
+        # A page: an identifier in the path out of bounds is no such page; anything else
+        # (a query or form value the bounds refuse) is bad input.
+        in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+        status, title = (404, "Page introuvable") if in_path else (422, "Erreur")
+        _ = i18n.gettext(i18n.language(request))
+        fields = ", ".join(str(e.get("loc", ("",))[-1]) for e in exc.errors())
+        message = (
+            _("Cette page n'existe pas.")
+            if in_path
+            else f"{_('Valeur refusée')} : {_printable(fields)}"
+        )
+        return render(
+            request,
+            "error.html",
+            {"title": title, "message": message, "body": validation_body(exc)},
+            status_code=status,
+        )
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            headers = dict(exc.headers or {})
+            # Every method the path answers (as documented), not only the first route's.
+            path = request.url.path
+            allowed = sorted(
+                {
+                    method.upper()
+                    for template, operations in app.openapi()["paths"].items()
+                    if compile_path(template)[0].fullmatch(path)
+                    for method in operations
+                }
+            )
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+            exc = StarletteHTTPException(405, exc.detail, headers)
+        return await http_exception_handler(request, exc)
+
     async def on_login_required(request: Request, exc: Exception) -> Response:
         next_url = exc.next_url if isinstance(exc, LoginRequired) else "/"
         return RedirectResponse(f"/login?next={next_url}", status_code=303)
@@ -145,4 +217,6 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
         app.add_exception_handler(kind, on_database_trouble)
     app.add_exception_handler(LinkError, on_error)
     app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     return app

@@ -37,6 +37,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from web.bounds import storable
+
 __all__ = ["ANSWERS", "CONTRIBUTIONS", "FORM", "QUESTIONS", "TEXTS", "FieldError", "ReportForm"]
 
 FORM = "suivi_actions"
@@ -288,6 +290,26 @@ class ReportForm:
         for key, label in TEXTS:
             if len(self.texts[key]) > MAX_TEXT:
                 err(FieldError(key, label, "Texte trop long (5000 caractères au plus)."))
+        self._check_characters()
+
+    def _check_characters(self) -> None:
+        """No NUL or other control character (a line break only where a text may have
+        several lines), no lone surrogate: the database could not store them."""
+        fields: list[tuple[str, str, str, bool, int | None]] = []
+        for n, row in enumerate(self.rows, start=1):
+            fields.append((f"a{n}_title", "Intitulé de l'action", row["title"], False, n))
+            for q in (*QUESTIONS, *CONTRIBUTIONS):
+                fields.append((f"a{n}_{q.key}", q.label, row[q.key], False, n))
+                fields.append((f"a{n}_{q.key}_why", q.label, row[f"{q.key}_why"], True, n))
+        for ind in self._indicator_rows:
+            fields.append(
+                (f"ind_{ind.key}", str(ind.label), self.indicators[str(ind.key)], False, None)
+            )
+        fields.extend((key, label, self.texts[key], True, None) for key, label in TEXTS)
+        for name, label, value, lines, row_number in fields:
+            if not storable(value, lines):
+                message = "Caractères non autorisés (caractères de contrôle)."
+                self.errors.append(FieldError(name, label, message, row_number))
 
     def content(self) -> dict[str, Any]:
         if self.errors:

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from web.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MULTI_LINE, ONE_LINE, valid_text
+
 __all__ = [
     "KEY",
     "MAX_ID",
@@ -55,25 +57,13 @@ __all__ = [
     "UserOut",
 ]
 
-MAX_ID = 2**31 - 1
-"""Identifiers and cent amounts are 32-bit integer columns (PostgreSQL ``integer``)."""
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 MAX_REPORT_CHARS = 50_000
 
 
 # -- bounded input types -------------------------------------------------------------------
 # Patterns rather than validators where possible: they are in the OpenAPI schema, so clients
-# (and schemathesis) know them.
-ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
-MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-
-
-def _text(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("the text is not valid Unicode (lone surrogate)") from None
-    return value
+# (and schemathesis) know them. The bounds themselves are web.bounds', shared with the pages.
+_text = valid_text
 
 
 _CONTROL = re.compile(MULTI_LINE)
@@ -134,10 +124,26 @@ Email = Annotated[
     ),
     AfterValidator(_text),
 ]
-Day = Annotated[date, AfterValidator(_day)]
-Instant = Annotated[AwareDatetime, AfterValidator(_instant)]
-Cents = Annotated[int, Field(ge=0, le=MAX_ID, description="euro cents")]
-Number = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+_YEARS = r"^(20[0-9]{2}|2100)-"  # FIRST_DAY to LAST_DAY, declared for clients
+Day = Annotated[
+    date,
+    AfterValidator(_day),
+    Field(
+        json_schema_extra={
+            "pattern": _YEARS + r"[0-9]{2}-[0-9]{2}$",
+            "formatMinimum": FIRST_DAY.isoformat(),
+            "formatMaximum": LAST_DAY.isoformat(),
+        },
+        description=f"a date between {FIRST_DAY} and {LAST_DAY}",
+    ),
+]
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(_instant),
+    Field(json_schema_extra={"pattern": _YEARS}),
+]
+Cents = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="euro cents")]
+Number = Annotated[float, Field(strict=True, ge=-1e12, le=1e12, allow_inf_nan=False)]
 Lang = Literal["fr", "en"]
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="project id")]
 
@@ -303,7 +309,7 @@ class PartnerIn(PersonIn):
 
 class ProjectCreate(_In):
     definition_id: Key = Field(description="programme, e.g. cooperative, acia")
-    version: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+    version: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = Field(
         None, description="definition version (default: the newest)"
     )
     title: Name
@@ -456,7 +462,7 @@ class ProjectDetail(ProjectSummary):
 class AdvanceIn(_In):
     trigger: Key = Field(description="the step, e.g. start_diagnostic, suspend, resume")
     comment: Text | None = None
-    expected_version: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+    expected_version: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)] | None = Field(
         None, description="refuse (409) if the project changed since you read this version"
     )
     expected_phase: Key | None = Field(default=None, description="refuse (409) if no longer in it")
@@ -552,7 +558,7 @@ class BudgetLineIn(_In):
 
 
 class ReportIn(_In):
-    partner_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    partner_id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
     schedule: Key = Field(description="e.g. bilan_trimestriel")
     period: str = Field(pattern=r"^20[0-9]{2}-Q[1-4]$", examples=["2026-Q2"])
     content: Annotated[dict[str, Any], AfterValidator(_report_content)] = {}

@@ -27,6 +27,7 @@ from starlette.datastructures import FormData
 
 from notifications.days import quarter
 from web import i18n
+from web.bounds import storable
 from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
 from web.report_form import ANSWERS, CONTRIBUTIONS, QUESTIONS, TEXTS, ReportForm
@@ -295,6 +296,9 @@ def answer(request: Request, c: CopiloteDep, t: Target, posted: Posted, token: s
             return _meeting_page(request, t, values, "answer")
         if len(values["comment"]) > 2000:
             return _meeting_page(request, t, values, "comment")
+        if not storable(values["comment"], lines=True):
+            values["comment"] = values["comment"].encode("utf-8", "replace").decode("utf-8")
+            return _meeting_page(request, t, values, "comment_characters")
         _save_attendance(c, t, values["answer"], values["comment"])
     return RedirectResponse(f"/answer/{token}/done", status_code=303)
 
@@ -419,6 +423,9 @@ i18n.register(
             "Say why (answer « no » or « partly »)."
         ),
         "Texte trop long (5000 caractères au plus).": "Text too long (5000 characters at most).",
+        "Caractères non autorisés (caractères de contrôle).": (
+            "Characters not allowed (control characters)."
+        ),
         "Saisissez un nombre (par exemple 12 ou 3,5).": "Type a number (for example 12 or 3.5).",
         "50 actions au plus.": "50 actions at most.",
         "Ce projet est suspendu : rien ne peut être transmis pour l'instant.": (

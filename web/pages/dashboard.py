@@ -14,8 +14,9 @@ from fastapi.responses import Response
 
 from web import i18n
 from web.auth import Forbidden
+from web.bounds import page_number
 from web.deps import CopiloteDep, PageUser
-from web.pages.project import filter_options, page_context, page_number, read_filters
+from web.pages.project import filter_options, page_context, read_filters
 from web.templating import render
 from workflow.failures import failed_projects
 from workflow.read_models.portfolio import (

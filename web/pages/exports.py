@@ -34,11 +34,11 @@ from openpyxl.utils import get_column_letter
 
 from notifications.message import clean_text_line
 from web.auth import Principal
+from web.bounds import FIRST_DAY, LAST_DAY, PageId, query_year
 from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
 from web.ports import Application
 from web.templating import PARIS
-from workflow.errors import InvalidInput
 from workflow.read_models.annual import AnnualReport, CpomRow, annual_report
 from workflow.read_models.detail import agenda
 
@@ -56,15 +56,14 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+class Amount(str):
+    """An amount the export computed itself (``-4,00``): written as the number it is, since
+    only text that came from a user needs :func:`neutralise`."""
+
+    __slots__ = ()
+
+
 # -- the annual report ---------------------------------------------------------------------
-
-
-def _year(value: str, today: date) -> int:
-    if not value:
-        return today.year
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
-        raise InvalidInput("year", f"{value!r} is not a year between 2000 and 2100")
-    return int(value)
 
 
 def _fr_day(value: date | str | None) -> str:
@@ -191,7 +190,7 @@ def annual_csv(report: AnnualReport) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
 
     def row(cells: list[Any]) -> None:
-        writer.writerow([neutralise(str(c)) for c in cells])
+        writer.writerow([c if isinstance(c, Amount) else neutralise(str(c)) for c in cells])
 
     for line in _preamble(report):
         row(line)
@@ -207,10 +206,10 @@ def annual_csv(report: AnnualReport) -> bytes:
             [
                 b.general_objective,
                 b.label,
-                _euros(b.planned_cents),
-                _euros(b.spent_cents),
-                _euros(b.forecast_cents),
-                _euros(b.variance_cents),
+                Amount(_euros(b.planned_cents)),
+                Amount(_euros(b.spent_cents)),
+                Amount(_euros(b.forecast_cents)),
+                Amount(_euros(b.variance_cents)),
                 "",
             ]
         )
@@ -306,9 +305,11 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 @router.get("/projects/{project_id}/export/annual.csv")
-def export_annual_csv(project_id: int, user: PageUser, c: CopiloteDep, year: str = "") -> Response:
+def export_annual_csv(
+    project_id: PageId, user: PageUser, c: CopiloteDep, year: str = ""
+) -> Response:
     c.accounts.check_read(user, project_id)
-    report = annual_report(c.engine, project_id, _year(year, c.engine.today()))
+    report = annual_report(c.engine, project_id, query_year(year, c.engine.today()))
     return Response(
         annual_csv(report),
         media_type="text/csv; charset=utf-8",
@@ -317,9 +318,11 @@ def export_annual_csv(project_id: int, user: PageUser, c: CopiloteDep, year: str
 
 
 @router.get("/projects/{project_id}/export/annual.xlsx")
-def export_annual_xlsx(project_id: int, user: PageUser, c: CopiloteDep, year: str = "") -> Response:
+def export_annual_xlsx(
+    project_id: PageId, user: PageUser, c: CopiloteDep, year: str = ""
+) -> Response:
     c.accounts.check_read(user, project_id)
-    report = annual_report(c.engine, project_id, _year(year, c.engine.today()))
+    report = annual_report(c.engine, project_id, query_year(year, c.engine.today()))
     return Response(
         annual_xlsx(report),
         media_type=XLSX_TYPE,
@@ -357,6 +360,11 @@ def _feed_reader(c: Application, project_id: int, key: str) -> Principal:
     return user
 
 
+def _next_day(day: date) -> date:
+    """The end of an all-day event (the next day), even for the last date there is."""
+    return day if day == date.max else day + timedelta(days=1)
+
+
 def project_calendar(c: Application, project_id: int) -> bytes:
     """The project's meetings (planned, held, cancelled) and milestone deadlines."""
     now = c.clock.now()
@@ -391,7 +399,7 @@ def project_calendar(c: Application, project_id: int) -> bytes:
             day = start.date()
         elif m.held_on is not None:
             event.add("dtstart", m.held_on)
-            event.add("dtend", m.held_on + timedelta(days=1))
+            event.add("dtend", _next_day(m.held_on))
             day = m.held_on
         first, last = min(first or day, day), max(last or day, day)
         event.add("summary", clean_text_line(f"{m.label} – {project.title}"))
@@ -406,7 +414,7 @@ def project_calendar(c: Application, project_id: int) -> bytes:
         event.add("uid", f"milestone-{ms.id}@{domain}")
         event.add("dtstamp", stamp)
         event.add("dtstart", ms.due_on)
-        event.add("dtend", ms.due_on + timedelta(days=1))
+        event.add("dtend", _next_day(ms.due_on))
         event.add("transp", "TRANSPARENT")
         done = f" (fait le {ms.done_on:%d/%m/%Y})" if ms.done_on else ""
         event.add("summary", clean_text_line(f"Échéance : {ms.label}{done} – {project.title}"))
@@ -417,6 +425,9 @@ def project_calendar(c: Application, project_id: int) -> bytes:
         event.add("categories", ["Échéance"])
         cal.add_component(event)
     if first is not None and last is not None:
+        # A date stored before the bounds (0001-01-01) must not overflow: the zone rules
+        # only matter within the years the application accepts anyway.
+        first, last = max(first, FIRST_DAY), min(max(last, first), LAST_DAY)
         cal.add_missing_timezones(
             first_date=first - timedelta(days=366), last_date=last + timedelta(days=366)
         )
@@ -425,7 +436,7 @@ def project_calendar(c: Application, project_id: int) -> bytes:
 
 
 @router.get("/projects/{project_id}/calendar.ics")
-def calendar_feed(request: Request, project_id: int, c: CopiloteDep, key: str = "") -> Response:
+def calendar_feed(request: Request, project_id: PageId, c: CopiloteDep, key: str = "") -> Response:
     user = _feed_reader(c, project_id, key) if key else page_user(request, c.accounts)
     c.accounts.check_read(user, project_id)
     return Response(

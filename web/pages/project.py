@@ -9,7 +9,6 @@ forms, and every POST checks it again. A refused advance re-renders the page wit
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,13 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from notifications.wording import say
 from web import i18n
+from web.bounds import PageId, form_day, form_id, form_instant, form_line, form_text, page_number
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.exports import feed_url
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
-from web.templating import PARIS, render
+from web.templating import render
 from workflow.database import read
-from workflow.errors import InvalidInput, TransitionRefused, Unmet
+from workflow.errors import InvalidInput, NotFound, TransitionRefused, Unmet
 from workflow.failures import project_failure
 from workflow.lifecycle import BUILTIN_TRIGGERS
 from workflow.read_models.board import project_board, received_reports
@@ -43,14 +43,6 @@ BUILTIN_LABELS = {
 def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str]]:
     """Each unmet condition in the page's language, with how to meet it."""
     return [{"text": sentence(u, lang), "fix": how_to_fix(u, lang)} for u in unmet]
-
-
-def page_number(value: str | None) -> int:
-    """``?page=`` leniently: anything but a positive integer is page 1."""
-    try:
-        return max(1, int(value or "1"))
-    except ValueError:
-        return 1
 
 
 MONTHS = {
@@ -114,7 +106,11 @@ def filter_options(c: Any, filters: Filters) -> dict[str, Any]:
 
 
 def read_filters(programme: str, territory: str, phase: str) -> Filters:
-    return Filters(programme.strip(), territory.strip(), phase.strip())
+    return Filters(
+        form_line(programme, "programme", 64),
+        form_line(territory, "territory", 200),
+        form_line(phase, "phase", 64),
+    )
 
 
 @router.get("/projects")
@@ -225,7 +221,7 @@ def show_project(
 
 
 @router.get("/projects/{project_id}")
-def project_page(request: Request, project_id: int, user: PageUser, c: CopiloteDep) -> Response:
+def project_page(request: Request, project_id: PageId, user: PageUser, c: CopiloteDep) -> Response:
     return show_project(request, c, user, project_id)
 
 
@@ -242,7 +238,7 @@ def _actor(user: Any) -> str:
 @router.post("/projects/{project_id}/advance", dependencies=[CsrfForm])
 def advance(
     request: Request,
-    project_id: int,
+    project_id: PageId,
     user: PageUser,
     c: CopiloteDep,
     trigger: Annotated[str, Form()],
@@ -250,13 +246,14 @@ def advance(
     expected_phase: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
+    trigger = form_line(trigger, "trigger", 64)
     try:
         c.engine.advance(
             project_id,
             trigger,
             actor=_actor(user),
-            comment=comment.strip() or None,
-            expected_phase=expected_phase or None,
+            comment=form_text(comment, "comment") or None,
+            expected_phase=form_line(expected_phase, "expected_phase", 64) or None,
         )
     except TransitionRefused as refused:
         lang = i18n.language(request)
@@ -278,7 +275,7 @@ def advance(
 
 @router.post("/projects/{project_id}/milestones/{key}/done", dependencies=[CsrfForm])
 def milestone_done(
-    project_id: int,
+    project_id: PageId,
     key: str,
     user: PageUser,
     c: CopiloteDep,
@@ -286,31 +283,17 @@ def milestone_done(
 ) -> Response:
     c.accounts.check_act(user, project_id)
     c.records.milestone_done(
-        project_id, key, by=_actor(user), deliverable_ref=deliverable_ref.strip() or None
+        project_id,
+        form_line(key, "key", 64),
+        by=_actor(user),
+        deliverable_ref=form_line(deliverable_ref, "deliverable_ref") or None,
     )
     return _back(project_id, "tableau")
 
 
-def _paris_datetime(value: str, field: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(field, f"{value!r} is not a date and time (2026-06-12T14:00)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)
-
-
-def _day(value: str, field: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(field, f"{value!r} is not a date (2026-06-12)") from None
-
-
 @router.post("/projects/{project_id}/meetings", dependencies=[CsrfForm])
 def schedule_meeting(
-    project_id: int,
+    project_id: PageId,
     user: PageUser,
     c: CopiloteDep,
     series: Annotated[str, Form()],
@@ -321,17 +304,17 @@ def schedule_meeting(
     c.accounts.check_act(user, project_id)
     c.records.schedule_meeting(
         project_id,
-        series,
-        _paris_datetime(starts_at, "starts_at"),
-        occurrence=occurrence or None,
-        location=location.strip(),
+        form_line(series, "series", 64),
+        form_instant(starts_at, "starts_at"),
+        occurrence=form_line(occurrence, "occurrence", 64) or None,
+        location=form_line(location, "location"),
     )
     return _back(project_id, "reunions")
 
 
 @router.post("/projects/{project_id}/meetings/held", dependencies=[CsrfForm])
 def meeting_held(
-    project_id: int,
+    project_id: PageId,
     user: PageUser,
     c: CopiloteDep,
     meeting: Annotated[str, Form()] = "",
@@ -342,18 +325,21 @@ def meeting_held(
     c.accounts.check_act(user, project_id)
     meeting_id: int | None = None
     series: str | None = None
+    meeting = form_line(meeting, "meeting", 80)
     if meeting.startswith("series:"):
         series = meeting.removeprefix("series:")
     elif meeting.isdigit():
-        meeting_id = int(meeting)
+        meeting_id = form_id(meeting, "meeting")
+        if meeting_id is None:
+            raise NotFound("meeting", meeting[:20])
     else:
         raise InvalidInput("meeting", "choose the meeting that was held")
     c.records.meeting_held(
         project_id,
         meeting_id=meeting_id,
         series=series,
-        held_on=_day(held_on, "held_on"),
-        minutes_ref=minutes_ref.strip() or None,
+        held_on=form_day(held_on, "held_on"),
+        minutes_ref=form_line(minutes_ref, "minutes_ref") or None,
     )
     return _back(project_id, "reunions")
 
