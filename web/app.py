@@ -19,6 +19,7 @@ from web.deps import LoginRequired
 from web.links import LinkError
 from web.ports import Application
 from web.refusals import request_language, worded
+from web.security import SecretsMasked, SecurityHeaders
 from web.templating import render
 from workflow.errors import (
     AlreadyRecorded,
@@ -86,6 +87,8 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
         same_site="lax",
         https_only=copilote.settings.base_url.startswith("https://"),
     )
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, refusals included
+    SecretsMasked.install()
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(api.router, prefix="/api")
     app.include_router(pages.router)
