@@ -16,13 +16,14 @@ from datetime import date, datetime, time
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import typer
 
 from notifications.days import non_working_day
 from notifications.wording import say
-from service import Copilote, Settings, configure_logging
+from service import LOOPBACK, Copilote, Settings, configure_logging
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
 from workflow.calendar import PARIS
@@ -673,6 +674,9 @@ def serve(
     """Run the service: web pages and API at COPILOTE_BASE_URL, and the scheduler."""
     configure_logging()
     c = system(db)
+    loopback = {c.settings.host, urlsplit(c.settings.base_url).hostname} <= LOOPBACK
+    # On this machine only, the public default secret is accepted (a development start).
+    c.settings.development = c.settings.development or loopback
     if demo:
         _demo(c)
     typer.echo(
