@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifications import FileMailer, Mailer, Recipient, Renderer, SmtpMailer
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     # loopback turns it on for itself; the ``service:app`` factory never does.
     development: bool = False
     link_max_age_days: int = 60
+    token_max_age_days: int = Field(default=365, ge=1, le=3650)  # API tokens expire
     scheduler: bool = True
     sweep_interval_seconds: int = 60
     lease_seconds: int = 300
@@ -145,7 +147,9 @@ class Copilote:
         planner = Planner(self.registry, links=self.make_link)
         self.engine = Engine(self.db, self.registry, self.clock, planner)
         self.records = Records(self.engine)
-        self.accounts = Accounts(self.db, self.clock.now)
+        self.accounts = Accounts(
+            self.db, self.clock.now, token_max_age_days=self.settings.token_max_age_days
+        )
         self.sweeper = Sweeper(self.engine)
         worker = self.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.outbox = SqlOutboxStore(

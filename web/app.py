@@ -21,6 +21,7 @@ from web.ports import Application
 from web.refusals import request_language, worded
 from web.security import SecretsMasked, SecurityHeaders
 from web.templating import render
+from web.throttle import SignInThrottled
 from workflow.errors import (
     AlreadyRecorded,
     ConflictError,
@@ -116,7 +117,22 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
         next_url = exc.next_url if isinstance(exc, LoginRequired) else "/"
         return RedirectResponse(f"/login?next={next_url}", status_code=303)
 
+    async def on_throttled(request: Request, exc: Exception) -> Response:
+        wait = str(exc.retry_after if isinstance(exc, SignInThrottled) else 1)
+        if request.url.path.startswith("/api/"):
+            body = {"detail": str(exc), "error": type(exc).__name__}
+            return JSONResponse(body, status_code=429, headers={"Retry-After": wait})
+        response = render(
+            request,
+            "error.html",
+            {"title": "Demande refusée", "message": str(exc), "body": {}},
+            429,
+        )
+        response.headers["Retry-After"] = wait
+        return response
+
     app.add_exception_handler(WorkflowError, on_error)
+    app.add_exception_handler(SignInThrottled, on_throttled)
     app.add_exception_handler(LinkError, on_error)
     app.add_exception_handler(LoginRequired, on_login_required)
     return app
