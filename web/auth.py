@@ -46,6 +46,8 @@ __all__ = [
 
 ROLES = ("agency", "pilot")
 _hasher = PasswordHasher()
+# A token's last use is written at most this often (not one write per API call).
+_LAST_USE_PRECISION = timedelta(hours=1)
 
 
 class NotSignedIn(WorkflowError):
@@ -273,7 +275,11 @@ class Accounts:
         with read(self.db) as conn:
             row = conn.execute(
                 sa.select(
-                    tables.user_account, t.c.created_at.label("token_created"), t.c.expires_at
+                    tables.user_account,
+                    t.c.id.label("token_id"),
+                    t.c.created_at.label("token_created"),
+                    t.c.expires_at,
+                    t.c.last_used_at,
                 )
                 .join(t, t.c.user_id == tables.user_account.c.id)
                 .where(
@@ -285,7 +291,12 @@ class Accounts:
         if row is None:
             return None
         expires = row.expires_at or row.token_created + self.token_max_age
-        return _principal(row) if now < expires else None
+        if now >= expires:
+            return None
+        if row.last_used_at is None or now - row.last_used_at >= _LAST_USE_PRECISION:
+            with self.db.begin() as conn:
+                conn.execute(t.update().where(t.c.id == row.token_id).values(last_used_at=now))
+        return _principal(row)
 
     def tokens(self, user_id: int) -> list[TokenInfo]:
         t = tables.api_token

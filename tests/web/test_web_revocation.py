@@ -145,3 +145,18 @@ def test_sign_in_after_logout_on_another_device_still_works(site: Site) -> None:
     assert phone.get("/api/me").status_code == 401
     sign_in(phone, AGENCY, PASSWORD)
     assert phone.get("/api/me").status_code == 200
+
+
+def test_a_tokens_last_use_is_kept_to_the_hour(site: Site) -> None:
+    acc = site.c.accounts
+    token = acc.create_token(site.agency.id, "nightly")
+    assert acc.tokens(site.agency.id)[0].last_used_at is None
+    first = site.clock.now()
+    assert acc.user_for_token(token) is not None
+    assert acc.tokens(site.agency.id)[0].last_used_at == first
+    site.clock.advance(timedelta(minutes=59))
+    acc.user_for_token(token)
+    assert acc.tokens(site.agency.id)[0].last_used_at == first  # no write on every call
+    site.clock.advance(timedelta(minutes=1))
+    acc.user_for_token(token)
+    assert acc.tokens(site.agency.id)[0].last_used_at == site.clock.now()
