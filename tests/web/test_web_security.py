@@ -78,3 +78,24 @@ def test_the_mask_is_installed_once_however_many_apps_are_built(site: Site) -> N
     site.c.app()
     masks = [f for f in logging.getLogger("uvicorn.access").filters if isinstance(f, SecretsMasked)]
     assert len(masks) == 1
+
+
+def test_the_mask_survives_uvicorns_logging_configuration(site: Site) -> None:
+    """`copilote serve` builds the app, then uvicorn configures its loggers: still masked."""
+    import logging.config
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = [(lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for lg in loggers]
+    try:
+        logging.config.dictConfig(LOGGING_CONFIG)
+        access = logging.getLogger("uvicorn.access")
+        assert len([f for f in access.filters if isinstance(f, SecretsMasked)]) == 1
+        answer = urlsplit(site.c.make_link("report", site.project_a, 1, "q:2026-Q2")).path
+        assert answer.removeprefix("/answer/") not in _access_line(answer)
+    finally:  # the other tests' logging as it was
+        for lg, (handlers, filters, level, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers[:], lg.filters[:] = handlers, filters
+            lg.setLevel(level)
+            lg.propagate = propagate
