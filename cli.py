@@ -16,13 +16,14 @@ from datetime import date, datetime, time
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import typer
 
 from notifications.days import non_working_day
 from notifications.wording import say
-from service import Copilote, Settings, configure_logging
+from service import LOOPBACK, Copilote, Settings, configure_logging
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
 from workflow.calendar import PARIS
@@ -44,9 +45,6 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.loader import load_definition
-from workflow.models import (
-    UserAccount,
-)
 from workflow.progress import overdue_items
 from workflow.read_models import detail
 
@@ -748,6 +746,9 @@ def serve(
     """Run the service: web pages and API at COPILOTE_BASE_URL, and the scheduler."""
     configure_logging()
     c = system(db)
+    loopback = {c.settings.host, urlsplit(c.settings.base_url).hostname} <= LOOPBACK
+    # On this machine only, the public default secret is accepted (a development start).
+    c.settings.development = c.settings.development or loopback
     if demo:
         _demo(c)
     typer.echo(
@@ -817,18 +818,78 @@ def user_add(
     typer.echo(f"user {who.id} {who.email} ({who.role}) created")
 
 
-@user_app.command("token")
+@user_app.command("disable")
 @errors
-def user_token(email: str, name: Annotated[str, typer.Option()] = "", db: DbOption = None) -> None:
-    """Create an API token for a user (shown once; only its hash is kept)."""
+def user_disable(email: str, db: DbOption = None) -> None:
+    """Disable a user: no sign-in, and their sessions and API tokens are refused at once."""
     c = system(db)
-    with read(c.db) as conn:
-        uid = conn.execute(
-            sa.select(UserAccount.id).where(UserAccount.email == email.strip().lower())  # type: ignore[call-overload]
-        ).scalar()
-    if uid is None:
-        raise NotFound("user", email)
-    typer.echo(c.accounts.create_token(uid, name))
+    c.accounts.set_disabled(c.accounts.find(email), True)
+    typer.echo(f"user {email} disabled: signed out everywhere, tokens refused")
+
+
+@user_app.command("enable")
+@errors
+def user_enable(email: str, db: DbOption = None) -> None:
+    """Enable a disabled user again (they sign in anew; their unexpired tokens work again)."""
+    c = system(db)
+    c.accounts.set_disabled(c.accounts.find(email), False)
+    typer.echo(f"user {email} enabled")
+
+
+@user_app.command("password")
+@errors
+def user_password(
+    email: str,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+    db: DbOption = None,
+) -> None:
+    """Set a user's password; every session of theirs ends."""
+    c = system(db)
+    c.accounts.set_password(c.accounts.find(email), password)
+    typer.echo(f"password of {email} changed: signed out everywhere")
+
+
+token_app = typer.Typer(help="A user's API tokens: create, list, revoke.", no_args_is_help=True)
+user_app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+@errors
+def user_token_create(
+    email: str, name: Annotated[str, typer.Option()] = "", db: DbOption = None
+) -> None:
+    """Create an API token for a user (shown once; only its hash is kept). It expires after
+    COPILOTE_TOKEN_MAX_AGE_DAYS."""
+    c = system(db)
+    typer.echo(c.accounts.create_token(c.accounts.find(email), name))
+
+
+@token_app.command("list")
+@errors
+def user_token_list(email: str, db: DbOption = None) -> None:
+    """A user's tokens (never the tokens themselves): id, name, state, dates."""
+    c = system(db)
+    now = c.clock.now()
+    tokens = c.accounts.tokens(c.accounts.find(email))
+    if not tokens:
+        typer.echo(f"{email} has no API token")
+    for t in tokens:
+        used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never"
+        typer.echo(
+            f"{t.id}\t{t.name or '-'}\t{t.state(now)}\tcreated {t.created_at.date()}"
+            f"\texpires {t.expires_at.date()}\tlast used {used}"
+        )
+
+
+@token_app.command("revoke")
+@errors
+def user_token_revoke(email: str, token_id: int, db: DbOption = None) -> None:
+    """Revoke one of a user's tokens (its id from `user token list`)."""
+    c = system(db)
+    c.accounts.revoke_token(c.accounts.find(email), token_id)
+    typer.echo(f"token {token_id} of {email} revoked")
 
 
 def main() -> None:  # pragma: no cover

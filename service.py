@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifications import FileMailer, Mailer, Recipient, Renderer, SmtpMailer
@@ -40,7 +41,7 @@ from workflow.planner import Planner
 from workflow.records import Records
 from workflow.sweep import Sweeper, SweepResult
 
-__all__ = ["Copilote", "Settings", "TickReport", "app"]
+__all__ = ["Copilote", "Settings", "TickReport", "app", "refuse_public_secret"]
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("copilote")
@@ -61,7 +62,11 @@ class Settings(BaseSettings):
     port: int = 8000
     base_url: str = "http://127.0.0.1:8000"
     secret_key: str = DEFAULT_SECRET_KEY
+    # Development only: accept the public default secret on loopback. ``copilote serve`` on
+    # loopback turns it on for itself; the ``service:app`` factory never does.
+    development: bool = False
     link_max_age_days: int = 60
+    token_max_age_days: int = Field(default=365, ge=1, le=3650)  # API tokens expire
     scheduler: bool = True
     sweep_interval_seconds: int = 60
     lease_seconds: int = 300
@@ -78,6 +83,19 @@ class Settings(BaseSettings):
     sender_email: str = "copilote@localhost.localdomain"
     sender_name: str = "Copilote"
     mail_domain: str = "copilote.local"
+
+
+def refuse_public_secret(settings: Settings) -> None:
+    """The default secret is public: anyone can sign a session cookie or an answer link with
+    it. Refused unless ``development`` is on, whatever the host (a balancer or a proxy in
+    front of a loopback address exposes it all the same)."""
+    if settings.secret_key == DEFAULT_SECRET_KEY and not settings.development:
+        raise InvalidInput(
+            "COPILOTE_SECRET_KEY",
+            "set a secret of your own (generate one with: python3 -c"
+            " 'import secrets; print(secrets.token_urlsafe(32))'); the default one is public"
+            " and only accepted with COPILOTE_DEVELOPMENT=true on a development machine",
+        )
 
 
 @dataclass
@@ -129,7 +147,9 @@ class Copilote:
         planner = Planner(self.registry, links=self.make_link)
         self.engine = Engine(self.db, self.registry, self.clock, planner)
         self.records = Records(self.engine)
-        self.accounts = Accounts(self.db, self.clock.now)
+        self.accounts = Accounts(
+            self.db, self.clock.now, token_max_age_days=self.settings.token_max_age_days
+        )
         self.sweeper = Sweeper(self.engine)
         worker = self.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.outbox = SqlOutboxStore(
@@ -274,9 +294,10 @@ class Copilote:
         log.info("scheduler started: sweeping every %ss", self.settings.sweep_interval_seconds)
         return scheduler
 
-    def serve(self) -> None:  # pragma: no cover - exercised by the process tests
+    def serve(self) -> None:
         import uvicorn
 
+        refuse_public_secret(self.settings)
         uvicorn.run(self.app(), host=self.settings.host, port=self.settings.port, log_level="info")
 
     def _scheduled_tick(self) -> None:
@@ -302,7 +323,12 @@ def configure_logging() -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
-def app() -> FastAPI:  # pragma: no cover - for `uvicorn --factory service:app`
-    """Application factory for uvicorn/gunicorn workers: settings from the environment."""
+def app() -> FastAPI:  # for `uvicorn --factory service:app` and gunicorn's `service:app()`
+    """Application factory for uvicorn/gunicorn workers: settings from the environment.
+
+    The default secret is refused before anything is built, unless COPILOTE_DEVELOPMENT is on.
+    """
     configure_logging()
-    return Copilote().app()
+    settings = Settings()
+    refuse_public_secret(settings)
+    return Copilote(settings).app()

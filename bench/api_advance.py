@@ -109,6 +109,7 @@ class Server:
             **os.environ,
             "COPILOTE_DATABASE_URL": f"sqlite:///{path}",
             "COPILOTE_SCHEDULER": "false",
+            "COPILOTE_DEVELOPMENT": "true",  # the public default secret, on loopback
             "COPILOTE_MAIL_DIR": str(path.parent / "mail"),
         }
         self.proc = subprocess.Popen(

@@ -73,3 +73,74 @@ def test_skipped_intervals_during_a_long_pass_are_not_warned(tmp_path: Path) -> 
         )
     finally:
         scheduler.shutdown(wait=True)
+
+
+def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> None:
+    """What a worker started by uvicorn or gunicorn sees: settings only from the environment."""
+    monkeypatch.chdir(tmp_path)  # no .env file of the checkout
+    for name in ("SECRET_KEY", "DEVELOPMENT", "HOST", "BASE_URL"):
+        monkeypatch.delenv(f"COPILOTE_{name}", raising=False)
+    monkeypatch.setenv("COPILOTE_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    monkeypatch.setenv("COPILOTE_MAIL_DIR", str(tmp_path / "mail"))
+    monkeypatch.setenv("COPILOTE_SCHEDULER", "false")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.2", "127.0.0.1"])
+def test_uvicorn_factory_refuses_the_default_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    """The README's `uvicorn --factory service:app --host ...`: whatever the host (uvicorn's
+    --host is not COPILOTE_HOST), the built-in key is refused before anything is built."""
+    import uvicorn
+
+    _environment(monkeypatch, tmp_path)
+    config = uvicorn.Config("service:app", factory=True, host=host)
+    with pytest.raises(InvalidInput, match="COPILOTE_SECRET_KEY: set a secret of your own"):
+        config.load()
+    assert not (tmp_path / "c.db").exists()
+
+
+def test_gunicorn_factory_call_refuses_the_default_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gunicorn's `'service:app()'` imports the module and calls the factory."""
+    import importlib
+
+    _environment(monkeypatch, tmp_path, COPILOTE_BASE_URL="http://127.0.0.1:8000")
+    service = importlib.import_module("service")
+    with pytest.raises(InvalidInput, match="COPILOTE_DEVELOPMENT=true"):
+        service.app()
+
+
+def test_factory_serves_with_an_own_secret_or_in_development_on_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    _environment(monkeypatch, tmp_path, COPILOTE_SECRET_KEY="s3cr3t-of-our-own")
+    config = uvicorn.Config("service:app", factory=True)
+    config.load()
+    assert config.loaded_app is not None
+    _environment(monkeypatch, tmp_path, COPILOTE_DEVELOPMENT="true")
+    config = uvicorn.Config("service:app", factory=True)
+    config.load()
+    assert config.loaded_app is not None
+    # Development never makes the public key acceptable beyond loopback.
+    _environment(monkeypatch, tmp_path, COPILOTE_DEVELOPMENT="true", COPILOTE_HOST="0.0.0.0")
+    with pytest.raises(InvalidInput, match="0.0.0.0"):
+        uvicorn.Config("service:app", factory=True).load()
+
+
+def test_serve_on_loopback_turns_development_on_for_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    _environment(monkeypatch, tmp_path)
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append((app, options)))
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert served and served[0][1]["host"] == "127.0.0.1"

@@ -26,7 +26,9 @@ from web.deps import LoginRequired
 from web.links import LinkError
 from web.ports import Application
 from web.refusals import request_language, worded
+from web.security import SecretsMasked, SecurityHeaders
 from web.templating import render
+from web.throttle import SignInThrottled
 from workflow.errors import (
     AlreadyRecorded,
     ConflictError,
@@ -123,6 +125,8 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
         same_site="lax",
         https_only=copilote.settings.base_url.startswith("https://"),
     )
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, refusals included
+    SecretsMasked.install()
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(api.router, prefix="/api")
     app.include_router(pages.router)
@@ -212,7 +216,22 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
         response.headers.update(headers)
         return response
 
+    async def on_throttled(request: Request, exc: Exception) -> Response:
+        wait = str(exc.retry_after if isinstance(exc, SignInThrottled) else 1)
+        if request.url.path.startswith("/api/"):
+            body = {"detail": str(exc), "error": type(exc).__name__}
+            return JSONResponse(body, status_code=429, headers={"Retry-After": wait})
+        response = render(
+            request,
+            "error.html",
+            {"title": "Demande refusée", "message": str(exc), "body": {}},
+            429,
+        )
+        response.headers["Retry-After"] = wait
+        return response
+
     app.add_exception_handler(WorkflowError, on_error)
+    app.add_exception_handler(SignInThrottled, on_throttled)
     for kind in _DATABASE_TROUBLE:
         app.add_exception_handler(kind, on_database_trouble)
     app.add_exception_handler(LinkError, on_error)

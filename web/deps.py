@@ -47,7 +47,7 @@ def _from_session(request: Request, accounts: Accounts) -> Principal | None:
     uid = request.session.get("uid")
     if not isinstance(uid, int):
         return None
-    return accounts.user(uid)
+    return accounts.session_user(uid, request.session.get("sv"))
 
 
 def api_user(request: Request, accounts: AccountsDep) -> Principal:

@@ -56,6 +56,9 @@ register(
         "Adresse e-mail": "Email address",
         "Mot de passe": "Password",
         "Adresse e-mail ou mot de passe incorrect.": "Wrong email address or password.",
+        "Trop de tentatives de connexion : réessayez dans quelques minutes.": (
+            "Too many sign-in attempts: try again in a few minutes."
+        ),
         "Tableau de bord": "Dashboard",
         "Projets": "Projects",
         "Erreur": "Error",

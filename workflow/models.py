@@ -322,6 +322,10 @@ class UserAccount(SQLModel, table=True):
     password_hash: str
     lang: str = Field(default="fr", max_length=5)
     created_at: datetime = _ts()
+    # Raised by sign-out, a password change or disabling: every session cookie signed with an
+    # older value is refused (server-side revocation of signed-cookie sessions).
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    disabled_at: datetime | None = _ts(nullable=True)  # set: no sign-in, session nor token
 
 
 class ApiToken(SQLModel, table=True):
@@ -334,3 +338,5 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts()
     last_used_at: datetime | None = _ts(nullable=True)
+    expires_at: datetime | None = _ts(nullable=True)  # none: created_at + the setting
+    revoked_at: datetime | None = _ts(nullable=True)

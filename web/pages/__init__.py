@@ -1,9 +1,9 @@
 """Server-rendered pages (usable without JavaScript): sign-in, the agency dashboard, project
-pages, the partners' answer pages and the exports."""
+pages, the partners' answer pages, the exports and the agency's users page."""
 
 from fastapi import APIRouter
 
-from web.pages import answer, dashboard, exports, project, session
+from web.pages import answer, dashboard, exports, project, session, users
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
@@ -11,5 +11,6 @@ router.include_router(dashboard.router)
 router.include_router(project.router)
 router.include_router(answer.router)
 router.include_router(exports.router)
+router.include_router(users.router)
 
 __all__ = ["router"]

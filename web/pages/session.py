@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from web.deps import AccountsDep, CsrfForm, PageUser
 from web.templating import render
+from web.throttle import SignInThrottled
 
 router = APIRouter()
 
@@ -31,7 +32,22 @@ def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    who = accounts.authenticate(email, password)
+    address = request.client.host if request.client else ""
+    try:
+        who = accounts.authenticate(email, password, address)
+    except SignInThrottled as refused:
+        response = render(
+            request,
+            "login.html",
+            {
+                "next": _safe_next(next),
+                "error": "Trop de tentatives de connexion : réessayez dans quelques minutes.",
+                "email": email,
+            },
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     if who is None:
         return render(
             request,
@@ -45,11 +61,16 @@ def login(
         )
     request.session.clear()  # a new session on sign-in (no fixation)
     request.session["uid"] = who.id
+    request.session["sv"] = who.session_version
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfForm])
-def logout(request: Request) -> Response:
+def logout(request: Request, accounts: AccountsDep) -> Response:
+    """Signs out everywhere: a copy of the cookie replayed afterwards is refused."""
+    uid = request.session.get("uid")
+    if isinstance(uid, int) and accounts.session_user(uid, request.session.get("sv")):
+        accounts.end_sessions(uid)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
