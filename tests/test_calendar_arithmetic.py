@@ -75,15 +75,22 @@ def test_a_convention_lasts_one_year_to_the_day(
         end = conn.execute(
             sa.select(tables.project.c.convention_end).where(tables.project.c.id == pid)
         ).scalar_one()
-        planned = dict(
-            conn.execute(
-                sa.select(tables.reminder.c.kind, tables.reminder.c.occasion).where(
-                    tables.reminder.c.project_id == pid
-                )
-            ).all()
-        )
+        rows = conn.execute(
+            sa.select(tables.reminder.c.kind, tables.reminder.c.occasion).where(
+                tables.reminder.c.project_id == pid
+            )
+        ).all()
+        convention = conn.execute(
+            sa.select(tables.convention).where(tables.convention.c.project_id == pid)
+        ).one()
+    planned = dict(rows)
     assert end == ends
-    assert planned["convention_end"] == f"convention_end:{pid}:{ends}"
+    # The convention is a record ending the same day, reminded 3 and 1 months before.
+    assert (convention.effective_on, convention.ends_on) == (signed, ends)
+    assert sorted(o for k, o in rows if k == "convention_end") == [
+        f"convention:{convention.id}:{ends}:before:1m",
+        f"convention:{convention.id}:{ends}:before:3m",
+    ]
     if "annual_review" in planned:
         assert planned["annual_review"] == f"annual_review:{pid}:{ends.year}"
 

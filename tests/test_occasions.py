@@ -16,6 +16,7 @@ from workflow.engine import Engine
 from workflow.occasions import (
     AnnualReview,
     ConventionEnd,
+    ConventionEnding,
     MeetingBefore,
     MeetingMinutes,
     MeetingNotice,
@@ -73,6 +74,7 @@ EVERY_KIND: list[tuple[Occasion, str]] = [
     ),
     (AnnualReview(3, 2027), "annual_review:3:2027"),
     (ConventionEnd(3, date(2027, 3, 31)), "convention_end:3:2027-03-31"),
+    (ConventionEnding(8, date(2027, 3, 31), 3), "convention:8:2027-03-31:before:3m"),
     (Transition(3, 5), "transition:3:5"),
     (PartnerChange(9, True, date(2026, 5, 4)), "partner_joined:9:2026-05-04"),
     (PartnerChange(9, False, date(2026, 12, 31)), "partner_left:9:2026-12-31"),
@@ -157,6 +159,13 @@ PLANNED: list[tuple[Planned, str, str, int | None, tuple[str | None, ...]]] = [
         "convention_end",
         "convention:3",
         None,
+        (None, None, None),
+    ),
+    (
+        ConventionEnding(8, date(2027, 3, 31), 1),
+        "convention_end",
+        "convention:8:2027-03-31",
+        8,
         (None, None, None),
     ),
 ]

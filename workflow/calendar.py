@@ -22,6 +22,7 @@ __all__ = [
     "at_paris_time",
     "is_working_day",
     "months_before",
+    "months_later",
     "next_working_day",
     "non_working_reason",
     "paris_date",
@@ -86,6 +87,11 @@ def years_later(day: date, years: int) -> date:
     """The same date ``years`` years later (earlier when negative): 31 March stays 31 March,
     29 February becomes 28 February in a year that has none."""
     return _add_months(day, 12 * years)
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day ``months`` months later, or that month's last day when it is shorter."""
+    return _add_months(day, months)
 
 
 def months_before(day: date, months: int) -> date:

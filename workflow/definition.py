@@ -20,8 +20,11 @@ __all__ = [
     "AnnualReview",
     "Automatic",
     "Condition",
+    "ConventionPolicy",
     "DateRule",
     "Definition",
+    "Funding",
+    "FundingInstrument",
     "MeetingOccurrence",
     "MeetingSeries",
     "Milestone",
@@ -34,6 +37,7 @@ __all__ = [
     "Role",
     "Transition",
     "Variant",
+    "parse_months",
     "parse_offset",
 ]
 
@@ -105,6 +109,44 @@ def parse_offset(value: object) -> Offset:
 
 
 OffsetField = Annotated[Offset, Field(json_schema_extra={"type": "string"})]
+
+_MONTHS_RE = re.compile(r"^\s*(\d{1,4})\s+([a-zA-Zéè]+)\s*$")
+_MONTH_UNITS = {
+    "month": 1,
+    "months": 1,
+    "mois": 1,
+    "year": 12,
+    "years": 12,
+    "an": 12,
+    "ans": 12,
+    "année": 12,
+    "années": 12,
+}
+MAX_CONVENTION_MONTHS = 120
+"""The longest convention period or notice: ten years, as long as any programme runs."""
+
+
+def parse_months(value: object) -> int:
+    """Parse ``"1 year"``, ``"12 mois"`` or ``"1 month"`` into a number of months."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        months = value
+    elif isinstance(value, str) and (match := _MONTHS_RE.match(value)) is not None:
+        unit = _MONTH_UNITS.get(match.group(2).lower())
+        if unit is None:
+            raise ValueError(
+                f"cannot read the duration {value!r}: the unit is month(s), year(s), mois, an(s)"
+            )
+        months = int(match.group(1)) * unit
+    else:
+        raise ValueError(
+            f"a duration is written like '1 year', '18 months' or '1 mois', not {value!r}"
+        )
+    if months > MAX_CONVENTION_MONTHS:
+        raise ValueError(f"the duration {value!r} is too long: at most ten years")
+    return months
+
+
+Months = Annotated[int, Field(json_schema_extra={"type": ["string", "integer"]})]
 
 
 class _Strict(BaseModel):
@@ -301,6 +343,56 @@ class AnnualReview(_Strict):
     attendees: list[Key]
 
 
+class ConventionPolicy(_Strict):
+    """The partnership convention, when the programme has one (seed 001, "Contractualisation"):
+    it takes effect when the last party signs, lasts ``duration``, is renewed expressly (or
+    not at all), and a party leaves ``notice`` after its letter is received. Reminders go out
+    ``reminders_before`` its end unless it is renewed."""
+
+    duration: Months = 12
+    renewal: Literal["express", "none"] = "express"
+    notice: Months = 1
+    reminders_before: Annotated[list[Months], Field(max_length=5)] = [3, 1]
+
+    @field_validator("duration", "notice", mode="before")
+    @classmethod
+    def _months(cls, value: object) -> int:
+        return parse_months(value)
+
+    @field_validator("reminders_before", mode="before")
+    @classmethod
+    def _each_months(cls, value: object) -> object:
+        return [parse_months(v) for v in value] if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ConventionPolicy:
+        if self.duration < 1:
+            raise ValueError("a convention lasts at least one month")
+        for months in self.reminders_before:
+            if not 1 <= months < self.duration:
+                raise ValueError(
+                    f"a reminder {months} month(s) before the end does not fall within a "
+                    f"{self.duration}-month convention"
+                )
+        return self
+
+
+class FundingInstrument(_Strict):
+    """One way the programme is funded (a CPOM, the FSE, a grant...), with its label."""
+
+    key: Key
+    label: str
+
+
+class Funding(_Strict):
+    """How the programme is funded: its instruments and, when it is funded over several
+    years (ACESO 2017-2021, Unapei 2018-2020), how many calendar years from the project's
+    start ("année N sur M")."""
+
+    instruments: Annotated[list[FundingInstrument], Field(max_length=20)] = []
+    years: Annotated[int, Field(ge=1, le=10)] | None = None
+
+
 class RaciEntry(_Strict):
     action: Key
     label: str
@@ -353,6 +445,8 @@ class Definition(_Strict):
     meetings: list[MeetingSeries] = []
     reports: list[ReportSchedule] = []
     annual_review: AnnualReview | None = None
+    convention: ConventionPolicy | None = None
+    funding: Funding | None = None
     raci: list[RaciEntry] = []
     notifications: list[NotificationRule] = []
     reminders: ReminderPolicy = ReminderPolicy()

@@ -16,9 +16,10 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.addresses import check_email
-from workflow.calendar import paris_date, resolve, years_later
+from workflow.calendar import months_later, paris_date, resolve
 from workflow.clock import Clock
 from workflow.conditions import AutomaticFlag, comment_required, project_partners, unmet_conditions
+from workflow.conventions import DEFAULT_LABEL, insert_convention, period_months
 from workflow.database import Raw, raw, read, write
 from workflow.definition import Definition, Transition
 from workflow.errors import (
@@ -223,7 +224,7 @@ class Engine:
             )
         if convention_start and not convention_end:
             # Seed 001: a convention lasts one year from signature, renewable expressly.
-            convention_end = years_later(convention_start, 1)
+            convention_end = months_later(convention_start, period_months(definition))
         now = self.clock.now()
         with self.db.begin() as conn:
             project_id = conn.execute(
@@ -282,6 +283,24 @@ class Engine:
                 new.start_date,
                 max(new.start_date, paris_date(now)),
             )
+            if convention_end is not None:
+                # The dates of a convention signed before the project was recorded: a
+                # convention in force, whose parties are added as they join.
+                start = convention_start or new.start_date
+                convention_id = insert_convention(
+                    conn,
+                    project_id=project_id,
+                    label=DEFAULT_LABEL,
+                    duration_months=period_months(definition),
+                    parties=(),
+                    by=new.actor or new.pilot.contact_name or new.pilot.email,
+                    now=now,
+                    effective_on=start,
+                    ends_on=convention_end,
+                )
+                self.planner.plan_convention_end(
+                    conn, definition, project_id, convention_id, convention_end
+                )
             self.planner.on_project_created(
                 conn, definition, project_id, convention_start, convention_end
             )

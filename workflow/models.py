@@ -16,6 +16,9 @@ from sqlmodel import JSON, Column, Field, SQLModel
 __all__ = [
     "GRANT_THRESHOLD_CENTS",
     "BudgetLine",
+    "Convention",
+    "ConventionChange",
+    "ConventionParty",
     "Decision",
     "HistoryEntry",
     "Indicator",
@@ -29,18 +32,25 @@ __all__ = [
     "Report",
     "UtcDateTime",
     "funding_instrument",
+    "instrument_of",
 ]
 
 GRANT_THRESHOLD_CENTS = 23_000_00
 """Seed 001: below 23,000 EUR a year a grant decision; at or above, a full convention."""
 
 
+def instrument_of(amount_cents: int | None) -> str | None:
+    """The one home of seed 001's 23,000 EUR rule: ``decision`` (a grant decision, "décision
+    attributive") below the threshold, ``convention`` at or above it; None when unknown."""
+    if amount_cents is None:
+        return None
+    return "decision" if amount_cents < GRANT_THRESHOLD_CENTS else "convention"
+
+
 def funding_instrument(funding_cents: int | None) -> str:
-    if funding_cents is None:
-        return "non renseigné"
-    if funding_cents < GRANT_THRESHOLD_CENTS:
-        return "décision d'attribution"
-    return "convention"
+    return {None: "non renseigné", "decision": "décision d'attribution"}.get(
+        instrument_of(funding_cents), "convention"
+    )
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -202,6 +212,54 @@ class BudgetLine(SQLModel, table=True):
     planned_cents: int = 0
     spent_cents: int = 0
     forecast_cents: int = 0
+
+
+class Convention(SQLModel, table=True):
+    """A partnership convention of a project (seed 001, "Contractualisation").
+
+    It takes effect when its last party signs (``effective_on``, None until then) and is in
+    force until ``ends_on`` (the anniversary of that day, or as the definition says), which
+    an express renewal moves on by one period; after it without a renewal it has lapsed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    label: str = Field(max_length=300)
+    duration_months: int = 12
+    effective_on: date | None = None
+    ends_on: date | None = None
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _ts()
+
+
+class ConventionParty(SQLModel, table=True):
+    """A partner party to a convention: the amount granted to it when the convention was
+    made (later amounts are in :class:`ConventionChange`), its signature, its notice."""
+
+    __tablename__ = "convention_party"
+    __table_args__ = (sa.UniqueConstraint("convention_id", "partner_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    convention_id: int = Field(foreign_key="convention.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id")
+    amount_cents: int | None = None
+    signed_on: date | None = None
+    notice_received_on: date | None = None
+    leaves_on: date | None = None
+
+
+class ConventionChange(SQLModel, table=True):
+    """A renewal or an avenant of a convention, from ``effective_on``: the amounts of the
+    parties it changes (partner id -> cents), and for a renewal the new end."""
+
+    __tablename__ = "convention_change"
+    id: int | None = Field(default=None, primary_key=True)
+    convention_id: int = Field(foreign_key="convention.id", index=True)
+    kind: str = Field(max_length=16)  # renewal | avenant
+    effective_on: date
+    ends_on: date | None = None
+    object: str = ""
+    amounts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _ts()
 
 
 class Report(SQLModel, table=True):

@@ -24,6 +24,7 @@ from typing import ClassVar
 __all__ = [
     "AnnualReview",
     "ConventionEnd",
+    "ConventionEnding",
     "MeetingBefore",
     "MeetingMinutes",
     "MeetingNotice",
@@ -416,6 +417,29 @@ class ConventionEnd(Planned):
         return f"convention:{self.project_id}"
 
 
+@dataclass(frozen=True)
+class ConventionEnding(Planned):
+    """A convention's period ends on ``end`` in ``months`` months: renew it expressly or let
+    it lapse. A renewal moves the end, so the reminders of the old end are no longer sent."""
+
+    convention_id: int
+    end: date
+    months: int
+    kind: ClassVar[str] = "convention_end"
+
+    @property
+    def key(self) -> str:
+        return f"convention:{self.convention_id}:{self.end}:before:{self.months}m"
+
+    @property
+    def chain(self) -> str:
+        return f"convention:{self.convention_id}:{self.end}"
+
+    @property
+    def subject_id(self) -> int | None:
+        return self.convention_id
+
+
 # -- immediate notices -----------------------------------------------------------------------
 
 
@@ -510,6 +534,10 @@ _FORMATS: list[tuple[re.Pattern[str], Callable[..., Occasion]]] = [
     ),
     (re.compile(f"annual_review:{_ID}:{_ID}"), lambda p, y: AnnualReview(int(p), int(y))),
     (re.compile(f"convention_end:{_ID}:{_DAY}"), lambda p, d: ConventionEnd(int(p), _day(d))),
+    (
+        re.compile(f"convention:{_ID}:{_DAY}:before:{_ID}m"),
+        lambda c, d, m: ConventionEnding(int(c), _day(d), int(m)),
+    ),
     (re.compile(f"transition:{_ID}:{_ID}"), lambda p, v: Transition(int(p), int(v))),
     (
         re.compile(f"partner_(joined|left):{_ID}:{_DAY}"),

@@ -31,7 +31,7 @@ from workflow.definition import Definition
 from workflow.loader import DefinitionRegistry
 from workflow.occasions import (
     AnnualReview,
-    ConventionEnd,
+    ConventionEnding,
     MeetingBefore,
     MeetingMinutes,
     MeetingNotice,
@@ -407,25 +407,52 @@ class Planner:
         convention_start: date | None,
         convention_end: date | None,
     ) -> None:
-        policy = definition.reminders
-        if convention_start is not None and definition.annual_review is not None:
-            months = definition.annual_review.months_before_anniversary
-            anniversary = years_later(convention_start, 1)
-            review_by = months_before(anniversary, months)
-            # Ask a month ahead, so the meeting can be set up before the review date.
-            plan(
-                conn,
-                project_id,
-                AnnualReview(project_id, anniversary.year),
-                at_paris_time(review_by - timedelta(days=30), policy.send_at),
-            )
-        if convention_end is not None:
-            plan(
-                conn,
-                project_id,
-                ConventionEnd(project_id, convention_end),
-                at_paris_time(convention_end - timedelta(days=90), policy.send_at),
-            )
+        """A project created with its convention's dates: its first annual review (the
+        convention's own reminders are planned with its record, :mod:`workflow.conventions`)."""
+        if convention_start is not None:
+            self.plan_annual_review(conn, definition, project_id, convention_start, 1)
+
+    # -- conventions and yearly cycles ------------------------------------------------------
+    def plan_annual_review(
+        self, conn: Conn, definition: Definition, project_id: int, anchor: date, year: int
+    ) -> None:
+        """The annual review before the ``year``-th anniversary of ``anchor`` (the date the
+        project's first convention took effect), when the programme holds one. Each review
+        plans the next one when it comes (:mod:`workflow.sweep`), for as long as the project
+        runs."""
+        if definition.annual_review is None:
+            return
+        months = definition.annual_review.months_before_anniversary
+        anniversary = years_later(anchor, year)
+        review_by = months_before(anniversary, months)
+        # Ask a month ahead, so the meeting can be set up before the review date.
+        plan(
+            conn,
+            project_id,
+            AnnualReview(project_id, anniversary.year),
+            at_paris_time(review_by - timedelta(days=30), definition.reminders.send_at),
+        )
+
+    def plan_convention_end(
+        self, conn: Conn, definition: Definition, project_id: int, convention_id: int, end: date
+    ) -> None:
+        """The reminders before a convention's period ends (3 and 1 months by default), when
+        the programme declares a convention: ACIA, ACESO and Unapei get none."""
+        policy = definition.convention
+        if policy is None:
+            return
+        send_at = definition.reminders.send_at
+        _plan_many(
+            raw(conn),
+            [
+                (
+                    project_id,
+                    ConventionEnding(convention_id, end, months),
+                    at_paris_time(months_before(end, months), send_at),
+                )
+                for months in sorted(policy.reminders_before, reverse=True)
+            ],
+        )
 
     def plan_next_report_request(
         self, conn: Conn, definition: Definition, project_id: int, today: date

@@ -22,11 +22,14 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.calendar import at_paris_time, paris_date, resolve, years_later
+from workflow.conditions import active_partners
+from workflow.conventions import convention_anchor
 from workflow.definition import Definition
 from workflow.engine import Engine
 from workflow.failures import record_failure
 from workflow.occasions import (
     AnnualReview,
+    ConventionEnding,
     MessageGroup,
     OverdueDigest,
     ReportBefore,
@@ -524,27 +527,17 @@ class Sweeper:
         base: dict[str, Any],
         today: date,
     ) -> list[_Out] | None:
-        if project.convention_start is None:
-            return None
-        if r.kind == "annual_review":
-            review = parse(r.occasion)
-            assert isinstance(review, AnnualReview), r.occasion
-            start = project.convention_start
-            anniversary = years_later(start, review.year - start.year)
-            review_by = anniversary - timedelta(days=61)
-            item = {
-                **base,
-                "kind": "annual_review",
-                "convention_anniversary": anniversary,
-                "review_by": max(review_by, today),
-            }
-            roles = (
-                definition.annual_review.attendees
-                if definition.annual_review
-                else ["pilot", "partner"]
-            )
-            return self._to(conn, project, roles, today, item, r.occasion)
+        occasion = parse(r.occasion)
+        if isinstance(occasion, AnnualReview):
+            return self._annual_review(conn, r, occasion, project, definition, base, today)
+        if definition.convention is None:
+            return None  # the programme declares no convention: nothing to say about its end
+        if isinstance(occasion, ConventionEnding):
+            return self._convention_ending(conn, r, occasion, project, base, today)
+        # A reminder planned before conventions were records (the project's two dates).
         end = project.convention_end
+        if project.convention_start is None or end is None:
+            return None
         item = {
             **base,
             "kind": "convention_end",
@@ -552,6 +545,77 @@ class Sweeper:
             "days_left": (end - today).days,
         }
         return self._to(conn, project, ["pilot", "partner", "agency"], today, item, r.occasion)
+
+    def _annual_review(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        review: AnnualReview,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        start = convention_anchor(conn, project)
+        if start is None:
+            return None
+        # Each year brings its review, for as long as the project runs: plan the next one.
+        self.engine.planner.plan_annual_review(
+            conn, definition, project.id, start, review.year - start.year + 1
+        )
+        anniversary = years_later(start, review.year - start.year)
+        review_by = anniversary - timedelta(days=61)
+        item = {
+            **base,
+            "kind": "annual_review",
+            "convention_anniversary": anniversary,
+            "review_by": max(review_by, today),
+        }
+        roles = (
+            definition.annual_review.attendees if definition.annual_review else ["pilot", "partner"]
+        )
+        return self._to(conn, project, roles, today, item, r.occasion)
+
+    def _convention_ending(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        ending: ConventionEnding,
+        project: Any,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        convention = conn.execute(
+            sa.select(tables.convention).where(tables.convention.c.id == ending.convention_id)
+        ).one_or_none()
+        if convention is None or convention.ends_on != ending.end or today > ending.end:
+            return None  # renewed (its end moved) or already over
+        parties = {
+            row.partner_id
+            for row in conn.execute(
+                sa.select(tables.convention_party.c.partner_id).where(
+                    tables.convention_party.c.convention_id == convention.id
+                )
+            )
+        }
+        item = {
+            **base,
+            "kind": "convention_end",
+            "convention_end": ending.end,
+            "days_left": (ending.end - today).days,
+        }
+        steering = recipients(conn, project.id, ["pilot", "agency"], today)
+        seen = {p.email.lower() for p in steering}
+        people = list(steering)
+        for p in active_partners(conn, project.id, today):
+            # Only the parties still in: a party that gave notice is no longer written to
+            # from the day it leaves.
+            if p.id in parties and p.email.lower() not in seen:
+                seen.add(p.email.lower())
+                people.append(p)
+        if not people:
+            return None
+        return [_Out(p, project.id, item, r.occasion) for p in people]
 
 
 def resolve_due(period_end: date, offset: Any, definition: Definition) -> date:

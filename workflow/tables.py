@@ -16,6 +16,9 @@ __all__ = [
     "api_token",
     "attendance",
     "budget_line",
+    "convention",
+    "convention_change",
+    "convention_party",
     "decision",
     "history",
     "indicator",
@@ -42,6 +45,9 @@ decision: sa.Table = metadata.tables["decision"]
 indicator: sa.Table = metadata.tables["indicator"]
 budget_line: sa.Table = metadata.tables["budgetline"]
 report: sa.Table = metadata.tables["report"]
+convention: sa.Table = metadata.tables["convention"]
+convention_party: sa.Table = metadata.tables["convention_party"]
+convention_change: sa.Table = metadata.tables["convention_change"]
 history: sa.Table = metadata.tables["history"]
 reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]
