@@ -31,6 +31,7 @@ from web.auth import Accounts
 from web.links import Links
 from web.metrics import Metrics
 from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.conventions import Conventions
 from workflow.database import create_db_engine, migrate
 from workflow.driver import Tick, run_due, run_until
 from workflow.engine import Engine
@@ -147,6 +148,7 @@ class Copilote:
         planner = Planner(self.registry, links=self.make_link)
         self.engine = Engine(self.db, self.registry, self.clock, planner)
         self.records = Records(self.engine)
+        self.conventions = Conventions(self.engine)
         self.accounts = Accounts(
             self.db, self.clock.now, token_max_age_days=self.settings.token_max_age_days
         )

@@ -28,6 +28,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import choose_encoder
 
 from workflow import tables
+from workflow.conventions import CONVENTION_TRIGGERS
 from workflow.database import read
 from workflow.failures import failed_projects
 
@@ -95,7 +96,11 @@ def transitions_by_trigger(db: sa.Engine) -> dict[str, int]:
         _bounded(conn)
         rows = conn.execute(
             sa.select(tables.history.c.trigger, sa.func.count())
-            .where(tables.history.c.trigger != "create")
+            .where(
+                tables.history.c.trigger != "create",
+                # A convention's changes are in the history, but they are not phase changes.
+                tables.history.c.trigger.not_in(CONVENTION_TRIGGERS),
+            )
             .group_by(tables.history.c.trigger)
         ).all()
     return {trigger: int(n) for trigger, n in rows}

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from workflow.engine import Engine
 
 __all__ = [
+    "CONVENTION_TRIGGERS",
     "DEFAULT_LABEL",
     "MAX_AMOUNT_CENTS",
     "Conventions",
@@ -45,6 +46,15 @@ __all__ = [
 ]
 
 DEFAULT_LABEL = "Convention de partenariat"
+CONVENTION_TRIGGERS = (
+    "convention_created",
+    "convention_signed",
+    "convention_effective",
+    "convention_renewed",
+    "convention_amended",
+    "convention_notice",
+)
+"""What the history says of a convention's changes (they are not phase changes)."""
 MAX_AMOUNT_CENTS = 100_000_000_00
 """The largest amount one party can be granted (100 million euros): anything above is a typo."""
 
