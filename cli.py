@@ -22,12 +22,13 @@ import sqlalchemy as sa
 import typer
 
 from notifications.days import non_working_day
-from notifications.wording import say
+from notifications.wording import euros, say
 from service import LOOPBACK, Copilote, Settings, configure_logging
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
 from workflow.calendar import PARIS
 from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.conventions import DEFAULT_LABEL, PartyIn, parse_euros
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.diagram import mermaid
@@ -47,6 +48,7 @@ from workflow.errors import (
 from workflow.loader import load_definition
 from workflow.progress import overdue_items
 from workflow.read_models import detail
+from workflow.read_models.conventions import project_conventions
 
 app = typer.Typer(
     help="Copilote: co-construction project lifecycles.",
@@ -63,6 +65,11 @@ app.add_typer(project_app, name="project")
 app.add_typer(milestone_app, name="milestone")
 app.add_typer(meeting_app, name="meeting")
 app.add_typer(partner_app, name="partner")
+convention_app = typer.Typer(
+    help="Partnership conventions: parties, signatures, renewals, avenants, notice.",
+    no_args_is_help=True,
+)
+app.add_typer(convention_app, name="convention")
 user_app = typer.Typer(
     help="Users who sign in (agency, pilots) and their API tokens.", no_args_is_help=True
 )
@@ -157,6 +164,13 @@ def parse_day(value: str | None, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def required_day(value: str, field: str) -> date:
+    day = parse_day(value, field)
+    if day is None:
+        raise InvalidInput(field, "a date is required (YYYY-MM-DD)")
+    return day
 
 
 def system(db: str | None, now: str | None = None) -> Copilote:
@@ -537,6 +551,153 @@ def partner_leave(
     day = system(db, now).records.partner_leaves(project_id, partner_id, on=parse_day(on, "--on"))
     why = "" if on else " (annual deadline)"
     typer.echo(f"partner {partner_id} leaves project {project_id} on {day}{why}")
+
+
+# -- conventions ------------------------------------------------------------------------------
+PartyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--party", help="PARTNER_ID=AMOUNT in euros (e.g. 12=22999,50); repeat for each party"
+    ),
+]
+
+
+def _parties(values: list[str] | None) -> dict[int, int | None]:
+    """``--party 12=22999,50`` options as {partner id: cents}."""
+    parties: dict[int, int | None] = {}
+    for i, value in enumerate(values or []):
+        key, sep, amount = value.partition("=")
+        if not key.strip().isdigit():
+            raise InvalidInput(
+                f"--party[{i}]", f"{value!r}: write PARTNER_ID=AMOUNT (e.g. 12=23000)"
+            )
+        parties[int(key)] = parse_euros(f"--party[{i}]", amount) if sep else None
+    return parties
+
+
+@convention_app.command("create")
+@errors
+def convention_create(
+    project_id: int,
+    by: Annotated[str, typer.Option(help="Who records it (in the history)")],
+    party: PartyOption = None,
+    label: str = DEFAULT_LABEL,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """A convention to be signed by its parties; it takes effect when the last one signs."""
+    parties = [PartyIn(pid, cents) for pid, cents in _parties(party).items()]
+    cid = system(db, now).conventions.create(project_id, parties, by=by, label=label)
+    typer.echo(f"convention {cid} recorded for project {project_id}, awaiting signatures")
+
+
+@convention_app.command("sign")
+@errors
+def convention_sign(
+    convention_id: int,
+    partner_id: int,
+    on: Annotated[str, typer.Option(help="Signature date YYYY-MM-DD")],
+    by: Annotated[str, typer.Option()],
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    day = required_day(on, "--on")
+    effective = system(db, now).conventions.sign(convention_id, partner_id, on=day, by=by)
+    typer.echo(
+        f"convention {convention_id}: partner {partner_id} signed on {day}"
+        + (f"; in force from {effective}" if effective else "; other signatures awaited")
+    )
+
+
+@convention_app.command("renew")
+@errors
+def convention_renew(
+    convention_id: int,
+    by: Annotated[str, typer.Option()],
+    party: PartyOption = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Express renewal for one more period, with new amounts for the parties given."""
+    ends = system(db, now).conventions.renew(convention_id, by=by, amounts=_parties(party))
+    typer.echo(f"convention {convention_id} renewed until {ends}")
+
+
+@convention_app.command("amend")
+@errors
+def convention_amend(
+    convention_id: int,
+    on: Annotated[str, typer.Option(help="Date the avenant takes effect YYYY-MM-DD")],
+    object: Annotated[str, typer.Option("--object", help="What the avenant changes")],
+    by: Annotated[str, typer.Option()],
+    party: PartyOption = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    day = required_day(on, "--on")
+    c = system(db, now)
+    c.conventions.amend(convention_id, on=day, object=object, amounts=_parties(party), by=by)
+    typer.echo(f"convention {convention_id}: avenant from {day} recorded")
+
+
+@convention_app.command("notice")
+@errors
+def convention_notice(
+    convention_id: int,
+    partner_id: int,
+    received: Annotated[str, typer.Option(help="Date the letter was received YYYY-MM-DD")],
+    by: Annotated[str, typer.Option()],
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """A party terminates: it leaves one notice period after its letter is received."""
+    day = required_day(received, "--received")
+    leaves = system(db, now).conventions.terminate(
+        convention_id, partner_id, received_on=day, by=by
+    )
+    typer.echo(f"convention {convention_id}: partner {partner_id} leaves on {leaves}")
+
+
+@convention_app.command("list")
+@errors
+def convention_list(
+    project_id: int,
+    on: Annotated[str | None, typer.Option(help="Amounts in force on this date")] = None,
+    lang: str = "fr",
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """The project's conventions: status, parties, amounts in force, renewals and avenants."""
+    c = system(db, now)
+    with read(c.db) as conn:
+        view = project_conventions(c.engine, conn, project_id, on=parse_day(on, "--on"))
+    if view.funding_year is not None:
+        n, m = view.funding_year
+        typer.echo(say("funding.year", lang, n=n, m=m))
+    if not view.conventions:
+        typer.echo(f"project {project_id}: no convention")
+    for cv in view.conventions:
+        period = f"{cv.effective_on} – {cv.ends_on}" if cv.effective_on else "-"
+        status = say(f"convention.status.{cv.status}", lang)
+        typer.echo(f"convention {cv.id}: {cv.label} ({status}) {period}")
+        for p in cv.parties:
+            kind = say(f"convention.instrument.{p.instrument or 'unknown'}", lang)
+            signed = f"signed {p.signed_on}" if p.signed_on else "not signed"
+            leaves = f", leaves {p.leaves_on}" if p.leaves_on else ""
+            typer.echo(
+                f"  {p.partner_id} {p.organisation}: {euros(p.amount_cents, lang)} ({kind}),"
+                f" {signed}{leaves}"
+            )
+        for ch in cv.changes:
+            moved = ", ".join(
+                f"{a.organisation} {euros(a.before_cents, lang)} -> {euros(a.after_cents, lang)}"
+                for a in ch.amounts
+            )
+            typer.echo(
+                f"  {ch.effective_on} {say(f'convention.change.{ch.kind}', lang)}"
+                f"{' ' + ch.object if ch.object else ''}{': ' + moved if moved else ''}"
+                f" ({ch.recorded_by})"
+            )
 
 
 @app.command("decision")

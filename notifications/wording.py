@@ -17,9 +17,9 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 
-__all__ = ["LANGUAGES", "PHRASES", "UnknownPhrase", "say"]
+__all__ = ["LANGUAGES", "PHRASES", "UnknownPhrase", "euros", "say"]
 
 LANGUAGES = ("fr", "en")
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -56,6 +56,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.submit_reports": "obtenir le « {label} » de : {organisations}",
         "fix.give_comment": "indiquer pourquoi dans le commentaire de l'étape",
         "refusal.how_to_fix": "Pour y remédier :",
+        # -- conventions (workflow.read_models.conventions) -----------------------------------
+        "convention.status.awaiting_signatures": "en attente de signatures",
+        "convention.status.in_force": "en vigueur",
+        "convention.status.lapsed": "caduque (non renouvelée)",
+        "convention.instrument.decision": "décision attributive",
+        "convention.instrument.convention": "convention",
+        "convention.instrument.unknown": "montant non renseigné",
+        "convention.change.renewal": "renouvellement exprès",
+        "convention.change.avenant": "avenant",
+        "funding.year": "année {n} sur {m}",
         # -- overdue items: what is late (read models) ----------------------------------------
         "overdue.milestone": "{label} : jalon en retard",
         "overdue.phase": "phase « {label} » : fin prévue dépassée",
@@ -100,6 +110,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.submit_reports": "get the “{label}” from: {organisations}",
         "fix.give_comment": "say why in the step's comment",
         "refusal.how_to_fix": "To fix it:",
+        # -- conventions (workflow.read_models.conventions) -----------------------------------
+        "convention.status.awaiting_signatures": "awaiting signatures",
+        "convention.status.in_force": "in force",
+        "convention.status.lapsed": "lapsed (not renewed)",
+        "convention.instrument.decision": "grant decision",
+        "convention.instrument.convention": "convention",
+        "convention.instrument.unknown": "amount not given",
+        "convention.change.renewal": "express renewal",
+        "convention.change.avenant": "amendment (avenant)",
+        "funding.year": "year {n} of {m}",
         # -- overdue items: what is late (read models) ----------------------------------------
         "overdue.milestone": "{label}: milestone overdue",
         "overdue.phase": "phase {label} past its planned end",
@@ -140,6 +160,13 @@ def _format(value: Any, lang: str) -> Any:
     if isinstance(value, int | float):
         return format_decimal(value, locale=locale)
     return value
+
+
+def euros(cents: int | None, lang: str = "fr") -> str:
+    """An amount in euro cents as people read it: ``153 846,75 €`` (``€153,846.75``)."""
+    if cents is None:
+        return "—"
+    return format_currency(cents / 100, "EUR", locale=_LOCALES.get(lang, _LOCALES["fr"]))
 
 
 def say(key: str, lang: str = "fr", /, **params: Any) -> str:

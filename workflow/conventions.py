@@ -16,6 +16,7 @@ naming the field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +42,7 @@ __all__ = [
     "convention_anchor",
     "funding_year",
     "insert_convention",
+    "parse_euros",
     "period_months",
     "status_of",
 ]
@@ -93,6 +95,26 @@ def check_amount(field: str, cents: int | None) -> int | None:
             field, f"{cents / 100:.2f} EUR is more than {MAX_AMOUNT_CENTS // 100} EUR: check it"
         )
     return cents
+
+
+_EUROS = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
+
+
+def parse_euros(field: str, text: str) -> int | None:
+    """An amount typed by a person (``22 999,50 €``, ``22999.5``, ``23000``) in euro cents;
+    None when left empty. What it is not is refused naming ``field``."""
+    cleaned = text.strip()
+    for noise in ("€", "EUR", "eur", " ", "\u00a0", "\u202f"):
+        cleaned = cleaned.replace(noise, "")
+    if not cleaned:
+        return None
+    if cleaned.startswith("-"):
+        raise InvalidInput(field, f"an amount cannot be below 0 (got {text.strip()!r})")
+    match = _EUROS.match(cleaned)
+    if match is None:
+        raise InvalidInput(field, f"{text.strip()!r} is not an amount in euros (e.g. 22 999,50)")
+    cents = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    return check_amount(field, cents)
 
 
 def funding_year(
