@@ -16,6 +16,7 @@ from web.auth import Accounts
 from web.links import Links
 from web.metrics import Metrics
 from workflow.clock import Clock
+from workflow.conventions import Conventions
 from workflow.engine import Engine
 from workflow.loader import DefinitionRegistry
 from workflow.records import Records
@@ -53,6 +54,8 @@ class Application(Protocol):
     def engine(self) -> Engine: ...
     @property
     def records(self) -> Records: ...
+    @property
+    def conventions(self) -> Conventions: ...
     @property
     def accounts(self) -> Accounts: ...
     @property

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.calendar import months_later, paris_date
+from workflow.database import read
 from workflow.definition import Definition
 from workflow.errors import InvalidInput, NotFound
 
@@ -290,6 +291,11 @@ class Conventions:
                 )
             checked[str(partner_id)] = check_amount(field, cents)
         return checked
+
+    def project_of(self, convention_id: int) -> int:
+        """The project a convention belongs to (``NotFound`` if there is no such convention)."""
+        with read(self.engine.db) as conn:
+            return int(self._convention(conn, convention_id).project_id)
 
     # -- recording ----------------------------------------------------------------------------
     def create(
