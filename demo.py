@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from workflow import tables
 from workflow.calendar import at_paris_time, is_working_day, next_working_day
 from workflow.clock import FixedClock
+from workflow.conventions import Conventions, PartyIn
 from workflow.database import read
 from workflow.driver import run_until
 from workflow.engine import Engine, NewProject, PartnerIn
@@ -106,6 +107,7 @@ class _Replay:
         self.clock = FixedClock(self.now)
         self.engine = Engine(c.engine.db, c.engine.registry, self.clock, c.engine.planner)
         self.records = Records(self.engine)
+        self.conventions = Conventions(self.engine)
         self.sweeper = Sweeper(self.engine)
         self.projects: list[_Project] = []
         self._actions: list[tuple[date, int, Callable[[], Any], _Project | None]] = []
@@ -208,6 +210,22 @@ class _Replay:
         decide = self.records.record_decision
         self.on(p, day, lambda: decide(p.pid, key, by="COPIL", label=label, text=text))
 
+    def convention(self, p: _Project, day: date, total_cents: int) -> None:
+        """The partnership convention, recorded and signed by every reporting partner on
+        ``day`` (it takes effect then), the funding apportioned to each: the first partner
+        carries half of it, the others share the rest (seed 001: each its own contribution)."""
+
+        def act() -> None:
+            keys = p.reporting
+            rest = total_cents // 2 // max(1, len(keys) - 1)
+            amounts = [total_cents - rest * (len(keys) - 1), *([rest] * (len(keys) - 1))]
+            parties = [PartyIn(p.people[k], a) for k, a in zip(keys, amounts, strict=True)]
+            cid = self.conventions.create(p.pid, parties, by=p.pilot)
+            for party in parties:
+                self.conventions.sign(cid, party.partner_id, on=self.engine.today(), by=p.pilot)
+
+        self.on(p, day, act)
+
     def leave(self, p: _Project, day: date, key: str) -> None:
         """The partner gives notice; it leaves at the convention's annual deadline."""
         self.on(p, day, lambda: self.records.partner_leaves(p.pid, p.people[key]))
@@ -292,7 +310,6 @@ def _cooperative(
     r.create(
         p, start, "cooperative", _person(f"ARS Île-de-France – {dd}", *pilot, "pilot", "copil"),
         people, territory=territory, agency=AGENCY_IDF, funding_cents=funding_eur * 100,
-        convention_start=_working_day_before(at(SIGNED)) if implemented else None,
     )  # fmt: skip
     # Préfiguration (§ 5.1 B): a meeting every two weeks, governance and orientations.
     r.held(p, at(7), occurrence="reunion_lancement", note="CR réunion de lancement")
@@ -322,6 +339,7 @@ def _cooperative(
     if not implemented:  # seed 001: co-construction may drag on, without indicators
         return
     r.done(p, at(PLAN + 80), "indicateurs", "Tableau des indicateurs")
+    r.convention(p, at(SIGNED), funding_eur * 100)
     r.done(p, at(SIGNED), "convention_signee", "Convention de partenariat signée")
     r.advance(p, at(WORK), "validate_action_plan")
     # Mise en œuvre: quarterly reports, a COPIL every two months.

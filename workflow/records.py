@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.calendar import paris_date, years_later
+from workflow.conventions import convention_anchor
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.lifecycle import SUSPENDED
@@ -423,7 +424,8 @@ class Records:
             if row.left_on is not None:
                 raise InvalidInput("partner", f"{row.organisation} already leaves on {row.left_on}")
             if on is None:
-                on = self.annual_deadline(project, max(today, row.joined_on))
+                anchor = convention_anchor(conn, project)
+                on = self.annual_deadline(project, max(today, row.joined_on), anchor)
             if on < today:
                 raise InvalidInput("on", f"{on} is in the past")
             if on < row.joined_on:
@@ -440,8 +442,11 @@ class Records:
         return on
 
     @staticmethod
-    def annual_deadline(project: Any, today: date) -> date:
-        anchor = project.convention_start or project.start_date
+    def annual_deadline(project: Any, today: date, anchor: date | None = None) -> date:
+        """The next anniversary on or after ``today`` of ``anchor`` (the project's first
+        convention taking effect, :func:`workflow.conventions.convention_anchor`), else of the
+        convention start given at creation, else of the project's start."""
+        anchor = anchor or project.convention_start or project.start_date
         for year in range(today.year, today.year + 2):
             candidate = years_later(anchor, year - anchor.year)
             if candidate >= today:
