@@ -37,6 +37,20 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/projects/{project_id}/indicators/{key}"): {"planned": 1},
     ("POST", "/api/projects/{project_id}/decisions"): {"key": "go"},
     ("POST", "/api/projects/{project_id}/budget"): {"label": "X", "planned_cents": 1},
+    ("POST", "/api/projects/{project_id}/conventions"): {"parties": [{"partner_id": 1}]},
+    ("POST", "/api/projects/{project_id}/conventions/{convention_id}/sign"): {
+        "partner_id": 1,
+        "on": "2026-05-04",
+    },
+    ("POST", "/api/projects/{project_id}/conventions/{convention_id}/renew"): {},
+    ("POST", "/api/projects/{project_id}/conventions/{convention_id}/avenants"): {
+        "on": "2026-05-04",
+        "object": "Avenant",
+    },
+    ("POST", "/api/projects/{project_id}/conventions/{convention_id}/notice"): {
+        "partner_id": 1,
+        "received_on": "2026-05-04",
+    },
     ("POST", "/api/projects"): {
         "definition_id": "cooperative",
         "title": "T",
@@ -59,7 +73,7 @@ def api_routes(site: Site) -> list[tuple[str, str]]:
 
 def call(client: TestClient, method: str, path: str, project_id: int) -> Any:
     concrete = path.replace("{project_id}", str(project_id))
-    concrete = re.sub(r"\{(meeting_id|partner_id)\}", "1", concrete)
+    concrete = re.sub(r"\{(meeting_id|partner_id|convention_id)\}", "1", concrete)
     concrete = concrete.replace("{key}", "gouvernance").replace("{definition_id}", "cooperative")
     body = BODIES.get((method, path))
     if method == "GET":
@@ -112,6 +126,10 @@ def test_the_agency_reads_every_project_but_acts_on_none_it_does_not_pilot(site:
             continue
         response = call(agency, method, path, site.project_b)
         expected = 200 if method == "GET" else 403
+        if path.endswith("/conventions/{convention_id}/renew"):
+            # The agency signs conventions and renews them (seed 001): it gets past the
+            # rights, and project B has no convention 1.
+            expected = 404
         assert response.status_code == expected, (method, path, response.text)
     b = agency.get(f"/api/projects/{site.project_b}").json()
     assert b["title"] == "Coopérative B" and b["phase"] == "prefiguration"

@@ -30,7 +30,7 @@ from tests.smtp_support import SmtpServer, start_server
 from tests.web.conftest import PARIS, PILOT_A, Site, csrf_of
 from web.app import create_app
 from web.bounds import MAX_ID
-from web.pages import answer, dashboard, exports, project
+from web.pages import answer, conventions, dashboard, exports, project
 from workflow.engine import PartnerIn
 
 CHECKS = [
@@ -133,7 +133,7 @@ def test_no_generated_input_makes_a_server_error(
 # sent signed in as the pilot of A with the session's CSRF token, so that forms get past the
 # token check; only "no server error" is checked (a page answers HTML, not a documented body).
 PAGES_APP = FastAPI()
-for _pages in (dashboard, project, answer, exports):
+for _pages in (dashboard, project, answer, exports, conventions):
     PAGES_APP.include_router(_pages.router)
 pages_schema = schemathesis.openapi.from_asgi("/openapi.json", PAGES_APP)
 

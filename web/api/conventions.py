@@ -1,7 +1,7 @@
 """A project's partnership conventions through the API: read them (amounts in force on a
 date, status, renewals, avenants, "année N sur M"), create one, record a party's signature,
 an express renewal, an avenant, a party's notice. Reading needs the right to see the
-project; recording needs to be its pilot (or the agency). See workflow.conventions."""
+project; recording needs to be its pilot; the agency also records renewals. See workflow.conventions."""
 
 from __future__ import annotations
 
@@ -63,8 +63,9 @@ class NoticeOut(BaseModel):
     leaves_on: date
 
 
-def _check_record(accounts: AccountsDep, who: ApiUser, project_id: int) -> None:
-    """The project's pilots record conventions; so does the agency (renewals, seed 001)."""
+def _check_renew(accounts: AccountsDep, who: ApiUser, project_id: int) -> None:
+    """The project's pilots record everything about its conventions; the agency, which
+    signs them, also records their express renewal (seed 001)."""
     if not who.is_agency:
         accounts.check_act(who, project_id)
 
@@ -102,7 +103,7 @@ def create_convention(
     project_id: ProjectId, body: ConventionIn, c: CopiloteDep, accounts: AccountsDep, who: ApiUser
 ) -> ConventionsView:
     """A convention to be signed by its parties (partners of the project)."""
-    _check_record(accounts, who, project_id)
+    accounts.check_act(who, project_id)
     parties = [PartyIn(p.partner_id, p.amount_cents) for p in body.parties]
     c.conventions.create(project_id, parties, by=actor(who), label=body.label)
     return _view(c, project_id)
@@ -118,7 +119,7 @@ def sign_convention(
     who: ApiUser,
 ) -> ConventionsView:
     """A party's signature; the last one makes the convention take effect that day."""
-    _check_record(accounts, who, project_id)
+    accounts.check_act(who, project_id)
     _check(c, project_id, convention_id)
     c.conventions.sign(convention_id, body.partner_id, on=body.on, by=actor(who))
     return _view(c, project_id)
@@ -134,7 +135,7 @@ def renew_convention(
     body: RenewalIn | None = None,
 ) -> ConventionsView:
     """Express renewal for one more period, with new amounts for the parties given."""
-    _check_record(accounts, who, project_id)
+    _check_renew(accounts, who, project_id)
     _check(c, project_id, convention_id)
     amounts = _amounts(body.amounts) if body else {}
     c.conventions.renew(convention_id, by=actor(who), amounts=amounts)
@@ -153,7 +154,7 @@ def amend_convention(
     who: ApiUser,
 ) -> ConventionsView:
     """An avenant from ``on``: its object and the parties' new amounts."""
-    _check_record(accounts, who, project_id)
+    accounts.check_act(who, project_id)
     _check(c, project_id, convention_id)
     c.conventions.amend(
         convention_id, on=body.on, object=body.object, amounts=_amounts(body.amounts), by=actor(who)
@@ -171,7 +172,7 @@ def give_notice(
     who: ApiUser,
 ) -> NoticeOut:
     """A party's notice, received on ``received_on``: it leaves one notice period later."""
-    _check_record(accounts, who, project_id)
+    accounts.check_act(who, project_id)
     _check(c, project_id, convention_id)
     leaves = c.conventions.terminate(
         convention_id, body.partner_id, received_on=body.received_on, by=actor(who)

@@ -2,8 +2,8 @@
 23,000 EUR instrument of each party, renewals and avenants, and "année N sur M"; the forms
 that create one, record a signature, an express renewal, an avenant or a party's notice.
 
-Everyone who may read the project sees the page; its pilots and the agency see the forms
-(the agency records renewals too, seed 001), and every POST checks it again. A refused form
+Everyone who may read the project sees the page; its pilots see the forms, the agency the
+renewal form (it signs the conventions and renews them, seed 001); every POST checks again. A refused form
 comes back with status 422, what was typed kept, and the error in French next to the form
 (English with ``?lang=en``); a recorded one redirects back with a confirmation.
 """
@@ -99,12 +99,9 @@ def _field_error(action: str, error: InvalidInput, names: dict[int, str]) -> dic
     return {"field": field, "label": _LABELS.get(key, field), "text": reason}
 
 
-def _can_record(c: Any, user: Any, project_id: int) -> bool:
-    return bool(user.is_agency) or project_id in c.accounts.piloted(user)
-
-
-def _check_record(c: Any, user: Any, project_id: int) -> None:
-    """The project's pilots record conventions; so does the agency (renewals, seed 001)."""
+def _check_renew(c: Any, user: Any, project_id: int) -> None:
+    """The project's pilots record everything about its conventions; the agency, which
+    signs them, also records their express renewal (seed 001)."""
     if not user.is_agency:
         c.accounts.check_act(user, project_id)
 
@@ -139,7 +136,8 @@ def show(
             "project": project,
             "view": view,
             "partners": partners,
-            "can_record": _can_record(c, user, project_id),
+            "can_act": project_id in c.accounts.piloted(user),
+            "can_renew": bool(user.is_agency) or project_id in c.accounts.piloted(user),
             "error": error,
             "action": action,
             "typed": typed or {},
@@ -220,7 +218,7 @@ def conventions_page(
 async def create_convention(
     request: Request, project_id: PageId, user: PageUser, c: CopiloteDep
 ) -> Response:
-    _check_record(c, user, project_id)
+    c.accounts.check_act(user, project_id)
     form = await request.form()
     typed = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     try:
@@ -248,7 +246,7 @@ def sign_convention(
     party: Annotated[str, Form()] = "",
     on: Annotated[str, Form()] = "",
 ) -> Response:
-    _check_record(c, user, project_id)
+    c.accounts.check_act(user, project_id)
     convention_id = _convention_of(c, project_id, convention)
     try:
         partner_id = form_id(party, "partner_id") or 0
@@ -263,7 +261,7 @@ def sign_convention(
 async def renew_convention(
     request: Request, project_id: PageId, user: PageUser, c: CopiloteDep
 ) -> Response:
-    _check_record(c, user, project_id)
+    _check_renew(c, user, project_id)
     form = await request.form()
     convention_id = _convention_of(c, project_id, str(form.get("convention", "")))
     typed = {k: v for k, v in form.multi_items() if isinstance(v, str)}
@@ -281,7 +279,7 @@ async def renew_convention(
 async def amend_convention(
     request: Request, project_id: PageId, user: PageUser, c: CopiloteDep
 ) -> Response:
-    _check_record(c, user, project_id)
+    c.accounts.check_act(user, project_id)
     form = await request.form()
     convention_id = _convention_of(c, project_id, str(form.get("convention", "")))
     typed = {k: v for k, v in form.multi_items() if isinstance(v, str)}
@@ -306,7 +304,7 @@ def give_notice(
     received_on: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    _check_record(c, user, project_id)
+    c.accounts.check_act(user, project_id)
     convention_id = _convention_of(c, project_id, convention)
     try:
         if confirm != "yes":
