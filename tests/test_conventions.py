@@ -17,7 +17,7 @@ from workflow import tables
 from workflow.conventions import Conventions, PartyIn, amounts_in_force
 from workflow.database import read
 from workflow.engine import NewProject
-from workflow.errors import InvalidInput
+from workflow.errors import DefinitionError, InvalidInput
 from workflow.models import instrument_of
 from workflow.read_models.conventions import project_conventions
 
@@ -436,3 +436,49 @@ def test_migration_0010_turns_the_two_dates_into_a_convention_with_its_parties(
         (conventions[one].id, c, 12_000_00, signed),  # one party: the project's funding
     ]
     assert sorted(triggers) == sorted([(two, "convention_signed"), (one, "convention_signed")])
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        ("  duration: 11 ans", "convention.duration: the duration '11 ans' is too long"),
+        ("  duration: 1 semaine", "convention.duration: cannot read the duration '1 semaine'"),
+        ("  renewal: tacite", "convention.renewal"),
+        ("  duration: 1 month", "convention: a reminder 3 month(s) before the end does not fall"),
+        ("  notice: -1 mois", "convention.notice: a duration is written like"),
+        ("  funding_years: 3", "convention.funding_years"),
+    ],
+)
+def test_a_wrong_convention_key_is_refused_with_file_line_and_field(
+    new: str, expected: str
+) -> None:
+    from workflow.loader import parse_definition
+
+    mini = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
+    old = "  duration: 1 year" if "duration" in new else "  renewal: express"
+    if "notice" in new:
+        old = "  notice: 1 month"
+    if "funding_years" in new:
+        old = "  renewal: express"
+        new = "  renewal: express\n" + new
+    text = mini.replace(old, new, 1)
+    assert text != mini
+    # A field's own problem is on its line; one between fields, on the line of the section.
+    at = "convention:\n" if expected.startswith("convention:") else new.splitlines()[-1]
+    line = 1 + text[: text.index(at)].count("\n")
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(text, "prog.yaml")
+    problems = [str(p) for p in caught.value.problems]
+    assert any(p.startswith(f"prog.yaml:{line}: {expected}") for p in problems), problems
+
+
+def test_funding_years_are_bounded() -> None:
+    from workflow.loader import parse_definition
+
+    mini = (Path(__file__).parent / "fixtures" / "mini.yaml").read_text(encoding="utf-8")
+    text = mini + "funding:\n  instruments: [{key: fse, label: FSE}]\n  years: 11\n"
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(text, "prog.yaml")
+    line = text.count("\n")
+    problems = [str(p) for p in caught.value.problems]
+    assert any(p.startswith(f"prog.yaml:{line}: funding.years") for p in problems), problems
