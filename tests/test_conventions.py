@@ -482,3 +482,53 @@ def test_funding_years_are_bounded() -> None:
     line = text.count("\n")
     problems = [str(p) for p in caught.value.problems]
     assert any(p.startswith(f"prog.yaml:{line}: funding.years") for p in problems), problems
+
+
+def test_the_command_line_records_and_lists_a_convention(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    runner = CliRunner()
+
+    def run(*args: str, now: str = "2026-03-10T09:00+01:00", code: int = 0) -> str:
+        result = runner.invoke(app, [*args, "--db", db, "--now", now])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("project", "create", "--definition", "cooperative", "--title", "Coop 93",
+        "--start", "2026-01-05", "--pilot-email", "p@dd.example", "--pilot-org", "DD 93")  # fmt: skip
+    run("partner", "add", "1", "--org", "Asso Santé", "--email", "asso@x.example")
+    run("partner", "add", "1", "--org", "CMS Bondy", "--email", "cms@x.example")
+    refused = run("convention", "create", "1", "--party", "2=-5", "--by", "DD", code=2)
+    assert "--party[0]: an amount cannot be below 0" in refused
+    out = run("convention", "create", "1", "--party", "2=22 999,00", "--party", "3=23000",
+              "--by", "Claire")  # fmt: skip
+    assert out == "convention 1 recorded for project 1, awaiting signatures\n"
+    assert "other signatures awaited" in run(
+        "convention", "sign", "1", "2", "--on", "2026-03-02", "--by", "Claire"
+    )
+    assert "in force from 2026-03-09" in run(
+        "convention", "sign", "1", "3", "--on", "2026-03-09", "--by", "Claire"
+    )
+    early = run("convention", "amend", "1", "--on", "2026-03-01", "--object", "x",
+                "--party", "2=1", "--by", "ARS", code=2)  # fmt: skip
+    assert "on: an avenant on 2026-03-01 is before the convention took effect on 2026-03-09" in (
+        early
+    )
+    run("convention", "amend", "1", "--on", "2026-06-01", "--object", "Collèges",
+        "--party", "2=23000", "--by", "ARS", now="2026-06-10T09:00+02:00")  # fmt: skip
+    listed = run("convention", "list", "1", "--on", "2026-05-31")
+    assert "convention 1: Convention de partenariat (en vigueur) 2026-03-09 – 2027-03-09" in listed
+    assert "  2 Asso Santé: 22\u202f999,00\xa0€ (décision attributive), signed 2026-03-02" in listed
+    assert "  3 CMS Bondy: 23\u202f000,00\xa0€ (convention), signed 2026-03-09" in listed
+    english = run("convention", "list", "1", "--lang", "en", now="2026-06-10T09:00+02:00")
+    assert "  2 Asso Santé: €23,000.00 (convention), signed 2026-03-02" in english
+    assert "2026-06-01 amendment (avenant) Collèges: Asso Santé €22,999.00 -> €23,000.00" in (
+        english
+    )
+    assert "leaves on 2026-07-10" in run(
+        "convention", "notice", "1", "3", "--received", "2026-06-10", "--by", "DD",
+        now="2026-06-10T09:00+02:00",
+    )  # fmt: skip
