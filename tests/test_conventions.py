@@ -532,3 +532,26 @@ def test_the_command_line_records_and_lists_a_convention(tmp_path: Path) -> None
         "convention", "notice", "1", "3", "--received", "2026-06-10", "--by", "DD",
         now="2026-06-10T09:00+02:00",
     )  # fmt: skip
+
+
+def test_a_suspension_skips_that_years_review_but_not_the_next(system: System) -> None:
+    s = system
+    pid = s.engine.create_project(
+        NewProject(
+            definition_id="cooperative",
+            title="Coopérative suspendue",
+            start_date=START,
+            pilot=person("DD 93", PILOT, "pilot", "copil"),
+            agency=person("ARS", AGENCY, "agency"),
+            convention_start=START,
+        )
+    )
+    assert [o for o, _ in pending(s, pid, "annual_review")] == [f"annual_review:{pid}:2027"]
+    s.set(at(date(2026, 10, 1)))
+    s.engine.advance(pid, "suspend", actor="DD 93", comment="Réorganisation de la DD")
+    # Year 1's review falls due while suspended: nothing is said, year 2's is planned.
+    assert about(said(s, at(date(2026, 12, 6))), "annual_review") == set()
+    assert [o for o, _ in pending(s, pid, "annual_review")] == [f"annual_review:{pid}:2028"]
+    s.set(at(date(2027, 1, 4)))
+    s.engine.advance(pid, "resume", actor="DD 93")
+    assert about(said(s, at(date(2027, 12, 6))), "annual_review") == {PILOT, AGENCY}

@@ -43,7 +43,7 @@ from workflow.occasions import (
 )
 from workflow.outbox import Outgoing, personal_key, queue
 from workflow.planner import LinkMaker, deadline_flags, plan, quarter_end, recipients
-from workflow.progress import cadence_interval, in_progress
+from workflow.progress import cadence_interval, closed, in_progress
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
@@ -196,8 +196,13 @@ class Sweeper:
         self, conn: sa.Connection, r: Any, project: Any, now: datetime
     ) -> list[_Out] | None:
         """What ``r`` says, or None (skipped) when its project is not in progress."""
-        self.engine.project_definition(project)  # DefinitionGone says why, before anything
-        return self._fire(conn, r, project, now) if self._active(project) else None
+        definition = self.engine.project_definition(project)  # DefinitionGone says why
+        if self._active(project):
+            return self._fire(conn, r, project, now)
+        if r.kind == "annual_review" and not closed(self.engine, project):
+            # A suspended project says nothing now, but its yearly cycle goes on.
+            self._next_review(conn, r, project, definition)
+        return None
 
     def _queue(
         self, conn: sa.Connection, outs: list[_Out], projects: dict[int, Any], now: datetime
@@ -546,6 +551,20 @@ class Sweeper:
         }
         return self._to(conn, project, ["pilot", "partner", "agency"], today, item, r.occasion)
 
+    def _next_review(
+        self, conn: sa.Connection, r: Any, project: Any, definition: Definition
+    ) -> date | None:
+        """Each year brings its review, for as long as the project runs: when one comes, the
+        next one is planned. The date the cycle counts from (None: no convention)."""
+        review = parse(r.occasion)
+        start = convention_anchor(conn, project)
+        if start is None or not isinstance(review, AnnualReview):
+            return None
+        self.engine.planner.plan_annual_review(
+            conn, definition, project.id, start, review.year - start.year + 1
+        )
+        return start
+
     def _annual_review(
         self,
         conn: sa.Connection,
@@ -556,13 +575,9 @@ class Sweeper:
         base: dict[str, Any],
         today: date,
     ) -> list[_Out] | None:
-        start = convention_anchor(conn, project)
+        start = self._next_review(conn, r, project, definition)
         if start is None:
             return None
-        # Each year brings its review, for as long as the project runs: plan the next one.
-        self.engine.planner.plan_annual_review(
-            conn, definition, project.id, start, review.year - start.year + 1
-        )
         anniversary = years_later(start, review.year - start.year)
         review_by = anniversary - timedelta(days=61)
         item = {
