@@ -19,6 +19,7 @@ from notifications.wording import say
 from web import i18n
 from web.bounds import PageId, form_day, form_id, form_instant, form_line, form_text, page_number
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
+from web.pages.documents import KINDS
 from web.pages.exports import feed_url
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
@@ -214,6 +215,8 @@ def show_project(
             "year": board.today.year,
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
             "today_iso": board.today.isoformat(),
+            "documents": c.documents.documents(project_id),
+            "document_kinds": KINDS,
             **page_context(request),
         },
         status_code=status_code,

@@ -1,0 +1,236 @@
+"""Documents on the pages: upload, versions, download, dedup, partners' attachments from
+their link, minutes mailed to the attendees, and the refusals (rights, links, limits, types)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from tests.smtp_support import SmtpServer
+from tests.web.conftest import AGENCY, PILOT_A, PILOT_B, Site, csrf_of
+from workflow import tables
+from workflow.engine import PartnerIn
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_2 = PDF + b"% version 2\n"
+ALPHA = "alpha@asso.example"
+BETA = "beta@centre.example"
+
+
+@pytest.fixture
+def any_site(db_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[Site]:
+    s = Site(db_url, smtp_server)
+    yield s
+    s.c.db.dispose()
+
+
+def upload(
+    client: TestClient, path: str, name: str, data: bytes, **fields: str
+) -> tuple[int, str]:
+    page = client.get(path.removesuffix("/documents") + "/documents")
+    response = client.post(
+        path,
+        data={"csrf_token": csrf_of(page.text), **fields},
+        files={"file": (name, data, "application/octet-stream")},
+        follow_redirects=False,
+    )
+    return response.status_code, response.headers.get("location", "") or response.text
+
+
+def count(site: Site, table: sa.Table) -> int:
+    with site.c.db.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def partners(site: Site) -> tuple[int, int]:
+    records = site.c.records
+    alpha = records.add_partner(
+        site.project_a, PartnerIn("Association Alpha", ALPHA, "Alice", ("partner", "copil"))
+    )
+    beta = records.add_partner(site.project_a, PartnerIn("Centre Beta", BETA, "Bruno"))
+    return alpha, beta
+
+
+def report_path(site: Site, partner_id: int) -> str:
+    token = site.c.links.token("report", site.project_a, partner_id, "bilan_trimestriel:2026-Q2")
+    return f"/answer/{token}/documents"
+
+
+def test_a_pilot_files_versions_and_everyone_entitled_downloads(any_site: Site) -> None:
+    site, pid = any_site, any_site.project_a
+    pilot = site.client(PILOT_A)
+    base = f"/projects/{pid}/documents"
+    status, where = upload(pilot, base, "Fiche de cadrage.pdf", PDF, title="Fiche de cadrage")
+    assert status == 303, where
+    doc = int(re.search(r"#doc-(\d+)$", where).group(1))  # type: ignore[union-attr]
+    status, _ = upload(pilot, base, "cadrage v2.pdf", PDF_2, document_id=str(doc))
+    assert status == 303
+
+    page = pilot.get(base).text
+    assert "Fiche de cadrage" in page and "cadrage v2.pdf" in page
+    assert "Versions précédentes" in page and "Fiche de cadrage.pdf" in page
+    assert "Déposé par Pia" in page
+
+    latest = pilot.get(f"{base}/{doc}/2")
+    assert latest.status_code == 200 and latest.content == PDF_2
+    assert latest.headers["content-type"] == "application/pdf"
+    assert latest.headers["x-content-type-options"] == "nosniff"
+    assert latest.headers["content-disposition"].startswith('attachment; filename="cadrage v2.pdf"')
+    assert pilot.get(f"{base}/{doc}/1").content == PDF  # the old version is kept
+
+    # The agency reads it (and sees it on the project page); the pilot of B does not.
+    agency = site.client(AGENCY)
+    assert agency.get(f"{base}/{doc}/1").content == PDF
+    assert "Fiche de cadrage" in agency.get(f"/projects/{pid}").text
+    other = site.client(PILOT_B)
+    assert other.get(f"{base}/{doc}/1").status_code == 403
+    assert other.get(base).status_code == 403
+    assert upload(other, base, "x.pdf", PDF)[0] == 403
+    assert upload(agency, base, "x.pdf", PDF)[0] == 403  # the agency reads, pilots file
+    assert site.client().get(f"{base}/{doc}/1", follow_redirects=False).status_code == 303
+
+    # The same bytes filed again, elsewhere: one more document, the bytes stored once.
+    assert upload(pilot, base, "copie.pdf", PDF, target="convention:")[0] == 303
+    assert count(site, tables.document) == 2
+    assert count(site, tables.document_version) == 3
+    assert count(site, tables.blob) == 2
+
+
+def test_a_milestone_deliverable_is_filed_and_marks_it_done(site: Site) -> None:
+    pid = site.project_a
+    pilot = site.client(PILOT_A)
+    status, _ = upload(
+        pilot,
+        f"/projects/{pid}/documents",
+        "gouvernance.pdf",
+        PDF,
+        target="milestone:gouvernance",
+        mark_done="on",
+    )
+    assert status == 303
+    with site.c.db.connect() as conn:
+        row = conn.execute(
+            sa.select(tables.milestone).where(
+                tables.milestone.c.project_id == pid, tables.milestone.c.key == "gouvernance"
+            )
+        ).one()
+    assert row.done_on is not None and row.deliverable_ref == "gouvernance.pdf"
+    assert upload(pilot, f"/projects/{pid}/documents", "x.pdf", PDF, target="milestone:nope")[
+        0
+    ] == 422
+
+
+def test_partners_attach_to_their_report_and_read_only_what_they_may(any_site: Site) -> None:
+    site, pid = any_site, any_site.project_a
+    alpha, beta = partners(site)
+    pilot = site.client(PILOT_A)
+    base = f"/projects/{pid}/documents"
+    assert upload(pilot, base, "privé.pdf", PDF_2)[0] == 303  # not shared
+    status, where = upload(pilot, base, "partagé.pdf", PDF, shared_set="1", shared="on")
+    shared_doc = int(where.rsplit("-", 1)[1])
+
+    path = report_path(site, alpha)
+    partner = site.client()  # no account
+    status, where = upload(partner, path, "Annexe bilan.pdf", PDF + b"% alpha\n")
+    assert (status, where) == (303, path)
+    page = partner.get(path)
+    assert page.status_code == 200 and "Annexe bilan.pdf" in page.text
+    assert "partagé.pdf" in page.text and "privé.pdf" not in page.text
+    own = int(re.search(r"/documents/(\d+)/1\"[^>]*>Annexe", page.text).group(1))  # type: ignore[union-attr]
+    assert partner.get(f"{path}/{own}/1").content == PDF + b"% alpha\n"
+    assert partner.get(f"{path}/{shared_doc}/1").status_code == 200
+    assert partner.get(f"{path}/{shared_doc - 1}/1").status_code == 404  # the private one
+
+    # The pilot sees the attachment, with who filed it.
+    listing = pilot.get(base).text
+    assert "Annexe bilan.pdf" in listing and "Association Alpha" in listing
+    assert pilot.get(f"{base}/{own}/1").status_code == 200
+
+    # Another partner neither lists nor opens it; an altered or expired link opens nothing.
+    other = report_path(site, beta)
+    assert "Annexe bilan.pdf" not in partner.get(other).text
+    assert partner.get(f"{other}/{own}/1").status_code == 404
+    token = path.split("/")[2]
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert partner.get(f"/answer/{altered}/documents/{own}/1").status_code == 403
+    site.clock.advance(timedelta(days=61))
+    assert partner.get(f"{path}/{own}/1").status_code == 403
+    assert "expired" in partner.get(path).text
+
+
+def test_minutes_reach_the_attendees_with_a_link_and_no_attachment(any_site: Site) -> None:
+    site, pid = any_site, any_site.project_a
+    alpha, _ = partners(site)
+    meeting = site.c.records.meeting_held(pid, occurrence="reunion_lancement")
+    pilot = site.client(PILOT_A)
+    base = f"/projects/{pid}/documents"
+    assert upload(pilot, base, "CR lancement.pdf", PDF, target=f"minutes:{meeting}")[0] == 303
+    assert upload(pilot, base, "émargement.pdf", PDF_2, target=f"attendance:{meeting}")[0] == 303
+    assert upload(pilot, base, "CR v2.pdf", PDF + b"%2\n", target=f"minutes:{meeting}")[0] == 303
+    site.c.tick(site.clock.now())
+    mails = [
+        got
+        for got in site.server.handler.received
+        if "compte rendu disponible" in str(got.message["subject"])
+    ]
+    assert sorted(r for got in mails for r in got.rcpt_tos) == [ALPHA, BETA, PILOT_A]  # once each
+    message = next(got.message for got in mails if ALPHA in got.rcpt_tos)
+    assert not [part for part in message.iter_attachments()]
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "CR lancement.pdf" in body
+    path = re.search(r"https?://[^\s/]+(/shared/[A-Za-z0-9_.\-]+)", body).group(1)  # type: ignore[union-attr]
+    partner = site.client()
+    page = partner.get(path)
+    assert page.status_code == 200 and "CR v2.pdf" in page.text  # the latest version
+    assert "émargement" not in page.text  # the attendance sheet is not shared
+    minutes = int(re.search(r"/shared/[^/]+/(\d+)/2", page.text).group(1))  # type: ignore[union-attr]
+    assert partner.get(f"{path}/{minutes}/2").content == PDF + b"%2\n"
+    assert partner.get(f"{path}/{minutes + 1}/1").status_code == 404
+    site.clock.advance(timedelta(days=61))
+    assert partner.get(path).status_code == 403
+
+
+def test_minutes_wait_for_the_meeting_to_be_held(site: Site) -> None:
+    pid = site.project_a
+    with site.c.db.connect() as conn:
+        meeting = conn.execute(
+            sa.select(tables.meeting.c.id).where(tables.meeting.c.project_id == pid)
+        ).scalar()
+    status, text = upload(
+        site.client(PILOT_A), f"/projects/{pid}/documents", "cr.pdf", PDF, target=f"minutes:{meeting}"
+    )
+    assert status == 422 and "held" in text
+    assert count(site, tables.blob) == 0
+
+
+@pytest.fixture
+def small_site(sqlite_url: str, smtp_server: SmtpServer) -> Iterator[Site]:
+    s = Site(sqlite_url, smtp_server, upload_max_bytes=5_000)
+    yield s
+    s.c.db.dispose()
+
+
+def test_the_limits_refuse_and_store_nothing(small_site: Site) -> None:
+    site, base = small_site, f"/projects/{small_site.project_a}/documents"
+    pilot = site.client(PILOT_A)
+    status, text = upload(pilot, base, "gros.pdf", PDF + b"0" * 6_000)
+    assert status == 413 and "limit of 0.005 MB" in text
+    status, text = upload(pilot, base, "énorme.pdf", PDF + b"0" * 200_000)  # stopped mid-stream
+    assert status == 413
+    status, text = upload(pilot, base, "rapport.pdf", b"<!DOCTYPE html><script>alert(1)</script>")
+    assert status == 422 and "markup" in text
+    status, text = upload(pilot, base, "archive.pdf", b"MZ\x90\x00binary")
+    assert status == 422
+    assert count(site, tables.blob) == count(site, tables.document) == 0
+
+    status, _ = upload(pilot, base, "../../etc/\x07bilan\n2026.pdf", PDF)
+    assert status == 303
+    with site.c.db.connect() as conn:
+        name = conn.execute(sa.select(tables.document_version.c.filename)).scalar_one()
+    assert name == "bilan2026.pdf"
