@@ -30,9 +30,7 @@ def any_site(db_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[S
     s.c.db.dispose()
 
 
-def upload(
-    client: TestClient, path: str, name: str, data: bytes, **fields: str
-) -> tuple[int, str]:
+def upload(client: TestClient, path: str, name: str, data: bytes, **fields: str) -> tuple[int, str]:
     page = client.get(path.removesuffix("/documents") + "/documents")
     response = client.post(
         path,
@@ -121,9 +119,9 @@ def test_a_milestone_deliverable_is_filed_and_marks_it_done(site: Site) -> None:
             )
         ).one()
     assert row.done_on is not None and row.deliverable_ref == "gouvernance.pdf"
-    assert upload(pilot, f"/projects/{pid}/documents", "x.pdf", PDF, target="milestone:nope")[
-        0
-    ] == 422
+    assert (
+        upload(pilot, f"/projects/{pid}/documents", "x.pdf", PDF, target="milestone:nope")[0] == 422
+    )
 
 
 def test_partners_attach_to_their_report_and_read_only_what_they_may(any_site: Site) -> None:
@@ -203,7 +201,11 @@ def test_minutes_wait_for_the_meeting_to_be_held(site: Site) -> None:
             sa.select(tables.meeting.c.id).where(tables.meeting.c.project_id == pid)
         ).scalar()
     status, text = upload(
-        site.client(PILOT_A), f"/projects/{pid}/documents", "cr.pdf", PDF, target=f"minutes:{meeting}"
+        site.client(PILOT_A),
+        f"/projects/{pid}/documents",
+        "cr.pdf",
+        PDF,
+        target=f"minutes:{meeting}",
     )
     assert status == 422 and "held" in text
     assert count(site, tables.blob) == 0

@@ -133,7 +133,8 @@ def _text_type(sample: bytes, filename: str) -> str:
             text = sample.decode(encoding)
             break
         except UnicodeDecodeError as exc:
-            if encoding == "utf-8-sig" and exc.start >= len(sample) - 3:
+            cut = len(sample) == _TEXT_SAMPLE and exc.start >= len(sample) - 3
+            if encoding == "utf-8-sig" and cut:
                 text = sample[: exc.start].decode(encoding)  # a character cut by the sample
                 break
     else:
