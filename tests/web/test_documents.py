@@ -236,3 +236,25 @@ def test_the_limits_refuse_and_store_nothing(small_site: Site) -> None:
     with site.c.db.connect() as conn:
         name = conn.execute(sa.select(tables.document_version.c.filename)).scalar_one()
     assert name == "bilan2026.pdf"
+
+
+def test_the_api_lists_and_downloads_for_those_who_may_read(site: Site) -> None:
+    pid = site.project_a
+    pilot = site.client(PILOT_A)
+    assert upload(pilot, f"/projects/{pid}/documents", "cadrage.pdf", PDF)[0] == 303
+    assert upload(pilot, f"/projects/{pid}/documents", "v2.pdf", PDF_2, document_id="1")[0] == 303
+    token = site.c.accounts.create_token(site.agency.id)
+    api = site.client()
+    api.headers["Authorization"] = f"Bearer {token}"
+    listed = api.get(f"/api/projects/{pid}/documents").json()
+    assert [(d["attached_to"], d["title"]) for d in listed] == [("project", "cadrage.pdf")]
+    versions = listed[0]["versions"]
+    assert [v["number"] for v in versions] == [2, 1] and versions[1]["filename"] == "cadrage.pdf"
+    got = api.get(versions[1]["download"])
+    assert got.content == PDF and got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"].startswith("attachment;")
+    other = site.client()
+    other.headers["Authorization"] = f"Bearer {site.c.accounts.create_token(site.pilot_b.id)}"
+    assert other.get(f"/api/projects/{pid}/documents").status_code == 403
+    assert other.get(versions[0]["download"]).status_code == 403
+    assert api.get(f"/api/projects/{pid}/documents/1/9").status_code == 404
