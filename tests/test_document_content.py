@@ -24,7 +24,7 @@ def zipped(members: dict[str, bytes]) -> bytes:
 def xlsx() -> bytes:
     out = io.BytesIO()
     book = openpyxl.Workbook()
-    book.active.append(["Indicateur", "Prévu"])  # type: ignore[union-attr]
+    book.active.append(["Indicateur", "Prévu"])
     book.save(out)
     return out.getvalue()
 
@@ -66,7 +66,7 @@ DOCX_TYPES = (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "budget.xlsx",
         ),
-        ("émargement.csv", "Nom;Structure\nAlice;Alpha\n".encode(), "text/csv", "émargement.csv"),
+        ("émargement.csv", "Nom;Structure\nÉmilie;Alpha\n".encode(), "text/csv", "émargement.csv"),
         ("ancien.csv", "Nom;Année\né;1\n".encode("cp1252"), "text/csv", "ancien.csv"),
     ],
 )
