@@ -101,6 +101,8 @@ def _fix_command(unmet: Unmet, project_id: int) -> str:
         "record_decision": f"copilote decision {project_id} {unmet.subject} --by NAME",
         "add_partner": f"copilote partner add {project_id} --org ORGANISATION --email EMAIL",
         "give_comment": 'copilote project advance ... --comment "WHY"',
+        "upload_deliverable": f"copilote document attach {project_id} FILE --by NAME"
+        f" --to milestone:{unmet.subject}",
     }
     return commands.get(unmet.fix, "")
 

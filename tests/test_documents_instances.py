@@ -4,7 +4,6 @@ by the other (the bytes live in the database, not on either host)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 

@@ -32,16 +32,16 @@ class Site:
 
     def __init__(self, database_url: str, server: SmtpServer, **settings: Any) -> None:
         self.clock = FixedClock(datetime(2026, 5, 4, 9, 0, tzinfo=PARIS))
-        self.settings = Settings(
-            database_url=database_url,
-            definitions_dir=ROOT / "definitions",
-            smtp_host="127.0.0.1",
-            smtp_port=server.port,
-            smtp_timeout=5.0,
-            scheduler=False,
-            secret_key="test-secret",
-            **settings,
-        )
+        defaults: dict[str, Any] = {
+            "database_url": database_url,
+            "definitions_dir": ROOT / "definitions",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": server.port,
+            "smtp_timeout": 5.0,
+            "scheduler": False,
+            "secret_key": "test-secret",
+        }
+        self.settings = Settings(**{**defaults, **settings})
         self.c = Copilote(self.settings, self.clock)
         self.server = server
         self.app = self.c.app()

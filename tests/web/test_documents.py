@@ -258,3 +258,69 @@ def test_the_api_lists_and_downloads_for_those_who_may_read(site: Site) -> None:
     assert other.get(f"/api/projects/{pid}/documents").status_code == 403
     assert other.get(versions[0]["download"]).status_code == 403
     assert api.get(f"/api/projects/{pid}/documents/1/9").status_code == 404
+
+
+@pytest.fixture
+def file_site(sqlite_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[Site]:
+    """The site with a programme whose framing sheet must be filed (``deliverable: file``)."""
+    definitions = tmp_path / "definitions"
+    definitions.mkdir()
+    root = Path(__file__).resolve().parents[2]
+    (definitions / "cooperative.yaml").write_bytes(
+        (root / "definitions/cooperative.yaml").read_bytes()
+    )
+    mini = (root / "tests/fixtures/mini.yaml").read_text()
+    (definitions / "mini_file.yaml").write_text(
+        mini.replace("id: mini", "id: mini_file").replace(
+            "deliverable: fiche de cadrage", "deliverable: file"
+        )
+    )
+    s = Site(sqlite_url, smtp_server, definitions_dir=definitions)
+    yield s
+    s.c.db.dispose()
+
+
+def test_a_milestone_that_needs_a_file_names_it_and_links_to_the_upload(file_site: Site) -> None:
+    from datetime import date
+
+    from workflow.engine import NewProject
+
+    site, c = file_site, file_site.c
+    assert c.registry.get("mini_file", 1).milestone("fiche_cadrage").deliverable_file
+    pid = c.engine.create_project(
+        NewProject(
+            definition_id="mini_file",
+            title="Projet à fiche",
+            start_date=date(2026, 5, 4),
+            pilot=PartnerIn("Structure A", PILOT_A, "Pia", ("pilot", "copil")),
+        )
+    )
+    for n in (1, 2):
+        c.records.add_partner(pid, PartnerIn(f"Partenaire {n}", f"p{n}@asso.example", ""))
+    c.records.meeting_held(pid, occurrence="copil_1")
+    c.records.milestone_done(pid, "fiche_cadrage", by="Pia")  # done, but no file filed
+    [missing] = c.engine.check(pid, "start_deployment")
+    assert (missing.kind, missing.subject, missing.fix) == (
+        "deliverable_file_missing",
+        "fiche_cadrage",
+        "upload_deliverable",
+    )
+    pilot = site.client(PILOT_A)
+    page = pilot.get(f"/projects/{pid}")
+    refused = pilot.post(
+        f"/projects/{pid}/advance",
+        data={"csrf_token": csrf_of(page.text), "trigger": "start_deployment"},
+    )
+    assert refused.status_code == 409
+    assert "Fiche de cadrage : document « Fiche de cadrage » non déposé" in refused.text
+    link = f"/projects/{pid}/documents?target=milestone:fiche_cadrage#deposer"
+    assert link in refused.text
+    form = pilot.get(link.split("#")[0]).text
+    assert 'value="milestone:fiche_cadrage" selected' in form
+    assert (
+        upload(
+            pilot, f"/projects/{pid}/documents", "fiche.pdf", PDF, target="milestone:fiche_cadrage"
+        )[0]
+        == 303
+    )
+    assert c.engine.check(pid, "start_deployment") == []

@@ -84,7 +84,7 @@ def _project_attach(c: Any, project_id: int, upload: Upload, by: str) -> int:
 
 @router.get("/projects/{project_id}/documents")
 def documents_page(
-    request: Request, project_id: PageId, user: PageUser, c: CopiloteDep
+    request: Request, project_id: PageId, user: PageUser, c: CopiloteDep, target: str = ""
 ) -> Response:
     c.accounts.check_read(user, project_id)
     with read(c.db) as conn:
@@ -101,6 +101,7 @@ def documents_page(
             "kinds": KINDS,
             "can_act": project_id in c.accounts.piloted(user),
             "max_mb": c.settings.upload_max_bytes / 1_000_000,
+            "chosen": target[:200],
         },
     )
 

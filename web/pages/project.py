@@ -41,9 +41,16 @@ BUILTIN_LABELS = {
 }
 
 
-def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str]]:
+def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str | None]]:
     """Each unmet condition in the page's language, with how to meet it."""
-    return [{"text": sentence(u, lang), "fix": how_to_fix(u, lang)} for u in unmet]
+    return [
+        {
+            "text": sentence(u, lang),
+            "fix": how_to_fix(u, lang),
+            "upload": u.subject if u.fix == "upload_deliverable" else None,
+        }
+        for u in unmet
+    ]
 
 
 MONTHS = {
