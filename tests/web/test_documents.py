@@ -324,3 +324,25 @@ def test_a_milestone_that_needs_a_file_names_it_and_links_to_the_upload(file_sit
         == 303
     )
     assert c.engine.check(pid, "start_deployment") == []
+
+
+def test_a_filed_deliverable_shows_on_the_tableau_de_bord_and_in_the_cpom_report(
+    site: Site,
+) -> None:
+    pid = site.project_a
+    pilot = site.client(PILOT_A)
+    status, _ = upload(
+        pilot, f"/projects/{pid}/documents", "gouvernance.pdf", PDF, target="milestone:gouvernance"
+    )
+    assert status == 303
+    row = re.search(
+        r'<tr class="task[^"]*">\s*<td class="indent">Mise en place des instances de gouvernance'
+        r".*?</tr>",
+        pilot.get(f"/projects/{pid}").text,
+        re.S,
+    )
+    assert row is not None
+    assert 'gouvernance.pdf</a> <span class="ok">déposé le 04/05/2026' in row.group(0)
+    csv = pilot.get(f"/projects/{pid}/export/annual.csv?year=2026").content.decode("utf-8-sig")
+    line = next(x for x in csv.splitlines() if "Mise en place des instances de gouvernance" in x)
+    assert "document gouvernance.pdf déposé le 04/05/2026" in line

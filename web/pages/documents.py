@@ -300,5 +300,6 @@ i18n.register(
         "Retour au bilan": "Back to the report",
         "Tout voir": "See all",
         "Réunion tenue le": "Meeting held on",
+        "déposé le": "filed on",
     }
 )

@@ -30,6 +30,7 @@ from workflow.failures import project_failure
 from workflow.lifecycle import BUILTIN_TRIGGERS
 from workflow.read_models.board import project_board, received_reports
 from workflow.read_models.detail import milestone_completions
+from workflow.read_models.documents import project_documents
 from workflow.read_models.portfolio import Filters, phase_counts, portfolio, territories
 
 router = APIRouter()
@@ -195,6 +196,7 @@ def show_project(
     with read(c.db) as conn:
         completions = milestone_completions(conn, project_id)
         failure = project_failure(conn, project_id)
+        documents = project_documents(conn, project_id)
     return render(
         request,
         "project.html",
@@ -222,8 +224,9 @@ def show_project(
             "year": board.today.year,
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
             "today_iso": board.today.isoformat(),
-            "documents": c.documents.documents(project_id),
+            "documents": documents,
             "document_kinds": KINDS,
+            "milestone_files": {d.subject: d for d in documents if d.attached_to == "milestone"},
             **page_context(request),
         },
         status_code=status_code,
