@@ -3,6 +3,7 @@ their link, minutes mailed to the attendees, and the refusals (rights, links, li
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -346,3 +347,20 @@ def test_a_filed_deliverable_shows_on_the_tableau_de_bord_and_in_the_cpom_report
     csv = pilot.get(f"/projects/{pid}/export/annual.csv?year=2026").content.decode("utf-8-sig")
     line = next(x for x in csv.splitlines() if "Mise en place des instances de gouvernance" in x)
     assert "document gouvernance.pdf déposé le 04/05/2026" in line
+
+
+def test_the_directory_backend_serves_what_it_stored(
+    sqlite_url: str, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    site = Site(sqlite_url, smtp_server, storage="directory", storage_dir=tmp_path / "files")
+    try:
+        pilot = site.client(PILOT_A)
+        base = f"/projects/{site.project_a}/documents"
+        assert upload(pilot, base, "cadrage.pdf", PDF)[0] == 303
+        assert pilot.get(f"{base}/1/1").content == PDF
+        assert [p.name for p in (tmp_path / "files").rglob("*") if p.is_file()] == [
+            hashlib.sha256(PDF).hexdigest()
+        ]
+        assert count(site, tables.blob) == 0  # nothing in the database
+    finally:
+        site.c.db.dispose()

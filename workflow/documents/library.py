@@ -75,7 +75,7 @@ class Documents:
         if title is not None and len(title) > 200:
             raise InvalidInput("title", "at most 200 characters")
         checked = inspect_file(file, filename, self.max_bytes)
-        with self.engine.db.begin() as conn:  # checked before storing anything
+        with read(self.engine.db) as conn:  # checked before storing anything
             self._target(conn, project_id, attached_to, subject, document_id, partner_id)
         stored = self.store.put(checked.digest, checked.size, _chunks(file))
         now = self.engine.clock.now()
