@@ -101,16 +101,23 @@ def test_a_pilot_files_versions_and_everyone_entitled_downloads(any_site: Site) 
     assert count(site, tables.blob) == 2
 
 
-def test_a_milestone_deliverable_is_filed_and_marks_it_done(site: Site) -> None:
+@pytest.fixture
+def directory_site(sqlite_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[Site]:
+    s = Site(sqlite_url, smtp_server, storage="directory", storage_dir=tmp_path / "files")
+    yield s
+    s.c.db.dispose()
+
+
+def test_a_milestone_deliverable_is_filed_and_marks_it_done(
+    directory_site: Site, tmp_path: Path
+) -> None:
+    """On the directory backend: the bytes are files there, nothing in the database."""
+    site = directory_site
     pid = site.project_a
     pilot = site.client(PILOT_A)
+    base = f"/projects/{pid}/documents"
     status, _ = upload(
-        pilot,
-        f"/projects/{pid}/documents",
-        "gouvernance.pdf",
-        PDF,
-        target="milestone:gouvernance",
-        mark_done="on",
+        pilot, base, "gouvernance.pdf", PDF, target="milestone:gouvernance", mark_done="on"
     )
     assert status == 303
     with site.c.db.connect() as conn:
@@ -119,10 +126,20 @@ def test_a_milestone_deliverable_is_filed_and_marks_it_done(site: Site) -> None:
                 tables.milestone.c.project_id == pid, tables.milestone.c.key == "gouvernance"
             )
         ).one()
+        meeting = conn.execute(
+            sa.select(tables.meeting.c.id).where(tables.meeting.c.project_id == pid)
+        ).scalar()
     assert row.done_on is not None and row.deliverable_ref == "gouvernance.pdf"
-    assert (
-        upload(pilot, f"/projects/{pid}/documents", "x.pdf", PDF, target="milestone:nope")[0] == 422
-    )
+    assert pilot.get(f"{base}/1/1").content == PDF
+    stored = [p.name for p in (tmp_path / "files").rglob("*") if p.is_file()]
+    assert stored == [hashlib.sha256(PDF).hexdigest()]
+    assert count(site, tables.blob) == 0
+
+    assert upload(pilot, base, "x.pdf", PDF_2, target="milestone:nope")[0] == 422
+    # Minutes wait for their meeting to be held.
+    status, text = upload(pilot, base, "cr.pdf", PDF_2, target=f"minutes:{meeting}")
+    assert status == 422 and "held" in text
+    assert len([p for p in (tmp_path / "files").rglob("*") if p.is_file()]) == 1
 
 
 def test_partners_attach_to_their_report_and_read_only_what_they_may(any_site: Site) -> None:
@@ -163,8 +180,8 @@ def test_partners_attach_to_their_report_and_read_only_what_they_may(any_site: S
     assert "expired" in partner.get(path).text
 
 
-def test_minutes_reach_the_attendees_with_a_link_and_no_attachment(any_site: Site) -> None:
-    site, pid = any_site, any_site.project_a
+def test_minutes_reach_the_attendees_with_a_link_and_no_attachment(site: Site) -> None:
+    pid = site.project_a
     alpha, _ = partners(site)
     meeting = site.c.records.meeting_held(pid, occurrence="reunion_lancement")
     pilot = site.client(PILOT_A)
@@ -195,23 +212,6 @@ def test_minutes_reach_the_attendees_with_a_link_and_no_attachment(any_site: Sit
     assert partner.get(path).status_code == 403
 
 
-def test_minutes_wait_for_the_meeting_to_be_held(site: Site) -> None:
-    pid = site.project_a
-    with site.c.db.connect() as conn:
-        meeting = conn.execute(
-            sa.select(tables.meeting.c.id).where(tables.meeting.c.project_id == pid)
-        ).scalar()
-    status, text = upload(
-        site.client(PILOT_A),
-        f"/projects/{pid}/documents",
-        "cr.pdf",
-        PDF,
-        target=f"minutes:{meeting}",
-    )
-    assert status == 422 and "held" in text
-    assert count(site, tables.blob) == 0
-
-
 @pytest.fixture
 def small_site(sqlite_url: str, smtp_server: SmtpServer) -> Iterator[Site]:
     s = Site(sqlite_url, smtp_server, upload_max_bytes=5_000)
@@ -237,28 +237,6 @@ def test_the_limits_refuse_and_store_nothing(small_site: Site) -> None:
     with site.c.db.connect() as conn:
         name = conn.execute(sa.select(tables.document_version.c.filename)).scalar_one()
     assert name == "bilan2026.pdf"
-
-
-def test_the_api_lists_and_downloads_for_those_who_may_read(site: Site) -> None:
-    pid = site.project_a
-    pilot = site.client(PILOT_A)
-    assert upload(pilot, f"/projects/{pid}/documents", "cadrage.pdf", PDF)[0] == 303
-    assert upload(pilot, f"/projects/{pid}/documents", "v2.pdf", PDF_2, document_id="1")[0] == 303
-    token = site.c.accounts.create_token(site.agency.id)
-    api = site.client()
-    api.headers["Authorization"] = f"Bearer {token}"
-    listed = api.get(f"/api/projects/{pid}/documents").json()
-    assert [(d["attached_to"], d["title"]) for d in listed] == [("project", "cadrage.pdf")]
-    versions = listed[0]["versions"]
-    assert [v["number"] for v in versions] == [2, 1] and versions[1]["filename"] == "cadrage.pdf"
-    got = api.get(versions[1]["download"])
-    assert got.content == PDF and got.headers["content-type"] == "application/pdf"
-    assert got.headers["content-disposition"].startswith("attachment;")
-    other = site.client()
-    other.headers["Authorization"] = f"Bearer {site.c.accounts.create_token(site.pilot_b.id)}"
-    assert other.get(f"/api/projects/{pid}/documents").status_code == 403
-    assert other.get(versions[0]["download"]).status_code == 403
-    assert api.get(f"/api/projects/{pid}/documents/1/9").status_code == 404
 
 
 @pytest.fixture
@@ -348,19 +326,22 @@ def test_a_filed_deliverable_shows_on_the_tableau_de_bord_and_in_the_cpom_report
     line = next(x for x in csv.splitlines() if "Mise en place des instances de gouvernance" in x)
     assert "document gouvernance.pdf déposé le 04/05/2026" in line
 
-
-def test_the_directory_backend_serves_what_it_stored(
-    sqlite_url: str, smtp_server: SmtpServer, tmp_path: Path
-) -> None:
-    site = Site(sqlite_url, smtp_server, storage="directory", storage_dir=tmp_path / "files")
-    try:
-        pilot = site.client(PILOT_A)
-        base = f"/projects/{site.project_a}/documents"
-        assert upload(pilot, base, "cadrage.pdf", PDF)[0] == 303
-        assert pilot.get(f"{base}/1/1").content == PDF
-        assert [p.name for p in (tmp_path / "files").rglob("*") if p.is_file()] == [
-            hashlib.sha256(PDF).hexdigest()
-        ]
-        assert count(site, tables.blob) == 0  # nothing in the database
-    finally:
-        site.c.db.dispose()
+    # The API lists and downloads, for those who may read the project.
+    assert upload(pilot, f"/projects/{pid}/documents", "v2.pdf", PDF_2, document_id="1")[0] == 303
+    token = site.c.accounts.create_token(site.agency.id)
+    api = site.client()
+    api.headers["Authorization"] = f"Bearer {token}"
+    listed = api.get(f"/api/projects/{pid}/documents").json()
+    assert [(d["attached_to"], d["title"]) for d in listed] == [("milestone", "gouvernance.pdf")]
+    versions = listed[0]["versions"]
+    assert [v["number"] for v in versions] == [2, 1] and versions[1][
+        "filename"
+    ] == "gouvernance.pdf"
+    got = api.get(versions[1]["download"])
+    assert got.content == PDF and got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"].startswith("attachment;")
+    other = site.client()
+    other.headers["Authorization"] = f"Bearer {site.c.accounts.create_token(site.pilot_b.id)}"
+    assert other.get(f"/api/projects/{pid}/documents").status_code == 403
+    assert other.get(versions[0]["download"]).status_code == 403
+    assert api.get(f"/api/projects/{pid}/documents/1/9").status_code == 404
