@@ -155,6 +155,8 @@ def test_partners_attach_to_their_report_and_read_only_what_they_may(any_site: S
     partner = site.client()  # no account
     status, where = upload(partner, path, "Annexe bilan.pdf", PDF + b"% alpha\n")
     assert (status, where) == (303, path)
+    status, text = upload(partner, path, "bilan.pdf", b"<html>not a pdf</html>")
+    assert status == 422 and "Fichier refusé" in text and "Association Alpha" in text
     page = partner.get(path)
     assert page.status_code == 200 and "Annexe bilan.pdf" in page.text
     assert "partagé.pdf" in page.text and "privé.pdf" not in page.text
@@ -228,6 +230,8 @@ def test_the_limits_refuse_and_store_nothing(small_site: Site) -> None:
     assert status == 413
     status, text = upload(pilot, base, "rapport.pdf", b"<!DOCTYPE html><script>alert(1)</script>")
     assert status == 422 and "markup" in text
+    assert "Fichier refusé : rien n&#39;a été enregistré." in text
+    assert "n&#39;est pas d&#39;un type accepté" in text
     status, text = upload(pilot, base, "archive.pdf", b"MZ\x90\x00binary")
     assert status == 422
     assert count(site, tables.blob) == count(site, tables.document) == 0

@@ -27,6 +27,7 @@ from web.uploads import Upload, file_response, read_upload
 from workflow import tables
 from workflow.calendar import paris_date
 from workflow.database import read
+from workflow.documents import FileRefused, FileTooLarge
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.read_models.documents import (
     DocumentView,
@@ -82,9 +83,30 @@ def _project_attach(c: Any, project_id: int, upload: Upload, by: str) -> int:
     return int(attached.document_id)
 
 
+def refusal(exc: InvalidInput, max_mb: float) -> dict[str, Any]:
+    """A refused upload as the page says it (in its language), with the detail, and its
+    status: 413 too large, else 422."""
+    if isinstance(exc, FileTooLarge):
+        return {"key": "too_large", "max_mb": max_mb, "detail": str(exc), "status": 413}
+    if isinstance(exc, FileRefused):
+        return {"key": "type", "detail": str(exc), "status": 422}
+    return {"key": "other", "detail": str(exc), "status": 422}
+
+
 @router.get("/projects/{project_id}/documents")
 def documents_page(
     request: Request, project_id: PageId, user: PageUser, c: CopiloteDep, target: str = ""
+) -> Response:
+    return _project_page(request, c, user, project_id, target)
+
+
+def _project_page(
+    request: Request,
+    c: Any,
+    user: Any,
+    project_id: int,
+    target: str = "",
+    error: dict[str, Any] | None = None,
 ) -> Response:
     c.accounts.check_read(user, project_id)
     with read(c.db) as conn:
@@ -102,7 +124,9 @@ def documents_page(
             "can_act": project_id in c.accounts.piloted(user),
             "max_mb": c.settings.upload_max_bytes / 1_000_000,
             "chosen": target[:200],
+            "error": error,
         },
+        error["status"] if error else 200,
     )
 
 
@@ -111,13 +135,17 @@ async def upload_document(
     request: Request, project_id: PageId, user: PageUser, c: CopiloteDep
 ) -> Response:
     await run_in_threadpool(c.accounts.check_act, user, project_id)
-    upload = await read_upload(request, c.settings.upload_max_bytes)
     try:
-        document_id = await run_in_threadpool(
-            _project_attach, c, project_id, upload, str(user.name or user.email)
-        )
-    finally:
-        upload.close()
+        upload = await read_upload(request, c.settings.upload_max_bytes)
+        try:
+            document_id = await run_in_threadpool(
+                _project_attach, c, project_id, upload, str(user.name or user.email)
+            )
+        finally:
+            upload.close()
+    except InvalidInput as exc:  # the page again, saying why; nothing was stored
+        error = refusal(exc, c.settings.upload_max_bytes / 1_000_000)
+        return await run_in_threadpool(_project_page, request, c, user, project_id, "", error)
     return RedirectResponse(f"/projects/{project_id}/documents#doc-{document_id}", 303)
 
 
@@ -141,7 +169,9 @@ def _report_target(t: Any) -> ReportTarget:
     return t
 
 
-def _partner_page(request: Request, c: Any, t: ReportTarget, error: str | None = None) -> Response:
+def _partner_page(
+    request: Request, c: Any, t: ReportTarget, error: dict[str, Any] | None = None
+) -> Response:
     with read(c.db) as conn:
         documents = project_documents(conn, t.project.id)
     mine = [d for d in documents if d.attached_to == "report" and d.subject == _report_subject(t)]
@@ -158,7 +188,7 @@ def _partner_page(request: Request, c: Any, t: ReportTarget, error: str | None =
             "error": error,
             "max_mb": c.settings.upload_max_bytes / 1_000_000,
         },
-        422 if error else 200,
+        error["status"] if error else 200,
     )
     response.headers.update(_PRIVATE)
     return response
@@ -174,22 +204,26 @@ async def partner_upload(request: Request, c: CopiloteDep, t: Target, token: str
     target = _report_target(t)
     if target.closed_reason is not None:
         raise InvalidInput("project", target.closed_reason)
-    upload = await read_upload(request, c.settings.upload_max_bytes)
     try:
-        await run_in_threadpool(
-            lambda: c.documents.attach(
-                target.project.id,
-                upload.file,
-                upload.filename,
-                by=target.partner.organisation,
-                attached_to="report",
-                subject=_report_subject(target),
-                document_id=_int(upload.fields.get("document_id", ""), "document_id"),
-                partner_id=target.partner.id,
+        upload = await read_upload(request, c.settings.upload_max_bytes)
+        try:
+            await run_in_threadpool(
+                lambda: c.documents.attach(
+                    target.project.id,
+                    upload.file,
+                    upload.filename,
+                    by=target.partner.organisation,
+                    attached_to="report",
+                    subject=_report_subject(target),
+                    document_id=_int(upload.fields.get("document_id", ""), "document_id"),
+                    partner_id=target.partner.id,
+                )
             )
-        )
-    finally:
-        upload.close()
+        finally:
+            upload.close()
+    except InvalidInput as exc:  # the page again, in the partner's language; nothing stored
+        error = refusal(exc, c.settings.upload_max_bytes / 1_000_000)
+        return await run_in_threadpool(_partner_page, request, c, target, error)
     return RedirectResponse(f"/answer/{token}/documents", 303)
 
 
@@ -301,5 +335,12 @@ i18n.register(
         "Tout voir": "See all",
         "Réunion tenue le": "Meeting held on",
         "déposé le": "filed on",
+        "Fichier refusé : rien n'a été enregistré.": "File refused: nothing was saved.",
+        "Le fichier dépasse la taille maximale de": "The file is larger than the limit of",
+        "Ce fichier n'est pas d'un type accepté (PDF, ODT, ODS, DOCX, XLSX, PNG, JPEG, CSV) :"
+        " le type est lu dans son contenu, pas dans son nom.": (
+            "This file is not of an accepted type (PDF, ODT, ODS, DOCX, XLSX, PNG, JPEG, CSV):"
+            " the type is read from its content, not from its name."
+        ),
     }
 )
