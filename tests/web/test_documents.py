@@ -349,3 +349,34 @@ def test_a_filed_deliverable_shows_on_the_tableau_de_bord_and_in_the_cpom_report
     assert other.get(f"/api/projects/{pid}/documents").status_code == 403
     assert other.get(versions[0]["download"]).status_code == 403
     assert api.get(f"/api/projects/{pid}/documents/1/9").status_code == 404
+
+
+def test_a_partner_files_the_deliverable_their_role_is_responsible_for(site: Site) -> None:
+    pid, records, engine = site.project_a, site.c.records, site.c.engine
+    alpha, beta = partners(site)
+    records.meeting_held(pid, occurrence="reunion_lancement")
+    for key in ("gouvernance", "orientations_validees"):
+        records.milestone_done(pid, key, by="Pia")
+    engine.advance(pid, "start_diagnostic", actor="Pia")
+    records.milestone_done(pid, "diagnostic_local_sante", by="Pia")
+    records.meeting_held(pid, series="copil")
+    engine.advance(pid, "start_action_plan", actor="Pia")  # opens « fiches_actions » (partner)
+
+    path, partner = report_path(site, alpha), site.client()
+    page = partner.get(path).text
+    assert 'value="milestone:fiches_actions"' in page
+    assert 'value="milestone:gouvernance"' not in page  # the pilot's to file
+    status, _ = upload(
+        partner, path, "fiche action Alpha.pdf", PDF, target="milestone:fiches_actions"
+    )
+    assert status == 303
+    assert upload(partner, path, "x.pdf", PDF_2, target="milestone:gouvernance")[0] == 422
+    other = report_path(site, beta)
+    assert (
+        upload(partner, other, "fiche Beta.pdf", PDF_2, target="milestone:fiches_actions")[0] == 303
+    )
+    assert "fiche action Alpha.pdf" in partner.get(path).text
+    assert "fiche action Alpha.pdf" not in partner.get(other).text  # each partner's own
+    listing = site.client(PILOT_A).get(f"/projects/{pid}/documents").text
+    assert "fiche action Alpha.pdf" in listing and "fiche Beta.pdf" in listing
+    assert count(site, tables.document) == 2 and count(site, tables.document_version) == 2

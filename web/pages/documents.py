@@ -32,6 +32,7 @@ from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.read_models.documents import (
     DocumentView,
     document_targets,
+    partner_deliverables,
     partner_may_read,
     project_documents,
 )
@@ -174,7 +175,13 @@ def _partner_page(
 ) -> Response:
     with read(c.db) as conn:
         documents = project_documents(conn, t.project.id)
-    mine = [d for d in documents if d.attached_to == "report" and d.subject == _report_subject(t)]
+        deliverables = partner_deliverables(conn, t.project.id, t.partner.roles)
+    mine = [
+        d
+        for d in documents
+        if (d.attached_to == "report" and d.subject == _report_subject(t))
+        or (d.attached_to == "milestone" and d.partner_id == t.partner.id)
+    ]
     shared = [d for d in documents if d not in mine and partner_may_read(d, t.partner.id)]
     response = render(
         request,
@@ -182,6 +189,7 @@ def _partner_page(
         {
             "t": t,
             "mine": mine,
+            "deliverables": deliverables,
             "shared": shared,
             "kinds": KINDS,
             "base": request.url.path,
@@ -206,6 +214,8 @@ async def partner_upload(request: Request, c: CopiloteDep, t: Target, token: str
         raise InvalidInput("project", target.closed_reason)
     try:
         upload = await read_upload(request, c.settings.upload_max_bytes)
+        # A deliverable their role is responsible for (the library checks it), else the report.
+        milestone = upload.fields.get("target", "").removeprefix("milestone:")
         try:
             await run_in_threadpool(
                 lambda: c.documents.attach(
@@ -213,8 +223,8 @@ async def partner_upload(request: Request, c: CopiloteDep, t: Target, token: str
                     upload.file,
                     upload.filename,
                     by=target.partner.organisation,
-                    attached_to="report",
-                    subject=_report_subject(target),
+                    attached_to="milestone" if milestone else "report",
+                    subject=milestone or _report_subject(target),
                     document_id=_int(upload.fields.get("document_id", ""), "document_id"),
                     partner_id=target.partner.id,
                 )
@@ -334,6 +344,8 @@ i18n.register(
         "Retour au bilan": "Back to the report",
         "Tout voir": "See all",
         "Réunion tenue le": "Meeting held on",
+        "Joindre à": "Attach to",
+        "Bilan": "Report",
         "déposé le": "filed on",
         "Fichier refusé : rien n'a été enregistré.": "File refused: nothing was saved.",
         "Le fichier dépasse la taille maximale de": "The file is larger than the limit of",

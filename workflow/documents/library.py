@@ -70,7 +70,8 @@ class Documents:
         """Attach ``file`` (seekable, read in chunks) as a new document or a new version.
 
         ``partner_id``: filed by that partner from their link (they may then read it, and
-        may add versions only to documents they filed). Refused with nothing stored when
+        may add versions only to documents they filed): an attachment to their report, or a
+        deliverable their role is responsible for. Refused with nothing stored when
         the file or the target is not right."""
         if title is not None and len(title) > 200:
             raise InvalidInput("title", "at most 200 characters")
@@ -213,13 +214,37 @@ class Documents:
                 raise InvalidInput("subject", "name a report as <schedule>:<period>:<partner id>")
         elif subject:
             raise InvalidInput("subject", f"a {attached_to} document has no subject")
-        if partner_id is not None and attached_to != "report":
-            raise InvalidInput("attached_to", "a partner files attachments to their report only")
+        if partner_id is not None and attached_to == "milestone":
+            responsible = conn.execute(
+                sa.select(tables.milestone.c.responsible_role).where(
+                    tables.milestone.c.project_id == project_id,
+                    tables.milestone.c.key == subject,
+                )
+            ).scalar()
+            roles = conn.execute(
+                sa.select(tables.partner.c.roles).where(tables.partner.c.id == partner_id)
+            ).scalar()
+            if responsible not in (roles or []):
+                raise InvalidInput(
+                    "subject", "a partner files only the deliverables their role is responsible for"
+                )
+        elif partner_id is not None and attached_to != "report":
+            raise InvalidInput(
+                "attached_to",
+                "a partner files attachments to their report and the deliverables they are"
+                " responsible for, nothing else",
+            )
         if attached_to not in _ONE_PER_SUBJECT:
             return project, None
+        # One document per subject, and per partner for what partners file (each partner's
+        # fiche-action is theirs; the pilot's is the project's).
+        filed_by = d.c.partner_id.is_(None) if partner_id is None else d.c.partner_id == partner_id
         existing = conn.execute(
             sa.select(d).where(
-                d.c.project_id == project_id, d.c.attached_to == attached_to, d.c.subject == subject
+                d.c.project_id == project_id,
+                d.c.attached_to == attached_to,
+                d.c.subject == subject,
+                filed_by,
             )
         ).first()
         return project, existing

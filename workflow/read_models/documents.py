@@ -17,6 +17,7 @@ __all__ = [
     "Targets",
     "VersionView",
     "document_targets",
+    "partner_deliverables",
     "partner_may_read",
     "project_documents",
 ]
@@ -132,6 +133,21 @@ class Targets:
             who = self.partners.get(int(partner), "") if partner.isdigit() else ""
             return f"{who} · {period}"
         return ""
+
+
+def partner_deliverables(
+    conn: sa.Connection, project_id: int, roles: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(key, label) of the milestones a partner's roles are responsible for, due order."""
+    m = tables.milestone
+    return [
+        (r.key, r.label)
+        for r in conn.execute(
+            sa.select(m.c.key, m.c.label)
+            .where(m.c.project_id == project_id, m.c.responsible_role.in_(list(roles)))
+            .order_by(m.c.due_on, m.c.id)
+        )
+    ]
 
 
 def document_targets(conn: sa.Connection, project_id: int) -> Targets:
