@@ -337,6 +337,7 @@ i18n.register(
             "Accepted: PDF, ODT, ODS, DOCX, XLSX, PNG, JPEG, CSV; largest size"
         ),
         "Mo": "MB",
+        "ko": "KB",
         "Pièces jointes au bilan": "Report attachments",
         "Joindre des documents au bilan": "Attach documents to the report",
         "Joindre": "Attach",

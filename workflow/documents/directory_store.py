@@ -12,6 +12,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from workflow.documents.store import CHUNK_SIZE, BlobMissing, sha256_of
 
@@ -61,7 +62,7 @@ class DirectoryBlobStore:
         return self._read(handle)
 
     @staticmethod
-    def _read(handle: object) -> Iterator[bytes]:
-        with handle as f:  # type: ignore[attr-defined]
-            while chunk := f.read(CHUNK_SIZE):
+    def _read(handle: BinaryIO) -> Iterator[bytes]:
+        with handle:
+            while chunk := handle.read(CHUNK_SIZE):
                 yield chunk
