@@ -76,6 +76,8 @@ user_app = typer.Typer(
 app.add_typer(user_app, name="user")
 outbox_app = typer.Typer(help="The outbox: messages waiting to be sent.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+document_app = typer.Typer(help="Documents attached to a project.", no_args_is_help=True)
+app.add_typer(document_app, name="document")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DbOption = Annotated[
@@ -106,6 +108,8 @@ def _fix_command(unmet: Unmet, project_id: int) -> str:
         "record_decision": f"copilote decision {project_id} {unmet.subject} --by NAME",
         "add_partner": f"copilote partner add {project_id} --org ORGANISATION --email EMAIL",
         "give_comment": 'copilote project advance ... --comment "WHY"',
+        "upload_deliverable": f"copilote document attach {project_id} FILE --by NAME"
+        f" --to milestone:{unmet.subject}",
     }
     return commands.get(unmet.fix, "")
 
@@ -418,6 +422,52 @@ def project_migrate(
         typer.echo(plan.describe())
         if not plan.blocker:
             typer.echo("run again with --apply to migrate")
+
+
+# -- documents ---------------------------------------------------------------------------------
+@document_app.command("attach")
+@errors
+def document_attach(
+    project_id: int,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    by: Annotated[str, typer.Option(help="Who files it (shown with the version)")],
+    to: Annotated[
+        str,
+        typer.Option(
+            help="What it is attached to: project (the documents space), convention, "
+            "milestone:KEY, minutes:MEETING_ID or attendance:MEETING_ID"
+        ),
+    ] = "project",
+    document: Annotated[
+        int | None, typer.Option(help="Add a version to this document (its id)")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Title (default: the file name)")] = None,
+    shared: Annotated[
+        bool | None, typer.Option("--shared/--not-shared", help="Shown to partners or not")
+    ] = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Attach a file (checked as on the pages: type from the content, size limit); attaching
+    the minutes of a held meeting emails its attendees a link to them."""
+    attached_to, _, subject = to.partition(":")
+    with file.open("rb") as handle:
+        attached = system(db, now).documents.attach(
+            project_id,
+            handle,
+            file.name,
+            by=by,
+            attached_to=attached_to,
+            subject=subject,
+            document_id=document,
+            title=title,
+            shared=shared,
+        )
+    typer.echo(
+        f"project {project_id}: document {attached.document_id} version {attached.number}"
+        f" ({attached.checked.filename}, {attached.checked.media_type},"
+        f" {attached.checked.size} bytes{'' if attached.stored else ', content already stored'})"
+    )
 
 
 # -- records -----------------------------------------------------------------------------------

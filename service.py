@@ -33,6 +33,7 @@ from web.metrics import Metrics
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.conventions import Conventions
 from workflow.database import create_db_engine, migrate
+from workflow.documents import BlobStore, DirectoryBlobStore, Documents, SqlBlobStore
 from workflow.driver import Tick, run_due, run_until
 from workflow.engine import Engine
 from workflow.errors import InvalidInput
@@ -84,6 +85,11 @@ class Settings(BaseSettings):
     sender_email: str = "copilote@localhost.localdomain"
     sender_name: str = "Copilote"
     mail_domain: str = "copilote.local"
+    # Documents: their bytes in the database (every instance on one PostgreSQL serves them)
+    # or in a local directory (one host); uploads above the limit are refused.
+    storage: Literal["database", "directory"] = "database"
+    storage_dir: Path = Path("files")
+    upload_max_bytes: int = Field(default=20_000_000, ge=1_000, le=10_000_000_000)
 
 
 def refuse_public_secret(settings: Settings) -> None:
@@ -149,6 +155,12 @@ class Copilote:
         self.engine = Engine(self.db, self.registry, self.clock, planner)
         self.records = Records(self.engine)
         self.conventions = Conventions(self.engine)
+        store: BlobStore = (
+            DirectoryBlobStore(self.settings.storage_dir)
+            if self.settings.storage == "directory"
+            else SqlBlobStore(self.db, self.clock.now)
+        )
+        self.documents = Documents(self.engine, store, self.settings.upload_max_bytes)
         self.accounts = Accounts(
             self.db, self.clock.now, token_max_age_days=self.settings.token_max_age_days
         )

@@ -49,12 +49,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "refusal.comment_required": (
             "un commentaire expliquant pourquoi est obligatoire pour cette étape"
         ),
+        "refusal.deliverable_file_missing": "{label} : document « {deliverable} » non déposé",
         "fix.record_milestone": "enregistrer « {label} » comme fait",
         "fix.record_meeting": "tenir la réunion « {label} » puis l'enregistrer comme tenue",
         "fix.record_decision": "enregistrer la décision « {decision} »",
         "fix.add_partner": "ajouter un partenaire actif au projet",
         "fix.submit_reports": "obtenir le « {label} » de : {organisations}",
         "fix.give_comment": "indiquer pourquoi dans le commentaire de l'étape",
+        "fix.upload_deliverable": "déposer le document « {deliverable} » (page Documents du projet)",
         "refusal.how_to_fix": "Pour y remédier :",
         # -- conventions (workflow.read_models.conventions) -----------------------------------
         "convention.status.awaiting_signatures": "en attente de signatures",
@@ -103,11 +105,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "refusal.reports_missing": "{label} not received from: {organisations}",
         "refusal.no_partner_to_report": "{label}: no active partner to submit it",
         "refusal.comment_required": "a comment saying why is required for this step",
+        "refusal.deliverable_file_missing": "{label}: document “{deliverable}” not filed",
         "fix.record_milestone": "record “{label}” as done",
         "fix.record_meeting": "hold the meeting “{label}”, then record it as held",
         "fix.record_decision": "record the decision “{decision}”",
         "fix.add_partner": "add an active partner to the project",
         "fix.submit_reports": "get the “{label}” from: {organisations}",
+        "fix.upload_deliverable": "file the document “{deliverable}” (the project's Documents page)",
         "fix.give_comment": "say why in the step's comment",
         "refusal.how_to_fix": "To fix it:",
         # -- conventions (workflow.read_models.conventions) -----------------------------------

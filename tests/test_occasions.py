@@ -24,6 +24,7 @@ from workflow.occasions import (
     MilestoneBefore,
     MilestoneEscalation,
     MilestoneOverdue,
+    MinutesShared,
     Occasion,
     OverdueDigest,
     PartnerChange,
@@ -43,6 +44,7 @@ from workflow.records import Records
 # Every kind of occasion, with the key written literally as planner.py and sweep.py built it.
 EVERY_KIND: list[tuple[Occasion, str]] = [
     (MilestoneBefore(12, 14), "milestone:12:before:14"),
+    (MinutesShared(7), "minutes:7"),
     (MilestoneOverdue(12), "milestone:12:overdue"),
     (MilestoneEscalation(12), "milestone:12:escalation"),
     (OverdueDigest(3, date(2026, 6, 8)), "digest:3:2026-06-08"),

@@ -29,6 +29,7 @@ from web.refusals import request_language, worded
 from web.security import SecretsMasked, SecurityHeaders
 from web.templating import render
 from web.throttle import SignInThrottled
+from workflow.documents import FileTooLarge
 from workflow.errors import (
     AlreadyRecorded,
     ConflictError,
@@ -58,6 +59,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (ConflictError, 409, "Demande refusée"),
     (UnknownTrigger, 409, "Demande refusée"),
     (MigrationRefused, 409, "Demande refusée"),
+    (FileTooLarge, 413, "Fichier trop volumineux"),
     (InvalidInput, 422, "Erreur"),
 ]
 

@@ -26,10 +26,14 @@ class LinkError(ValueError):
 
 @dataclass(frozen=True)
 class LinkTarget:
-    purpose: str  # "report" | "meeting" (see workflow.sweep / workflow.planner)
+    purpose: str  # "report" | "meeting" | "minutes" (see workflow.sweep / workflow.planner)
     project_id: int
     partner_id: int
-    detail: str  # report: "<schedule>:<period>"; meeting: the meeting id
+    detail: str  # report: "<schedule>:<period>"; meeting, minutes: the meeting id
+
+
+# Where each purpose's link opens: answers under /answer, documents to read under /shared.
+_PATHS = {"minutes": "/shared/"}
 
 
 class Links:
@@ -53,7 +57,8 @@ class Links:
         )
 
     def make(self, purpose: str, project_id: int, partner_id: int, detail: str) -> str:
-        return f"{self.base_url}/answer/{self.token(purpose, project_id, partner_id, detail)}"
+        path = _PATHS.get(purpose, "/answer/")
+        return f"{self.base_url}{path}{self.token(purpose, project_id, partner_id, detail)}"
 
     def read(self, token: str) -> LinkTarget:
         """Check the signature and the age; the target still has to be checked by the page."""

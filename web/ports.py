@@ -17,6 +17,7 @@ from web.links import Links
 from web.metrics import Metrics
 from workflow.clock import Clock
 from workflow.conventions import Conventions
+from workflow.documents import Documents
 from workflow.engine import Engine
 from workflow.loader import DefinitionRegistry
 from workflow.records import Records
@@ -37,6 +38,8 @@ class WebSettings(Protocol):
     def sweep_interval_seconds(self) -> int: ...
     @property
     def mail_domain(self) -> str: ...
+    @property
+    def upload_max_bytes(self) -> int: ...  # larger uploads are refused, nothing stored
 
 
 class Application(Protocol):
@@ -64,3 +67,5 @@ class Application(Protocol):
     def metrics(self) -> Metrics: ...
     @property
     def renderer(self) -> Renderer: ...
+    @property
+    def documents(self) -> Documents: ...

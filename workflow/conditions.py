@@ -167,6 +167,21 @@ def unmet_conditions(
                 held_occ.add(occ)
             if held_on is not None and db.to_day(held_on) >= phase_started:  # type: ignore[operator]
                 held_series.add(series)
+    needs_file = [
+        c.milestone
+        for c in conds
+        if c.milestone and definition.milestone(c.milestone).deliverable_file
+    ]
+    filed: set[str] = set()
+    if needs_file:
+        filed = {
+            key
+            for (key,) in db.execute(
+                "SELECT subject FROM document WHERE project_id = ? AND attached_to = ?"
+                f" AND subject IN ({placeholders(needs_file)})",
+                (project_id, "milestone", *needs_file),
+            )
+        }
     decision_keys = [c.decision for c in conds if c.decision]
     decided: set[str] = set()
     if decision_keys:
@@ -181,7 +196,19 @@ def unmet_conditions(
     occurrences = definition.occurrences() if meeting_keys else {}
     active_now: list[PartnerRow] | None = None
     for c in conds:
-        if c.milestone and c.milestone not in done:
+        if c.milestone and c.milestone in needs_file and c.milestone not in filed:
+            # ``deliverable: file``: the document is what is missing (filing it can also
+            # record the milestone done).
+            m = definition.milestone(c.milestone)
+            unmet.append(
+                Unmet(
+                    "deliverable_file_missing",
+                    c.milestone,
+                    {"label": m.label, "deliverable": m.deliverable or m.label},
+                    "upload_deliverable",
+                )
+            )
+        elif c.milestone and c.milestone not in done:
             m = definition.milestone(c.milestone)
             kind = "deliverable_not_delivered" if m.deliverable else "milestone_not_done"
             params: dict[str, Any] = {"label": m.label}

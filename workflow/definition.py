@@ -12,7 +12,7 @@ The JSON Schema published for editors is generated from :class:`Definition`
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -268,11 +268,21 @@ class Milestone(_Strict):
     key: Key
     label: str
     phase: Key
+    # The deliverable's label; ``deliverable: file`` says a document must be filed (the
+    # milestone's label names it), as ``deliverable_file: true`` does beside a label.
     deliverable: str | None = None
+    deliverable_file: bool = False
     responsible: Key
     deadline: DateRule
     move_to_working_day: bool | None = None
     variants: list[Key] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _file_deliverable(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("deliverable") == "file":
+            return {**data, "deliverable": None, "deliverable_file": True}
+        return data
 
 
 class MeetingOccurrence(_Strict):

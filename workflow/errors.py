@@ -119,6 +119,7 @@ class Unmet:
         "reports_missing",
         "no_partner_to_report",
         "comment_required",
+        "deliverable_file_missing",
     )
     FIXES = (
         "record_milestone",
@@ -127,6 +128,7 @@ class Unmet:
         "add_partner",
         "submit_reports",
         "give_comment",
+        "upload_deliverable",
     )
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,6 +157,8 @@ class Unmet:
             return f"{p['label']} not received from {', '.join(p['organisations'])}"
         if kind == "no_partner_to_report":
             return f"{p['label']}: no active partner to report"
+        if kind == "deliverable_file_missing":
+            return f"{p['label']}: no document filed"
         if kind == "comment_required":
             if self.subject in ("suspend", "abandon"):
                 return f"a comment saying why is required to {self.subject} a project"

@@ -15,11 +15,15 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 __all__ = [
     "GRANT_THRESHOLD_CENTS",
+    "Blob",
+    "BlobChunk",
     "BudgetLine",
     "Convention",
     "ConventionChange",
     "ConventionParty",
     "Decision",
+    "Document",
+    "DocumentVersion",
     "HistoryEntry",
     "Indicator",
     "Meeting",
@@ -398,3 +402,55 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = _ts(nullable=True)
     expires_at: datetime | None = _ts(nullable=True)  # none: created_at + the setting
     revoked_at: datetime | None = _ts(nullable=True)
+
+
+class Blob(SQLModel, table=True):
+    """A file's bytes in the database storage backend, stored once by their SHA-256 however
+    many documents use them (workflow.documents.SqlBlobStore); the bytes are in chunks."""
+
+    __tablename__ = "blob"
+    digest: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_column=Column(sa.BigInteger(), nullable=False))
+    created_at: datetime = _ts()
+
+
+class BlobChunk(SQLModel, table=True):
+    __tablename__ = "blob_chunk"
+    digest: str = Field(primary_key=True, foreign_key="blob.digest", max_length=64)
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(sa.LargeBinary(), nullable=False))
+
+
+class Document(SQLModel, table=True):
+    """A document of a project and what it is attached to: ``attached_to`` is ``project``
+    (the free documents space), ``milestone`` (``subject``: its key), ``minutes`` or
+    ``attendance`` (``subject``: the meeting id), ``convention``, or ``report``
+    (``subject``: ``<schedule>:<period>:<partner id>``). Its versions hold the files."""
+
+    __table_args__ = (sa.Index("ix_document_subject", "project_id", "attached_to", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    attached_to: str = Field(max_length=16)
+    subject: str = Field(default="", max_length=120)
+    title: str = Field(max_length=200)
+    shared_with_partners: bool = False
+    # The partner who created it through their personal link (they may read it), if any.
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    created_at: datetime = _ts()
+
+
+class DocumentVersion(SQLModel, table=True):
+    """One uploaded file of a document; a new version keeps the older ones (who, when)."""
+
+    __tablename__ = "document_version"
+    __table_args__ = (sa.UniqueConstraint("document_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    number: int
+    digest: str = Field(max_length=64, index=True)
+    size: int = Field(sa_column=Column(sa.BigInteger(), nullable=False))
+    media_type: str = Field(max_length=100)
+    filename: str = Field(max_length=200)
+    uploaded_by: str = Field(max_length=320)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    uploaded_at: datetime = _ts()

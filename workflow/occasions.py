@@ -32,6 +32,7 @@ __all__ = [
     "MilestoneBefore",
     "MilestoneEscalation",
     "MilestoneOverdue",
+    "MinutesShared",
     "Occasion",
     "OverdueDigest",
     "PartnerChange",
@@ -471,6 +472,19 @@ class PartnerChange(Occasion):
 
 
 @dataclass(frozen=True)
+class MinutesShared(Occasion):
+    """A held meeting's minutes were attached: its attendees are told once (a later
+    version of the minutes is on the same page, and is not mailed again)."""
+
+    meeting_id: int
+    kind: ClassVar[str] = "meeting_minutes"
+
+    @property
+    def key(self) -> str:
+        return f"minutes:{self.meeting_id}"
+
+
+@dataclass(frozen=True)
 class MessageGroup(Occasion):
     """Several occasions told to one person in one sweep, as one message."""
 
@@ -543,6 +557,7 @@ _FORMATS: list[tuple[re.Pattern[str], Callable[..., Occasion]]] = [
         re.compile(f"partner_(joined|left):{_ID}:{_DAY}"),
         lambda j, p, d: PartnerChange(int(p), j == "joined", _day(d)),
     ),
+    (re.compile(f"minutes:{_ID}"), lambda m: MinutesShared(int(m))),
     (re.compile(r"group:([0-9a-f]{24})"), lambda d: MessageGroup(d)),
 ]
 

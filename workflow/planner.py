@@ -38,6 +38,7 @@ from workflow.occasions import (
     MilestoneBefore,
     MilestoneEscalation,
     MilestoneOverdue,
+    MinutesShared,
     Occasion,
     PartnerChange,
     Planned,
@@ -499,6 +500,37 @@ class Planner:
             {"partner_name": partner.organisation, "at": on},
             now,
             paris_date(now),
+        )
+
+    def on_minutes(
+        self,
+        conn: sa.Connection,
+        definition: Definition,
+        project: Any,
+        meeting: Any,
+        filename: str,
+        now: datetime,
+    ) -> None:
+        """A held meeting's minutes are attached: each person invited to its series gets one
+        message with a personal link to read them (no file is mailed)."""
+        series = definition.series(meeting.series)
+        occasion = MinutesShared(meeting.id)
+        self._notify(
+            conn,
+            project,
+            series.attendees,
+            occasion.kind,
+            occasion,
+            {
+                "meeting_label": meeting.label,
+                "series_label": series.label,
+                "held_on": meeting.held_on,
+                "filename": filename,
+            },
+            now,
+            paris_date(now),
+            link=("minutes", str(meeting.id)),
+            subject_id=meeting.id,
         )
 
     def on_meeting(

@@ -15,11 +15,15 @@ from workflow import models  # noqa: F401  (registers every table on SQLModel.me
 __all__ = [
     "api_token",
     "attendance",
+    "blob",
+    "blob_chunk",
     "budget_line",
     "convention",
     "convention_change",
     "convention_party",
     "decision",
+    "document",
+    "document_version",
     "history",
     "indicator",
     "meeting",
@@ -54,3 +58,7 @@ outbox: sa.Table = metadata.tables["outbox"]
 attendance: sa.Table = metadata.tables["attendance"]
 user_account: sa.Table = metadata.tables["user_account"]
 api_token: sa.Table = metadata.tables["api_token"]
+blob: sa.Table = metadata.tables["blob"]
+blob_chunk: sa.Table = metadata.tables["blob_chunk"]
+document: sa.Table = metadata.tables["document"]
+document_version: sa.Table = metadata.tables["document_version"]

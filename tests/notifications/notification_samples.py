@@ -98,6 +98,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "project_abandoned": {"phase": "Mise en œuvre", **EVENT},
     "partner_joined": {"partner_name": "Centre de santé Liévin", "at": date(2026, 3, 2)},
     "partner_left": {"partner_name": "Centre de santé Liévin", "at": date(2026, 3, 2)},
+    "meeting_minutes": {
+        "meeting_label": "COPIL 2",
+        "series_label": "Comité de pilotage",
+        "held_on": date(2026, 3, 2),
+        "filename": "CR COPIL 2.pdf",
+    },
 }
 
 # What each French rendering must say, beyond the common checks (kind-specific facts).
@@ -124,6 +130,7 @@ EXPECTED_FR: dict[str, list[str]] = {
     "project_abandoned": ["mis fin", "Mise en œuvre"],
     "partner_joined": ["Centre de santé Liévin", "a rejoint"],
     "partner_left": ["Centre de santé Liévin", "a quitté"],
+    "meeting_minutes": ["COPIL 2", "lundi 2 mars 2026", "CR COPIL 2.pdf", "n'est pas joint"],
 }
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,17 +30,18 @@ PILOT_B = "pilote.b@exemple.fr"
 class Site:
     """The running system and two projects: A piloted by PILOT_A, B by PILOT_B."""
 
-    def __init__(self, database_url: str, server: SmtpServer) -> None:
+    def __init__(self, database_url: str, server: SmtpServer, **settings: Any) -> None:
         self.clock = FixedClock(datetime(2026, 5, 4, 9, 0, tzinfo=PARIS))
-        self.settings = Settings(
-            database_url=database_url,
-            definitions_dir=ROOT / "definitions",
-            smtp_host="127.0.0.1",
-            smtp_port=server.port,
-            smtp_timeout=5.0,
-            scheduler=False,
-            secret_key="test-secret",
-        )
+        defaults: dict[str, Any] = {
+            "database_url": database_url,
+            "definitions_dir": ROOT / "definitions",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": server.port,
+            "smtp_timeout": 5.0,
+            "scheduler": False,
+            "secret_key": "test-secret",
+        }
+        self.settings = Settings(**{**defaults, **settings})
         self.c = Copilote(self.settings, self.clock)
         self.server = server
         self.app = self.c.app()

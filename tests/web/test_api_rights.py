@@ -4,6 +4,7 @@ anything, a bearer token does not."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -73,7 +74,9 @@ def api_routes(site: Site) -> list[tuple[str, str]]:
 
 def call(client: TestClient, method: str, path: str, project_id: int) -> Any:
     concrete = path.replace("{project_id}", str(project_id))
-    concrete = re.sub(r"\{(meeting_id|partner_id|convention_id)\}", "1", concrete)
+    concrete = re.sub(
+        r"\{(meeting_id|partner_id|convention_id|document_id|number)\}", "1", concrete
+    )
     concrete = concrete.replace("{key}", "gouvernance").replace("{definition_id}", "cooperative")
     body = BODIES.get((method, path))
     if method == "GET":
@@ -116,6 +119,8 @@ def test_a_pilot_can_neither_read_nor_touch_another_pilots_project(site: Site) -
 
 
 def test_the_agency_reads_every_project_but_acts_on_none_it_does_not_pilot(site: Site) -> None:
+    # A document 1 in B, so that reading it is a 200 (not a 404).
+    site.c.documents.attach(site.project_b, io.BytesIO(b"%PDF-1.4\n"), "a.pdf", by="Paul")
     agency = site.client(AGENCY)
     assert [p["id"] for p in agency.get("/api/projects").json()] == [
         site.project_a,

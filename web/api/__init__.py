@@ -18,6 +18,8 @@ needs to be its pilot. Lists show only what you may see.
   ``reports`` (the pilot submits for a partner), ``indicators/{key}`` (PUT), ``decisions``,
   ``budget``; ``conventions`` (``?on=DATE``; POST a new one; ``/{cid}/sign``, ``/renew``,
   ``/avenants``, ``/notice``)
+- ``GET /projects/{id}/documents`` (each document and its versions), ``GET
+  /projects/{id}/documents/{doc}/{version}`` (the file, as an attachment)
 - ``GET /projects/{id}/history``, ``GET /projects/{id}/outbox`` (who was sent what, status,
   attempts, last error), ``GET /overdue``, ``GET /me``
 
@@ -29,13 +31,14 @@ CSRF token), 404 unknown, 409 refused step (``unmet``: every missing condition),
 
 from fastapi import APIRouter
 
-from web.api import conventions, definitions, ops, projects, records
+from web.api import conventions, definitions, documents, ops, projects, records
 
 router = APIRouter()
 router.include_router(definitions.router)
 router.include_router(projects.router)
 router.include_router(records.router)
 router.include_router(conventions.router)
+router.include_router(documents.router)
 router.include_router(ops.router)
 
 __all__ = ["router"]

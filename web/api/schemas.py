@@ -159,14 +159,14 @@ class UnmetOut(BaseModel):
     kind: str = Field(
         description="what is missing: milestone_not_done, deliverable_not_delivered, "
         "occurrence_not_held, series_not_held, decision_not_recorded, too_few_partners, "
-        "reports_missing, no_partner_to_report, comment_required",
+        "reports_missing, no_partner_to_report, comment_required, deliverable_file_missing",
         examples=["occurrence_not_held"],
     )
     subject: str = Field(description="the definition key it is about", examples=["copil_1"])
     params: dict[str, Any] = Field(description="labels, counts, organisations the text uses")
     fix: str = Field(
         description="the action that meets it: record_milestone, record_meeting, "
-        "record_decision, add_partner, submit_reports, give_comment",
+        "record_decision, add_partner, submit_reports, give_comment, upload_deliverable",
         examples=["record_meeting"],
     )
     text: str = Field(description="what is missing, in the request's language")

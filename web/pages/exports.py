@@ -117,6 +117,10 @@ def action_cells(a: CpomRow, as_of: date) -> list[Any]:
         realised_indicator = (
             (a.deliverable_ref or "Livré") if a.realised_on is not None else "Non réalisé"
         )
+        if a.document is not None and a.document_filed_on is not None:
+            realised_indicator += (
+                f" ; document {a.document} déposé le {a.document_filed_on:%d/%m/%Y}"
+            )
     elif a.kind == "meeting_series":
         specific = a.specific_objective
         realised = ", ".join(f"{d:%d/%m/%Y}" for d in a.held_on)

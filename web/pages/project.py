@@ -19,6 +19,7 @@ from notifications.wording import say
 from web import i18n
 from web.bounds import PageId, form_day, form_id, form_instant, form_line, form_text, page_number
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
+from web.pages.documents import KINDS
 from web.pages.exports import feed_url
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
@@ -29,6 +30,7 @@ from workflow.failures import project_failure
 from workflow.lifecycle import BUILTIN_TRIGGERS
 from workflow.read_models.board import project_board, received_reports
 from workflow.read_models.detail import milestone_completions
+from workflow.read_models.documents import project_documents
 from workflow.read_models.portfolio import Filters, phase_counts, portfolio, territories
 
 router = APIRouter()
@@ -40,9 +42,16 @@ BUILTIN_LABELS = {
 }
 
 
-def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str]]:
+def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str | None]]:
     """Each unmet condition in the page's language, with how to meet it."""
-    return [{"text": sentence(u, lang), "fix": how_to_fix(u, lang)} for u in unmet]
+    return [
+        {
+            "text": sentence(u, lang),
+            "fix": how_to_fix(u, lang),
+            "upload": u.subject if u.fix == "upload_deliverable" else None,
+        }
+        for u in unmet
+    ]
 
 
 MONTHS = {
@@ -187,6 +196,7 @@ def show_project(
     with read(c.db) as conn:
         completions = milestone_completions(conn, project_id)
         failure = project_failure(conn, project_id)
+        documents = project_documents(conn, project_id)
     return render(
         request,
         "project.html",
@@ -214,6 +224,9 @@ def show_project(
             "year": board.today.year,
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
             "today_iso": board.today.isoformat(),
+            "documents": documents,
+            "document_kinds": KINDS,
+            "milestone_files": {d.subject: d for d in documents if d.attached_to == "milestone"},
             **page_context(request),
         },
         status_code=status_code,

@@ -41,6 +41,8 @@ class CpomRow:
     realised_on: date | None = None  # a milestone's completion
     deliverable: str | None = None
     deliverable_ref: str | None = None
+    document: str | None = None  # the file filed for the milestone (latest version)
+    document_filed_on: date | None = None
     days_late: int = 0
     held_on: tuple[date, ...] = ()  # a series' meetings held in the year
     planned_meetings: int = 0
@@ -127,6 +129,26 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
             .where(tables.budget_line.c.project_id == project_id)
             .order_by(tables.budget_line.c.id)
         ).all()
+        # The file filed for each milestone (its latest version: the last one read wins).
+        files = {
+            r.subject: (r.filename, paris_date(r.uploaded_at))
+            for r in conn.execute(
+                sa.select(
+                    tables.document.c.subject,
+                    tables.document_version.c.filename,
+                    tables.document_version.c.uploaded_at,
+                )
+                .join(
+                    tables.document_version,
+                    tables.document_version.c.document_id == tables.document.c.id,
+                )
+                .where(
+                    tables.document.c.project_id == project_id,
+                    tables.document.c.attached_to == "milestone",
+                )
+                .order_by(tables.document_version.c.uploaded_at, tables.document_version.c.id)
+            )
+        }
         pilot = conn.execute(
             sa.select(tables.partner.c.organisation, tables.partner.c.roles)
             .where(tables.partner.c.project_id == project_id)
@@ -157,6 +179,8 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
                 realised_on=m.done_on,
                 deliverable=m.deliverable,
                 deliverable_ref=m.deliverable_ref,
+                document=files.get(m.key, (None, None))[0],
+                document_filed_on=files.get(m.key, (None, None))[1],
                 days_late=late,
             )
         )

@@ -7,7 +7,7 @@ project's partners (role ``partner``) who had joined by then, each signed on tha
 project's funding becomes the amount of its party when it has exactly one (else amounts are
 left unknown). The two project columns stay, read by older clients.
 
-Revision ID: 0010
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 13:10:00
 """
@@ -22,12 +22,12 @@ from alembic import op
 
 import workflow.models
 
-revision: str = "0010"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-MIGRATION_ACTOR = "Copilote (migration 0010)"
+MIGRATION_ACTOR = "Copilote (migration 0006)"
 
 
 def upgrade() -> None:
