@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cli import app
 
 DEFINITIONS = ["acia", "cooperative", "aceso", "unapei"]
-LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (09|18):00  (\S+@\S+)\s+(Copilote : .+)$")
+LINE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (09|18):00  (\S+@\S+)\s+(Copilote\u202f: .+)$")
 
 
 @pytest.fixture(autouse=True)
