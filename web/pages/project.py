@@ -22,6 +22,7 @@ from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.exports import feed_url
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
+from web.routing_table import routing_rows
 from web.templating import render
 from workflow.database import read
 from workflow.errors import InvalidInput, NotFound, TransitionRefused, Unmet
@@ -214,6 +215,11 @@ def show_project(
             "year": board.today.year,
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
             "today_iso": board.today.isoformat(),
+            "routing": routing_rows(board.definition, lang),
+            "routing_words": {
+                key: say(f"routing.{key}", lang)
+                for key in ("title", "kind", "audience", "overridden")
+            },
             **page_context(request),
         },
         status_code=status_code,
