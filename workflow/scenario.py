@@ -250,10 +250,12 @@ def simulated_project(
     *,
     partners: int = 5,
     variant: str | None = None,
+    english: Iterable[int] = (),
 ) -> int:
     """A project of ``definition_id`` starting on ``start``: a pilot (also on the COPIL), the
     agency, ``partners`` founding partners (the first on the COPIL) and, where the
-    definition has the role, the inhabitants' representative on the COPIL."""
+    definition has the role, the inhabitants' representative on the COPIL. ``english``: the
+    indexes (from 0) of the partners who read English."""
     definition = engine.definition(definition_id)
     variant = variant or (definition.variants[0].key if definition.variants else None)
     pid = engine.create_project(
@@ -270,7 +272,8 @@ def simulated_project(
     for i in range(partners):
         name = f"Partenaire {chr(ord('A') + i)}"
         roles = ("partner", "copil") if i == 0 else ("partner",)
-        records.add_partner(pid, PartnerIn(name, partner_email(i), name, roles), start)
+        lang = "en" if i in set(english) else "fr"
+        records.add_partner(pid, PartnerIn(name, partner_email(i), name, roles, lang=lang), start)
     if "habitants" in {r.key for r in definition.roles}:
         records.add_partner(
             pid,
