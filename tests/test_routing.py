@@ -208,7 +208,8 @@ def years(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, 
                         sa.select(tables.outbox.c.recipient_email, tables.outbox.c["items"])
                     ).all()
                 outbox = [
-                    (email, [item["kind"] for item in _items(items)]) for email, items in rows
+                    (str(email), [str(item["kind"]) for item in _items(items)])
+                    for email, items in rows
                 ]
                 allowed = _definition_values(s, programme) | {
                     f"Simulation {s.engine.definition(programme).title}",
