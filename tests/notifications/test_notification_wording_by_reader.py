@@ -89,3 +89,14 @@ def test_one_french_spacing_rule() -> None:
     )
     english = RENDERER.render("en", "Jane", [sample("milestone_overdue")])
     assert NARROW_NBSP not in english.text  # English typography is left alone
+
+
+def test_a_partner_joining_later_will_join() -> None:
+    later = sample("partner_joined", at=date(2027, 1, 4), today=date(2026, 11, 30))
+    assert "rejoindra le projet le lundi 4 janvier 2027" in RENDERER.render("fr", "J", [later]).text
+    assert (
+        "will join the project on Monday 4 January 2027" in RENDERER.render("en", "J", [later]).text
+    )
+    welcome = {**later, "welcome": True, "partners": []}
+    text = RENDERER.render("fr", "J", [welcome]).text
+    assert "participe au projet à partir du lundi 4 janvier 2027" in text
