@@ -302,6 +302,7 @@ class Sweeper:
             item["responsible_name"] = (
                 ", ".join(p.organisation for p in people) or item["responsible"]
             )
+            item["late_is_pilot"] = m.responsible_role == "pilot"  # worded for the agency
             above, late = escalation_audience(definition, r.kind, m.key, m.responsible_role)
             return self._escalate(conn, project, above, late, today, item, r.occasion)
         if r.kind == "milestone_overdue":

@@ -100,3 +100,14 @@ def test_a_partner_joining_later_will_join() -> None:
     welcome = {**later, "welcome": True, "partners": []}
     text = RENDERER.render("fr", "J", [welcome]).text
     assert "participe au projet à partir du lundi 4 janvier 2027" in text
+
+
+def test_the_agency_reads_an_escalation_about_the_pilot_s_own_deliverable() -> None:
+    own = sample("milestone_escalation", reader="agency", late_is_pilot=True)
+    text = RENDERER.render("fr", "ARS", [own]).text
+    assert "Merci de faire le point avec le pilote de projet" in text
+    about_partner = sample("milestone_escalation", reader="agency", late_is_pilot=False)
+    text = RENDERER.render("fr", "ARS", [about_partner]).text
+    assert "Le pilote de projet est chargé d'en convenir avec Karim Benali" in text
+    to_pilot = RENDERER.render("fr", "Claire", [sample("milestone_escalation", reader="pilot")])
+    assert "Merci de prendre contact avec Karim Benali" in to_pilot.text
