@@ -108,7 +108,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "routing.audience.attendees": "les participants de l'instance",
         "routing.audience.informed": "les rôles informés (RACI)",
         "routing.overridden": "choix du programme",
-        "routing.escalation_rule": "jamais la partie en retard ni ses pairs",
+        "routing.escalation_rule": (
+            "jamais la partie en retard ni ses pairs ; l'agence quand le pilote est en retard"
+        ),
         "routing.title": "Qui reçoit quoi",
         "routing.kind": "Message",
         "routing.audience": "Destinataires",
@@ -181,7 +183,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "routing.audience.attendees": "the committee's attendees",
         "routing.audience.informed": "the informed roles (RACI)",
         "routing.overridden": "the programme's choice",
-        "routing.escalation_rule": "never the late party nor its peers",
+        "routing.escalation_rule": "never the late party nor its peers; the agency when the pilot is late",
         "routing.title": "Who receives what",
         "routing.kind": "Message",
         "routing.audience": "Recipients",

@@ -313,7 +313,8 @@ def test_the_project_page_shows_who_receives_what(site: Site) -> None:
     assert routing.startswith("Qui reçoit quoi Message Destinataires")
     assert (
         "Escalade d'un bilan manquant Coordinateur·rice de la coopérative (DD de l'ARS), "
-        "ARS Île-de-France (siège – DPSRI) (jamais la partie en retard ni ses pairs) "
+        "ARS Île-de-France (siège – DPSRI) (jamais la partie en retard ni ses pairs ; "
+        "l'agence quand le pilote est en retard) "
         "– choix du programme"
     ) in routing
     assert "Rappel d'échéance d'un jalon le responsable de l'élément" in routing
