@@ -29,7 +29,7 @@ from workflow.database import read
 from workflow.definition import DateRule, Definition
 from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.errors import WorkflowError
-from workflow.lifecycle import BUILTIN_TRIGGERS
+from workflow.lifecycle import ABANDONED, BUILTIN_TRIGGERS, SUSPENDED
 from workflow.occasions import quarter_of_period
 from workflow.planner import quarter_end
 from workflow.progress import cadence_interval
@@ -58,7 +58,7 @@ class Diligent:
 
     def __call__(self, day: date) -> None:
         project = self._project()
-        if project is None or project.phase in {"suspended", "abandoned"}:
+        if project is None or project.phase in {SUSPENDED, ABANDONED}:
             return
         definition = self.engine.project_definition(project)
         if project.phase in definition.terminal:
