@@ -26,6 +26,7 @@ from notifications.wording import euros, say
 from service import LOOPBACK, Copilote, Settings, configure_logging
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
+from web.routing_table import routing_rows
 from workflow.calendar import PARIS
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.conventions import DEFAULT_LABEL, PartyIn, parse_euros
@@ -230,15 +231,21 @@ def definitions_show(
     definition_id: str,
     version: int | None = None,
     format: Annotated[str, typer.Option("--format", help="text or mermaid")] = "text",
+    lang: Annotated[
+        str, typer.Option("--lang", help="fr or en (the routing table's words)")
+    ] = "fr",
     db: DbOption = None,
 ) -> None:
-    """Show a lifecycle: phases, steps and their conditions, milestones, meetings."""
+    """Show a lifecycle: phases, steps and their conditions, milestones, meetings, and who
+    receives each kind of message (the routing table)."""
     d = system(db).engine.definition(definition_id, version)
     if format == "mermaid":
         typer.echo(mermaid(d))
         return
     if format != "text":
         raise InvalidInput("--format", "use text or mermaid")
+    if lang not in ("fr", "en"):
+        raise InvalidInput("--lang", "use fr or en")
     typer.echo(f"{d.title} ({d.id} v{d.version})")
     for p in d.phases:
         typer.echo(f"  phase {p.key}: {p.label}{' (terminal)' if p.key in d.terminal else ''}")
@@ -257,6 +264,18 @@ def definitions_show(
     for s in d.meetings:
         what = s.cadence.describe() if s.cadence else ", ".join(o.label for o in s.occurrences)
         typer.echo(f"  meetings {s.key}: {s.label} ({what})")
+    _print_routing(d, lang)
+
+
+def _print_routing(d: Definition, lang: str) -> None:
+    """The routing table: each kind of message and who receives it, in words."""
+    typer.echo(f"  {say('routing.title', lang)}:")
+    rows = routing_rows(d, lang)
+    width = max(len(row.label) for row in rows)
+    for row in rows:
+        note = f" ({row.note})" if row.note else ""
+        chosen = f" – {say('routing.overridden', lang)}" if row.overridden else ""
+        typer.echo(f"    {row.label:<{width}}  → {', '.join(row.audience)}{note}{chosen}")
 
 
 # -- projects ----------------------------------------------------------------------------------
@@ -881,13 +900,28 @@ def simulate(
     start: Annotated[str, typer.Option("--from")],
     end: Annotated[str, typer.Option("--to")],
     variant: str | None = None,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            help="idle: nobody acts; diligent: every party does its part on the day it is due",
+        ),
+    ] = "idle",
+    partners: Annotated[int, typer.Option("--partners", help="founding partners (1-26)")] = 5,
 ) -> None:
-    """Print every message a project nobody acts on would produce; sends nothing."""
+    """Print every message a simulated project would produce, then how many each person
+    received each month; sends nothing."""
     from notifications import RecordingMailer
+    from workflow.scenario import SCENARIOS, monthly_counts, simulated_project
+    from workflow.scenario import scenario as acting
 
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if first is None or last is None or last < first:
         raise InvalidInput("--to", "the end must be on or after the start")
+    if scenario not in SCENARIOS:
+        raise InvalidInput("--scenario", f"use {' or '.join(SCENARIOS)}")
+    if not 1 <= partners <= 26:
+        raise InvalidInput("--partners", "between 1 and 26 founding partners")
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -897,46 +931,45 @@ def simulate(
         settings = Settings(database_url=f"sqlite:///{tmp}/simulate.db")
         mailer = RecordingMailer()
         c = Copilote(settings, clock, mailer)
-        d = c.engine.definition(definition)
-        variant = variant or (d.variants[0].key if d.variants else None)
-        pid = c.engine.create_project(
-            NewProject(
-                definition_id=d.id,
-                title=f"Simulation {d.title}",
-                start_date=first,
-                variant=variant,
-                pilot=PartnerIn(
-                    "Pilote", "pilote@example.org", "Pilote du projet", ("pilot", "copil")
-                ),
-                agency=PartnerIn("Agence", "agence@example.org", "Agence", ("agency",)),
-                convention_start=first,
-            )
-        )
-        c.records.add_partner(
-            pid,
-            PartnerIn(
-                "Partenaire A", "partenaire.a@example.org", "Partenaire A", ("partner", "copil")
-            ),
-            first,
-        )
-        c.records.add_partner(
-            pid,
-            PartnerIn("Partenaire B", "partenaire.b@example.org", "Partenaire B", ("partner",)),
-            first,
+        pid = simulated_project(
+            c.engine, c.records, definition, first, partners=partners, variant=variant
         )
         printed = len(mailer.sent)
+        sent: list[tuple[str, date]] = []
 
         def print_sent(tick: Tick) -> None:
             nonlocal printed
             for m in mailer.sent[printed:]:
                 to = ", ".join(r.email for r in m.to)
+                sent.extend((r.email, tick.day) for r in m.to)
                 typer.echo(f"{tick.day} {tick.paris:%H:%M}  {to:32}  {m.subject}")
             printed = len(mailer.sent)
 
-        c.run_until(last, start=first, ticks=(time(9), time(18)), on_tick=print_sent)
+        c.run_until(
+            last,
+            start=first,
+            ticks=(time(9), time(18)),
+            act=acting(scenario, c.engine, c.records, pid),
+            on_tick=print_sent,
+        )
         with read(c.db) as conn:
             phase = detail.project_summaries(c.engine, conn, {pid})[0].phase
         typer.echo(f"{len(mailer.sent)} message(s); phase at the end: {phase}")
+        _print_monthly(monthly_counts(sent, first, last))
+
+
+def _print_monthly(table: Any) -> None:
+    """Messages per person per month, with each person's monthly average and peak."""
+    months = [m[2:].replace("-", "/") for m in table.months]  # 26/05
+    width = max([len(p) for p in table.people] + [len("person")])
+    typer.echo("")
+    typer.echo("messages per person per month")
+    typer.echo(f"{'person':<{width}}  " + " ".join(f"{m:>5}" for m in months) + "  average  peak")
+    for person in table.people:
+        cells = " ".join(f"{n:>5}" for n in table.row(person))
+        typer.echo(
+            f"{person:<{width}}  {cells}  {table.average(person):>7.1f}  {table.peak(person):>4}"
+        )
 
 
 @app.command("demo")

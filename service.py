@@ -202,6 +202,9 @@ class Copilote:
 
     # -- personal answer links -----------------------------------------------------------
     def make_link(self, purpose: str, project_id: int, partner_id: int, detail: str) -> str:
+        """A personal answer link; for ``project``, the project's page (signed in)."""
+        if purpose == "project":
+            return f"{self.links.base_url}/projects/{project_id}"
         return self.links.make(purpose, project_id, partner_id, detail)
 
     # -- due work ----------------------------------------------------------------------------

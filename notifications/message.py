@@ -89,6 +89,9 @@ class InvalidAddress(ValueError):
 
 # Characters that some mail software treats as line ends (str.splitlines' set, plus NUL).
 _LINE_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
+# Whitespace that shrinks to one space: all of it but the no-break spaces.
+_PLAIN_SPACES = " \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"
+_SPACES = re.compile(f"[{_PLAIN_SPACES}]+")
 # RFC 5322 atext and dots: what an address part may hold and still be written as is in a header.
 _ADDRESS_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _MESSAGE_ID = re.compile(r"<[!-;=?A-~]+@[!-;=?A-~]+>")  # printable ASCII, no <, >, @ inside
@@ -104,8 +107,10 @@ _Q_PREFIX, _Q_SUFFIX = "=?utf-8?q?", "?="
 
 
 def clean_text_line(value: str) -> str:
-    """Return ``value`` on one line: every line break becomes a space, runs of spaces shrink."""
-    return " ".join(_LINE_BREAKS.sub(" ", value).split())
+    """Return ``value`` on one line: every line break becomes a space, runs of spaces shrink.
+
+    No-break spaces (French typography: "Copilote\u202f: ...") are kept as they are."""
+    return _SPACES.sub(" ", _LINE_BREAKS.sub(" ", value)).strip(_PLAIN_SPACES)
 
 
 @lru_cache(maxsize=4096)

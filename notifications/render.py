@@ -48,6 +48,7 @@ __all__ = [
     "Renderer",
     "UnknownLanguage",
     "UnknownTemplate",
+    "french_spacing",
 ]
 
 LANGUAGES = ("fr", "en")
@@ -161,6 +162,20 @@ def _non_working(context: Context, value: Mapping[str, Any]) -> str:
 
 _INTERVAL = re.compile(r"tous les (\d+) (mois|semaines)")
 
+NARROW_NBSP = "\u202f"
+_AFTER_GUILLEMET = re.compile(r"«[ \u00a0\u202f]*")
+
+
+def french_spacing(text: str) -> str:
+    """French typography, the one rule of every French message: a narrow no-break space
+    (U+202F) before ; : ! ? and » and after «, replacing any ordinary space there.
+
+    Only a mark that follows a space, or a guillemet, is touched: "09:00", "https://" and
+    "?page=2" are left as they are."""
+    text = re.sub(r"[ \u00a0\u202f]+([;:!?])", NARROW_NBSP + r"\1", text)
+    text = re.sub(r"[ \u00a0\u202f]*»", NARROW_NBSP + "»", text)
+    return _AFTER_GUILLEMET.sub("«" + NARROW_NBSP, text)
+
 
 def _upgraded(item: Mapping[str, Any]) -> Mapping[str, Any]:
     """An item queued before periods, cadences and non-working days were data (French words
@@ -172,7 +187,18 @@ def _upgraded(item: Mapping[str, Any]) -> Mapping[str, Any]:
         item = {**item, "cadence": {"every": int(found[1]) if found else 1, "unit": unit}}
     if "non_working_reason" in item and "non_working_day" not in item:
         item = {**item, "non_working_day": None}
+    if item.get("kind") in ("partner_joined", "partner_left") and "partners" not in item:
+        item = {**item, "partners": [item.get("partner_name", "")], "welcome": False}
     return item
+
+
+# What an item queued before a field existed is rendered with (its own value wins).
+_ITEM_DEFAULTS: dict[str, Any] = {
+    "reader": "partner",
+    "project_url": None,
+    "today": None,
+    "welcome": False,
+}
 
 
 class Renderer:
@@ -257,8 +283,10 @@ class Renderer:
             if not isinstance(kind, str) or kind not in known:
                 raise UnknownTemplate(str(kind), known)
 
-        common = {**self._globals, **(base_context or {}), "lang": lang}
+        common = {**self._globals, **_ITEM_DEFAULTS, **(base_context or {}), "lang": lang}
         common["recipient_name"] = recipient_name
+        # Who the message is written for (the same for all its items).
+        common["reader"] = items[0].get("reader", common["reader"])
         text_items: list[str] = []
         html_items: list[Markup] = []
         for item in items:
@@ -281,7 +309,14 @@ class Renderer:
         message_context = {**common, "count": len(items), "pilots": pilots}
         text = self._render(f"{lang}/message.txt", {**message_context, "items": text_items})
         html = self._render(f"{lang}/message.html", {**message_context, "items": html_items})
-        return Rendered(subject=clean_text_line(subject), text=text.strip() + "\n", html=html)
+        subject, text = clean_text_line(subject), text.strip() + "\n"
+        if lang == "fr":
+            subject, text, html = (
+                french_spacing(subject),
+                french_spacing(text),
+                french_spacing(html),
+            )
+        return Rendered(subject=subject, text=text, html=html)
 
     def _render(self, name: str, context: dict[str, Any]) -> str:
         """Render template ``name`` with ``context`` as its variables.

@@ -110,7 +110,7 @@ def test_smtp_outage_with_200_due_messages(
             partner_email(i) for i in range(N)
         )
         assert {str(r.message["Subject"]).split(" le ")[0] for r in received} == {
-            "Copilote : échéance « Diagnostic »"
+            "Copilote\u202f: échéance «\u202fDiagnostic\u202f»"
         }
         assert outbox_status(s) == Counter({"sent": before + N})
     finally:

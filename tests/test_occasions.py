@@ -170,6 +170,13 @@ PLANNED: list[tuple[Planned, str, str, int | None, tuple[str | None, ...]]] = [
         8,
         (None, None, None),
     ),
+    (
+        PartnerChange(9, True, date(2026, 5, 4)),
+        "partner_change",
+        "partner_joined:9:2026-05-04",
+        9,
+        (None, None, None),
+    ),
 ]
 
 

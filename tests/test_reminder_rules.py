@@ -64,7 +64,7 @@ def test_downtime_sends_one_coalesced_message_per_occasion(system: System) -> No
     # No tick from J-20 to J+2: J-14, J-3 and the overdue notice are all due at once.
     mails = s.tick(at(date(2026, 7, 2), 9))
     assert summary(mails) == [("2026-07-02 09:00", PILOT, "milestone_overdue")]
-    assert mails[0].subject.startswith("Copilote : retard sur « Fiche de cadrage")
+    assert mails[0].subject.startswith("Copilote\u202f: retard sur «\u202fFiche de cadrage")
     with read(s.c.db) as conn:
         rows = dict(
             conn.execute(
@@ -86,7 +86,9 @@ def test_downtime_sends_one_coalesced_message_per_occasion(system: System) -> No
         ("2026-07-09 09:00", PILOT, "overdue_digest")
     ]
     assert sorted(summary(s.tick(at(date(2026, 7, 14), 9)))) == sorted(
-        ("2026-07-14 09:00", who, "milestone_escalation") for who in (PILOT, ARACT, AGENCY)
+        # the pilot's own deliverable: escalated to the agency, not to COPIL members (ARACT)
+        ("2026-07-14 09:00", who, "milestone_escalation")
+        for who in (AGENCY,)
     )
 
 
@@ -212,7 +214,9 @@ def test_sweep_twice_at_the_same_instant_never_duplicates(system: System) -> Non
     with s.c.db.begin() as conn:
         conn.execute(
             sa.update(tables.reminder)
-            .where(tables.reminder.c.status == "done")
+            .where(
+                tables.reminder.c.status == "done", tables.reminder.c.kind == "milestone_reminder"
+            )
             .values(status="pending")
         )
     replay = s.c.sweeper.run(now)
@@ -235,7 +239,7 @@ def test_one_message_per_person_listing_everything_due(system: System) -> None:
     assert summary(mails) == [("2026-06-16 09:00", PILOT, "digest")]
     text = mails[0].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Fiche de cadrage" in text and "Recensement des temps d'échange" in text
-    assert mails[0].subject == "Copilote : 2 points à traiter"
+    assert mails[0].subject == "Copilote\u202f: 2 points à traiter"
 
 
 def test_nothing_about_a_suspended_or_abandoned_project(system: System) -> None:

@@ -101,8 +101,8 @@ def test_acia_programme_year(acia: System) -> None:
     everyone = (PILOT, ARACT, PARTNER, AGENCY)
     attendees = (PILOT, ARACT, PARTNER)  # copil, pilot, aract
     expected = [
-        # partner_joined goes to the steering roles (COPIL members and agency)
-        *_expect("2026-05-04", 9, "partner_joined", PILOT, AGENCY, ARACT),
+        # the two founding partners: ONE message each, for the steering roles (pilot, COPIL,
+        # agency) news of both, for each partner a welcome naming the other
         *_expect("2026-05-04", 9, "partner_joined", PILOT, AGENCY, ARACT, PARTNER),
         *_expect("2026-05-11", 18, "meeting_invitation", *attendees),
         *_expect("2026-05-20", 18, "meeting_invitation", *attendees),
@@ -112,7 +112,8 @@ def test_acia_programme_year(acia: System) -> None:
         *_expect("2026-06-27", 9, "milestone_reminder", PILOT),  # J-3
         *_expect("2026-07-01", 9, "milestone_overdue", PILOT),  # the day after
         *_expect("2026-07-08", 9, "overdue_digest", PILOT),  # weekly while late
-        *_expect("2026-07-14", 9, "milestone_escalation", *everyone),  # J+14: pilot+COPIL+agency
+        # J+14: the pilot's own deliverable is escalated to the agency, not to COPIL members
+        *_expect("2026-07-14", 9, "milestone_escalation", AGENCY),
         *_expect("2026-07-15", 9, "overdue_digest", PILOT),
         *_expect("2026-07-16", 18, "phase_changed", *everyone),  # -> déploiement
         *_expect("2026-09-16", 9, "milestone_reminder", PILOT),  # diagnostic J-14; done on 20/09
@@ -139,9 +140,9 @@ def test_acia_programme_year(acia: System) -> None:
     assert all("1 échéance en retard" in m.subject for m in digests)
     phases = [m.subject for m in s.log if m.kind == "phase_changed" and m.to == AGENCY]
     assert phases == [
-        "Copilote : EHPAD Les Tilleuls – outil numérique passe en phase « Déploiement »",
-        "Copilote : EHPAD Les Tilleuls – outil numérique passe en phase « Bilan »",
-        "Copilote : EHPAD Les Tilleuls – outil numérique passe en phase « Clôturé »",
+        "Copilote\u202f: EHPAD Les Tilleuls – outil numérique passe en phase «\u202fDéploiement\u202f»",
+        "Copilote\u202f: EHPAD Les Tilleuls – outil numérique passe en phase «\u202fBilan\u202f»",
+        "Copilote\u202f: EHPAD Les Tilleuls – outil numérique passe en phase «\u202fClôturé\u202f»",
     ]
     # Invitations carry an ICS that parses, one per attendee, with the meeting's UID.
     for m in s.log:
@@ -241,7 +242,7 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
         # Q1 (due 30 April): A submits on 10/04, C on 24/04, B never
         *_expect("2026-03-31", 9, "report_request", PA, PB, PC),
         *_expect("2026-04-23", 9, "report_reminder", PB, PC),
-        *_expect("2026-05-01", 9, "report_overdue", PB, COORD),
+        *_expect("2026-05-01", 9, "report_overdue", PB),  # the late partner only
         *_expect("2026-05-14", 9, "report_escalation", COORD, DD_AGENCY),
         # Q2 (due 30 July): C has left on 15/07; A and B submit before the deadline
         *_expect("2026-06-30", 9, "report_request", PA, PB, PC),
@@ -250,8 +251,8 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
         *_expect("2026-09-30", 9, "report_request", PA, PB),
         *_expect("2026-10-23", 9, "report_reminder", PA, PB),
         *_expect("2026-10-31", 9, "report_overdue", PA, PB),
-        # the pilot is told of both late partners in ONE message
-        *_expect("2026-10-31", 9, "digest", COORD),
+        # the pilot (and the agency, which the reports are sent to) is told of both late
+        # partners in ONE escalation; never the other partners
         *_expect("2026-11-13", 9, "report_escalation", COORD, DD_AGENCY),
         # Q4
         *_expect("2026-12-31", 9, "report_request", PA, PB),
@@ -264,9 +265,8 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
     members = (COORD, DD_AGENCY, PA, PB, PC)
     assert by_tick(others) == sorted(
         [
-            *_expect("2026-03-02", 9, "partner_joined", *steering),
-            *_expect("2026-03-02", 9, "partner_joined", *steering),
-            *_expect("2026-03-02", 9, "partner_joined", *steering),
+            # one message each: news of the three for the steering, a welcome for each
+            *_expect("2026-03-02", 9, "partner_joined", *steering, PA, PB, PC),
             *_expect("2026-03-02", 18, "phase_changed", *members),
             *_expect("2026-03-02", 18, "phase_changed", *members),
             *_expect("2026-03-02", 18, "phase_changed", *members),
@@ -278,9 +278,7 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
 
     # Each request carries the partner's own answer link, for its quarter.
     for m in s.log:
-        if m.kind in ("report_request", "report_reminder") or (
-            m.kind == "report_overdue" and m.to != COORD
-        ):
+        if m.kind in ("report_request", "report_reminder", "report_overdue"):
             text = m.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
             token = text.split("/answer/", 1)[1].split()[0]
             s.clock.set(at(m.day, 12))  # read the day it was received: links expire
@@ -289,6 +287,16 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
             assert target.purpose == "report" and target.project_id == pid
             assert target.partner_id == partner
             assert target.detail.startswith("bilan_trimestriel:2026-Q")
-    digest = next(m for m in s.log if m.kind == "digest")
-    text = digest.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "Association A" in text and "Centre de santé B" in text
+    escalation = [m for m in s.log if m.kind == "report_escalation" and m.day.month == 11]
+    assert {m.to for m in escalation} == {COORD, DD_AGENCY}
+    for m in escalation:
+        text = m.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "Association A" in text and "Centre de santé B" in text
+    # the pilot is not told to contact the pilot; the agency is told who acts
+    to_pilot = next(m for m in escalation if m.to == COORD)
+    text = to_pilot.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Merci de prendre contact avec elle" in text and "écrivez à votre pilote" not in text
+    welcome = next(m for m in s.log if m.kind == "partner_joined" and m.to == PA)
+    text = welcome.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Bienvenue dans le projet" in text
+    assert "Centre de santé B" in text and "Mairie C" in text

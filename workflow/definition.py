@@ -404,8 +404,15 @@ class Funding(_Strict):
 
 
 class RaciEntry(_Strict):
+    """Who is Responsible, Accountable, Consulted, Informed for one action of a phase.
+
+    ``about``: the milestone, report, meeting series or occurrence, or transition the
+    action is (its ``action`` key when that names one already); the routing of messages
+    about that item follows this entry (:mod:`workflow.routing`)."""
+
     action: Key
     label: str
+    about: Key | None = None
     phase: Key
     variants: list[Key] | None = None
     responsible: list[Key]
@@ -459,6 +466,9 @@ class Definition(_Strict):
     funding: Funding | None = None
     raci: list[RaciEntry] = []
     notifications: list[NotificationRule] = []
+    routing: dict[Key, list[Key]] = {}
+    """Per kind of message, the roles it goes to instead of the RACI's default
+    (:mod:`workflow.routing`); a list may also say ``responsible``, ``attendees``, ``informed``."""
     reminders: ReminderPolicy = ReminderPolicy()
 
     # Convenience look-ups (definitions are frozen, so these are cheap to recompute).

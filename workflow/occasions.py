@@ -441,7 +441,7 @@ class ConventionEnding(Planned):
         return self.convention_id
 
 
-# -- immediate notices -----------------------------------------------------------------------
+# -- notices -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -457,18 +457,30 @@ class Transition(Occasion):
 
 
 @dataclass(frozen=True)
-class PartnerChange(Occasion):
+class PartnerChange(Planned):
+    """A partner joins (or leaves) the project on ``on``: planned for the sending time of the
+    day it is recorded, so that the changes of one day reach each person as one message."""
+
     partner_id: int
     joined: bool
     on: date
+    kind: ClassVar[str] = "partner_change"
 
     @property
-    def kind(self) -> str:
+    def message_kind(self) -> str:
         return "partner_joined" if self.joined else "partner_left"
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.partner_id}:{self.on}"
+        return f"{self.message_kind}:{self.partner_id}:{self.on}"
+
+    @property
+    def chain(self) -> str:
+        return self.key
+
+    @property
+    def subject_id(self) -> int | None:
+        return self.partner_id
 
 
 @dataclass(frozen=True)

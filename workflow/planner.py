@@ -51,6 +51,7 @@ from workflow.occasions import (
 )
 from workflow.outbox import Outgoing, personal_key, queue
 from workflow.progress import cadence_interval
+from workflow.routing import audience, expand
 
 __all__ = [
     "AUTOMATIC_ACTOR",
@@ -61,12 +62,11 @@ __all__ = [
     "plan",
     "quarter_end",
     "quarter_of",
+    "reader",
     "recipients",
     "schedule",
 ]
 
-
-STEERING = ("copil", "agency")
 
 AUTOMATIC_ACTOR = "Copilote (automatique)"
 """Who the history says made an automatic step (the engine's, at a calendar window's end);
@@ -218,19 +218,22 @@ class _Step:
 
     from_label: str
     to_label: str
-    roles: tuple[str, ...]  # who is told, sorted
+    informed: tuple[str, ...]  # the roles informed of this step (RACI and rules), sorted
     closing: bool  # into a terminal phase
     reporting: bool  # into a phase where partners owe reports
     series: tuple[tuple[str, int, str], ...]  # meeting series checked there: key, every, unit
 
     @classmethod
     def of(cls, definition: Definition, source: str, dest: str) -> _Step:
-        roles = set(STEERING)
+        roles: set[str] = set()
         for rule in definition.notifications:
             if (rule.on == "enter" and rule.phase == dest) or (
                 rule.on == "leave" and rule.phase == source
             ):
                 roles.update(rule.notify)
+        for entry in definition.raci:
+            if entry.phase == dest:
+                roles.update(entry.informed)
         return cls(
             definition.phase_label(source),
             definition.phase_label(dest),
@@ -243,6 +246,17 @@ class _Step:
                 if series.cadence is not None and (series.phases is None or dest in series.phases)
             ),
         )
+
+
+def reader(roles: Iterable[str]) -> str:
+    """Who a message is written for, from the roles a person holds: ``pilot``, ``agency``,
+    ``partner`` or ``member`` (another body, e.g. the inhabitants). Templates word their
+    text by it: the pilot is never asked to contact the pilot."""
+    held = set(roles)
+    for who in ("pilot", "agency", "partner"):
+        if who in held:
+            return who
+    return "member"
 
 
 LinkMaker = Callable[[str, int, int, str], str]
@@ -278,6 +292,8 @@ class Planner:
             "pilot_name": (pilot.contact_name or pilot.organisation) if pilot else "",
             "pilot_email": pilot.email if pilot else "",
             "answer_url": None,
+            # where the pilot and the agency act (their project page, signed in)
+            "project_url": self.links("project", project.id, 0, "") if self.links else None,
         }
 
     def _notify(
@@ -308,14 +324,18 @@ class Planner:
             people = [p for p in people if only(p)]
         if not people:
             return
-        items = [{**base, "kind": kind, **item}]  # one list: encoded once for everybody
+        # One list per kind of reader: encoded once for all the readers of that kind.
+        shared: dict[str, list[dict[str, Any]]] = {}
         links = self.links if link is not None else None
 
         def items_of(person: PartnerRow) -> list[dict[str, Any]]:
+            who = reader(person.roles)
             if links is None or link is None:
-                return items
+                if who not in shared:
+                    shared[who] = [{**base, "kind": kind, **item, "reader": who}]
+                return shared[who]
             url = links(link[0], project.id, person.id, link[1])
-            return [{**base, "kind": kind, **item, "answer_url": url}]
+            return [{**base, "kind": kind, **item, "answer_url": url, "reader": who}]
 
         key = occasion.key
         queue(
@@ -325,7 +345,7 @@ class Planner:
                     personal_key(key, person.email),
                     project.id,
                     person.email,
-                    person.contact_name or person.organisation,
+                    person.contact_name,
                     person.lang,
                     kind,
                     items_of(person),
@@ -361,7 +381,8 @@ class Planner:
             "at": now,
         }
         occasion = Transition(project.id, project.version)
-        self._notify(conn, project, step.roles, kind, occasion, item, now, today, event.partners)
+        roles = expand(audience(definition, kind), informed=step.informed)
+        self._notify(conn, project, roles, kind, occasion, item, now, today, event.partners)
         if trigger in ("suspend", "abandon") or step.closing:
             return
         if trigger != "resume" and step.reporting:
@@ -490,17 +511,12 @@ class Planner:
     def on_partner_change(
         self, conn: sa.Connection, project: Any, partner: Any, joined: bool, on: date, now: datetime
     ) -> None:
-        occasion = PartnerChange(partner.id, joined, on)
-        self._notify(
-            conn,
-            project,
-            STEERING,
-            occasion.kind,
-            occasion,
-            {"partner_name": partner.organisation, "at": on},
-            now,
-            paris_date(now),
-        )
+        """Plan the news for the sending time of today (now when it has passed): the sweep
+        tells each person every change of the day in one message (:mod:`workflow.sweep`)."""
+        definition = self.registry.get(project.definition_id, project.definition_version)
+        today = paris_date(now)
+        moment = max(now, at_paris_time(today, definition.reminders.send_at))
+        plan(conn, project.id, PartnerChange(partner.id, joined, on), moment)
 
     def on_minutes(
         self,
@@ -565,10 +581,11 @@ class Planner:
             )
             notice = MeetingNotice(meeting.id, change, meeting.sequence)
             link = ("meeting", str(meeting.id)) if change != "cancelled" else None
+            attendees = expand(audience(definition, notice.kind), attendees=series.attendees)
             self._notify(
                 conn,
                 project,
-                series.attendees,
+                attendees,
                 notice.kind,
                 notice,
                 item,
@@ -583,7 +600,7 @@ class Planner:
                 self._notify(
                     conn,
                     project,
-                    series.attendees,
+                    expand(audience(definition, invitation.kind), attendees=series.attendees),
                     invitation.kind,
                     invitation,
                     item,

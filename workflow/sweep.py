@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.calendar import at_paris_time, paris_date, resolve, years_later
-from workflow.conditions import active_partners
+from workflow.conditions import active_partners, project_partners
 from workflow.conventions import convention_anchor
 from workflow.definition import Definition
 from workflow.engine import Engine
@@ -32,6 +32,7 @@ from workflow.occasions import (
     ConventionEnding,
     MessageGroup,
     OverdueDigest,
+    PartnerChange,
     ReportBefore,
     ReportEscalation,
     ReportOverdue,
@@ -42,8 +43,16 @@ from workflow.occasions import (
     quarter_of_period,
 )
 from workflow.outbox import Outgoing, personal_key, queue
-from workflow.planner import LinkMaker, deadline_flags, plan, quarter_end, recipients
+from workflow.planner import (
+    LinkMaker,
+    deadline_flags,
+    plan,
+    quarter_end,
+    reader,
+    recipients,
+)
 from workflow.progress import cadence_interval, closed, in_progress
+from workflow.routing import audience, escalation_audience, expand
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
@@ -211,7 +220,8 @@ class Sweeper:
         for out in outs:
             by_person[out.person.email.lower()].append(out)
         messages = []
-        for email, group in by_person.items():
+        for email, found in by_person.items():
+            group = _merged(found)
             occasion = (
                 group[0].occasion
                 if len(group) == 1
@@ -225,10 +235,10 @@ class Sweeper:
                     personal_key(occasion, email),
                     project_id,
                     person.email,
-                    person.contact_name or person.organisation,
+                    person.contact_name,
                     person.lang,
                     kind,
-                    [o.item for o in group],
+                    [{**o.item, "reader": reader(person.roles)} for o in group],
                 )
             )
         return queue(conn, messages, now, count=True)
@@ -251,6 +261,8 @@ class Sweeper:
             return self._report(conn, r, project, definition, base, today)
         if kind in ("annual_review", "convention_end"):
             return self._convention(conn, r, project, definition, base, today)
+        if kind == PartnerChange.kind:
+            return self._membership(conn, r, project, definition, base, today)
         return None
 
     def _to(
@@ -292,18 +304,37 @@ class Sweeper:
             "days_late": (today - m.due_on).days,
             **deadline_flags(m.due_on, m.moved_from),
         }
-        if r.kind == "milestone_reminder":
-            roles = responsible
-        elif r.kind == "milestone_overdue":
-            roles = [*responsible, "pilot"]
-            self._next_digest(conn, project.id, definition, today)
-        else:
+        if r.kind == "milestone_escalation":
             people = recipients(conn, project.id, responsible, today)
             item["responsible_name"] = (
-                ", ".join(p.contact_name or p.organisation for p in people) or item["responsible"]
+                ", ".join(p.organisation for p in people) or item["responsible"]
             )
-            roles = ["pilot", "copil", "agency"]
+            item["late_is_pilot"] = m.responsible_role == "pilot"  # worded for the agency
+            above, late = escalation_audience(definition, r.kind, m.key, m.responsible_role)
+            return self._escalate(conn, project, above, late, today, item, r.occasion)
+        if r.kind == "milestone_overdue":
+            self._next_digest(conn, project.id, definition, today)
+        roles = list(expand(audience(definition, r.kind), responsible=responsible))
         return self._to(conn, project, roles, today, item, r.occasion)
+
+    def _escalate(
+        self,
+        conn: sa.Connection,
+        project: Any,
+        roles: tuple[str, ...],
+        late: str,
+        today: date,
+        item: dict[str, Any],
+        occasion: str,
+    ) -> list[_Out]:
+        """An escalation about someone late: to ``roles``, never to whoever holds the late
+        party's role nor to a partner (unless also pilot or agency), whatever else they hold."""
+        return [
+            _Out(p, project.id, item, occasion)
+            for p in recipients(conn, project.id, roles, today)
+            if late not in p.roles
+            and ("partner" not in p.roles or {"pilot", "agency"} & set(p.roles))
+        ]
 
     @staticmethod
     def _next_digest(
@@ -348,7 +379,8 @@ class Sweeper:
                 for m in late
             ],
         }
-        return self._to(conn, project, ["pilot"], today, item, r.occasion)
+        roles = list(audience(definition, "overdue_digest"))
+        return self._to(conn, project, roles, today, item, r.occasion)
 
     def _meeting(
         self,
@@ -383,7 +415,7 @@ class Sweeper:
             "sequence": m.sequence,
             "days_left": (paris_date(m.starts_at) - today).days,
         }
-        roles = series.attendees if r.kind == "meeting_reminder" else ["pilot"]
+        roles = list(expand(audience(definition, r.kind), attendees=series.attendees))
         return self._to(conn, project, roles, today, item, r.occasion)
 
     def _series(
@@ -433,7 +465,8 @@ class Sweeper:
             "cadence": {"every": every, "unit": unit},
             "expected_by": today,
         }
-        return self._to(conn, project, ["pilot"], today, item, r.occasion)
+        roles = list(audience(definition, "series_behind"))
+        return self._to(conn, project, roles, today, item, r.occasion)
 
     def _report(
         self,
@@ -508,7 +541,12 @@ class Sweeper:
         }
         if r.kind == "report_escalation":
             item = {**common, "partner_name": ", ".join(p.organisation for p in owing)}
-            return self._to(conn, project, ["pilot", "copil", "agency"], today, item, r.occasion)
+            roles, late = escalation_audience(definition, r.kind, spec.key, spec.owed_by)
+            return self._escalate(conn, project, roles, late, today, item, r.occasion)
+        routed = audience(definition, r.kind)
+        # Besides the late party itself, whoever the routing names (the pilot, by a
+        # definition's choice) gets a copy about each partner.
+        copies = [role for role in routed if role not in ("responsible", "attendees", "informed")]
         outs = []
         for partner in owing:
             url = (
@@ -518,9 +556,9 @@ class Sweeper:
             )
             item = {**common, "partner_name": partner.organisation, "answer_url": url}
             outs.append(_Out(partner, project.id, item, r.occasion))
-            if r.kind == "report_overdue":
+            if r.kind == "report_overdue" and copies:
                 copy = ReportOverdue(project.id, spec.key, period).copy_about(partner.id)
-                outs.extend(self._to(conn, project, ["pilot"], today, item, copy.key))
+                outs.extend(self._to(conn, project, copies, today, item, copy.key))
         return outs
 
     def _convention(
@@ -549,7 +587,58 @@ class Sweeper:
             "convention_end": end,
             "days_left": (end - today).days,
         }
-        return self._to(conn, project, ["pilot", "partner", "agency"], today, item, r.occasion)
+        roles = list(audience(definition, "convention_end"))
+        return self._to(conn, project, roles, today, item, r.occasion)
+
+    def _membership(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        """A partner joins or leaves: news to the routing's audience, a welcome to the
+        partner who joins (never its own joining as news); the changes of one day reach
+        each person as one message (merged in :meth:`_queue`)."""
+        change = parse(r.occasion)
+        assert isinstance(change, PartnerChange), r.occasion
+        row = conn.execute(
+            sa.select(tables.partner).where(tables.partner.c.id == change.partner_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        kind = change.message_kind
+        item = {
+            **base,
+            "kind": kind,
+            "partner_name": row.organisation,
+            "partners": [row.organisation],
+            "at": change.on,
+            "today": today,
+            "welcome": False,
+        }
+        outs = [
+            _Out(p, project.id, item, r.occasion)
+            for p in recipients(conn, project.id, audience(definition, kind), today)
+            if p.id != row.id
+        ]
+        if change.joined:
+            me = next(
+                (p for p in project_partners(conn, project.id) if p.id == row.id),
+                None,
+            )
+            if me is not None and (me.left_on is None or me.left_on > today):
+                # the others who join the same day, named in the welcome
+                others = [
+                    p.organisation
+                    for p in project_partners(conn, project.id)
+                    if p.id != row.id and p.joined_on == change.on and "partner" in p.roles
+                ]
+                welcome = {**item, "welcome": True, "partners": others}
+                outs.append(_Out(me, project.id, welcome, r.occasion))
+        return outs
 
     def _next_review(
         self, conn: sa.Connection, r: Any, project: Any, definition: Definition
@@ -586,9 +675,7 @@ class Sweeper:
             "convention_anniversary": anniversary,
             "review_by": max(review_by, today),
         }
-        roles = (
-            definition.annual_review.attendees if definition.annual_review else ["pilot", "partner"]
-        )
+        roles = list(audience(definition, "annual_review"))
         return self._to(conn, project, roles, today, item, r.occasion)
 
     def _convention_ending(
@@ -643,3 +730,32 @@ def resolve_due(period_end: date, offset: Any, definition: Definition) -> date:
         phase_start=period_end,
         move_to_working_day=definition.reminders.move_to_working_day,
     ).due
+
+
+_MEMBERSHIP = ("partner_joined", "partner_left")
+
+
+def _merged(group: list[_Out]) -> list[_Out]:
+    """One person's news of partners joining (or leaving) one project as one item listing
+    them all; a partner's own welcome names the others who join with it."""
+    out: list[_Out] = []
+    merged: dict[tuple[int, str], tuple[_Out, list[str]]] = {}
+    for o in group:
+        kind = o.item["kind"]
+        if kind not in _MEMBERSHIP:
+            out.append(o)
+            continue
+        key = (o.project_id, kind)
+        if key not in merged:
+            merged[key] = (_Out(o.person, o.project_id, dict(o.item), o.occasion), [o.occasion])
+            out.append(merged[key][0])
+            continue
+        first, occasions = merged[key]
+        item = first.item
+        item["welcome"] = item["welcome"] or o.item["welcome"]
+        item["partners"] = list(dict.fromkeys([*item["partners"], *o.item["partners"]]))
+        item["at"] = min(item["at"], o.item["at"])
+        occasions.append(o.occasion)
+        # one message for all the changes it tells: its key is theirs together
+        first.occasion = MessageGroup.of(occasions).key
+    return out

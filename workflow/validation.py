@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterator
 
 from workflow.definition import DateRule, Definition, Offset
 from workflow.lifecycle import ABANDONED, BUILTIN_TRIGGERS, SUSPENDED
+from workflow.routing import ESCALATIONS, KINDS, TOKENS
 
 __all__ = ["REQUIRED_ROLES", "check_definition"]
 
@@ -49,6 +50,9 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
     milestones = {m.key for m in d.milestones}
     series = {s.key for s in d.meetings}
     reports = {r.key for r in d.reports}
+
+    actions = milestones | series | reports | {t.trigger for t in d.transitions}
+    actions |= {o.key for s in d.meetings for o in s.occurrences}
 
     yield from _duplicates([r.key for r in d.roles], "roles")
     yield from _duplicates(phases, "phases")
@@ -188,6 +192,13 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
         yield from variant_refs(("raci", i, "variants"), entry.variants)
         for letter in ("responsible", "accountable", "consulted", "informed"):
             yield from role_refs(("raci", i, letter), getattr(entry, letter))
+        if entry.about is not None and entry.about not in actions:
+            yield (
+                ("raci", i, "about"),
+                f"unknown action {entry.about!r}: name a milestone, report, meeting or "
+                f"transition of this definition ({_listing(sorted(actions))})",
+            )
+    yield from _routing(d, roles)
     for i, rule in enumerate(d.notifications):
         yield from phase_ref(("notifications", i, "phase"), rule.phase)
         yield from role_refs(("notifications", i, "notify"), rule.notify)
@@ -200,6 +211,35 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
     due_in = _due_in_phase(d)
     yield from _calendar_order(d, due_in)
     yield from _offset_order(d, due_in)
+
+
+def _routing(d: Definition, roles: set[str]) -> Iterator[tuple[Loc, str]]:
+    """The ``routing`` section: known kinds, known roles; an escalation goes only to those
+    who answer for the work (the pilot, the agency, a role the RACI makes accountable),
+    never to the late party's peers or the inhabitants."""
+    answerable = {"pilot", "agency"} | {role for e in d.raci for role in e.accountable}
+    for kind, targets in d.routing.items():
+        if kind not in KINDS:
+            yield (
+                ("routing", kind),
+                f"unknown kind of message {kind!r} (kinds: {_listing(list(KINDS), 30)})",
+            )
+            continue
+        for i, role in enumerate(targets):
+            if role not in roles and role not in TOKENS:
+                yield (
+                    ("routing", kind, i),
+                    f"unknown role {role!r} (roles: {_listing(sorted(roles))}; or one of "
+                    f"{', '.join(TOKENS)})",
+                )
+            elif kind in ESCALATIONS and role not in answerable:
+                yield (
+                    ("routing", kind, i),
+                    f"an escalation cannot go to {role!r}: only to the pilot, the agency or a "
+                    "role the RACI names accountable (never to the late party's peers)",
+                )
+        if not targets:
+            yield ("routing", kind), "an empty audience: name at least one role"
 
 
 def _automatic_cycles(d: Definition) -> Iterator[tuple[Loc, str]]:

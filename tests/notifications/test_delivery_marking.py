@@ -84,7 +84,7 @@ def test_each_message_is_marked_before_its_connection_sends_the_next(
         assert store.received_at_mark == list(range(1, 31))
     subjects = {str(r.message["Subject"]) for r in smtp_server.handler.received}
     assert subjects == {
-        "Copilote : Coopérative d'acteurs du Lensois passe en phase « Plan d'actions »"
+        "Copilote\u202f: Coopérative d'acteurs du Lensois passe en phase «\u202fPlan d'actions\u202f»"
     }
 
 

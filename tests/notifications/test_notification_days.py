@@ -11,6 +11,7 @@ import pytest
 
 from notifications import Renderer
 from notifications.days import cadence, holiday_name, non_working_day, quarter
+from notifications.render import french_spacing
 from tests.notifications.notification_samples import sample
 from workflow.calendar import NonWorkingDay, non_working_reason
 
@@ -127,11 +128,16 @@ def test_series_behind_words_its_cadence_in_each_language() -> None:
     item = sample("series_behind", cadence={"every": 3, "unit": "weeks"})
     fr = RENDERER.render("fr", "Jeanne", [item]).text
     en = RENDERER.render("en", "Jane", [item]).text
-    assert "doit se réunir toutes les 3 semaines ;" in fr
+    assert french_spacing("doit se réunir toutes les 3 semaines ;") in fr
     assert "is expected to meet every 3 weeks;" in en and "Expected frequency: every 3 weeks" in en
     # each fact on its own line (the line after an ``{% endif %}`` is not glued to it)
     assert "- Last meeting: Thursday 4 December 2025\n- To meet before: Monday 2 March 2026" in en
-    assert "- Dernière réunion : jeudi 4 décembre 2025\n- À réunir avant le : lundi 2 mars" in fr
+    assert (
+        french_spacing(
+            "- Dernière réunion : jeudi 4 décembre 2025\n- À réunir avant le : lundi 2 mars"
+        )
+        in fr
+    )
 
 
 def test_a_deadline_on_a_holiday_is_explained_in_english() -> None:
@@ -148,7 +154,10 @@ def test_a_deadline_on_a_holiday_is_explained_in_english() -> None:
     )
     fr = RENDERER.render("fr", "Jeanne", [item]).text
     assert (
-        "tombait un jour non ouvré (lundi de Pentecôte) ; elle est reportée au mardi 26 mai" in fr
+        french_spacing(
+            "tombait un jour non ouvré (lundi de Pentecôte) ; elle est reportée au mardi 26 mai"
+        )
+        in fr
     )
     saturday = sample(
         "report_overdue",
@@ -159,9 +168,9 @@ def test_a_deadline_on_a_holiday_is_explained_in_english() -> None:
     assert "falls on a non-working day (Saturday); plan ahead" in (
         RENDERER.render("en", "Jane", [saturday]).text
     )
-    assert "cette échéance tombe un jour non ouvré (samedi) ; pensez à anticiper" in (
-        RENDERER.render("fr", "Jeanne", [saturday]).text
-    )
+    assert french_spacing(
+        "cette échéance tombe un jour non ouvré (samedi) ; pensez à anticiper"
+    ) in (RENDERER.render("fr", "Jeanne", [saturday]).text)
 
 
 def test_an_automatic_phase_change_is_said_in_each_language() -> None:
@@ -171,8 +180,16 @@ def test_an_automatic_phase_change_is_said_in_each_language() -> None:
     assert "- By: Copilote (automatic step)\n- Date: Monday 2 March 2026 at 14:30" in en.text
     assert "automatique" not in en.text + en.html
     fr = RENDERER.render("fr", "Jeanne", [item]).text
-    assert "Copilote a fait passer automatiquement le projet de la phase « Diagnostic »" in fr
-    assert "- Par : Copilote (étape automatique)\n- Date : lundi 2 mars 2026 à 14:30" in fr
+    assert (
+        french_spacing(
+            "Copilote a fait passer automatiquement le projet de la phase « Diagnostic »"
+        )
+        in fr
+    )
+    assert (
+        french_spacing("- Par : Copilote (étape automatique)\n- Date : lundi 2 mars 2026 à 14:30")
+        in fr
+    )
     by_hand = RENDERER.render("en", "Jane", [sample("phase_changed", automatic=False)]).text
     assert "Claire Martin moved the project" in by_hand and "- By: Claire Martin" in by_hand
 

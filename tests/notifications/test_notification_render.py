@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from notifications import Renderer, RenderError, UnknownTemplate
+from notifications.render import french_spacing
 from tests.notifications.notification_samples import EXPECTED_FR, SAMPLES, sample
 
 RENDERER = Renderer()
@@ -17,7 +18,7 @@ def test_every_kind_renders_in_french(kind: str) -> None:
     )
     out = RENDERER.render("fr", "Jeanne Dupont", [sample(kind)])
 
-    assert out.subject.startswith("Copilote : ")
+    assert out.subject.startswith("Copilote\u202f: ")  # French spacing
     assert "\n" not in out.subject
     for body in (out.text, out.html):
         assert "Jeanne Dupont" in body  # to whom
@@ -26,9 +27,13 @@ def test_every_kind_renders_in_french(kind: str) -> None:
         assert "Claire Martin" in body and "claire.martin@ars.sante.fr" in body  # how to answer
         assert "message automatique" in body and "Copilote" in body
     assert "Coopérative d'acteurs du Lensois" in out.text
-    assert "Pour répondre, écrivez à votre pilote de projet, Claire Martin" in out.text
+    assert (
+        french_spacing("Pour répondre, écrivez à votre pilote de projet, Claire Martin") in out.text
+    )
     for expected in EXPECTED_FR[kind]:
-        assert expected in out.text, f"{kind}: {expected!r} missing from\n{out.text}"
+        assert french_spacing(expected) in out.text, (
+            f"{kind}: {expected!r} missing from\n{out.text}"
+        )
 
 
 def test_every_sample_is_a_known_kind() -> None:
@@ -51,8 +56,8 @@ def test_french_dates_and_answer_link() -> None:
         "Jeanne",
         [sample("meeting_invitation", answer_url="https://copilote.example/r/abc")],
     )
-    assert out.subject == "Copilote : invitation – COPIL 2, lundi 2 mars 2026 à 09:00"
-    assert "Pour répondre : https://copilote.example/r/abc" in out.text
+    assert out.subject == "Copilote\u202f: invitation – COPIL 2, lundi 2 mars 2026 à 09:00"
+    assert french_spacing("Pour répondre : https://copilote.example/r/abc") in out.text
     assert 'href="https://copilote.example/r/abc"' in out.html
 
 
@@ -66,7 +71,7 @@ def test_deadline_moved_from_a_public_holiday_is_explained() -> None:
     )
     text = RENDERER.render("fr", "Jeanne", [item]).text
     assert "l'échéance initiale du lundi 6 avril 2026 tombait un jour non ouvré" in text
-    assert "(lundi de Pâques) ; elle est reportée au mardi 7 avril 2026" in text
+    assert french_spacing("(lundi de Pâques) ; elle est reportée au mardi 7 avril 2026") in text
 
 
 def test_missing_field_raises() -> None:
@@ -91,9 +96,10 @@ def test_digest_of_three_items() -> None:
         sample("meeting_reminder"),
     ]
     fr = RENDERER.render("fr", "Jeanne", items)
-    assert fr.subject == "Copilote : 3 points à traiter"
+    assert fr.subject == "Copilote\u202f: 3 points à traiter"
     assert "Voici les 3 points" in fr.text
     for expected in ("Diagnostic local de santé", "Bilan trimestriel", "COPIL 2"):
+        expected = french_spacing(expected)
         assert expected in fr.text and expected in fr.html
     en = RENDERER.render("en", "Jane", items)
     assert en.subject == "Copilote: 3 items need your attention"

@@ -477,7 +477,7 @@ def test_meeting_invitations_carry_each_partners_own_link(site: Site) -> None:
     client = site.client()
     for email, partner in ((ALPHA, alpha), (BETA, beta)):
         [invitation] = mails_to(site, email, "/answer/")
-        assert "Invitation : Comité de pilotage (COPIL)" in invitation
+        assert "Invitation\u202f: Comité de pilotage (COPIL)" in invitation
         assert "avec votre lien personnel ci-dessous" in invitation
         assert "15/06/2026" in invitation or "15 juin 2026" in invitation
         assert "12 juin" not in invitation and "12/06/2026" not in invitation

@@ -304,3 +304,23 @@ def test_the_alerts_word_what_is_late_in_the_reader_s_language(site: Site) -> No
     assert "phase Préfiguration past its planned end" in english
     assert "none held or planned every 2 weeks" in english
     assert "fin prévue dépassée" not in english
+
+
+def test_the_project_page_shows_who_receives_what(site: Site) -> None:
+    page = site.client(AGENCY).get(f"/projects/{site.project_a}")
+    assert page.status_code == 200
+    routing = section(page.text, "routage")
+    assert routing.startswith("Qui reçoit quoi Message Destinataires")
+    assert (
+        "Escalade d'un bilan manquant Coordinateur·rice de la coopérative (DD de l'ARS), "
+        "ARS Île-de-France (siège – DPSRI) (jamais la partie en retard ni ses pairs ; "
+        "l'agence quand le pilote est en retard) "
+        "– choix du programme"
+    ) in routing
+    assert "Rappel d'échéance d'un jalon le responsable de l'élément" in routing
+    assert "milestone_reminder" not in routing  # labels, never keys
+    english = section(
+        site.client(AGENCY).get(f"/projects/{site.project_a}?lang=en").text, "routage"
+    )
+    assert english.startswith("Who receives what Message Recipients")
+    assert "Missing report escalated" in english and "Escalade" not in english

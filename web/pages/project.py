@@ -23,6 +23,7 @@ from web.pages.documents import KINDS
 from web.pages.exports import feed_url
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
+from web.routing_table import routing_rows
 from web.templating import render
 from workflow.database import read
 from workflow.errors import InvalidInput, NotFound, TransitionRefused, Unmet
@@ -227,6 +228,11 @@ def show_project(
             "documents": documents,
             "document_kinds": KINDS,
             "milestone_files": {d.subject: d for d in documents if d.attached_to == "milestone"},
+            "routing": routing_rows(board.definition, lang),
+            "routing_words": {
+                key: say(f"routing.{key}", lang)
+                for key in ("title", "kind", "audience", "overridden")
+            },
             **page_context(request),
         },
         status_code=status_code,
