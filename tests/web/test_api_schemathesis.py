@@ -30,7 +30,7 @@ from service import Settings
 from tests.smtp_support import SmtpServer, start_server
 from tests.web.conftest import PARIS, PILOT_A, Site, csrf_of
 from web.app import create_app
-from web.bounds import MAX_ID
+from web.bounds import MAX_ID, MULTI_LINE
 from web.pages import answer, dashboard, exports, project
 from workflow.engine import PartnerIn
 
@@ -173,6 +173,27 @@ def test_the_page_schema_covers_the_page_routes() -> None:
     paths = PAGES_APP.openapi()["paths"]
     assert "/projects/{project_id}" in paths and "/answer/{token}" in paths
     assert len(paths) >= 10
+
+
+def test_what_schemathesis_found_stays_fixed(fuzzed: FuzzedSite) -> None:
+    """A 405 lists every method of its path (pages included, not only the first route's);
+    a JSON integer written 12.0 is an integer; a report's content refuses what its schema
+    says it refuses."""
+    client = fuzzed.client()
+    for path, methods in (
+        ("/answer/abc", "GET, POST"),
+        (f"/api/projects/{fuzzed.project_a}/partners", "GET, POST"),
+        (f"/projects/{fuzzed.project_a}/meetings", "POST"),
+    ):
+        answer = client.options(path)
+        assert answer.status_code == 405 and answer.headers["allow"] == methods, path
+    api = fuzzed.client()
+    api.headers["Authorization"] = f"Bearer {fuzzed.tokens['pilot']}"
+    budget = f"/api/projects/{fuzzed.project_a}/budget"
+    assert api.post(budget, json={"label": "Frais", "planned_cents": 1200.0}).status_code == 201
+    assert api.post(budget, json={"label": "Frais", "planned_cents": 12.5}).status_code == 422
+    content = SCHEMA_APP.openapi()["components"]["schemas"]["ReportValue"]
+    assert {"type": "string", "pattern": MULTI_LINE} in content["anyOf"]
 
 
 def _beyond(value: Any) -> bool:
