@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import compile_path
+from starlette.routing import Match
 
 from web import api, health, i18n, pages
 from web.auth import Forbidden, NotSignedIn
@@ -178,16 +178,16 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 405:
             headers = dict(exc.headers or {})
-            # Every method the path answers (as documented), not only the first route's.
-            path = request.url.path
-            allowed = sorted(
-                {
-                    method.upper()
-                    for template, operations in app.openapi()["paths"].items()
-                    if compile_path(template)[0].fullmatch(path)
-                    for method in operations
-                }
-            )
+            # Every method the path answers, not only the first matching route's: the API's
+            # and the pages' (which the OpenAPI schema leaves out) alike.
+            allowed = [
+                method
+                for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
+                if any(
+                    route.matches({**request.scope, "method": method})[0] == Match.FULL
+                    for route in app.router.routes
+                )
+            ]
             if allowed:
                 headers["Allow"] = ", ".join(allowed)
             exc = StarletteHTTPException(405, exc.detail, headers)

@@ -90,6 +90,18 @@ def failing_project_count(db: sa.Engine) -> int:
         )
 
 
+def merged_notice_count(db: sa.Engine) -> int:
+    """Notices held back by the notice budget (:class:`workflow.outbox.NoticeBudget`) and
+    sent merged with the others (``merged`` outbox rows)."""
+    with read(db) as conn:
+        _bounded(conn)
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(tables.outbox.c.status == "merged")
+            ).scalar_one()
+        )
+
+
 def transitions_by_trigger(db: sa.Engine) -> dict[str, int]:
     """Phase changes recorded so far, per trigger (project creations are not transitions)."""
     with read(db) as conn:
@@ -172,6 +184,7 @@ class _DatabaseCollector:
             by_trigger = transitions_by_trigger(self.db)
             backlog = outbox_backlog(self.db)
             failing = failing_project_count(self.db)
+            merged = merged_notice_count(self.db)
         except sa.exc.SQLAlchemyError:
             up.add_metric([], 0)
             yield up
@@ -200,6 +213,12 @@ class _DatabaseCollector:
             "copilote_projects_failing",
             "Projects whose due work raised at its last attempt (flagged; the others went on)",
             value=failing,
+        )
+        yield CounterMetricFamily(
+            "copilote_notices_merged",
+            "Notices people's actions caused beyond the notice budget, held back and sent in"
+            " one message per person at the end of the window (all instances)",
+            value=merged,
         )
 
 

@@ -442,6 +442,12 @@ class ReminderPolicy(_Strict):
     report_before_days: Annotated[list[_ReminderDays], Field(max_length=10)] = [7]
     send_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
     move_to_working_day: bool = False
+    # The notice budget (workflow.outbox.NoticeBudget): at most this many notices of one kind
+    # caused by people's actions (suspended, resumed, phase changed, partner joined, partner
+    # left) to one person about one project within the window; the ones beyond go out
+    # together, in one message, at the window's end.
+    notices_per_window: Annotated[int, Field(ge=1, le=20)] = 3
+    notice_window_hours: Annotated[int, Field(ge=1, le=24)] = 24
 
 
 class Definition(_Strict):

@@ -334,6 +334,8 @@ class OutboxMessage(SQLModel, table=True):
             sqlite_where=sa.text("status = 'sending'"),
             postgresql_where=sa.text("status = 'sending'"),
         ),
+        # The notice budget counts a project's messages of the last window (workflow.outbox).
+        sa.Index("ix_outbox_project_created", "project_id", "created_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, unique=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,7 +23,9 @@ from workflow import tables
 from workflow.database import Conn, raw, read, write
 
 __all__ = [
+    "BUDGETED_KINDS",
     "ClaimedMessage",
+    "NoticeBudget",
     "Outgoing",
     "SqlOutboxStore",
     "decode",
@@ -30,10 +33,14 @@ __all__ = [
     "personal_key",
     "queue",
     "queue_message",
+    "queue_within_budget",
 ]
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 MAX_DELAY = timedelta(hours=6)  # the longest back-off between two attempts of one message
+MAX_HOLD = timedelta(hours=24)  # the longest notice-budget window (NoticeBudget.window)
 
 # Claiming and marking sent run for every message delivered (marking once per message, as
 # soon as the server accepts it), so they are written for the driver (workflow.database.Raw).
@@ -48,6 +55,12 @@ _RECLAIM_SQL = (
 # the message is not held back until that far date.
 _CLAMP_RETRY_SQL = (
     "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
+    " AND substr(\"key\", 1, 5) <> 'held:'"
+)
+# A message gathering held-back notices waits up to the longest budget window (MAX_HOLD).
+_CLAMP_HELD_SQL = (
+    "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
+    " AND substr(\"key\", 1, 5) = 'held:'"
 )
 _CLAMP_LEASE_SQL = (
     "UPDATE outbox SET claimed_until = ? WHERE status = 'sending' AND claimed_until > ?"
@@ -218,6 +231,129 @@ def queue(conn: Conn, messages: Iterable[Outgoing], now: datetime, *, count: boo
     return sum(db.execute(returning, row).fetchone() is not None for row in rows)
 
 
+BUDGETED_KINDS = frozenset(
+    {"phase_changed", "project_suspended", "project_resumed", "partner_joined", "partner_left"}
+)
+"""The notices a person's action causes that a loop of actions could repeat (suspend and
+resume, a partner added and removed, phases advanced by hand): bounded by :class:`NoticeBudget`.
+Not bounded: an abandon (it happens once and ends the project), the engine's automatic steps,
+meeting notices (each carries the calendar update that keeps attendees' calendars right, and
+an invitation not yet sent is already replaced rather than followed by an update: see
+:meth:`workflow.planner.Planner.on_meeting`) and every reminder of the sweep."""
+
+# The key of a message that gathers the notices held back (spelt out in the SQL statements).
+HELD_PREFIX = "held:"
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeBudget:
+    """At most ``limit`` notices of one kind of :data:`BUDGETED_KINDS` (so many suspensions,
+    so many resumptions...) to one person about one project within ``window``; the ones
+    beyond are not dropped: each is kept in the outbox as ``merged`` (shown on the project's
+    page, counted in ``/metrics``) and its content goes into one message to that person,
+    sent when ``window`` has passed since the first one held back, that lists them all.
+    Per kind, so that a loop of one action does not hold back the notice of another (a
+    phase change after a pilot registered twenty partners leaves at once)."""
+
+    limit: int
+    window: timedelta
+
+
+# How many notices of this kind went (or are going) to this person about this project within
+# the window; the message gathering held ones does not count (it is the budget's overflow).
+_SPENT_SQL = (
+    "SELECT count(*) FROM outbox WHERE project_id = ? AND lower(recipient_email) = ?"
+    " AND kind = ? AND status <> 'merged' AND created_at > ?"
+    " AND substr(\"key\", 1, 5) <> 'held:'"
+)
+# The message gathering this person's held notices about this project, if it has not left yet.
+_HELD_SQL = (
+    'SELECT id, "key", items, next_attempt_at FROM outbox'
+    " WHERE project_id = ? AND lower(recipient_email) = ?"
+    " AND status = 'pending' AND claimed_by IS NULL AND substr(\"key\", 1, 5) = 'held:'"
+    " ORDER BY id LIMIT 1"
+)
+_GATHER_SQL = "UPDATE outbox SET items = ? WHERE id = ? AND status = 'pending'"
+_DUE_SQL = 'UPDATE outbox SET next_attempt_at = ? WHERE "key" = ?'
+_MERGED_SQL = (
+    'INSERT INTO outbox ("key", project_id, recipient_name, recipient_email, lang, kind,'
+    " items, subject_id, status, attempts, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'merged', 0, ?, ?) ON CONFLICT (\"key\") DO NOTHING"
+    " RETURNING id"
+)
+
+
+def queue_within_budget(
+    conn: Conn, messages: Iterable[Outgoing], now: datetime, budget: NoticeBudget
+) -> int:
+    """:func:`queue`, holding back what goes beyond ``budget`` (see :class:`NoticeBudget`);
+    how many were held back. Messages of other kinds, or about no project, are queued as usual.
+
+    A held-back notice is written as a ``merged`` row under its own key (so queueing the same
+    occasion again is still a no-op), its ``next_attempt_at`` the moment the message it went
+    into leaves; its items are appended to that message, which the first notice held back
+    creates, due at ``now + window``."""
+    db = raw(conn)
+    since = db.instant(now - budget.window)
+    at = db.instant(now)
+    plain: list[Outgoing] = []
+    held = 0
+    for m in messages:
+        if m.project_id is None or m.kind not in BUDGETED_KINDS:
+            plain.append(m)
+            continue
+        email = m.email.lower()
+        spent = db.execute(_SPENT_SQL, (m.project_id, email, m.kind, since)).fetchone()[0]
+        if spent < budget.limit:
+            queue(conn, [m], now)
+            continue
+        # Locked on PostgreSQL: a claim skips it (SKIP LOCKED) while this adds to it, and once
+        # a claim holds it, it is no longer pending here and another one is started.
+        lock = " FOR UPDATE" if db.dialect.name == "postgresql" else ""
+        gathering = db.execute(_HELD_SQL + lock, (m.project_id, email)).fetchone()
+        if gathering is None:
+            due = now + budget.window
+            held_key = _short(f"{HELD_PREFIX}{m.project_id}:{email}:{due.isoformat()}")
+            held_items: list[dict[str, Any]] = []
+        else:
+            held_key, held_items = gathering[1], decode(db.from_json(gathering[2]))
+            due = db.to_instant(gathering[3]) or now
+        row = (
+            _short(m.key),
+            m.project_id,
+            m.name,
+            m.email,
+            m.lang,
+            m.kind,
+            db.json(m.items, _ITEMS),
+            m.subject_id,
+            db.instant(due),
+            at,
+        )
+        if db.execute(_MERGED_SQL, row).fetchone() is None:
+            continue  # this occasion was queued already: nothing to add
+        items = [*held_items, *m.items]
+        if gathering is None:
+            gather = Outgoing(held_key, m.project_id, m.email, m.name, m.lang, m.kind, items)
+            queue(conn, [gather], now)
+            db.execute(_DUE_SQL, (db.instant(due), held_key))
+        else:
+            db.execute(_GATHER_SQL, (db.json(items, _ITEMS), gathering[0]))
+        held += 1
+        logger.info(
+            "notice budget: %s about project %s to %s held back (over %d within %s),"
+            " sent with the others at %s",
+            m.kind,
+            m.project_id,
+            m.email,
+            budget.limit,
+            budget.window,
+            due.isoformat(),
+        )
+    queue(conn, plain, now)
+    return held
+
+
 def queue_message(
     conn: Conn,
     *,
@@ -261,6 +397,7 @@ class SqlOutboxStore:
             at = db.instant(now)
             latest = db.instant(now + MAX_DELAY)
             db.execute(_CLAMP_RETRY_SQL, (at, latest))
+            db.execute(_CLAMP_HELD_SQL, (at, db.instant(now + MAX_HOLD)))
             db.execute(
                 _CLAMP_LEASE_SQL, (db.instant(now + self.lease), db.instant(now + self.lease))
             )

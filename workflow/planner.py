@@ -49,7 +49,7 @@ from workflow.occasions import (
     milestone_chains,
     period_of,
 )
-from workflow.outbox import Outgoing, personal_key, queue
+from workflow.outbox import NoticeBudget, Outgoing, personal_key, queue, queue_within_budget
 from workflow.progress import cadence_interval
 from workflow.routing import audience, expand
 
@@ -59,6 +59,7 @@ __all__ = [
     "Planner",
     "TransitionEvent",
     "cancel_chains",
+    "notice_budget",
     "plan",
     "quarter_end",
     "quarter_of",
@@ -186,6 +187,12 @@ def deadline_flags(due: date, moved_from: date | None = None) -> dict[str, Any]:
     }
 
 
+def notice_budget(definition: Definition) -> NoticeBudget:
+    """The definition's notice budget (its ``reminders`` section), for :func:`_notify`."""
+    policy = definition.reminders
+    return NoticeBudget(policy.notices_per_window, timedelta(hours=policy.notice_window_hours))
+
+
 _TRANSITION_KINDS = {
     "suspend": "project_suspended",
     "resume": "project_resumed",
@@ -310,12 +317,14 @@ class Planner:
         link: tuple[str, str] | None = None,
         only: Callable[[PartnerRow], bool] | None = None,
         subject_id: int | None = None,
+        budget: NoticeBudget | None = None,
     ) -> None:
         """Queue one message per person (outbox rows; an occasion already queued is kept).
 
         ``link``: (purpose, detail) of a personal answer link put in each person's item;
         ``only``: of the people the roles name, those to write to; ``subject_id``: the
-        meeting a meeting notice is about."""
+        meeting a meeting notice is about; ``budget``: a notice a person's action caused,
+        held back beyond the definition's notice budget (:func:`notice_budget`)."""
         if partners is None:
             partners = project_partners(conn, project.id)
         base = self.context(conn, project, today, partners)
@@ -338,23 +347,23 @@ class Planner:
             return [{**base, "kind": kind, **item, "answer_url": url, "reader": who}]
 
         key = occasion.key
-        queue(
-            conn,
-            [
-                Outgoing(
-                    personal_key(key, person.email),
-                    project.id,
-                    person.email,
-                    person.contact_name,
-                    person.lang,
-                    kind,
-                    items_of(person),
-                    subject_id,
-                )
-                for person in people
-            ],
-            now,
-        )
+        outgoing = [
+            Outgoing(
+                personal_key(key, person.email),
+                project.id,
+                person.email,
+                person.contact_name,
+                person.lang,
+                kind,
+                items_of(person),
+                subject_id,
+            )
+            for person in people
+        ]
+        if budget is None:
+            queue(conn, outgoing, now)
+        else:
+            queue_within_budget(conn, outgoing, now, budget)
 
     # -- engine events ----------------------------------------------------------------------
     def on_transition(self, conn: Conn, event: TransitionEvent) -> None:
@@ -381,8 +390,13 @@ class Planner:
             "at": now,
         }
         occasion = Transition(project.id, project.version)
+        # A person's suspend, resume or advance counts against the notice budget; an abandon
+        # (once, and final) and the engine's own steps do not.
+        budget = None if automatic or trigger == "abandon" else notice_budget(definition)
         roles = expand(audience(definition, kind), informed=step.informed)
-        self._notify(conn, project, roles, kind, occasion, item, now, today, event.partners)
+        self._notify(
+            conn, project, roles, kind, occasion, item, now, today, event.partners, budget=budget
+        )
         if trigger in ("suspend", "abandon") or step.closing:
             return
         if trigger != "resume" and step.reporting:

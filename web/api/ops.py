@@ -46,7 +46,9 @@ def project_outbox(
     c: CopiloteDep,
     accounts: AccountsDep,
     who: ApiUser,
-    status: Annotated[Literal["pending", "sending", "sent", "failed"] | None, Query()] = None,
+    status: Annotated[
+        Literal["pending", "sending", "sent", "failed", "merged"] | None, Query()
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[OutboxOut]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from fastapi import Path
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from web.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MULTI_LINE, ONE_LINE, valid_text
 
@@ -142,7 +143,19 @@ Instant = Annotated[
     AfterValidator(_instant),
     Field(json_schema_extra={"pattern": _YEARS}),
 ]
-Cents = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="euro cents")]
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON's integers: ``12`` and ``12.0`` (JSON Schema's ``integer`` takes both), never
+    ``false`` nor ``"12"`` (the strict int after this refuses them and any other type)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_Integer = BeforeValidator(_json_integer)
+Cents = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="euro cents"), _Integer]
+RowId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID), _Integer]
 Number = Annotated[float, Field(strict=True, ge=-1e12, le=1e12, allow_inf_nan=False)]
 Lang = Literal["fr", "en"]
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="project id")]
@@ -309,7 +322,7 @@ class PartnerIn(PersonIn):
 
 class ProjectCreate(_In):
     definition_id: Key = Field(description="programme, e.g. cooperative, acia")
-    version: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = Field(
+    version: Annotated[int, Field(strict=True, ge=1, le=10_000), _Integer] | None = Field(
         None, description="definition version (default: the newest)"
     )
     title: Name
@@ -462,7 +475,7 @@ class ProjectDetail(ProjectSummary):
 class AdvanceIn(_In):
     trigger: Key = Field(description="the step, e.g. start_diagnostic, suspend, resume")
     comment: Text | None = None
-    expected_version: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)] | None = Field(
+    expected_version: RowId | None = Field(
         None, description="refuse (409) if the project changed since you read this version"
     )
     expected_phase: Key | None = Field(default=None, description="refuse (409) if no longer in it")
@@ -557,11 +570,35 @@ class BudgetLineIn(_In):
     forecast_cents: Cents = 0
 
 
+# What a report's content may hold, in the schema: any JSON whose texts (keys included) have
+# no control character but line breaks and tabs. The size and the lone surrogates, which a
+# schema cannot state, are _report_content's.
+_ReportText = Annotated[str, Field(pattern=MULTI_LINE)]
+_NoOtherKeys = Field(json_schema_extra={"additionalProperties": False})
+if TYPE_CHECKING:  # mypy cannot follow this recursive alias; pydantic reads the one below
+    ReportValue = Any
+else:
+    ReportValue = TypeAliasType(
+        "ReportValue",
+        Union[  # noqa: UP007 (a recursive alias is spelt with Union)
+            _ReportText,
+            Annotated[int, Field(strict=True)],
+            Annotated[float, Field(strict=True, allow_inf_nan=False)],
+            bool,
+            None,
+            list["ReportValue"],
+            Annotated[dict[_ReportText, "ReportValue"], _NoOtherKeys],
+        ],
+    )
+
+
 class ReportIn(_In):
-    partner_id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+    partner_id: RowId
     schedule: Key = Field(description="e.g. bilan_trimestriel")
     period: str = Field(pattern=r"^20[0-9]{2}-Q[1-4]$", examples=["2026-Q2"])
-    content: Annotated[dict[str, Any], AfterValidator(_report_content)] = {}
+    content: Annotated[
+        dict[_ReportText, ReportValue], _NoOtherKeys, AfterValidator(_report_content)
+    ] = {}
 
 
 class ReportOut(BaseModel):
@@ -590,7 +627,10 @@ class OutboxOut(BaseModel):
     kind: str
     recipient_name: str
     recipient_email: str
-    status: str = Field(description="pending, sending, sent or failed")
+    status: str = Field(
+        description="pending, sending, sent, failed, or merged (held back by the notice"
+        " budget and sent within one message with the others, at next_attempt_at)"
+    )
     attempts: int
     created_at: datetime
     next_attempt_at: datetime

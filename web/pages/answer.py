@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.datastructures import FormData
 
@@ -30,6 +30,7 @@ from web import i18n
 from web.bounds import storable
 from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
+from web.pages.responses import PAGE_RESPONSES
 from web.report_form import ANSWERS, CONTRIBUTIONS, QUESTIONS, TEXTS, ReportForm
 from web.templating import render
 from workflow import tables
@@ -40,7 +41,7 @@ from workflow.errors import InvalidInput
 from workflow.lifecycle import SUSPENDED
 from workflow.progress import closed
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 
 PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")

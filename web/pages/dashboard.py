@@ -10,13 +10,14 @@ with GROUP BY).
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from web import i18n
 from web.auth import Forbidden
 from web.bounds import page_number
 from web.deps import CopiloteDep, PageUser
 from web.pages.project import filter_options, page_context, read_filters
+from web.pages.responses import PAGE_RESPONSES
 from web.templating import render
 from workflow.failures import failed_projects
 from workflow.read_models.portfolio import (
@@ -27,7 +28,7 @@ from workflow.read_models.portfolio import (
     upcoming_meetings,
 )
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 UPCOMING_WEEKS = 4
 

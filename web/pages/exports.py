@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from icalendar import Calendar, Event
 from itsdangerous import BadSignature, URLSafeSerializer
 from openpyxl import Workbook
@@ -37,6 +37,7 @@ from web.auth import Principal
 from web.bounds import FIRST_DAY, LAST_DAY, PageId, query_year
 from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
+from web.pages.responses import PAGE_RESPONSES, file_response
 from web.ports import Application
 from web.templating import PARIS
 from workflow.read_models.annual import AnnualReport, CpomRow, annual_report
@@ -44,7 +45,7 @@ from workflow.read_models.detail import agenda
 
 __all__ = ["feed_url", "neutralise", "router"]
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -308,7 +309,11 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-@router.get("/projects/{project_id}/export/annual.csv")
+@router.get(
+    "/projects/{project_id}/export/annual.csv",
+    response_class=Response,
+    responses=file_response("text/csv", "the annual report, one line per item (CSV)"),
+)
 def export_annual_csv(
     project_id: PageId, user: PageUser, c: CopiloteDep, year: str = ""
 ) -> Response:
@@ -321,7 +326,11 @@ def export_annual_csv(
     )
 
 
-@router.get("/projects/{project_id}/export/annual.xlsx")
+@router.get(
+    "/projects/{project_id}/export/annual.xlsx",
+    response_class=Response,
+    responses=file_response(XLSX_TYPE, "the annual report (Excel workbook)"),
+)
 def export_annual_xlsx(
     project_id: PageId, user: PageUser, c: CopiloteDep, year: str = ""
 ) -> Response:
@@ -439,7 +448,11 @@ def project_calendar(c: Application, project_id: int) -> bytes:
     return data
 
 
-@router.get("/projects/{project_id}/calendar.ics")
+@router.get(
+    "/projects/{project_id}/calendar.ics",
+    response_class=Response,
+    responses=file_response("text/calendar", "the project's meetings and deadlines (iCalendar)"),
+)
 def calendar_feed(request: Request, project_id: PageId, c: CopiloteDep, key: str = "") -> Response:
     user = _feed_reader(c, project_id, key) if key else page_user(request, c.accounts)
     c.accounts.check_read(user, project_id)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from notifications.wording import say
 from web import i18n
@@ -21,6 +21,7 @@ from web.bounds import PageId, form_day, form_id, form_instant, form_line, form_
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.documents import KINDS
 from web.pages.exports import feed_url
+from web.pages.responses import PAGE_RESPONSES
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.routing_table import routing_rows
@@ -34,7 +35,7 @@ from workflow.read_models.detail import milestone_completions
 from workflow.read_models.documents import project_documents
 from workflow.read_models.portfolio import Filters, phase_counts, portfolio, territories
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 BUILTIN_LABELS = {
     "suspend": "Suspendre le projet",
@@ -483,6 +484,7 @@ i18n.register(
         "en cours d'envoi": "sending",
         "envoyé": "sent",
         "échec": "failed",
+        "regroupé avec d'autres avis": "merged with other notices",
         "Aucun message.": "No message.",
         "les plus récents sur": "most recent of",
         "Exports": "Exports",
