@@ -111,9 +111,9 @@ def test_acia_programme_year(acia: System) -> None:
         *_expect("2026-06-16", 9, "milestone_reminder", PILOT),  # fiche de cadrage J-14
         *_expect("2026-06-27", 9, "milestone_reminder", PILOT),  # J-3
         *_expect("2026-07-01", 9, "milestone_overdue", PILOT),  # the day after
-        *_expect("2026-07-08", 9, "overdue_digest", PILOT),  # weekly while late
+        *_expect("2026-07-06", 9, "overdue_digest", PILOT),  # weekly while late, on Mondays
         *_expect("2026-07-14", 9, "milestone_escalation", *everyone),  # J+14: pilot+COPIL+agency
-        *_expect("2026-07-15", 9, "overdue_digest", PILOT),
+        *_expect("2026-07-13", 9, "overdue_digest", PILOT),
         *_expect("2026-07-16", 18, "phase_changed", *everyone),  # -> déploiement
         *_expect("2026-09-16", 9, "milestone_reminder", PILOT),  # diagnostic J-14; done on 20/09
         *_expect("2026-10-17", 9, "milestone_reminder", PILOT),  # arbitrage J-14

@@ -25,6 +25,7 @@ __all__ = [
     "MeetingOccurrence",
     "MeetingSeries",
     "Milestone",
+    "NonWorkingDayRule",
     "NotificationRule",
     "Offset",
     "Phase",
@@ -105,6 +106,10 @@ def parse_offset(value: object) -> Offset:
 
 
 OffsetField = Annotated[Offset, Field(json_schema_extra={"type": "string"})]
+
+NonWorkingDayRule = Literal["next", "previous", "keep"]
+"""What a deadline falling on a weekend or a French public holiday becomes: moved to the next
+working day, to the previous one, or kept where it falls."""
 
 
 class _Strict(BaseModel):
@@ -230,7 +235,18 @@ class Milestone(_Strict):
     responsible: Key
     deadline: DateRule
     move_to_working_day: bool | None = None
+    on_non_working_day: NonWorkingDayRule | None = None
+    """Overrides the programme's rule (``reminders.on_non_working_day``) for this milestone."""
     variants: list[Key] | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Milestone:
+        if self.move_to_working_day is not None and self.on_non_working_day is not None:
+            raise ValueError(
+                "give 'on_non_working_day' (next, previous or keep) or the older "
+                "'move_to_working_day', not both"
+            )
+        return self
 
 
 class MeetingOccurrence(_Strict):
@@ -287,6 +303,8 @@ class ReportSchedule(_Strict):
     owed_by: Key
     sent_to: Key
     due_after_period: OffsetField = Offset(amount=30, unit="days")
+    on_non_working_day: NonWorkingDayRule | None = None
+    """Overrides the programme's rule (``reminders.on_non_working_day``) for this report."""
 
     @field_validator("due_after_period", mode="before")
     @classmethod
@@ -333,6 +351,38 @@ class ReminderPolicy(_Strict):
     report_before_days: Annotated[list[_ReminderDays], Field(max_length=10)] = [7]
     send_at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "09:00"
     move_to_working_day: bool = False
+    on_non_working_day: NonWorkingDayRule | None = None
+    """The programme's rule for deadlines on non-working days. Unset: ``next`` for what a
+    partner owes (its milestones, its reports), ``keep`` for the rest, unless the older
+    ``move_to_working_day: true`` asks ``next`` for everything."""
+    weeks_before_escalation: Annotated[int, Field(ge=1, le=52)] = 4
+    """An overdue item unchanged this many weeks is escalated once to the accountable, then
+    listed only in the monthly digest."""
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> ReminderPolicy:
+        if self.move_to_working_day and self.on_non_working_day is not None:
+            raise ValueError(
+                "give 'on_non_working_day' (next, previous or keep) or the older "
+                "'move_to_working_day', not both"
+            )
+        return self
+
+    def deadline_rule(
+        self, owed_by: str, explicit: NonWorkingDayRule | None = None, legacy: bool | None = None
+    ) -> NonWorkingDayRule:
+        """The one rule for a deadline on a non-working day: the item's own ``explicit`` rule
+        (or its older ``legacy`` flag), else the programme's, else ``next`` for what a partner
+        owes and ``keep`` for the rest."""
+        if explicit is not None:
+            return explicit
+        if legacy is not None:
+            return "next" if legacy else "keep"
+        if self.on_non_working_day is not None:
+            return self.on_non_working_day
+        if self.move_to_working_day:
+            return "next"
+        return "next" if owed_by == "partner" else "keep"
 
 
 class Definition(_Strict):

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.database import Conn, raw, read, write
+from workflow.window import EXEMPT_KINDS, SendingWindow
 
 __all__ = [
     "ClaimedMessage",
@@ -55,6 +56,14 @@ _CLAMP_LEASE_SQL = (
 _CLAIM_SQL = (
     "SELECT id, key, project_id, recipient_email, recipient_name, lang, kind, items, attempts"
     " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+    " ORDER BY next_attempt_at, id LIMIT ?"
+)
+# While the sending window is shut, only notices of a meeting about to be held leave.
+_CLAIM_EXEMPT_SQL = (
+    "SELECT id, key, project_id, recipient_email, recipient_name, lang, kind, items, attempts"
+    " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+    " AND kind IN (" + ", ".join(f"'{kind}'" for kind in EXEMPT_KINDS) + ")"
+    " AND subject_id IN (SELECT id FROM meeting WHERE starts_at < ?)"
     " ORDER BY next_attempt_at, id LIMIT ?"
 )
 _TAKE_SQL = (
@@ -249,12 +258,19 @@ class ClaimedMessage:
 
 
 class SqlOutboxStore:
-    """What delivery needs from the outbox (the ``OutboxStore`` protocol of notifications)."""
+    """What delivery needs from the outbox (the ``OutboxStore`` protocol of notifications).
+
+    With a sending ``window``, messages are claimed only while it is open (working days,
+    from its hour), except notices of a meeting held within two working days."""
 
     def __init__(
-        self, db: sa.Engine, worker: str = "local", lease: timedelta = timedelta(minutes=5)
+        self,
+        db: sa.Engine,
+        worker: str = "local",
+        lease: timedelta = timedelta(minutes=5),
+        window: SendingWindow | None = None,
     ) -> None:
-        self.db, self.worker, self.lease = db, worker, lease
+        self.db, self.worker, self.lease, self.window = db, worker, lease, window
 
     def claim(self, now: datetime, limit: int = 200) -> list[ClaimedMessage]:
         with write(self.db) as db:
@@ -267,7 +283,12 @@ class SqlOutboxStore:
             # Claims whose lease ran out belong to a process that died: take them back.
             db.execute(_RECLAIM_SQL, (at,))
             lock = " FOR UPDATE SKIP LOCKED" if db.dialect.name == "postgresql" else ""
-            rows = db.execute(_CLAIM_SQL + lock, (at, limit)).fetchall()
+            window = self.window
+            if window is None or window.is_open(now):
+                rows = db.execute(_CLAIM_SQL + lock, (at, limit)).fetchall()
+            else:
+                close = db.instant(window.exempt_before(now))
+                rows = db.execute(_CLAIM_EXEMPT_SQL + lock, (at, close, limit)).fetchall()
             if not rows:
                 return []
             until = db.instant(now + self.lease)
@@ -334,10 +355,14 @@ class SqlOutboxStore:
             return int(conn.execute(query).rowcount)
 
     def backlog(self, now: datetime) -> tuple[int, datetime | None]:
+        """Messages not yet sent, and since when the oldest has been waiting to leave (a
+        message held while the sending window was shut waits from its opening)."""
         with read(self.db) as conn:
             count, oldest = conn.execute(
                 sa.select(sa.func.count(), sa.func.min(tables.outbox.c.created_at)).where(
                     tables.outbox.c.status.in_(["pending", "sending"])
                 )
             ).one()
+        if oldest is not None and self.window is not None:
+            oldest = max(oldest, min(self.window.last_opening(now), now))
         return int(count), oldest

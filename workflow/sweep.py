@@ -8,7 +8,11 @@ message twice, and a crash before commit loses nothing. Rules applied at firing 
   sent ("deadline in 14 days" is not sent the day after the deadline);
 - *relevance*: nothing about a suspended, closed or abandoned project, a milestone done, a
   meeting held or cancelled, a report submitted; nothing to a partner who has left;
-- *no spam*: what one person is due to receive in one sweep is one message listing it all.
+- *no spam*: what one person is due to receive in one sweep is one message listing it all;
+  the overdue digests of every project are due on one weekday (:class:`SendingWindow`) and
+  merge into one digest per person and week (its outbox key names the week);
+- *sending window*: given a :class:`SendingWindow`, nothing fires while it is shut (weekends,
+  public holidays, before its hour): what fell due then fires at the next working morning.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import at_paris_time, paris_date, resolve, years_later
-from workflow.definition import Definition
+from workflow.calendar import Deadline, at_paris_time, paris_date, resolve, years_later
+from workflow.definition import DateRule, Definition, ReportSchedule
 from workflow.engine import Engine
 from workflow.failures import record_failure
 from workflow.occasions import (
@@ -34,6 +38,8 @@ from workflow.occasions import (
     ReportOverdue,
     ReportRequest,
     SeriesCheck,
+    StaleEscalation,
+    WeeklyDigest,
     parse,
     period_of,
     quarter_of_period,
@@ -41,6 +47,7 @@ from workflow.occasions import (
 from workflow.outbox import Outgoing, personal_key, queue
 from workflow.planner import LinkMaker, deadline_flags, plan, quarter_end, recipients
 from workflow.progress import cadence_interval, in_progress
+from workflow.window import SendingWindow
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
@@ -64,9 +71,15 @@ class _Out:
 
 
 class Sweeper:
-    def __init__(self, engine: Engine, batch: int = 1000) -> None:
-        """Answer links in report requests come from the engine's planner's link maker."""
-        self.engine, self.batch = engine, batch
+    def __init__(
+        self, engine: Engine, batch: int = 1000, window: SendingWindow | None = None
+    ) -> None:
+        """Answer links in report requests come from the engine's planner's link maker.
+
+        ``window``: the sending window (none: reminders fire whenever they are due); its
+        digest weekday is used either way (default: Monday at 09:00)."""
+        self.engine, self.batch, self.window = engine, batch, window
+        self.cadence = window or SendingWindow()
         self.links = engine.planner.links
 
     def claim_due(self, conn: sa.Connection, now: datetime) -> list[Any]:
@@ -95,6 +108,8 @@ class Sweeper:
         """Sweep until nothing is due; each batch is one transaction."""
         now = now or self.engine.clock.now()
         total = SweepResult()
+        if self.window is not None and not self.window.is_open(now):
+            return total  # what is due waits for the next working morning
         while True:
             result = self._run_batch(now)
             for field in ("claimed", "fired", "coalesced", "skipped", "messages", "failed"):
@@ -200,9 +215,27 @@ class Sweeper:
         self, conn: sa.Connection, outs: list[_Out], projects: dict[int, Any], now: datetime
     ) -> int:
         by_person: dict[str, list[_Out]] = defaultdict(list)
+        digests: dict[str, list[_Out]] = defaultdict(list)
         for out in outs:
-            by_person[out.person.email.lower()].append(out)
+            mine = digests if out.item["kind"] == "overdue_digest" else by_person
+            mine[out.person.email.lower()].append(out)
         messages = []
+        week = WeeklyDigest(self.cadence.week_of(paris_date(now)))
+        for email, group in digests.items():
+            # Every project's digest in one message, and one a week: a second one this week
+            # (a digest planned before this rule) finds its key taken and is not sent.
+            person = group[0].person
+            messages.append(
+                Outgoing(
+                    personal_key(week.key, email),
+                    group[0].project_id if len({o.project_id for o in group}) == 1 else None,
+                    person.email,
+                    person.contact_name or person.organisation,
+                    person.lang,
+                    "overdue_digest" if len(group) == 1 else "digest",
+                    [o.item for o in group],
+                )
+            )
         for email, group in by_person.items():
             occasion = (
                 group[0].occasion
@@ -231,6 +264,8 @@ class Sweeper:
         today = paris_date(now)
         base = self.engine.planner.context(conn, project, today)
         kind = r.kind
+        if kind == "milestone_stale":
+            return self._stale(conn, r, project, definition, base, today)
         if kind.startswith("milestone_"):
             return self._milestone(conn, r, project, definition, base, today)
         if kind == "overdue_digest":
@@ -297,14 +332,56 @@ class Sweeper:
             roles = ["pilot", "copil", "agency"]
         return self._to(conn, project, roles, today, item, r.occasion)
 
-    @staticmethod
     def _next_digest(
-        conn: sa.Connection, project_id: int, definition: Definition, today: date
+        self, conn: sa.Connection, project_id: int, definition: Definition, today: date
     ) -> None:
-        """The weekly overdue digest, one period after ``today`` (one per occasion)."""
-        policy = definition.reminders
-        nxt = today + timedelta(days=policy.digest_every_days)
-        plan(conn, project_id, OverdueDigest(project_id, nxt), at_paris_time(nxt, policy.send_at))
+        """The next overdue digest, on the digest weekday after ``today`` (or after
+        ``digest_every_days``, when a programme asks for rarer ones): every item of every
+        project falls into the same weekly digest, whatever day it fell due."""
+        every = definition.reminders.digest_every_days
+        nxt = self.cadence.digest_day(today + timedelta(days=max(every - 7, 0)))
+        plan(conn, project_id, OverdueDigest(project_id, nxt), self.cadence.opening(nxt))
+
+    @staticmethod
+    def accountable(definition: Definition, phase: str) -> list[str]:
+        """Who answers for what is late in ``phase``: the accountable roles of the
+        definition's RACI for that phase, else the pilot and the agency."""
+        roles = [
+            role for entry in definition.raci if entry.phase == phase for role in entry.accountable
+        ]
+        return list(dict.fromkeys(roles)) or ["pilot", "agency"]
+
+    def _stale(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        """A milestone late and unchanged for weeks: told once to the accountable."""
+        m = conn.execute(
+            sa.select(tables.milestone).where(tables.milestone.c.id == r.subject_id)
+        ).one_or_none()
+        if m is None or m.done_on is not None:
+            return None
+        people = recipients(conn, project.id, [m.responsible_role], today)
+        item = {
+            **base,
+            "kind": "milestone_escalation",
+            "milestone_label": m.label,
+            "deliverable": m.deliverable,
+            "responsible": definition.role_label(m.responsible_role),
+            "responsible_name": ", ".join(p.contact_name or p.organisation for p in people)
+            or definition.role_label(m.responsible_role),
+            "due": m.due_on,
+            "days_left": (m.due_on - today).days,
+            "days_late": (today - m.due_on).days,
+            **deadline_flags(m.due_on, m.moved_from),
+        }
+        roles = self.accountable(definition, m.phase)
+        return self._to(conn, project, roles, today, item, r.occasion)
 
     def _digest(
         self,
@@ -327,6 +404,21 @@ class Sweeper:
         if not late:
             return None  # nothing late any more: the weekly digest stops
         self._next_digest(conn, project.id, definition, today)
+        # An item late for N weeks is escalated once, then listed only in the month's first
+        # digest (the others would repeat it week after week).
+        digest = parse(r.occasion)
+        assert isinstance(digest, OverdueDigest), r.occasion
+        stale_after = timedelta(weeks=definition.reminders.weeks_before_escalation)
+        fresh = []
+        for m in late:
+            if today - m.due_on >= stale_after:
+                plan(conn, project.id, StaleEscalation(m.id), self.cadence.opening(today))
+            else:
+                fresh.append(m)
+        if not self.cadence.is_monthly(digest.on):
+            late = fresh
+        if not late:
+            return []  # only escalated items: they wait for the monthly digest
         item = {
             **base,
             "kind": "overdue_digest",
@@ -442,7 +534,8 @@ class Sweeper:
             return None
         year, quarter = quarter_of_period(period)
         end = quarter_end(year, quarter)
-        due = resolve_due(end, spec.due_after_period, definition)
+        deadline = resolve_due(end, spec, definition)
+        due = deadline.due
         policy = definition.reminders
         if step == "request":
             phase = next((p for p in definition.phases if p.key == project.phase), None)
@@ -496,7 +589,7 @@ class Sweeper:
             "due": due,
             "days_left": (due - today).days,
             "days_late": (today - due).days,
-            **deadline_flags(due),
+            **deadline_flags(due, deadline.moved_from),
         }
         if r.kind == "report_escalation":
             item = {**common, "partner_name": ", ".join(p.organisation for p in owing)}
@@ -554,13 +647,15 @@ class Sweeper:
         return self._to(conn, project, ["pilot", "partner", "agency"], today, item, r.occasion)
 
 
-def resolve_due(period_end: date, offset: Any, definition: Definition) -> date:
-    from workflow.definition import DateRule
-
-    rule = DateRule(after="project_start", offset=offset)
+def resolve_due(period_end: date, spec: ReportSchedule, definition: Definition) -> Deadline:
+    """When a report for the period ending ``period_end`` is due (moved off a non-working day
+    as the programme says)."""
+    rule = DateRule(after="project_start", offset=spec.due_after_period)
     return resolve(
         rule,
         project_start=period_end,
         phase_start=period_end,
-        move_to_working_day=definition.reminders.move_to_working_day,
-    ).due
+        on_non_working_day=definition.reminders.deadline_rule(
+            spec.owed_by, spec.on_non_working_day
+        ),
+    )
