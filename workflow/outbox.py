@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.database import Conn, raw, read, write
+from workflow.preferences import Preference, load_many
 from workflow.window import EXEMPT_KINDS, SendingWindow
 
 __all__ = [
@@ -153,6 +154,7 @@ class Outgoing:
     kind: str
     items: list[dict[str, Any]]
     subject_id: int | None = None
+    digest: bool = False  # a weekly digest: never held for the digest itself
 
 
 def personal_key(occasion: str, email: str) -> str:
@@ -181,8 +183,23 @@ _ITEMS = json.JSONEncoder(default=_tagged)
 _QUEUE_SQL = (
     'INSERT INTO outbox ("key", project_id, recipient_name, recipient_email, lang, kind,'
     " items, subject_id, status, attempts, next_attempt_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (\"key\") DO NOTHING"
+    ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT ("key") DO NOTHING'
 )
+HOLD_MEETINGS_AFTER = timedelta(days=8)
+"""A notice of a meeting sooner than this is never held for the digest (the next digest may
+come up to a week later, and the window a day or two after that)."""
+
+
+def _held(message: Outgoing, preference: Preference | None, now: datetime) -> bool:
+    """Whether ``message`` waits for its person's weekly digest (see workflow.preferences)."""
+    if (
+        preference is None
+        or message.digest
+        or not preference.holds(item["kind"] for item in message.items)
+    ):
+        return False
+    starts = [item.get("starts_at") for item in message.items]
+    return all(not isinstance(s, datetime) or s - now >= HOLD_MEETINGS_AFTER for s in starts)
 
 
 def queue(conn: Conn, messages: Iterable[Outgoing], now: datetime, *, count: bool = False) -> int:
@@ -205,21 +222,25 @@ def queue(conn: Conn, messages: Iterable[Outgoing], now: datetime, *, count: boo
             text = encoded[id(items)] = db.json(items, _ITEMS)
         return text
 
-    rows = [
-        (
-            _short(m.key),
-            m.project_id,
-            m.name,
-            m.email,
-            m.lang,
-            m.kind,
-            items_of(m.items),
-            m.subject_id,
-            at,
-            at,
+    chosen = load_many(db, [m.email for m in batch])  # who chose a language or the digest
+    rows = []
+    for m in batch:
+        preference = chosen.get(m.email.lower()) if chosen else None
+        rows.append(
+            (
+                _short(m.key),
+                m.project_id,
+                m.name,
+                m.email,
+                preference.lang or m.lang if preference is not None else m.lang,
+                m.kind,
+                items_of(m.items),
+                m.subject_id,
+                "held" if _held(m, preference, now) else "pending",
+                at,
+                at,
+            )
         )
-        for m in batch
-    ]
     if not count:
         db.executemany(_QUEUE_SQL, rows)
         return 0

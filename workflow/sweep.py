@@ -44,7 +44,7 @@ from workflow.occasions import (
     period_of,
     quarter_of_period,
 )
-from workflow.outbox import Outgoing, personal_key, queue
+from workflow.outbox import Outgoing, decode, personal_key, queue
 from workflow.planner import LinkMaker, deadline_flags, plan, quarter_end, recipients
 from workflow.progress import cadence_interval, in_progress
 from workflow.window import SendingWindow
@@ -72,14 +72,21 @@ class _Out:
 
 class Sweeper:
     def __init__(
-        self, engine: Engine, batch: int = 1000, window: SendingWindow | None = None
+        self,
+        engine: Engine,
+        batch: int = 1000,
+        window: SendingWindow | None = None,
+        *,
+        hold: bool = True,
     ) -> None:
         """Answer links in report requests come from the engine's planner's link maker.
 
-        ``window``: the sending window (none: reminders fire whenever they are due); its
-        digest weekday is used either way (default: Monday at 09:00)."""
-        self.engine, self.batch, self.window = engine, batch, window
+        ``window``: the sending window and digest weekday (default: Monday, 09:00). With
+        ``hold`` (and a window given), nothing fires while the window is shut; the digest
+        weekday holds either way."""
+        self.engine, self.batch = engine, batch
         self.cadence = window or SendingWindow()
+        self.window = window if hold else None
         self.links = engine.planner.links
 
     def claim_due(self, conn: sa.Connection, now: datetime) -> list[Any]:
@@ -115,6 +122,7 @@ class Sweeper:
             for field in ("claimed", "fired", "coalesced", "skipped", "messages", "failed"):
                 setattr(total, field, getattr(total, field) + getattr(result, field))
             if result.claimed < self.batch:
+                total.messages += self.flush_held(now)
                 return total
 
     def _run_batch(self, now: datetime) -> SweepResult:
@@ -221,21 +229,28 @@ class Sweeper:
             mine[out.person.email.lower()].append(out)
         messages = []
         week = WeeklyDigest(self.cadence.week_of(paris_date(now)))
+        held = self._held(conn, list(digests), now)
+        queued = 0
         for email, group in digests.items():
-            # Every project's digest in one message, and one a week: a second one this week
-            # (a digest planned before this rule) finds its key taken and is not sent.
+            # Every project's digest in one message, with what the person moved to the
+            # digest, and one a week: a second one this week (a digest planned before this
+            # rule) finds its key taken and is not sent.
             person = group[0].person
-            messages.append(
-                Outgoing(
-                    personal_key(week.key, email),
-                    group[0].project_id if len({o.project_id for o in group}) == 1 else None,
-                    person.email,
-                    person.contact_name or person.organisation,
-                    person.lang,
-                    "overdue_digest" if len(group) == 1 else "digest",
-                    [o.item for o in group],
-                )
+            ids, items, about = held.get(email, ([], [], set()))
+            about |= {o.project_id for o in group}
+            digest = Outgoing(
+                personal_key(week.key, email),
+                next(iter(about)) if len(about) == 1 else None,
+                person.email,
+                person.contact_name or person.organisation,
+                person.lang,
+                "overdue_digest" if len(group) == 1 and not items else "digest",
+                [o.item for o in group] + items,
+                digest=True,
             )
+            if queue(conn, [digest], now, count=True) and ids:
+                self._merged(conn, ids)
+            queued += 1
         for email, group in by_person.items():
             occasion = (
                 group[0].occasion
@@ -256,7 +271,85 @@ class Sweeper:
                     [o.item for o in group],
                 )
             )
-        return queue(conn, messages, now, count=True)
+        return queued + queue(conn, messages, now, count=True)
+
+    # -- what people moved to their weekly digest -------------------------------------------
+    @staticmethod
+    def _held(
+        conn: sa.Connection, emails: list[str] | None, before: datetime
+    ) -> dict[str, tuple[list[int], list[dict[str, Any]], set[int | None]]]:
+        """The messages held for the digest (of ``emails``, else everyone's) written before
+        ``before``, per lower-cased address: (ids, items, projects)."""
+        t = tables.outbox
+        query = (
+            sa.select(t.c.id, t.c.recipient_email, t.c["items"], t.c.project_id)
+            .where(t.c.status == "held", t.c.created_at < before)
+            .order_by(t.c.id)
+        )
+        if emails is not None:
+            if not emails:
+                return {}
+            query = query.where(sa.func.lower(t.c.recipient_email).in_(emails))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        found: dict[str, tuple[list[int], list[dict[str, Any]], set[int | None]]] = {}
+        for row in conn.execute(query):
+            ids, items, projects = found.setdefault(row.recipient_email.lower(), ([], [], set()))
+            ids.append(row.id)
+            items.extend(decode(row._mapping["items"]))
+            projects.add(row.project_id)
+        return found
+
+    @staticmethod
+    def _merged(conn: sa.Connection, ids: list[int]) -> None:
+        conn.execute(
+            sa.update(tables.outbox)
+            .where(tables.outbox.c.id.in_(ids), tables.outbox.c.status == "held")
+            .values(status="merged", sent_at=None)
+        )
+
+    def flush_held(self, now: datetime) -> int:
+        """Once this week's digest moment has passed, the messages held before it leave as
+        one weekly digest per person (for those whose overdue digest did not take them);
+        how many digests were queued."""
+        today = paris_date(now)
+        day = today - timedelta(days=(today.weekday() - self.cadence.digest_weekday) % 7)
+        moment = self.cadence.opening(day)
+        if now < moment:
+            day -= timedelta(weeks=1)
+            moment = self.cadence.opening(day)
+        week = WeeklyDigest(self.cadence.week_of(day))
+        count = 0
+        with self.engine.db.begin() as conn:
+            held = self._held(conn, None, moment)
+            if not held:
+                return 0
+            first = {
+                row.recipient_email.lower(): row
+                for row in conn.execute(
+                    sa.select(
+                        tables.outbox.c.recipient_email,
+                        tables.outbox.c.recipient_name,
+                        tables.outbox.c.lang,
+                    ).where(tables.outbox.c.id.in_([ids[-1] for ids, _, _ in held.values()]))
+                )
+            }
+            for email, (ids, items, projects) in held.items():
+                row = first[email]
+                digest = Outgoing(
+                    personal_key(week.key, email),
+                    next(iter(projects)) if len(projects) == 1 else None,
+                    row.recipient_email,
+                    row.recipient_name,
+                    row.lang,
+                    items[0]["kind"] if len(items) == 1 else "digest",
+                    items,
+                    digest=True,
+                )
+                if queue(conn, [digest], now, count=True):
+                    self._merged(conn, ids)
+                    count += 1
+        return count
 
     # -- what each kind of reminder says, and to whom ---------------------------------------------
     def _fire(self, conn: sa.Connection, r: Any, project: Any, now: datetime) -> list[_Out] | None:
