@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -231,7 +232,7 @@ def _project(s: System, title: str, definition: str = "mini") -> int:
     )
 
 
-def _outbox(s: System) -> list[sa.Row[tuple[str, str, str, str]]]:
+def _outbox(s: System) -> list[Any]:
     with read(s.c.db) as conn:
         return list(
             conn.execute(

@@ -32,7 +32,7 @@ def test_a_person_moves_kinds_to_the_digest_and_chooses_english(site: Site) -> N
     assert done.status_code == 303
     with read(site.c.db) as conn:
         chosen = load(conn, PILOT_A)
-    assert (chosen.lang, chosen.digest) == ("en", {"meetings", "news"})
+    assert (chosen.lang, chosen.digest) == ("en", frozenset({"meetings", "news"}))
     again = client.get(done.headers["location"])
     assert "Your preferences are saved." in again.text  # in the language chosen
     assert 'value="digest" checked' in again.text
