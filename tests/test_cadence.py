@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from demo import load_demo
 from service import Settings
 from tests.conftest import ROOT, paris
 from tests.e2e_support import System, at, definitions_dir, person
@@ -29,7 +30,7 @@ from workflow.occasions import MilestoneOverdue
 from workflow.outbox import Outgoing, SqlOutboxStore, queue
 from workflow.planner import plan
 from workflow.preferences import KINDS, load, save
-from workflow.window import SendingWindow
+from workflow.window import EXEMPT_KINDS, SendingWindow
 
 WINDOW = SendingWindow()
 PILOT = "pilote@cooperative-test.example"
@@ -336,3 +337,35 @@ def test_preferences_hold_messages_for_the_digest_and_choose_the_language(
     text = theirs.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"récapitulatif hebdomadaire, et choisir leur langue : {their_url}" in text
     assert sorted(KINDS) == ["deadlines", "meetings", "news", "reports"]
+
+
+@pytest.mark.slow
+def test_an_idle_year_of_the_demo_one_digest_a_week_and_only_working_days(
+    sqlite_url: str, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """The issue's measure: the 12 demo projects left alone for a year, ticked twice a day,
+    through the real SMTP server. Nobody gets two digests in one week; nothing leaves on a
+    Saturday, a Sunday or a French public holiday but the exempt meeting changes."""
+    start = date(2026, 11, 23)
+    s = System(sqlite_url, definitions_dir(tmp_path), smtp_server, at(start, 8))
+    try:
+        assert load_demo(s.c)
+        s.run_days(start, start + timedelta(days=364), hours=(9,))
+        keys = {s.c.delivery.message_id(row.key): row.key for row in _outbox(s)}
+        assert len(s.log) > 100  # the year did speak
+        weekly: dict[tuple[str, int, int], int] = {}
+        for m in s.log:
+            if keys[m.message_id].startswith("weekly:"):
+                week = (m.to, *m.day.isocalendar()[:2])
+                weekly[week] = weekly.get(week, 0) + 1
+            if not is_working_day(m.day):
+                assert m.kind in EXEMPT_KINDS, (m.day, m.to, m.kind)
+        assert weekly and max(weekly.values()) == 1
+        digests_per_person: dict[str, int] = {}
+        for (who, _, _), n in weekly.items():
+            digests_per_person[who] = digests_per_person.get(who, 0) + n
+        # escalated items leave the weekly digest: an idle pilot is not written every week
+        assert max(digests_per_person.values()) < 30, digests_per_person
+        print(len(s.log), "messages;", sorted(digests_per_person.values())[-3:], "digests max")
+    finally:
+        s.dispose()
