@@ -366,6 +366,5 @@ def test_an_idle_year_of_the_demo_one_digest_a_week_and_only_working_days(
             digests_per_person[who] = digests_per_person.get(who, 0) + n
         # escalated items leave the weekly digest: an idle pilot is not written every week
         assert max(digests_per_person.values()) < 30, digests_per_person
-        print(len(s.log), "messages;", sorted(digests_per_person.values())[-3:], "digests max")
     finally:
         s.dispose()

@@ -273,6 +273,13 @@ class OutboxMessage(SQLModel, table=True):
             sqlite_where=sa.text("status = 'sending'"),
             postgresql_where=sa.text("status = 'sending'"),
         ),
+        # Messages held for their person's weekly digest (looked for at every sweep).
+        sa.Index(
+            "ix_outbox_held",
+            "created_at",
+            sqlite_where=sa.text("status = 'held'"),
+            postgresql_where=sa.text("status = 'held'"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, unique=True)

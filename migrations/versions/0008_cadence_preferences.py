@@ -3,7 +3,8 @@
 ``preference`` holds, per lower-cased address, the kinds of message moved to the weekly
 digest and the language chosen; nothing is filled here (no row: every kind immediately, the
 language the project gave). Outbox rows gain two statuses, no column: ``held`` (waiting for
-the digest) and ``merged`` (sent inside one).
+the digest, found through the partial index ``ix_outbox_held``) and ``merged`` (sent inside
+one).
 
 Revision ID: 0008
 Revises: 0005
@@ -33,7 +34,15 @@ def upgrade() -> None:
         sa.Column("updated_at", workflow.models.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("email"),
     )
+    op.create_index(
+        "ix_outbox_held",
+        "outbox",
+        ["created_at"],
+        sqlite_where=sa.text("status = 'held'"),
+        postgresql_where=sa.text("status = 'held'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_held", table_name="outbox")
     op.drop_table("preference")
