@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifications import FileMailer, Mailer, Recipient, Renderer, SmtpMailer
@@ -42,6 +42,7 @@ from workflow.outbox import SqlOutboxStore
 from workflow.planner import Planner
 from workflow.records import Records
 from workflow.sweep import Sweeper, SweepResult
+from workflow.window import SendingWindow
 
 __all__ = ["Copilote", "Settings", "TickReport", "app", "refuse_public_secret"]
 
@@ -90,6 +91,26 @@ class Settings(BaseSettings):
     storage: Literal["database", "directory"] = "database"
     storage_dir: Path = Path("files")
     upload_max_bytes: int = Field(default=20_000_000, ge=1_000, le=10_000_000_000)
+    # The sending window: messages leave on French working days from this hour (Paris);
+    # the weekly digest goes on this weekday. ``sending_window=false`` sends at any time.
+    send_at: str = "09:00"
+    digest_weekday: str = "monday"
+    sending_window: bool = True
+
+    @field_validator("send_at")
+    @classmethod
+    def _a_time(cls, value: str) -> str:
+        SendingWindow.parse(value, "monday")
+        return value
+
+    @field_validator("digest_weekday")
+    @classmethod
+    def _a_weekday(cls, value: str) -> str:
+        SendingWindow.parse("09:00", value)
+        return value.strip().lower()
+
+    def window(self) -> SendingWindow:
+        return SendingWindow.parse(self.send_at, self.digest_weekday)
 
 
 def refuse_public_secret(settings: Settings) -> None:
@@ -164,10 +185,16 @@ class Copilote:
         self.accounts = Accounts(
             self.db, self.clock.now, token_max_age_days=self.settings.token_max_age_days
         )
-        self.sweeper = Sweeper(self.engine)
+        # The weekly digest's weekday holds either way; the window only when it is on.
+        cadence = self.settings.window()
+        self.window = cadence if self.settings.sending_window else None
+        self.sweeper = Sweeper(self.engine, window=cadence, hold=self.settings.sending_window)
         worker = self.settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.outbox = SqlOutboxStore(
-            self.db, worker=worker, lease=timedelta(seconds=self.settings.lease_seconds)
+            self.db,
+            worker=worker,
+            lease=timedelta(seconds=self.settings.lease_seconds),
+            window=self.window,
         )
         self.mailer = mailer or self._mailer()
         self.delivery = Delivery(
@@ -177,6 +204,7 @@ class Copilote:
             self.clock.now,
             Recipient(self.settings.sender_name, self.settings.sender_email),
             domain=self.settings.mail_domain,
+            preferences=self.links.preferences,
         )
         self.metrics = Metrics(
             self.db,
@@ -184,6 +212,7 @@ class Copilote:
             interval_seconds=self.settings.sweep_interval_seconds,
             lease_seconds=self.settings.lease_seconds,
             outage=lambda: self.delivery.outage,
+            window=self.window,
         )
 
     def _mailer(self) -> Mailer:

@@ -105,9 +105,13 @@ class Delivery:
         now: Callable[[], datetime],
         sender: Recipient,
         domain: str = "copilote.local",
+        preferences: Callable[[str], str] | None = None,
     ) -> None:
+        """``preferences``: the address of a recipient's preferences page (signed for that
+        address): linked from every message and given as its ``List-Unsubscribe``."""
         self.store, self.renderer, self.mailer = store, renderer, mailer
         self.now, self.sender, self.domain = now, sender, domain
+        self.preferences = preferences
         self.outage: Outage | None = None
 
     def message_id(self, key: str) -> str:
@@ -116,7 +120,10 @@ class Delivery:
 
     def compose(self, claimed: Claimed, now: datetime) -> OutgoingMessage:
         """The email for ``claimed``, dated ``now`` (the delivery's clock, never the host's)."""
-        rendered = self.renderer.render(claimed.lang, claimed.name, claimed.items)
+        url = self.preferences(claimed.email) if self.preferences is not None else None
+        rendered = self.renderer.render(
+            claimed.lang, claimed.name, claimed.items, {"preferences_url": url} if url else None
+        )
         recipient = Recipient(claimed.name, claimed.email)
         attachments: tuple[Attachment, ...] = ()
         if len(claimed.items) == 1 and claimed.kind in _ICS_METHOD:
@@ -130,6 +137,7 @@ class Delivery:
             html=rendered.html,
             date=now,
             attachments=attachments,
+            unsubscribe=url,
         )
 
     def _invitation(

@@ -73,6 +73,8 @@ class OutgoingMessage:
     date: datetime
     """When it is sent, as the caller's clock says (the ``Date`` header); timezone-aware."""
     attachments: tuple[Attachment, ...] = ()
+    unsubscribe: str | None = None
+    """The recipient's preferences page: ``List-Unsubscribe`` with one-click POST (RFC 8058)."""
 
 
 class InvalidAddress(ValueError):
@@ -98,6 +100,7 @@ _MESSAGE_ID = re.compile(r"<[!-;=?A-~]+@[!-;=?A-~]+>")  # printable ASCII, no <,
 _MAX_ADDRESS = 254  # RFC 5321: longer paths are refused by servers anyway
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
 _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+")  # RFC 2045 token
+_URL = re.compile(r"https?://[!-;=?-~]+")  # printable ASCII, no spaces, no < or >
 _LINE = 78  # RFC 5322 2.1.1: lines SHOULD be at most 78 characters
 _WORD = _LINE - 3  # the longest word a folded line can hold (an encoded word may be 75)
 _CRLF = "\r\n"
@@ -323,6 +326,18 @@ def email_bytes(
             "ASCII without spaces."
         )
     subject = _unstructured(clean_text_line(msg.subject), _LINE - len("Subject: "))
+    unsubscribe = ""
+    if msg.unsubscribe is not None:
+        if not _URL.fullmatch(msg.unsubscribe):
+            raise ValueError(
+                f"Invalid unsubscribe address {msg.unsubscribe!r}: expected an https or http"
+                " URL in printable ASCII without spaces or angle brackets."
+            )
+        # RFC 8058: a POST of "List-Unsubscribe=One-Click" to that URL acts, without a page.
+        unsubscribe = (
+            f"List-Unsubscribe: <{msg.unsubscribe}>\r\n"
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+        )
     sent_at = _date_header(date if date is not None else msg.date)
 
     alternatives = [
@@ -360,6 +375,7 @@ def email_bytes(
         # RFC 3834: tells auto-responders (holiday replies) not to answer.
         "Auto-Submitted: auto-generated\r\n"
         "X-Auto-Response-Suppress: All\r\n"
+        f"{unsubscribe}"
         "MIME-Version: 1.0\r\n"
     )
     return headers.encode("ascii") + body

@@ -89,12 +89,13 @@ def test_a_future_tick_previews_and_writes_nothing(run: Run, tmp_path: Path) -> 
     run("tick", now="2026-05-04T10:00")
     before = snapshot(run.db)  # type: ignore[attr-defined]
     mails = sorted((tmp_path / "mail").glob("*.eml"))
-    out = run("tick", now="2099-01-01T09:00")
+    # a working morning (1 January is a holiday: the sending window would hold everything)
+    out = run("tick", now="2099-01-02T09:00")
     assert "preview" in out and "nothing was written or sent" in out and "--commit-future" in out
     assert "delivery:" in out and "0 sent" not in out.split("delivery:")[1][:10]
     assert snapshot(run.db) == before  # type: ignore[attr-defined]
     assert sorted((tmp_path / "mail").glob("*.eml")) == mails
-    done = run("tick", "--commit-future", now="2099-01-01T09:00")
+    done = run("tick", "--commit-future", now="2099-01-02T09:00")
     assert "preview" not in done
     assert snapshot(run.db) != before  # type: ignore[attr-defined]
 

@@ -353,7 +353,7 @@ def test_programmes_without_a_convention_get_no_convention_reminders(
         assert view.funding_year == (2, 3)
 
 
-def test_migration_0008_turns_the_two_dates_into_a_convention_with_its_parties(
+def test_migration_0009_turns_the_two_dates_into_a_convention_with_its_parties(
     db: sa.Engine,
 ) -> None:
     from datetime import UTC

@@ -35,8 +35,10 @@ def two_hundred_partners(database_url: str, defs: Path) -> int:
     """A mini project in its deployment phase with 200 partners, each responsible for the
     diagnostic due on 13 July; everything before 29 June is already delivered (recorded)."""
     clock = FixedClock(at(date(2026, 6, 1), 8))
-    c = Copilote(
-        Settings(database_url=database_url, definitions_dir=defs), clock, RecordingMailer()
+    c = Copilote(  # the set-up delivers all that came before, Sunday 28 June included
+        Settings(database_url=database_url, definitions_dir=defs, sending_window=False),
+        clock,
+        RecordingMailer(),
     )
     start = date(2026, 5, 4)
     pid = c.engine.create_project(

@@ -35,7 +35,9 @@ from workflow.occasions import (
     ReportOverdueCopy,
     ReportRequest,
     SeriesCheck,
+    StaleEscalation,
     Transition,
+    WeeklyDigest,
     parse,
     quarter_of_period,
 )
@@ -81,6 +83,8 @@ EVERY_KIND: list[tuple[Occasion, str]] = [
     (PartnerChange(9, True, date(2026, 5, 4)), "partner_joined:9:2026-05-04"),
     (PartnerChange(9, False, date(2026, 12, 31)), "partner_left:9:2026-12-31"),
     (MessageGroup("0123456789abcdef01234567"), "group:0123456789abcdef01234567"),
+    (StaleEscalation(12), "milestone:12:stale"),
+    (WeeklyDigest("2026-W05"), "weekly:2026-W05"),
 ]
 
 
@@ -112,6 +116,7 @@ PLANNED: list[tuple[Planned, str, str, int | None, tuple[str | None, ...]]] = [
         (None, None, "escalation"),
     ),
     (OverdueDigest(3, date(2026, 6, 8)), "overdue_digest", "digest:3", None, (None, None, None)),
+    (StaleEscalation(12), "milestone_stale", "milestone:12:stale", 12, (None, None, "stale")),
     (MeetingBefore(7, 2, 3), "meeting_reminder", "meeting:7:remind", 7, (None, None, "before:3")),
     (
         MeetingMinutes(7, 0),

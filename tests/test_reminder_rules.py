@@ -85,10 +85,15 @@ def test_downtime_sends_one_coalesced_message_per_occasion(system: System) -> No
     assert summary(s.tick(at(date(2026, 7, 9), 9))) == [
         ("2026-07-09 09:00", PILOT, "overdue_digest")
     ]
-    assert sorted(summary(s.tick(at(date(2026, 7, 14), 9)))) == sorted(
-        # the pilot's own deliverable: escalated to the agency, not to COPIL members (ARACT)
-        ("2026-07-14 09:00", who, "milestone_escalation")
-        for who in (AGENCY,)
+    # The digest is due on Mondays: the one of Monday 13 July, missed, comes with them, on
+    # the next working morning (14 July is a holiday: nothing leaves).
+    assert s.tick(at(date(2026, 7, 14), 9)) == []
+    assert sorted(summary(s.tick(at(date(2026, 7, 15), 9)))) == sorted(
+        [
+            # the pilot's own deliverable: escalated to the agency, not to COPIL members (ARACT)
+            ("2026-07-15 09:00", AGENCY, "milestone_escalation"),
+            ("2026-07-15 09:00", PILOT, "overdue_digest"),
+        ]
     )
 
 
@@ -109,7 +114,15 @@ def test_reminder_at_nine_paris_across_dst(
     reminder_day: date,
     utc_hour: int,
 ) -> None:
-    s = System(f"sqlite:///{tmp_path / 'dst.db'}", defs, smtp_server, at(date(2026, 3, 2), 8))
+    # DST changes fall on Sundays, so these reminders fall on weekends: the sending window
+    # (tested in test_cadence.py) would hold them to Monday; here it is off, to see the hour.
+    s = System(
+        f"sqlite:///{tmp_path / 'dst.db'}",
+        defs,
+        smtp_server,
+        at(date(2026, 3, 2), 8),
+        sending_window=False,
+    )
     try:
         pid = s.engine.create_project(
             NewProject(
@@ -268,4 +281,5 @@ def test_nothing_about_a_suspended_or_abandoned_project(system: System) -> None:
         "Projet suspendu"
     }
     assert all("abandonné" not in m.subject for m in later)
-    assert ("2026-06-27 09:00", PILOT, "milestone_reminder") in summary(later)
+    # J-3 falls on Saturday 27 June: it leaves on Monday morning
+    assert ("2026-06-29 09:00", PILOT, "milestone_reminder") in summary(later)

@@ -109,22 +109,24 @@ def test_acia_programme_year(acia: System) -> None:
         *_expect("2026-05-26", 9, "meeting_reminder", *attendees),  # J-2 before COPIL 1
         *_expect("2026-06-08", 9, "meeting_reminder", *attendees),  # J-2 before inter-structure 1
         *_expect("2026-06-16", 9, "milestone_reminder", PILOT),  # fiche de cadrage J-14
-        *_expect("2026-06-27", 9, "milestone_reminder", PILOT),  # J-3
+        *_expect("2026-06-29", 9, "milestone_reminder", PILOT),  # J-3 (a Saturday): Monday
         *_expect("2026-07-01", 9, "milestone_overdue", PILOT),  # the day after
-        *_expect("2026-07-08", 9, "overdue_digest", PILOT),  # weekly while late
-        # J+14: the pilot's own deliverable is escalated to the agency, not to COPIL members
-        *_expect("2026-07-14", 9, "milestone_escalation", AGENCY),
-        *_expect("2026-07-15", 9, "overdue_digest", PILOT),
+        *_expect("2026-07-06", 9, "overdue_digest", PILOT),  # weekly while late, on Mondays
+        # J+14 (14 July, a holiday: the next morning): the pilot's own deliverable is escalated
+        # to the agency, not to COPIL members
+        *_expect("2026-07-15", 9, "milestone_escalation", AGENCY),
+        *_expect("2026-07-13", 9, "overdue_digest", PILOT),
         *_expect("2026-07-16", 18, "phase_changed", *everyone),  # -> déploiement
         *_expect("2026-09-16", 9, "milestone_reminder", PILOT),  # diagnostic J-14; done on 20/09
-        *_expect("2026-10-17", 9, "milestone_reminder", PILOT),  # arbitrage J-14
+        *_expect("2026-10-19", 9, "milestone_reminder", PILOT),  # arbitrage J-14 (Saturday)
         *_expect("2026-10-28", 9, "milestone_reminder", PILOT),  # arbitrage J-3; done on 29/10
         *_expect("2026-11-16", 9, "milestone_reminder", PILOT),  # recommandations J-14
         *_expect("2026-11-27", 9, "milestone_reminder", PILOT),  # J-3; done that day
         *_expect("2026-11-30", 9, "phase_changed", *everyone),  # automatic -> bilan
-        *_expect("2027-02-14", 9, "milestone_reminder", PILOT),  # bilan des actions J-14
+        *_expect("2027-02-15", 9, "milestone_reminder", PILOT),  # bilan des actions J-14 (Sun.)
         *_expect("2027-02-25", 9, "milestone_reminder", PILOT),  # J-3; done on 26/02
-        *_expect("2027-02-28", 9, "phase_changed", *everyone),  # automatic -> clôturé
+        # automatic -> clôturé on Sunday 28 February; told on Monday morning
+        *_expect("2027-03-01", 9, "phase_changed", *everyone),
     ]
     assert by_tick(s.log) == sorted(expected)
 
@@ -242,15 +244,17 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
         # Q1 (due 30 April): A submits on 10/04, C on 24/04, B never
         *_expect("2026-03-31", 9, "report_request", PA, PB, PC),
         *_expect("2026-04-23", 9, "report_reminder", PB, PC),
-        *_expect("2026-05-01", 9, "report_overdue", PB),  # the late partner only
-        *_expect("2026-05-14", 9, "report_escalation", COORD, DD_AGENCY),
+        # 1 May and 14 May (Ascension) are holidays: they leave the next working morning
+        *_expect("2026-05-04", 9, "report_overdue", PB),  # the late partner only
+        *_expect("2026-05-15", 9, "report_escalation", COORD, DD_AGENCY),
         # Q2 (due 30 July): C has left on 15/07; A and B submit before the deadline
         *_expect("2026-06-30", 9, "report_request", PA, PB, PC),
         *_expect("2026-07-23", 9, "report_reminder", PB),
         # Q3 (due 30 October): only A and B are still partners; nobody answers in time
         *_expect("2026-09-30", 9, "report_request", PA, PB),
         *_expect("2026-10-23", 9, "report_reminder", PA, PB),
-        *_expect("2026-10-31", 9, "report_overdue", PA, PB),
+        # due Saturday 31 October: Monday 2 November, the next working morning
+        *_expect("2026-11-02", 9, "report_overdue", PA, PB),
         # the pilot (and the agency, which the reports are sent to) is told of both late
         # partners in ONE escalation; never the other partners
         *_expect("2026-11-13", 9, "report_escalation", COORD, DD_AGENCY),

@@ -12,7 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 
 __all__ = ["LinkError", "LinkTarget", "Links"]
 
@@ -50,6 +56,24 @@ class Links:
             secret_key, salt="copilote-answer-link", signer=_ClockSigner
         )
         self.base_url, self.max_age = base_url.rstrip("/"), max_age_days * 86400
+        # A preferences link never expires: an unsubscribe link in an old message must work
+        # (RFC 8058). It names an address, nothing else, under its own salt.
+        self._p = URLSafeSerializer(secret_key, salt="copilote-preferences")
+
+    def preferences(self, email: str) -> str:
+        """The preferences page of ``email`` (linked from every message it receives)."""
+        token = self._p.dumps({"e": email.strip().lower()})
+        return f"{self.base_url}/preferences/{token}"
+
+    def read_preferences(self, token: str) -> str:
+        """The address a preferences link was made for."""
+        try:
+            data = self._p.loads(token)
+        except BadSignature:
+            raise LinkError("it is not a valid Copilote link (altered or truncated)") from None
+        if not isinstance(data, dict) or not isinstance(data.get("e"), str):
+            raise LinkError("it is not a valid Copilote link")
+        return str(data["e"])
 
     def token(self, purpose: str, project_id: int, partner_id: int, detail: str) -> str:
         return self._s.dumps(

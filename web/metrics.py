@@ -31,6 +31,7 @@ from workflow import tables
 from workflow.conventions import CONVENTION_TRIGGERS
 from workflow.database import read
 from workflow.failures import failed_projects
+from workflow.window import SendingWindow
 
 if TYPE_CHECKING:
     from notifications.delivery import DeliveryStats, Outage
@@ -61,9 +62,14 @@ def _bounded(conn: sa.Connection) -> None:
         conn.execute(sa.text(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}"))
 
 
-def outbox_backlog(db: sa.Engine) -> Backlog:
+def outbox_backlog(
+    db: sa.Engine, now: datetime | None = None, window: SendingWindow | None = None
+) -> Backlog:
     """One query per status, so each uses its partial index (``ix_outbox_ready`` for pending,
-    ``ix_outbox_in_flight`` for sending) and the sent rows, the bulk of the table, are never read."""
+    ``ix_outbox_in_flight`` for sending) and the sent rows, the bulk of the table, are never read.
+
+    With a sending ``window`` (and ``now``), a message written while it was shut counts as
+    waiting from its last opening: a weekend's messages are not a backlog on Monday at 8."""
     count, oldest = 0, None
     with read(db) as conn:
         _bounded(conn)
@@ -76,6 +82,8 @@ def outbox_backlog(db: sa.Engine) -> Backlog:
             count += int(n)
             if first is not None and (oldest is None or first < oldest):
                 oldest = first
+    if oldest is not None and window is not None and now is not None:
+        oldest = max(oldest, min(window.last_opening(now), now))
     return Backlog(count, oldest)
 
 
@@ -173,8 +181,10 @@ class SchedulerState:
 class _DatabaseCollector:
     """The deployment-wide figures, read from the database at each scrape."""
 
-    def __init__(self, db: sa.Engine, now: Callable[[], datetime]) -> None:
-        self.db, self.now = db, now
+    def __init__(
+        self, db: sa.Engine, now: Callable[[], datetime], window: SendingWindow | None
+    ) -> None:
+        self.db, self.now, self.window = db, now, window
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -182,7 +192,7 @@ class _DatabaseCollector:
         )
         try:
             by_trigger = transitions_by_trigger(self.db)
-            backlog = outbox_backlog(self.db)
+            backlog = outbox_backlog(self.db, self.now(), self.window)
             failing = failing_project_count(self.db)
             merged = merged_notice_count(self.db)
         except sa.exc.SQLAlchemyError:
@@ -251,8 +261,9 @@ class Metrics:
         interval_seconds: float,
         lease_seconds: float,
         outage: Callable[[], Outage | None] = lambda: None,
+        window: SendingWindow | None = None,
     ) -> None:
-        self.db, self.now, self.outage = db, now, outage
+        self.db, self.now, self.outage, self.window = db, now, outage, window
         self.registry = CollectorRegistry(auto_describe=False)
         self.scheduler = SchedulerState(now, interval_seconds, lease_seconds)
         r = self.registry
@@ -291,7 +302,7 @@ class Metrics:
             "Unix time of this instance's last successful scheduled pass",
             registry=r,
         )
-        r.register(_DatabaseCollector(db, now))
+        r.register(_DatabaseCollector(db, now, window))
         r.register(_MailCollector(outage, now))
 
     def record_tick(self, sweep: SweepResult, delivery: DeliveryStats, seconds: float) -> None:
@@ -319,7 +330,7 @@ class Metrics:
         """(healthy, body) for ``/health``: no names, addresses or errors, only states."""
         database, backlog, failing = "ok", None, []
         try:
-            backlog = outbox_backlog(self.db)
+            backlog = outbox_backlog(self.db, self.now(), self.window)
             failing = failed_projects(self.db, limit=DEGRADED_LISTED)
         except sa.exc.SQLAlchemyError:
             database = "error"

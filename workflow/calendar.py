@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from workflow.definition import DateRule, Offset
+from workflow.definition import DateRule, NonWorkingDayRule, Offset
 
 __all__ = [
     "COUNTRY",
@@ -26,6 +26,7 @@ __all__ = [
     "next_working_day",
     "non_working_reason",
     "paris_date",
+    "previous_working_day",
     "resolve",
     "years_later",
 ]
@@ -74,6 +75,12 @@ def is_working_day(day: date) -> bool:
 def next_working_day(day: date) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
+    return day
+
+
+def previous_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day -= timedelta(days=1)
     return day
 
 
@@ -135,8 +142,16 @@ class Deadline:
 
 
 def resolve(
-    rule: DateRule, *, project_start: date, phase_start: date, move_to_working_day: bool = False
+    rule: DateRule,
+    *,
+    project_start: date,
+    phase_start: date,
+    move_to_working_day: bool = False,
+    on_non_working_day: NonWorkingDayRule | None = None,
 ) -> Deadline:
+    """The due date of ``rule``; one falling on a non-working day is moved as
+    ``on_non_working_day`` says (``next``, ``previous``, ``keep``; unset: ``next`` when
+    ``move_to_working_day``, else ``keep``), remembering where it fell (``moved_from``)."""
     if rule.date is not None:
         due = _calendar_date(rule.date, project_start)
     else:
@@ -144,9 +159,11 @@ def resolve(
             raise ValueError("a deadline rule counted from a start needs an offset")
         base = phase_start if rule.after == "phase_start" else project_start
         due = add_offset(base, rule.offset)
-    if move_to_working_day and not is_working_day(due):
-        return Deadline(next_working_day(due), moved_from=due)
-    return Deadline(due)
+    how = on_non_working_day or ("next" if move_to_working_day else "keep")
+    if how == "keep" or is_working_day(due):
+        return Deadline(due)
+    moved = next_working_day(due) if how == "next" else previous_working_day(due)
+    return Deadline(moved, moved_from=due)
 
 
 def paris_date(instant: datetime) -> date:

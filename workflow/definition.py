@@ -28,6 +28,7 @@ __all__ = [
     "MeetingOccurrence",
     "MeetingSeries",
     "Milestone",
+    "NonWorkingDayRule",
     "NotificationRule",
     "Offset",
     "Phase",
@@ -147,6 +148,9 @@ def parse_months(value: object) -> int:
 
 
 Months = Annotated[int, Field(json_schema_extra={"type": ["string", "integer"]})]
+NonWorkingDayRule = Literal["next", "previous", "keep"]
+"""What a deadline falling on a weekend or a French public holiday becomes: moved to the next
+working day, to the previous one, or kept where it falls."""
 
 
 class _Strict(BaseModel):
@@ -275,6 +279,8 @@ class Milestone(_Strict):
     responsible: Key
     deadline: DateRule
     move_to_working_day: bool | None = None
+    on_non_working_day: NonWorkingDayRule | None = None
+    """Overrides the programme's rule (``reminders.on_non_working_day``) for this milestone."""
     variants: list[Key] | None = None
 
     @model_validator(mode="before")
@@ -283,6 +289,15 @@ class Milestone(_Strict):
         if isinstance(data, dict) and data.get("deliverable") == "file":
             return {**data, "deliverable": None, "deliverable_file": True}
         return data
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Milestone:
+        if self.move_to_working_day is not None and self.on_non_working_day is not None:
+            raise ValueError(
+                "give 'on_non_working_day' (next, previous or keep) or the older "
+                "'move_to_working_day', not both"
+            )
+        return self
 
 
 class MeetingOccurrence(_Strict):
@@ -339,6 +354,8 @@ class ReportSchedule(_Strict):
     owed_by: Key
     sent_to: Key
     due_after_period: OffsetField = Offset(amount=30, unit="days")
+    on_non_working_day: NonWorkingDayRule | None = None
+    """Overrides the programme's rule (``reminders.on_non_working_day``) for this report."""
 
     @field_validator("due_after_period", mode="before")
     @classmethod
@@ -448,6 +465,38 @@ class ReminderPolicy(_Strict):
     # together, in one message, at the window's end.
     notices_per_window: Annotated[int, Field(ge=1, le=20)] = 3
     notice_window_hours: Annotated[int, Field(ge=1, le=24)] = 24
+    on_non_working_day: NonWorkingDayRule | None = None
+    """The programme's rule for deadlines on non-working days. Unset: ``next`` for what a
+    partner owes (its milestones, its reports), ``keep`` for the rest, unless the older
+    ``move_to_working_day: true`` asks ``next`` for everything."""
+    weeks_before_escalation: Annotated[int, Field(ge=1, le=52)] = 4
+    """An overdue item unchanged this many weeks is escalated once to the accountable, then
+    listed only in the monthly digest."""
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> ReminderPolicy:
+        if self.move_to_working_day and self.on_non_working_day is not None:
+            raise ValueError(
+                "give 'on_non_working_day' (next, previous or keep) or the older "
+                "'move_to_working_day', not both"
+            )
+        return self
+
+    def deadline_rule(
+        self, owed_by: str, explicit: NonWorkingDayRule | None = None, legacy: bool | None = None
+    ) -> NonWorkingDayRule:
+        """The one rule for a deadline on a non-working day: the item's own ``explicit`` rule
+        (or its older ``legacy`` flag), else the programme's, else ``next`` for what a partner
+        owes and ``keep`` for the rest."""
+        if explicit is not None:
+            return explicit
+        if legacy is not None:
+            return "next" if legacy else "keep"
+        if self.on_non_working_day is not None:
+            return self.on_non_working_day
+        if self.move_to_working_day:
+            return "next"
+        return "next" if owed_by == "partner" else "keep"
 
 
 class Definition(_Strict):

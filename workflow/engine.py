@@ -536,16 +536,13 @@ class Engine:
             for m in candidates:
                 if m.key in existing:
                     continue
-                move = (
-                    policy.move_to_working_day
-                    if m.move_to_working_day is None
-                    else m.move_to_working_day
-                )
                 deadline = resolve(
                     m.deadline,
                     project_start=project_start,
                     phase_start=today,
-                    move_to_working_day=move,
+                    on_non_working_day=policy.deadline_rule(
+                        m.responsible, m.on_non_working_day, m.move_to_working_day
+                    ),
                 )
                 new_milestones.append(
                     dict(

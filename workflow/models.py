@@ -31,6 +31,7 @@ __all__ = [
     "MilestoneCompletion",
     "OutboxMessage",
     "Partner",
+    "Preference",
     "Project",
     "Reminder",
     "Report",
@@ -336,6 +337,13 @@ class OutboxMessage(SQLModel, table=True):
         ),
         # The notice budget counts a project's messages of the last window (workflow.outbox).
         sa.Index("ix_outbox_project_created", "project_id", "created_at"),
+        # Messages held for their person's weekly digest (looked for at every sweep).
+        sa.Index(
+            "ix_outbox_held",
+            "created_at",
+            sqlite_where=sa.text("status = 'held'"),
+            postgresql_where=sa.text("status = 'held'"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, unique=True)
@@ -357,6 +365,19 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str | None = None
+
+
+class Preference(SQLModel, table=True):
+    """How one address wants its mail (chosen from the signed link in every message, no
+    account): which kinds of message wait for the weekly digest, and in which language.
+
+    An outbox message of a kind moved to the digest is written ``held``; the weekly digest
+    takes the held messages of its person into one message and marks them ``merged``."""
+
+    email: str = Field(primary_key=True, max_length=320)  # lower-cased
+    lang: str | None = Field(default=None, max_length=5)
+    digest_kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()
 
 
 class Attendance(SQLModel, table=True):

@@ -43,7 +43,9 @@ __all__ = [
     "ReportOverdueCopy",
     "ReportRequest",
     "SeriesCheck",
+    "StaleEscalation",
     "Transition",
+    "WeeklyDigest",
     "meeting_chains",
     "milestone_chains",
     "parse",
@@ -190,6 +192,43 @@ class OverdueDigest(Planned):
     @property
     def chain(self) -> str:
         return f"digest:{self.project_id}"
+
+
+@dataclass(frozen=True)
+class StaleEscalation(Planned):
+    """A milestone late and unchanged for weeks (``weeks_before_escalation``): told once to
+    the accountable; the digests then list it only once a month."""
+
+    milestone_id: int
+    kind: ClassVar[str] = "milestone_stale"
+
+    @property
+    def key(self) -> str:
+        return f"milestone:{self.milestone_id}:stale"
+
+    @property
+    def chain(self) -> str:
+        return f"milestone:{self.milestone_id}:stale"
+
+    @property
+    def subject_id(self) -> int:
+        return self.milestone_id
+
+    @property
+    def step(self) -> str:
+        return "stale"
+
+
+@dataclass(frozen=True)
+class WeeklyDigest(Occasion):
+    """One person's digest of the week ``week`` (``2026-W05``), every project merged: with
+    the address, the outbox key that lets at most one digest a week reach anyone."""
+
+    week: str
+
+    @property
+    def key(self) -> str:
+        return f"weekly:{self.week}"
 
 
 # -- meetings --------------------------------------------------------------------------------
@@ -533,7 +572,9 @@ _FORMATS: list[tuple[re.Pattern[str], Callable[..., Occasion]]] = [
     ),
     (re.compile(f"milestone:{_ID}:overdue"), lambda m: MilestoneOverdue(int(m))),
     (re.compile(f"milestone:{_ID}:escalation"), lambda m: MilestoneEscalation(int(m))),
+    (re.compile(f"milestone:{_ID}:stale"), lambda m: StaleEscalation(int(m))),
     (re.compile(f"digest:{_ID}:{_DAY}"), lambda p, d: OverdueDigest(int(p), _day(d))),
+    (re.compile(r"weekly:(\d{4}-W\d{2})"), lambda w: WeeklyDigest(w)),
     (
         re.compile(f"meeting:{_ID}:s{_ID}:before:{_ID}"),
         lambda m, s, d: MeetingBefore(int(m), int(s), int(d)),

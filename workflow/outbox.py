@@ -21,6 +21,8 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.database import Conn, raw, read, write
+from workflow.preferences import Preference, load_many
+from workflow.window import EXEMPT_KINDS, SendingWindow
 
 __all__ = [
     "BUDGETED_KINDS",
@@ -68,6 +70,14 @@ _CLAMP_LEASE_SQL = (
 _CLAIM_SQL = (
     "SELECT id, key, project_id, recipient_email, recipient_name, lang, kind, items, attempts"
     " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+    " ORDER BY next_attempt_at, id LIMIT ?"
+)
+# While the sending window is shut, only notices of a meeting about to be held leave.
+_CLAIM_EXEMPT_SQL = (
+    "SELECT id, key, project_id, recipient_email, recipient_name, lang, kind, items, attempts"
+    " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+    " AND kind IN (" + ", ".join(f"'{kind}'" for kind in EXEMPT_KINDS) + ")"
+    " AND subject_id IN (SELECT id FROM meeting WHERE starts_at < ?)"
     " ORDER BY next_attempt_at, id LIMIT ?"
 )
 _TAKE_SQL = (
@@ -157,6 +167,7 @@ class Outgoing:
     kind: str
     items: list[dict[str, Any]]
     subject_id: int | None = None
+    digest: bool = False  # a weekly digest: never held for the digest itself
 
 
 def personal_key(occasion: str, email: str) -> str:
@@ -185,8 +196,23 @@ _ITEMS = json.JSONEncoder(default=_tagged)
 _QUEUE_SQL = (
     'INSERT INTO outbox ("key", project_id, recipient_name, recipient_email, lang, kind,'
     " items, subject_id, status, attempts, next_attempt_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (\"key\") DO NOTHING"
+    ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT ("key") DO NOTHING'
 )
+HOLD_MEETINGS_AFTER = timedelta(days=8)
+"""A notice of a meeting sooner than this is never held for the digest (the next digest may
+come up to a week later, and the window a day or two after that)."""
+
+
+def _held(message: Outgoing, preference: Preference | None, now: datetime) -> bool:
+    """Whether ``message`` waits for its person's weekly digest (see workflow.preferences)."""
+    if (
+        preference is None
+        or message.digest
+        or not preference.holds(item["kind"] for item in message.items)
+    ):
+        return False
+    starts = [item.get("starts_at") for item in message.items]
+    return all(not isinstance(s, datetime) or s - now >= HOLD_MEETINGS_AFTER for s in starts)
 
 
 def queue(conn: Conn, messages: Iterable[Outgoing], now: datetime, *, count: bool = False) -> int:
@@ -209,21 +235,25 @@ def queue(conn: Conn, messages: Iterable[Outgoing], now: datetime, *, count: boo
             text = encoded[id(items)] = db.json(items, _ITEMS)
         return text
 
-    rows = [
-        (
-            _short(m.key),
-            m.project_id,
-            m.name,
-            m.email,
-            m.lang,
-            m.kind,
-            items_of(m.items),
-            m.subject_id,
-            at,
-            at,
+    chosen = load_many(db, [m.email for m in batch])  # who chose a language or the digest
+    rows = []
+    for m in batch:
+        preference = chosen.get(m.email.lower()) if chosen else None
+        rows.append(
+            (
+                _short(m.key),
+                m.project_id,
+                m.name,
+                m.email,
+                preference.lang or m.lang if preference is not None else m.lang,
+                m.kind,
+                items_of(m.items),
+                m.subject_id,
+                "held" if _held(m, preference, now) else "pending",
+                at,
+                at,
+            )
         )
-        for m in batch
-    ]
     if not count:
         db.executemany(_QUEUE_SQL, rows)
         return 0
@@ -385,12 +415,19 @@ class ClaimedMessage:
 
 
 class SqlOutboxStore:
-    """What delivery needs from the outbox (the ``OutboxStore`` protocol of notifications)."""
+    """What delivery needs from the outbox (the ``OutboxStore`` protocol of notifications).
+
+    With a sending ``window``, messages are claimed only while it is open (working days,
+    from its hour), except notices of a meeting held within two working days."""
 
     def __init__(
-        self, db: sa.Engine, worker: str = "local", lease: timedelta = timedelta(minutes=5)
+        self,
+        db: sa.Engine,
+        worker: str = "local",
+        lease: timedelta = timedelta(minutes=5),
+        window: SendingWindow | None = None,
     ) -> None:
-        self.db, self.worker, self.lease = db, worker, lease
+        self.db, self.worker, self.lease, self.window = db, worker, lease, window
 
     def claim(self, now: datetime, limit: int = 200) -> list[ClaimedMessage]:
         with write(self.db) as db:
@@ -404,7 +441,12 @@ class SqlOutboxStore:
             # Claims whose lease ran out belong to a process that died: take them back.
             db.execute(_RECLAIM_SQL, (at,))
             lock = " FOR UPDATE SKIP LOCKED" if db.dialect.name == "postgresql" else ""
-            rows = db.execute(_CLAIM_SQL + lock, (at, limit)).fetchall()
+            window = self.window
+            if window is None or window.is_open(now):
+                rows = db.execute(_CLAIM_SQL + lock, (at, limit)).fetchall()
+            else:
+                close = db.instant(window.exempt_before(now))
+                rows = db.execute(_CLAIM_EXEMPT_SQL + lock, (at, close, limit)).fetchall()
             if not rows:
                 return []
             until = db.instant(now + self.lease)
@@ -471,10 +513,14 @@ class SqlOutboxStore:
             return int(conn.execute(query).rowcount)
 
     def backlog(self, now: datetime) -> tuple[int, datetime | None]:
+        """Messages not yet sent, and since when the oldest has been waiting to leave (a
+        message held while the sending window was shut waits from its opening)."""
         with read(self.db) as conn:
             count, oldest = conn.execute(
                 sa.select(sa.func.count(), sa.func.min(tables.outbox.c.created_at)).where(
                     tables.outbox.c.status.in_(["pending", "sending"])
                 )
             ).one()
+        if oldest is not None and self.window is not None:
+            oldest = max(oldest, min(self.window.last_opening(now), now))
         return int(count), oldest

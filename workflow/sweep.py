@@ -8,7 +8,11 @@ message twice, and a crash before commit loses nothing. Rules applied at firing 
   sent ("deadline in 14 days" is not sent the day after the deadline);
 - *relevance*: nothing about a suspended, closed or abandoned project, a milestone done, a
   meeting held or cancelled, a report submitted; nothing to a partner who has left;
-- *no spam*: what one person is due to receive in one sweep is one message listing it all.
+- *no spam*: what one person is due to receive in one sweep is one message listing it all;
+  the overdue digests of every project are due on one weekday (:class:`SendingWindow`) and
+  merge into one digest per person and week (its outbox key names the week);
+- *sending window*: given a :class:`SendingWindow`, nothing fires while it is shut (weekends,
+  public holidays, before its hour): what fell due then fires at the next working morning.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import at_paris_time, paris_date, resolve, years_later
+from workflow.calendar import Deadline, at_paris_time, paris_date, resolve, years_later
 from workflow.conditions import active_partners, project_partners
 from workflow.conventions import convention_anchor
-from workflow.definition import Definition
+from workflow.definition import DateRule, Definition, ReportSchedule
 from workflow.engine import Engine
 from workflow.failures import record_failure
 from workflow.occasions import (
@@ -38,11 +42,13 @@ from workflow.occasions import (
     ReportOverdue,
     ReportRequest,
     SeriesCheck,
+    StaleEscalation,
+    WeeklyDigest,
     parse,
     period_of,
     quarter_of_period,
 )
-from workflow.outbox import Outgoing, personal_key, queue
+from workflow.outbox import Outgoing, decode, personal_key, queue
 from workflow.planner import (
     LinkMaker,
     deadline_flags,
@@ -53,6 +59,7 @@ from workflow.planner import (
 )
 from workflow.progress import cadence_interval, closed, in_progress
 from workflow.routing import audience, escalation_audience, expand
+from workflow.window import SendingWindow
 
 __all__ = ["LinkMaker", "SweepResult", "Sweeper"]
 
@@ -76,9 +83,22 @@ class _Out:
 
 
 class Sweeper:
-    def __init__(self, engine: Engine, batch: int = 1000) -> None:
-        """Answer links in report requests come from the engine's planner's link maker."""
+    def __init__(
+        self,
+        engine: Engine,
+        batch: int = 1000,
+        window: SendingWindow | None = None,
+        *,
+        hold: bool = True,
+    ) -> None:
+        """Answer links in report requests come from the engine's planner's link maker.
+
+        ``window``: the sending window and digest weekday (default: Monday, 09:00). With
+        ``hold`` (and a window given), nothing fires while the window is shut; the digest
+        weekday holds either way."""
         self.engine, self.batch = engine, batch
+        self.cadence = window or SendingWindow()
+        self.window = window if hold else None
         self.links = engine.planner.links
 
     def claim_due(self, conn: sa.Connection, now: datetime) -> list[Any]:
@@ -107,11 +127,14 @@ class Sweeper:
         """Sweep until nothing is due; each batch is one transaction."""
         now = now or self.engine.clock.now()
         total = SweepResult()
+        if self.window is not None and not self.window.is_open(now):
+            return total  # what is due waits for the next working morning
         while True:
             result = self._run_batch(now)
             for field in ("claimed", "fired", "coalesced", "skipped", "messages", "failed"):
                 setattr(total, field, getattr(total, field) + getattr(result, field))
             if result.claimed < self.batch:
+                total.messages += self.flush_held(now)
                 return total
 
     def _run_batch(self, now: datetime) -> SweepResult:
@@ -217,11 +240,36 @@ class Sweeper:
         self, conn: sa.Connection, outs: list[_Out], projects: dict[int, Any], now: datetime
     ) -> int:
         by_person: dict[str, list[_Out]] = defaultdict(list)
+        digests: dict[str, list[_Out]] = defaultdict(list)
         for out in outs:
-            by_person[out.person.email.lower()].append(out)
+            mine = digests if out.item["kind"] == "overdue_digest" else by_person
+            mine[out.person.email.lower()].append(out)
         messages = []
+        week = WeeklyDigest(self.cadence.week_of(paris_date(now)))
+        held = self._held(conn, list(digests), now)
+        queued = 0
+        for email, group in digests.items():
+            # Every project's digest in one message, with what the person moved to the
+            # digest, and one a week: a second one this week (a digest planned before this
+            # rule) finds its key taken and is not sent.
+            person = group[0].person
+            ids, items, about = held.get(email, ([], [], set()))
+            about |= {o.project_id for o in group}
+            digest = Outgoing(
+                personal_key(week.key, email),
+                next(iter(about)) if len(about) == 1 else None,
+                person.email,
+                person.contact_name,
+                person.lang,
+                "overdue_digest" if len(group) == 1 and not items else "digest",
+                [{**o.item, "reader": reader(person.roles)} for o in group] + items,
+                digest=True,
+            )
+            if queue(conn, [digest], now, count=True) and ids:
+                self._merged(conn, ids)
+            queued += 1
         for email, found in by_person.items():
-            group = _merged(found)
+            group = _merged_news(found)
             occasion = (
                 group[0].occasion
                 if len(group) == 1
@@ -241,7 +289,85 @@ class Sweeper:
                     [{**o.item, "reader": reader(person.roles)} for o in group],
                 )
             )
-        return queue(conn, messages, now, count=True)
+        return queued + queue(conn, messages, now, count=True)
+
+    # -- what people moved to their weekly digest -------------------------------------------
+    @staticmethod
+    def _held(
+        conn: sa.Connection, emails: list[str] | None, before: datetime
+    ) -> dict[str, tuple[list[int], list[dict[str, Any]], set[int | None]]]:
+        """The messages held for the digest (of ``emails``, else everyone's) written before
+        ``before``, per lower-cased address: (ids, items, projects)."""
+        t = tables.outbox
+        query = (
+            sa.select(t.c.id, t.c.recipient_email, t.c["items"], t.c.project_id)
+            .where(t.c.status == "held", t.c.created_at < before)
+            .order_by(t.c.id)
+        )
+        if emails is not None:
+            if not emails:
+                return {}
+            query = query.where(sa.func.lower(t.c.recipient_email).in_(emails))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        found: dict[str, tuple[list[int], list[dict[str, Any]], set[int | None]]] = {}
+        for row in conn.execute(query):
+            ids, items, projects = found.setdefault(row.recipient_email.lower(), ([], [], set()))
+            ids.append(row.id)
+            items.extend(decode(row._mapping["items"]))
+            projects.add(row.project_id)
+        return found
+
+    @staticmethod
+    def _merged(conn: sa.Connection, ids: list[int]) -> None:
+        conn.execute(
+            sa.update(tables.outbox)
+            .where(tables.outbox.c.id.in_(ids), tables.outbox.c.status == "held")
+            .values(status="merged", sent_at=None)
+        )
+
+    def flush_held(self, now: datetime) -> int:
+        """Once this week's digest moment has passed, the messages held before it leave as
+        one weekly digest per person (for those whose overdue digest did not take them);
+        how many digests were queued."""
+        today = paris_date(now)
+        day = today - timedelta(days=(today.weekday() - self.cadence.digest_weekday) % 7)
+        moment = self.cadence.opening(day)
+        if now < moment:
+            day -= timedelta(weeks=1)
+            moment = self.cadence.opening(day)
+        week = WeeklyDigest(self.cadence.week_of(day))
+        count = 0
+        with self.engine.db.begin() as conn:
+            held = self._held(conn, None, moment)
+            if not held:
+                return 0
+            first = {
+                row.recipient_email.lower(): row
+                for row in conn.execute(
+                    sa.select(
+                        tables.outbox.c.recipient_email,
+                        tables.outbox.c.recipient_name,
+                        tables.outbox.c.lang,
+                    ).where(tables.outbox.c.id.in_([ids[-1] for ids, _, _ in held.values()]))
+                )
+            }
+            for email, (ids, items, projects) in held.items():
+                row = first[email]
+                digest = Outgoing(
+                    personal_key(week.key, email),
+                    next(iter(projects)) if len(projects) == 1 else None,
+                    row.recipient_email,
+                    row.recipient_name,
+                    row.lang,
+                    items[0]["kind"] if len(items) == 1 else "digest",
+                    items,
+                    digest=True,
+                )
+                if queue(conn, [digest], now, count=True):
+                    self._merged(conn, ids)
+                    count += 1
+        return count
 
     # -- what each kind of reminder says, and to whom ---------------------------------------------
     def _fire(self, conn: sa.Connection, r: Any, project: Any, now: datetime) -> list[_Out] | None:
@@ -249,6 +375,8 @@ class Sweeper:
         today = paris_date(now)
         base = self.engine.planner.context(conn, project, today)
         kind = r.kind
+        if kind == "milestone_stale":
+            return self._stale(conn, r, project, definition, base, today)
         if kind.startswith("milestone_"):
             return self._milestone(conn, r, project, definition, base, today)
         if kind == "overdue_digest":
@@ -336,14 +464,56 @@ class Sweeper:
             and ("partner" not in p.roles or {"pilot", "agency"} & set(p.roles))
         ]
 
-    @staticmethod
     def _next_digest(
-        conn: sa.Connection, project_id: int, definition: Definition, today: date
+        self, conn: sa.Connection, project_id: int, definition: Definition, today: date
     ) -> None:
-        """The weekly overdue digest, one period after ``today`` (one per occasion)."""
-        policy = definition.reminders
-        nxt = today + timedelta(days=policy.digest_every_days)
-        plan(conn, project_id, OverdueDigest(project_id, nxt), at_paris_time(nxt, policy.send_at))
+        """The next overdue digest, on the digest weekday after ``today`` (or after
+        ``digest_every_days``, when a programme asks for rarer ones): every item of every
+        project falls into the same weekly digest, whatever day it fell due."""
+        every = definition.reminders.digest_every_days
+        nxt = self.cadence.digest_day(today + timedelta(days=max(every - 7, 0)))
+        plan(conn, project_id, OverdueDigest(project_id, nxt), self.cadence.opening(nxt))
+
+    @staticmethod
+    def accountable(definition: Definition, phase: str) -> list[str]:
+        """Who answers for what is late in ``phase``: the accountable roles of the
+        definition's RACI for that phase, else the pilot and the agency."""
+        roles = [
+            role for entry in definition.raci if entry.phase == phase for role in entry.accountable
+        ]
+        return list(dict.fromkeys(roles)) or ["pilot", "agency"]
+
+    def _stale(
+        self,
+        conn: sa.Connection,
+        r: Any,
+        project: Any,
+        definition: Definition,
+        base: dict[str, Any],
+        today: date,
+    ) -> list[_Out] | None:
+        """A milestone late and unchanged for weeks: told once to the accountable."""
+        m = conn.execute(
+            sa.select(tables.milestone).where(tables.milestone.c.id == r.subject_id)
+        ).one_or_none()
+        if m is None or m.done_on is not None:
+            return None
+        people = recipients(conn, project.id, [m.responsible_role], today)
+        item = {
+            **base,
+            "kind": "milestone_escalation",
+            "milestone_label": m.label,
+            "deliverable": m.deliverable,
+            "responsible": definition.role_label(m.responsible_role),
+            "responsible_name": ", ".join(p.contact_name or p.organisation for p in people)
+            or definition.role_label(m.responsible_role),
+            "due": m.due_on,
+            "days_left": (m.due_on - today).days,
+            "days_late": (today - m.due_on).days,
+            **deadline_flags(m.due_on, m.moved_from),
+        }
+        roles = tuple(self.accountable(definition, m.phase))
+        return self._escalate(conn, project, roles, m.responsible_role, today, item, r.occasion)
 
     def _digest(
         self,
@@ -366,6 +536,21 @@ class Sweeper:
         if not late:
             return None  # nothing late any more: the weekly digest stops
         self._next_digest(conn, project.id, definition, today)
+        # An item late for N weeks is escalated once, then listed only in the month's first
+        # digest (the others would repeat it week after week).
+        digest = parse(r.occasion)
+        assert isinstance(digest, OverdueDigest), r.occasion
+        stale_after = timedelta(weeks=definition.reminders.weeks_before_escalation)
+        fresh = []
+        for m in late:
+            if today - m.due_on >= stale_after:
+                plan(conn, project.id, StaleEscalation(m.id), self.cadence.opening(today))
+            else:
+                fresh.append(m)
+        if not self.cadence.is_monthly(digest.on):
+            late = fresh
+        if not late:
+            return []  # only escalated items: they wait for the monthly digest
         item = {
             **base,
             "kind": "overdue_digest",
@@ -483,7 +668,8 @@ class Sweeper:
             return None
         year, quarter = quarter_of_period(period)
         end = quarter_end(year, quarter)
-        due = resolve_due(end, spec.due_after_period, definition)
+        deadline = resolve_due(end, spec, definition)
+        due = deadline.due
         policy = definition.reminders
         if step == "request":
             phase = next((p for p in definition.phases if p.key == project.phase), None)
@@ -537,7 +723,7 @@ class Sweeper:
             "due": due,
             "days_left": (due - today).days,
             "days_late": (today - due).days,
-            **deadline_flags(due),
+            **deadline_flags(due, deadline.moved_from),
         }
         if r.kind == "report_escalation":
             item = {**common, "partner_name": ", ".join(p.organisation for p in owing)}
@@ -720,22 +906,24 @@ class Sweeper:
         return [_Out(p, project.id, item, r.occasion) for p in people]
 
 
-def resolve_due(period_end: date, offset: Any, definition: Definition) -> date:
-    from workflow.definition import DateRule
-
-    rule = DateRule(after="project_start", offset=offset)
+def resolve_due(period_end: date, spec: ReportSchedule, definition: Definition) -> Deadline:
+    """When a report for the period ending ``period_end`` is due (moved off a non-working day
+    as the programme says)."""
+    rule = DateRule(after="project_start", offset=spec.due_after_period)
     return resolve(
         rule,
         project_start=period_end,
         phase_start=period_end,
-        move_to_working_day=definition.reminders.move_to_working_day,
-    ).due
+        on_non_working_day=definition.reminders.deadline_rule(
+            spec.owed_by, spec.on_non_working_day
+        ),
+    )
 
 
 _MEMBERSHIP = ("partner_joined", "partner_left")
 
 
-def _merged(group: list[_Out]) -> list[_Out]:
+def _merged_news(group: list[_Out]) -> list[_Out]:
     """One person's news of partners joining (or leaving) one project as one item listing
     them all; a partner's own welcome names the others who join with it."""
     out: list[_Out] = []

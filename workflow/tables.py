@@ -32,6 +32,7 @@ __all__ = [
     "milestone_completion",
     "outbox",
     "partner",
+    "preference",
     "project",
     "reminder",
     "report",
@@ -56,6 +57,7 @@ history: sa.Table = metadata.tables["history"]
 reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]
 attendance: sa.Table = metadata.tables["attendance"]
+preference: sa.Table = metadata.tables["preference"]
 user_account: sa.Table = metadata.tables["user_account"]
 api_token: sa.Table = metadata.tables["api_token"]
 blob: sa.Table = metadata.tables["blob"]

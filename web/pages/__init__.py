@@ -3,7 +3,17 @@ pages, the partners' answer pages, the exports and the agency's users page."""
 
 from fastapi import APIRouter
 
-from web.pages import answer, conventions, dashboard, documents, exports, project, session, users
+from web.pages import (
+    answer,
+    conventions,
+    dashboard,
+    documents,
+    exports,
+    preferences,
+    project,
+    session,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
@@ -12,6 +22,7 @@ router.include_router(project.router)
 router.include_router(conventions.router)
 router.include_router(answer.router)
 router.include_router(documents.router)
+router.include_router(preferences.router)
 router.include_router(exports.router)
 router.include_router(users.router)
 

@@ -543,7 +543,7 @@ def missing_reports(
         definition = engine.shown_definition(r.definition_id, r.definition_version)
         spec = next(s for s in definition.reports if s.key == key)
         year, quarter = int(period[:4]), int(period[-1])
-        due = resolve_due(quarter_end(year, quarter), spec.due_after_period, definition)
+        due = resolve_due(quarter_end(year, quarter), spec, definition).due
         found.append(
             MissingReport(
                 project_id=r.id,
