@@ -182,7 +182,8 @@ def test_signature_renewal_lapse_and_three_annual_reviews(system: System) -> Non
     with pytest.raises(InvalidInput) as refused:
         conventions.renew(cid, by="ARS (M. Dupont)")
     assert refused.value.field == "on"
-    assert about(said(s, at(date(2028, 12, 10))), "annual_review") == {PILOT, AGENCY, ASSO, CMS}
+    # (10 December 2028 is a Sunday: the review leaves on Monday's working morning)
+    assert about(said(s, at(date(2028, 12, 11))), "annual_review") == {PILOT, AGENCY, ASSO, CMS}
     assert [o for o, _ in pending(s, pid, "annual_review")] == [f"annual_review:{pid}:2030"]
     # Every change in the history, with its author.
     assert history(s, pid) == [
@@ -247,9 +248,10 @@ def test_notice_leaves_one_month_after_receipt_and_stops_reminders_that_day(
     s.set(at(date(2026, 10, 20), 10))
     leaves = conventions.terminate(cid, cms, received_on=date(2026, 10, 15), by="DD 93")
     assert leaves == date(2026, 11, 15)
-    # The pilot and the agency are told (the COPIL too, the CMS among them until it leaves).
-    told = queued(s, at(date(2026, 10, 20), 10))
-    assert about(told, "partner_left") == {PILOT, AGENCY, ASSO, CMS}
+    # The pilot and the agency are told (the COPIL too, but not the CMS: its own leaving is
+    # not news to it), by the next sweep: partner news is told once per person and day.
+    told = said(s, at(date(2026, 10, 20), 10))
+    assert about(told, "partner_left") == {PILOT, AGENCY, ASSO}
     with read(s.c.db) as conn:
         party = project_conventions(s.engine, conn, pid).conventions[0].parties[1]
         left_on = conn.execute(
@@ -550,7 +552,7 @@ def test_a_suspension_skips_that_years_review_but_not_the_next(system: System) -
     s.set(at(date(2026, 10, 1)))
     s.engine.advance(pid, "suspend", actor="DD 93", comment="Réorganisation de la DD")
     # Year 1's review falls due while suspended: nothing is said, year 2's is planned.
-    assert about(said(s, at(date(2026, 12, 6))), "annual_review") == set()
+    assert about(said(s, at(date(2026, 12, 7))), "annual_review") == set()
     assert [o for o, _ in pending(s, pid, "annual_review")] == [f"annual_review:{pid}:2028"]
     s.set(at(date(2027, 1, 4)))
     s.engine.advance(pid, "resume", actor="DD 93")
