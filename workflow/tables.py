@@ -17,15 +17,19 @@ __all__ = [
     "attendance",
     "budget_line",
     "decision",
+    "fiche_action",
+    "funding_share",
     "history",
     "indicator",
     "meeting",
     "metadata",
     "milestone",
     "milestone_completion",
+    "objective",
     "outbox",
     "partner",
     "project",
+    "realised_value",
     "reminder",
     "report",
     "user_account",
@@ -46,5 +50,9 @@ history: sa.Table = metadata.tables["history"]
 reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]
 attendance: sa.Table = metadata.tables["attendance"]
+objective: sa.Table = metadata.tables["objective"]
+fiche_action: sa.Table = metadata.tables["fiche_action"]
+funding_share: sa.Table = metadata.tables["funding_share"]
+realised_value: sa.Table = metadata.tables["realised_value"]
 user_account: sa.Table = metadata.tables["user_account"]
 api_token: sa.Table = metadata.tables["api_token"]
