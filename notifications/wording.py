@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 
-__all__ = ["LANGUAGES", "PHRASES", "UnknownPhrase", "say"]
+__all__ = ["LANGUAGES", "PHRASES", "UnknownPhrase", "long_date", "money", "say"]
 
 LANGUAGES = ("fr", "en")
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -127,14 +128,27 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
+def long_date(value: date, lang: str = "fr", *, with_year: bool = True) -> str:
+    """A date as people write it: "1er janvier 2027", "14 février 2018", "1 January 2027"."""
+    locale = _LOCALES.get(lang, _LOCALES["fr"])
+    # French writes the first of the month as an ordinal: "1er janvier 2027".
+    pattern = "d'er' MMMM" if value.day == 1 and lang == "fr" else "d MMMM"
+    return format_date(value, pattern + (" y" if with_year else ""), locale=locale)
+
+
+def money(cents: int, lang: str = "fr") -> str:
+    """Euro cents as an amount: "153 846,75 €" in French, "€153,846.75" in English."""
+    return format_currency(
+        Decimal(cents) / 100, "EUR", locale=_LOCALES.get(lang, _LOCALES["fr"])
+    )
+
+
 def _format(value: Any, lang: str) -> Any:
     locale = _LOCALES.get(lang, _LOCALES["fr"])
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        # French writes the first of the month as an ordinal: "1er janvier 2027".
-        pattern = "d'er' MMMM y" if value.day == 1 and lang == "fr" else "d MMMM y"
-        return format_date(value, pattern, locale=locale)
+        return long_date(value, lang)
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):

@@ -16,6 +16,7 @@ from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.lifecycle import SUSPENDED
 from workflow.occasions import meeting_chains
+from workflow.plan import Plan, check_year
 from workflow.planner import cancel_chains
 from workflow.progress import closed
 
@@ -276,8 +277,11 @@ class Records:
                 paris_date(now),
             )
 
-    def cancel_meeting(self, project_id: int, meeting_id: int) -> None:
+    def cancel_meeting(self, project_id: int, meeting_id: int, reason: str | None = None) -> None:
+        """Cancel a planned meeting, with why (the CPOM report shows it as planned and
+        cancelled, with this reason)."""
         now = self.engine.clock.now()
+        reason = (reason or "").strip() or None
         with self.engine.db.begin() as conn:
             project = self._open(conn, project_id)
             meeting = self._meeting(conn, project_id, meeting_id)
@@ -289,7 +293,7 @@ class Records:
             conn.execute(
                 sa.update(tables.meeting)
                 .where(tables.meeting.c.id == meeting_id)
-                .values(status="cancelled", sequence=meeting.sequence + 1)
+                .values(status="cancelled", sequence=meeting.sequence + 1, cancel_reason=reason)
             )
             definition = self.engine.definition(project.definition_id, project.definition_version)
             self.engine.planner.on_meeting(
@@ -488,7 +492,16 @@ class Records:
         unit: str | None = None,
         gap_explanation: str | None = None,
         corrective_measure: str | None = None,
+        action: str | None = None,
+        year: int | None = None,
+        source: str | None = None,
+        method: str | None = None,
+        corrective_measure_cpom: str | None = None,
     ) -> None:
+        """Create an indicator (label and kind needed) or change the values given. Issue 13:
+        it may belong to a fiche-action (``action``, its key) and to a ``year``."""
+        if year is not None:
+            check_year(year)
         if kind is not None and kind not in INDICATOR_KINDS:
             raise InvalidInput(
                 "kind", f"{kind!r} is not an indicator kind ({', '.join(INDICATOR_KINDS)})"
@@ -503,11 +516,17 @@ class Records:
                 unit=unit,
                 gap_explanation=gap_explanation,
                 corrective_measure=corrective_measure,
+                year=year,
+                source=source,
+                method=method,
+                corrective_measure_cpom=corrective_measure_cpom,
             ).items()
             if v is not None
         }
         with self.engine.db.begin() as conn:
             self._open(conn, project_id)
+            if action is not None:
+                values["action_id"] = Plan.action_row(conn, project_id, action).id
             exists = conn.execute(
                 sa.select(tables.indicator.c.id).where(
                     tables.indicator.c.project_id == project_id, tables.indicator.c.key == key
@@ -520,7 +539,9 @@ class Records:
                     )
                 conn.execute(
                     sa.insert(tables.indicator).values(
-                        project_id=project_id, key=key, **{"unit": "", **values}
+                        project_id=project_id,
+                        key=key,
+                        **{"unit": "", "source": "", "method": "", **values},
                     )
                 )
             else:
@@ -552,6 +573,8 @@ class Records:
                         planned_cents=planned_cents,
                         spent_cents=spent_cents,
                         forecast_cents=forecast_cents,
+                        year=self.engine.today().year,
+                        comment="",
                     )
                     .returning(tables.budget_line.c.id)
                 ).scalar_one()

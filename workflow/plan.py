@@ -1,0 +1,464 @@
+"""What a pilot records of the plan d'actions: objectives, fiches-actions, the budget per year,
+co-financing shares, and the notes the CPOM report carries on a meeting.
+
+Each function is one transaction. Every input is checked before anything is written, and a
+refusal names the field (and, for an end before its start, both dates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from workflow import tables
+from workflow.engine import Engine
+from workflow.errors import InvalidInput, NotFound
+from workflow.progress import closed
+
+__all__ = [
+    "LEVELS",
+    "MAX_CENTS",
+    "ActionIn",
+    "Plan",
+    "check_year",
+]
+
+LEVELS = ("general", "specific", "operational")
+_PARENT = {"general": None, "specific": "general", "operational": "specific"}
+MAX_CENTS = 10_000_000_000_00  # ten billion euros: beyond, a typo
+MAX_ETP = 1000.0
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def check_year(year: int, field: str = "year") -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(field, f"{year} is not a year between {FIRST_YEAR} and {LAST_YEAR}")
+    return year
+
+
+def _cents(value: int | None, field: str) -> int | None:
+    if value is None:
+        return None
+    if value < 0:
+        raise InvalidInput(field, f"{value} is below 0: an amount cannot be negative")
+    if value > MAX_CENTS:
+        raise InvalidInput(field, f"{value} cents is beyond ten billion euros")
+    return value
+
+
+def _text(value: str | None, field: str, limit: int = 5000) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(field, f"{len(value)} characters, at most {limit}")
+    return value
+
+
+@dataclass(frozen=True)
+class ActionIn:
+    """A fiche-action's fields; ``None`` leaves a field as it is (a new action needs
+    ``objective`` and ``label``)."""
+
+    objective: str | None = None
+    label: str | None = None
+    partner_id: int | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    target_public: str | None = None
+    etp: float | None = None
+    budget_cents: int | None = None
+    series: str | None = None
+    planned: str | None = None
+    realised: str | None = None
+    gap_explanation: str | None = None
+    corrective_measure: str | None = None
+    corrective_measure_cpom: str | None = None
+
+
+class Plan:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _open(self, conn: sa.Connection, project_id: int) -> Any:
+        row = self.engine.project_row(conn, project_id)
+        if closed(self.engine, row):
+            raise InvalidInput(
+                "project", f"project {project_id} is closed ({row.phase}); nothing can be recorded"
+            )
+        return row
+
+    @staticmethod
+    def objective_id(conn: sa.Connection, project_id: int, key: str, field: str) -> Any:
+        row = conn.execute(
+            sa.select(tables.objective).where(
+                tables.objective.c.project_id == project_id, tables.objective.c.key == key
+            )
+        ).one_or_none()
+        if row is None:
+            known = conn.execute(
+                sa.select(tables.objective.c.key)
+                .where(tables.objective.c.project_id == project_id)
+                .order_by(tables.objective.c.id)
+            ).scalars()
+            raise InvalidInput(
+                field,
+                f"project {project_id} has no objective {key!r} "
+                f"(known: {', '.join(known) or 'none yet'})",
+            )
+        return row
+
+    @staticmethod
+    def action_row(conn: sa.Connection, project_id: int, key: str, field: str = "action") -> Any:
+        row = conn.execute(
+            sa.select(tables.fiche_action).where(
+                tables.fiche_action.c.project_id == project_id, tables.fiche_action.c.key == key
+            )
+        ).one_or_none()
+        if row is None:
+            known = conn.execute(
+                sa.select(tables.fiche_action.c.key)
+                .where(tables.fiche_action.c.project_id == project_id)
+                .order_by(tables.fiche_action.c.id)
+            ).scalars()
+            raise InvalidInput(
+                field,
+                f"project {project_id} has no action {key!r} "
+                f"(known: {', '.join(known) or 'none yet'})",
+            )
+        return row
+
+    # -- objectives ------------------------------------------------------------------------
+    def set_objective(
+        self,
+        project_id: int,
+        key: str,
+        *,
+        label: str | None = None,
+        level: str | None = None,
+        parent: str | None = None,
+        position: int | None = None,
+    ) -> int:
+        """Create an objective (label and level needed; a specific one under a general one, an
+        operational one under a specific one) or change its label or position."""
+        label = _text(label, "label", 2000)
+        if label == "":
+            raise InvalidInput("label", "an objective needs a label")
+        if level is not None and level not in LEVELS:
+            raise InvalidInput("level", f"{level!r} is not one of {', '.join(LEVELS)}")
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            existing = conn.execute(
+                sa.select(tables.objective).where(
+                    tables.objective.c.project_id == project_id, tables.objective.c.key == key
+                )
+            ).one_or_none()
+            if existing is not None:
+                if level is not None and level != existing.level:
+                    raise InvalidInput(
+                        "level", f"objective {key!r} is {existing.level}; its level stays"
+                    )
+                values: dict[str, Any] = {}
+                if label is not None:
+                    values["label"] = label
+                if position is not None:
+                    values["position"] = position
+                if parent is not None:
+                    values["parent_id"] = self._parent(conn, project_id, existing.level, parent)
+                if values:
+                    conn.execute(
+                        sa.update(tables.objective)
+                        .where(tables.objective.c.id == existing.id)
+                        .values(**values)
+                    )
+                return int(existing.id)
+            if label is None or level is None:
+                raise InvalidInput(
+                    "objective", f"a new objective {key!r} needs a label and a level"
+                )
+            parent_id = self._parent(conn, project_id, level, parent)
+            count = conn.execute(
+                sa.select(sa.func.count()).where(tables.objective.c.project_id == project_id)
+            ).scalar_one()
+            return int(
+                conn.execute(
+                    sa.insert(tables.objective)
+                    .values(
+                        project_id=project_id,
+                        key=key,
+                        level=level,
+                        parent_id=parent_id,
+                        label=label,
+                        position=count if position is None else position,
+                    )
+                    .returning(tables.objective.c.id)
+                ).scalar_one()
+            )
+
+    def _parent(
+        self, conn: sa.Connection, project_id: int, level: str, parent: str | None
+    ) -> int | None:
+        wanted = _PARENT[level]
+        if wanted is None:
+            if parent is not None:
+                raise InvalidInput("parent", "a general objective has no parent")
+            return None
+        if parent is None:
+            raise InvalidInput("parent", f"a {level} objective sits under a {wanted} objective")
+        row = self.objective_id(conn, project_id, parent, "parent")
+        if row.level != wanted:
+            raise InvalidInput(
+                "parent",
+                f"{parent!r} is {row.level}: a {level} objective sits under a {wanted} one",
+            )
+        return int(row.id)
+
+    # -- fiches-actions --------------------------------------------------------------------
+    def set_action(self, project_id: int, key: str, change: ActionIn) -> int:
+        """Create a fiche-action or change the fields given."""
+        fields: dict[str, Any] = {
+            "label": _text(change.label, "label", 2000),
+            "target_public": _text(change.target_public, "target_public"),
+            "planned": _text(change.planned, "planned"),
+            "realised": _text(change.realised, "realised"),
+            "gap_explanation": _text(change.gap_explanation, "gap_explanation"),
+            "corrective_measure": _text(change.corrective_measure, "corrective_measure"),
+            "corrective_measure_cpom": _text(
+                change.corrective_measure_cpom, "corrective_measure_cpom"
+            ),
+            "budget_cents": _cents(change.budget_cents, "budget_cents"),
+            "starts_on": change.starts_on,
+            "ends_on": change.ends_on,
+            "series": change.series,
+            "partner_id": change.partner_id,
+        }
+        if change.etp is not None:
+            if not 0 <= change.etp <= MAX_ETP:
+                raise InvalidInput("etp", f"{change.etp:g} ETP is not between 0 and {MAX_ETP:g}")
+            fields["etp"] = change.etp
+        if fields["label"] == "":
+            raise InvalidInput("label", "an action needs a label")
+        values = {k: v for k, v in fields.items() if v is not None}
+        with self.engine.db.begin() as conn:
+            project = self._open(conn, project_id)
+            if change.objective is not None:
+                values["objective_id"] = self.objective_id(
+                    conn, project_id, change.objective, "objective"
+                ).id
+            if change.series is not None:
+                definition = self.engine.definition(
+                    project.definition_id, project.definition_version
+                )
+                known = [s.key for s in definition.meetings]
+                if change.series not in known:
+                    raise InvalidInput(
+                        "series",
+                        f"unknown meeting series {change.series!r} (known: {', '.join(known)})",
+                    )
+            if change.partner_id is not None:
+                partner = conn.execute(
+                    sa.select(tables.partner.c.id).where(
+                        tables.partner.c.id == change.partner_id,
+                        tables.partner.c.project_id == project_id,
+                    )
+                ).scalar()
+                if partner is None:
+                    raise InvalidInput(
+                        "partner_id",
+                        f"{change.partner_id} is not a partner of project {project_id}",
+                    )
+            existing = conn.execute(
+                sa.select(tables.fiche_action).where(
+                    tables.fiche_action.c.project_id == project_id,
+                    tables.fiche_action.c.key == key,
+                )
+            ).one_or_none()
+            starts = values.get("starts_on", existing.starts_on if existing else None)
+            ends = values.get("ends_on", existing.ends_on if existing else None)
+            if starts is not None and ends is not None and ends < starts:
+                raise InvalidInput(
+                    "ends_on", f"the end {ends} is before the start {starts} (starts_on)"
+                )
+            if existing is not None:
+                if values:
+                    conn.execute(
+                        sa.update(tables.fiche_action)
+                        .where(tables.fiche_action.c.id == existing.id)
+                        .values(**values)
+                    )
+                return int(existing.id)
+            if "objective_id" not in values or "label" not in values:
+                raise InvalidInput("action", f"a new action {key!r} needs an objective and a label")
+            count = conn.execute(
+                sa.select(sa.func.count()).where(tables.fiche_action.c.project_id == project_id)
+            ).scalar_one()
+            base = {"target_public": "", "planned": "", "realised": "", "position": count}
+            return int(
+                conn.execute(
+                    sa.insert(tables.fiche_action)
+                    .values(project_id=project_id, key=key, **{**base, **values})
+                    .returning(tables.fiche_action.c.id)
+                ).scalar_one()
+            )
+
+    # -- meetings' notes ---------------------------------------------------------------------
+    def meeting_note(
+        self,
+        project_id: int,
+        meeting_id: int,
+        *,
+        action: str | None = None,
+        cancel_reason: str | None = None,
+        gap_explanation: str | None = None,
+        corrective_measure: str | None = None,
+    ) -> None:
+        """Tie a meeting to the action it serves, or state why it was cancelled, its gap and
+        the corrective measure (the CPOM report shows them on the action's row)."""
+        values: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "cancel_reason": _text(cancel_reason, "cancel_reason"),
+                "gap_explanation": _text(gap_explanation, "gap_explanation"),
+                "corrective_measure": _text(corrective_measure, "corrective_measure"),
+            }.items()
+            if v is not None
+        }
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            meeting = conn.execute(
+                sa.select(tables.meeting).where(
+                    tables.meeting.c.id == meeting_id, tables.meeting.c.project_id == project_id
+                )
+            ).one_or_none()
+            if meeting is None:
+                raise NotFound("meeting", meeting_id)
+            if "cancel_reason" in values and meeting.status != "cancelled":
+                raise InvalidInput(
+                    "cancel_reason",
+                    f"meeting {meeting_id} is {meeting.status}: only a cancelled meeting has a "
+                    "cancellation reason (cancel it first)",
+                )
+            if action is not None:
+                values["action_id"] = self.action_row(conn, project_id, action).id
+            if values:
+                conn.execute(
+                    sa.update(tables.meeting)
+                    .where(tables.meeting.c.id == meeting_id)
+                    .values(**values)
+                )
+
+    # -- budget --------------------------------------------------------------------------
+    def set_budget_line(
+        self,
+        project_id: int,
+        line_id: int | None,
+        *,
+        year: int | None = None,
+        label: str | None = None,
+        objective: str | None = None,
+        planned_cents: int | None = None,
+        spent_cents: int | None = None,
+        forecast_cents: int | None = None,
+        comment: str | None = None,
+    ) -> int:
+        """Add a budget line of a year (``line_id`` None: year, label and planned needed) or
+        change the fields given of an existing one."""
+        values: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "label": _text(label, "label", 2000),
+                "planned_cents": _cents(planned_cents, "planned_cents"),
+                "spent_cents": _cents(spent_cents, "spent_cents"),
+                "forecast_cents": _cents(forecast_cents, "forecast_cents"),
+                "comment": _text(comment, "comment"),
+                "year": None if year is None else check_year(year),
+            }.items()
+            if v is not None
+        }
+        if values.get("label") == "":
+            raise InvalidInput("label", "a budget line needs a label")
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            if objective is not None:
+                row = self.objective_id(conn, project_id, objective, "objective")
+                if row.level != "general":
+                    raise InvalidInput(
+                        "objective",
+                        f"{objective!r} is {row.level}: the budget is by general objective",
+                    )
+                values["objective_id"] = row.id
+            if line_id is None:
+                if "year" not in values or "label" not in values:
+                    raise InvalidInput("budget", "a new budget line needs a year and a label")
+                base = {"planned_cents": 0, "spent_cents": 0, "forecast_cents": 0, "comment": ""}
+                return int(
+                    conn.execute(
+                        sa.insert(tables.budget_line)
+                        .values(project_id=project_id, **{**base, **values})
+                        .returning(tables.budget_line.c.id)
+                    ).scalar_one()
+                )
+            found = conn.execute(
+                sa.select(tables.budget_line.c.id).where(
+                    tables.budget_line.c.id == line_id,
+                    tables.budget_line.c.project_id == project_id,
+                )
+            ).scalar()
+            if found is None:
+                raise NotFound("budget line", line_id)
+            if values:
+                conn.execute(
+                    sa.update(tables.budget_line)
+                    .where(tables.budget_line.c.id == line_id)
+                    .values(**values)
+                )
+            return line_id
+
+    def set_funding_share(
+        self, project_id: int, year: int, funder: str, share_basis_points: int
+    ) -> None:
+        """A funder's share of a year's budget (49 % is 4900); the shares of a year may not
+        exceed 100 %; a share of 0 removes the funder."""
+        check_year(year)
+        funder = (_text(funder, "funder", 200) or "").strip()
+        if not funder:
+            raise InvalidInput("funder", "name the funder (e.g. FSE)")
+        if not 0 <= share_basis_points <= 10_000:
+            raise InvalidInput(
+                "share", f"{share_basis_points / 100:g} % is not between 0 and 100 %"
+            )
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            conn.execute(
+                sa.delete(tables.funding_share).where(
+                    tables.funding_share.c.project_id == project_id,
+                    tables.funding_share.c.year == year,
+                    tables.funding_share.c.funder == funder,
+                )
+            )
+            others = conn.execute(
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(tables.funding_share.c.share_basis_points), 0)
+                ).where(
+                    tables.funding_share.c.project_id == project_id,
+                    tables.funding_share.c.year == year,
+                )
+            ).scalar_one()
+            if others + share_basis_points > 10_000:
+                raise InvalidInput(
+                    "share",
+                    f"{funder} at {share_basis_points / 100:g} % with the other funders' "
+                    f"{others / 100:g} % exceeds 100 % of {year}",
+                )
+            if share_basis_points:
+                conn.execute(
+                    sa.insert(tables.funding_share).values(
+                        project_id=project_id,
+                        year=year,
+                        funder=funder,
+                        share_basis_points=share_basis_points,
+                    )
+                )
