@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ __all__ = [
     "ActionIn",
     "Plan",
     "check_year",
+    "parse_euros",
 ]
 
 LEVELS = ("general", "specific", "operational")
@@ -31,6 +33,24 @@ _PARENT = {"general": None, "specific": "general", "operational": "specific"}
 MAX_CENTS = 10_000_000_000_00  # ten billion euros: beyond, a typo
 MAX_ETP = 1000.0
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def parse_euros(text: str, field: str) -> int:
+    """An amount as people type it ("31 419,35", "31419.35", "31 419,35 €") in euro cents."""
+    cleaned = "".join(text.replace("€", "").split()).replace("\u202f", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidInput(
+            field, f"{text[:40]!r} is not an amount in euros (e.g. 31 419,35)"
+        ) from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(field, f"{text[:40]!r}: an amount in euros has at most 2 decimals")
+    cents = int(amount * 100)
+    _cents(cents, field)
+    return cents
 
 
 def check_year(year: int, field: str = "year") -> int:

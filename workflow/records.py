@@ -29,6 +29,7 @@ INDICATOR_KINDS = ("process", "activity", "result")
 class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.plan = Plan(engine)  # objectives, fiches-actions, budget (workflow.plan)
 
     def _open(self, conn: sa.Connection, project_id: int) -> Any:
         row = self.engine.project_row(conn, project_id)
