@@ -138,9 +138,7 @@ def long_date(value: date, lang: str = "fr", *, with_year: bool = True) -> str:
 
 def money(cents: int, lang: str = "fr") -> str:
     """Euro cents as an amount: "153 846,75 €" in French, "€153,846.75" in English."""
-    return format_currency(
-        Decimal(cents) / 100, "EUR", locale=_LOCALES.get(lang, _LOCALES["fr"])
-    )
+    return format_currency(Decimal(cents) / 100, "EUR", locale=_LOCALES.get(lang, _LOCALES["fr"]))
 
 
 def _format(value: Any, lang: str) -> Any:

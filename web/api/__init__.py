@@ -16,7 +16,10 @@ needs to be its pilot. Lists show only what you may see.
 - records under ``/projects/{id}/``: ``partners`` (+ ``/{pid}/leave``), ``milestones``
   (+ ``/{key}/done``), ``meetings`` (schedule; ``held``; ``/{mid}/move|cancel|held``),
   ``reports`` (the pilot submits for a partner), ``indicators/{key}`` (PUT), ``decisions``,
-  ``budget``
+  ``budget`` (a year's line: ``year``, ``objective``, ``comment``)
+- the plan d'actions (issue 13): ``GET /projects/{id}/plan``, ``PUT objectives/{key}``,
+  ``PUT actions/{key}``, ``POST meetings/{mid}/note``, ``GET budget/{year}``,
+  ``PUT budget/lines/{line}``, ``POST funding``
 - ``GET /projects/{id}/history``, ``GET /projects/{id}/outbox`` (who was sent what, status,
   attempts, last error), ``GET /overdue``, ``GET /me``
 
@@ -28,12 +31,13 @@ CSRF token), 404 unknown, 409 refused step (``unmet``: every missing condition),
 
 from fastapi import APIRouter
 
-from web.api import definitions, ops, projects, records
+from web.api import definitions, ops, plan, projects, records
 
 router = APIRouter()
 router.include_router(definitions.router)
 router.include_router(projects.router)
 router.include_router(records.router)
+router.include_router(plan.router)
 router.include_router(ops.router)
 
 __all__ = ["router"]

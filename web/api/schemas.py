@@ -548,6 +548,15 @@ class IndicatorIn(_In):
     unit: Annotated[Line, Field(max_length=40)] | None = None
     gap_explanation: Text | None = None
     corrective_measure: Text | None = None
+    action: Key | None = Field(default=None, description="the fiche-action it belongs to")
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = Field(
+        default=None, description="the year its target is for"
+    )
+    source: Line | None = None
+    method: Line | None = None
+    corrective_measure_cpom: Text | None = Field(
+        default=None, description="measure submitted for the end of the CPOM's 3rd year"
+    )
 
 
 class BudgetLineIn(_In):
@@ -555,6 +564,11 @@ class BudgetLineIn(_In):
     planned_cents: Cents
     spent_cents: Cents = 0
     forecast_cents: Cents = 0
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = Field(
+        default=None, description="the year budgeted (default: this year)"
+    )
+    objective: Key | None = Field(default=None, description="the general objective funded")
+    comment: Text = ""
 
 
 class ReportIn(_In):
