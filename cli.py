@@ -112,6 +112,8 @@ def _fix_command(unmet: Unmet, project_id: int) -> str:
         "record_decision": f"copilote decision {project_id} {unmet.subject} --by NAME",
         "add_partner": f"copilote partner add {project_id} --org ORGANISATION --email EMAIL",
         "give_comment": 'copilote project advance ... --comment "WHY"',
+        "record_objectives": f"copilote objective set {project_id} KEY --level general --label "
+        f'"..." ; copilote action set {project_id} KEY --objective KEY --label "..."',
     }
     return commands.get(unmet.fix, "")
 

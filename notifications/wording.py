@@ -56,6 +56,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.add_partner": "ajouter un partenaire actif au projet",
         "fix.submit_reports": "obtenir le « {label} » de : {organisations}",
         "fix.give_comment": "indiquer pourquoi dans le commentaire de l'étape",
+        "refusal.objectives_missing": "aucun objectif général enregistré (arbre des objectifs)",
+        "refusal.actions_missing": "aucune fiche-action enregistrée",
+        "fix.record_objectives": (
+            "saisir les objectifs et les fiches-actions du projet (page « Plan d'actions »)"
+        ),
         "refusal.how_to_fix": "Pour y remédier :",
         # -- overdue items: what is late (read models) ----------------------------------------
         "overdue.milestone": "{label} : jalon en retard",
@@ -100,6 +105,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.add_partner": "add an active partner to the project",
         "fix.submit_reports": "get the “{label}” from: {organisations}",
         "fix.give_comment": "say why in the step's comment",
+        "refusal.objectives_missing": "no general objective recorded (objectives tree)",
+        "refusal.actions_missing": "no fiche-action recorded",
+        "fix.record_objectives": "enter the project's objectives and fiches-actions",
         "refusal.how_to_fix": "To fix it:",
         # -- overdue items: what is late (read models) ----------------------------------------
         "overdue.milestone": "{label}: milestone overdue",

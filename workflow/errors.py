@@ -119,6 +119,8 @@ class Unmet:
         "reports_missing",
         "no_partner_to_report",
         "comment_required",
+        "objectives_missing",
+        "actions_missing",
     )
     FIXES = (
         "record_milestone",
@@ -127,6 +129,7 @@ class Unmet:
         "add_partner",
         "submit_reports",
         "give_comment",
+        "record_objectives",
     )
 
     def as_dict(self) -> dict[str, Any]:
