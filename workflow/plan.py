@@ -324,6 +324,73 @@ class Plan:
                 ).scalar_one()
             )
 
+    # -- what partners' reports say was realised ------------------------------------------------
+    @staticmethod
+    def record_realised(
+        conn: sa.Connection,
+        project_id: int,
+        report_id: int,
+        partner_id: int,
+        period: str,
+        content: dict[str, Any],
+    ) -> None:
+        """The values a quarterly report carries for the project's fiches-actions (its rows
+        with a ``key``) and indicators (``key`` and a numeric ``realised``), replacing those
+        of an earlier version of the same report, in the report's transaction."""
+        conn.execute(
+            sa.delete(tables.realised_value).where(tables.realised_value.c.report_id == report_id)
+        )
+        actions = dict(
+            conn.execute(
+                sa.select(tables.fiche_action.c.key, tables.fiche_action.c.id).where(
+                    tables.fiche_action.c.project_id == project_id
+                )
+            ).all()
+        )
+        indicators = dict(
+            conn.execute(
+                sa.select(tables.indicator.c.key, tables.indicator.c.id).where(
+                    tables.indicator.c.project_id == project_id
+                )
+            ).all()
+        )
+        rows: list[dict[str, Any]] = []
+        base = {"project_id": project_id, "report_id": report_id, "partner_id": partner_id}
+        for a in content.get("actions") or []:
+            if isinstance(a, dict) and a.get("key") in actions:
+                done = a.get("programme")
+                answer = done.get("answer") if isinstance(done, dict) else ""
+                rows.append(
+                    {
+                        **base,
+                        "period": period,
+                        "action_id": actions[a["key"]],
+                        "indicator_id": None,
+                        "value": None,
+                        "comment": str(answer or "")[:16],
+                    }
+                )
+        for i in content.get("indicators") or []:
+            value = i.get("realised") if isinstance(i, dict) else None
+            if (
+                isinstance(i, dict)
+                and i.get("key") in indicators
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                rows.append(
+                    {
+                        **base,
+                        "period": period,
+                        "action_id": None,
+                        "indicator_id": indicators[i["key"]],
+                        "value": float(value),
+                        "comment": "",
+                    }
+                )
+        if rows:
+            conn.execute(sa.insert(tables.realised_value), rows)
+
     # -- meetings' notes ---------------------------------------------------------------------
     def meeting_note(
         self,

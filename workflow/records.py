@@ -613,18 +613,21 @@ class Records:
                     .where(tables.report.c.id == exists)
                     .values(content=content, submitted_at=now)
                 )
-                return int(exists)
-            return int(
-                conn.execute(
-                    sa.insert(tables.report)
-                    .values(
-                        project_id=project_id,
-                        partner_id=partner_id,
-                        schedule=schedule,
-                        period=period,
-                        submitted_at=now,
-                        content=content,
-                    )
-                    .returning(tables.report.c.id)
-                ).scalar_one()
-            )
+                report_id = int(exists)
+            else:
+                report_id = int(
+                    conn.execute(
+                        sa.insert(tables.report)
+                        .values(
+                            project_id=project_id,
+                            partner_id=partner_id,
+                            schedule=schedule,
+                            period=period,
+                            submitted_at=now,
+                            content=content,
+                        )
+                        .returning(tables.report.c.id)
+                    ).scalar_one()
+                )
+            Plan.record_realised(conn, project_id, report_id, partner_id, period, content)
+            return report_id
