@@ -37,6 +37,16 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/projects/{project_id}/indicators/{key}"): {"planned": 1},
     ("POST", "/api/projects/{project_id}/decisions"): {"key": "go"},
     ("POST", "/api/projects/{project_id}/budget"): {"label": "X", "planned_cents": 1},
+    # issue 13: the plan d'actions
+    ("PUT", "/api/projects/{project_id}/objectives/{key}"): {"label": "X", "level": "general"},
+    ("PUT", "/api/projects/{project_id}/actions/{key}"): {"label": "X"},
+    ("POST", "/api/projects/{project_id}/meetings/{meeting_id}/note"): {"gap_explanation": "X"},
+    ("PUT", "/api/projects/{project_id}/budget/lines/{line_id}"): {"comment": "X"},
+    ("POST", "/api/projects/{project_id}/funding"): {
+        "year": 2026,
+        "funder": "FSE",
+        "share_basis_points": 4900,
+    },
     ("POST", "/api/projects"): {
         "definition_id": "cooperative",
         "title": "T",
@@ -59,7 +69,8 @@ def api_routes(site: Site) -> list[tuple[str, str]]:
 
 def call(client: TestClient, method: str, path: str, project_id: int) -> Any:
     concrete = path.replace("{project_id}", str(project_id))
-    concrete = re.sub(r"\{(meeting_id|partner_id)\}", "1", concrete)
+    concrete = re.sub(r"\{(meeting_id|partner_id|line_id)\}", "1", concrete)
+    concrete = concrete.replace("{year}", "2026")
     concrete = concrete.replace("{key}", "gouvernance").replace("{definition_id}", "cooperative")
     body = BODIES.get((method, path))
     if method == "GET":
