@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -89,10 +90,15 @@ BUDGET = [  # planned, spent to 31/08, forecast to 31/12 (seed 000's budget tabl
 
 
 @pytest.fixture(scope="module")
-def aceso(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+def aceso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The ACESO project with its 2018 as entered through the command line."""
     tmp = tmp_path_factory.mktemp("seed000")
-    os.environ.setdefault("COPILOTE_MAIL_DIR", str(tmp / "mail"))
+    with pytest.MonkeyPatch.context() as patch:  # the invitations are written there
+        patch.setenv("COPILOTE_MAIL_DIR", str(tmp / "mail"))
+        yield _entered(tmp)
+
+
+def _entered(tmp: Path) -> tuple[str, Path]:
     db = f"sqlite:///{tmp / 'aceso.db'}"
     runner = CliRunner()
 
