@@ -207,3 +207,27 @@ def test_the_cooperative_needs_objectives_and_fiches_actions_to_end_its_plan(
     assert unmet() == []
     with engine.db.connect() as conn:  # nothing was written by the refusals
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.objective)).scalar() == 1
+
+
+def test_0011_gives_existing_budget_lines_their_projects_first_year(
+    engine: Engine, db: sa.Engine
+) -> None:
+    """Budget lines recorded before were one undated list: they become the first year's."""
+    from tests.test_migrations import _alembic
+
+    pid = _project(engine)
+    _alembic(db, "downgrade", "0005")
+    with db.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO budgetline (project_id, label, planned_cents, spent_cents,"
+                " forecast_cents) VALUES (:p, 'Salaires', 100, 0, 0)"
+            ),
+            {"p": pid},
+        )
+    _alembic(db, "upgrade", "head")
+    with db.connect() as conn:
+        row = conn.execute(sa.select(tables.budget_line)).one()
+    assert (row.year, row.comment, row.objective_id) == (2026, "", None)
+    assert annual_report(engine, pid, 2026).budget_total.planned_cents == 100
+    assert annual_report(engine, pid, 2027).budget == []
