@@ -3,7 +3,10 @@ forms (CSRF, the pilot only); a refused input names its field and changes nothin
 
 from __future__ import annotations
 
-from tests.web.conftest import AGENCY, PILOT_A, PILOT_B, Site, csrf_of
+import html
+from datetime import datetime
+
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 
 
 def test_the_pilot_enters_the_plan_and_the_budget_through_the_forms(site: Site) -> None:
@@ -38,8 +41,21 @@ def test_the_pilot_enters_the_plan_and_the_budget_through_the_forms(site: Site) 
     assert "31 419,35\xa0€" in shown and "4 092,94\xa0€" in shown
     english = pilot.get(f"/projects/{pid}/plan?year=2026&lang=en").text
     assert "Action plan" in english and "€31,419.35" in english
-    report = site.client(AGENCY).get(f"/projects/{pid}/report/annual?year=2026").text
+    # a gap and a corrective measure on an indicator and on a (cancelled) meeting
+    assert post("indicators", key="familles", label="Familles", kind="activity",
+                action="ateliers", year="2026", planned="30", realised="21",
+                gap_explanation="Locaux fermés en mai", corrective_measure="Ateliers en juin") == 303  # fmt: skip
+    meeting = site.c.records.schedule_meeting(
+        pid, "copil", datetime(2026, 6, 2, 14, 0, tzinfo=PARIS)
+    )
+    site.c.records.cancel_meeting(pid, meeting)
+    assert post("meetings", meeting_id=str(meeting), action="ateliers",
+                cancel_reason="Grève des transports", corrective_measure="Reporté en juillet") == 303  # fmt: skip
+    assert post("meetings", meeting_id="") == 422
+    report = html.unescape(site.client(AGENCY).get(f"/projects/{pid}/report/annual?year=2026").text)
     assert "Accès aux soins" in report and "• Prévenir" in report
+    assert "Familles : Locaux fermés en mai" in report and "Familles : Ateliers en juin" in report
+    assert "annulée : Grève des transports" in report and "Reporté en juillet" in report
     assert site.client(PILOT_B).get(f"/projects/{pid}/plan").status_code == 403
     other = site.client(PILOT_B)
     forbidden = other.post(

@@ -18,6 +18,7 @@ from web.templating import render
 from workflow.errors import InvalidInput
 from workflow.plan import ActionIn, parse_euros
 from workflow.read_models.annual import annual_report
+from workflow.read_models.detail import agenda
 from workflow.read_models.plan import plan_of
 
 __all__ = ["router"]
@@ -56,6 +57,9 @@ def plan_page(
         {
             "project_id": project_id,
             "plan": plan_of(c.engine, project_id),
+            "meetings": [
+                m for m in agenda(c.engine, project_id).meetings if m.status != "expected"
+            ],
             "report": annual_report(c.engine, project_id, chosen),
             "year": chosen,
             "money": money,
@@ -129,6 +133,72 @@ def set_action(
     return _back(project_id)
 
 
+@router.post("/projects/{project_id}/plan/indicators", dependencies=[CsrfForm])
+def set_indicator(
+    project_id: PageId,
+    user: PageUser,
+    c: CopiloteDep,
+    key: Annotated[str, Form()],
+    label: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "",
+    year: Annotated[str, Form()] = "",
+    planned: Annotated[str, Form()] = "",
+    realised: Annotated[str, Form()] = "",
+    unit: Annotated[str, Form()] = "",
+    source: Annotated[str, Form()] = "",
+    method: Annotated[str, Form()] = "",
+    gap_explanation: Annotated[str, Form()] = "",
+    corrective_measure: Annotated[str, Form()] = "",
+    corrective_measure_cpom: Annotated[str, Form()] = "",
+) -> Response:
+    c.accounts.check_act(user, project_id)
+    c.records.set_indicator(
+        project_id,
+        form_line(key, "key", 64),
+        label=form_line(label, "label") or None,
+        kind=form_line(kind, "kind", 16) or None,
+        action=form_line(action, "action", 64) or None,
+        year=query_year(year, c.engine.today()) if year.strip() else None,
+        planned=_number(planned, "planned"),
+        realised=_number(realised, "realised"),
+        unit=form_line(unit, "unit", 40) or None,
+        source=form_line(source, "source") or None,
+        method=form_line(method, "method") or None,
+        gap_explanation=form_text(gap_explanation, "gap_explanation") or None,
+        corrective_measure=form_text(corrective_measure, "corrective_measure") or None,
+        corrective_measure_cpom=form_text(corrective_measure_cpom, "corrective_measure_cpom")
+        or None,
+    )
+    return _back(project_id)
+
+
+@router.post("/projects/{project_id}/plan/meetings", dependencies=[CsrfForm])
+def meeting_note(
+    project_id: PageId,
+    user: PageUser,
+    c: CopiloteDep,
+    meeting_id: Annotated[str, Form()],
+    action: Annotated[str, Form()] = "",
+    cancel_reason: Annotated[str, Form()] = "",
+    gap_explanation: Annotated[str, Form()] = "",
+    corrective_measure: Annotated[str, Form()] = "",
+) -> Response:
+    c.accounts.check_act(user, project_id)
+    meeting = form_id(meeting_id, "meeting_id")
+    if meeting is None:
+        raise InvalidInput("meeting_id", "choose the meeting")
+    c.records.plan.meeting_note(
+        project_id,
+        meeting,
+        action=form_line(action, "action", 64) or None,
+        cancel_reason=form_text(cancel_reason, "cancel_reason") or None,
+        gap_explanation=form_text(gap_explanation, "gap_explanation") or None,
+        corrective_measure=form_text(corrective_measure, "corrective_measure") or None,
+    )
+    return _back(project_id)
+
+
 @router.post("/projects/{project_id}/plan/budget", dependencies=[CsrfForm])
 def set_budget_line(
     project_id: PageId,
@@ -183,5 +253,6 @@ i18n.register(
         "Écart": "Gap",
         "Commentaire": "Comment",
         "Aucun objectif saisi.": "No objective entered.",
+        "Réunions : action, écart, mesure corrective": "Meetings: action, gap, corrective measure",
     }
 )
