@@ -418,6 +418,8 @@ class BudgetLineOut(BaseModel):
     planned_cents: int
     spent_cents: int
     forecast_cents: int
+    year: int | None = None
+    comment: str = ""
 
 
 class OverdueOut(BaseModel):
