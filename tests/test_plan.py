@@ -231,3 +231,41 @@ def test_0011_gives_existing_budget_lines_their_projects_first_year(
     assert (row.year, row.comment, row.objective_id) == (2026, "", None)
     assert annual_report(engine, pid, 2026).budget_total.planned_cents == 100
     assert annual_report(engine, pid, 2027).budget == []
+
+
+def test_a_report_recorded_through_the_api_keeps_its_values_per_action_and_indicator(
+    engine: Engine, records: Records, db: sa.Engine
+) -> None:
+    pid = _project(engine)
+    partner = records.add_partner(pid, PartnerIn("Asso", "asso@exemple.fr", "Léa"))
+    records.plan.set_objective(pid, "acces", level="general", label="Accès")
+    records.plan.set_action(pid, "ateliers", ActionIn(objective="acces", label="Ateliers"))
+    records.set_indicator(pid, "familles", label="Familles", kind="activity", action="ateliers")
+    for content in (  # shapes a script may send: the odd ones are kept, nothing is derived
+        {"actions": 5, "indicators": "x"},
+        {"actions": [{"key": ["x"]}], "indicators": [{"key": {}, "realised": 1}]},
+    ):
+        records.submit_report(pid, partner, "bilan_trimestriel", "2026-Q2", content)
+    records.submit_report(
+        pid,
+        partner,
+        "bilan_trimestriel",
+        "2026-Q2",
+        {
+            "actions": [{"key": "ateliers", "programme": {"answer": "partly"}}],
+            "indicators": [{"key": "familles", "realised": 7}, {"key": "nope", "realised": 2}],
+        },
+    )
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                tables.realised_value.c.period,
+                tables.realised_value.c.action_id.is_not(None),
+                tables.realised_value.c.value,
+                tables.realised_value.c.comment,
+            ).order_by(tables.realised_value.c.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("2026-Q2", True, None, "partly"),
+        ("2026-Q2", False, 7.0, ""),
+    ]

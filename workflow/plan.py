@@ -356,8 +356,9 @@ class Plan:
         )
         rows: list[dict[str, Any]] = []
         base = {"project_id": project_id, "report_id": report_id, "partner_id": partner_id}
-        for a in content.get("actions") or []:
-            if isinstance(a, dict) and a.get("key") in actions:
+        listed = content.get("actions")
+        for a in listed if isinstance(listed, list) else []:
+            if isinstance(a, dict) and isinstance(a.get("key"), str) and a["key"] in actions:
                 done = a.get("programme")
                 answer = done.get("answer") if isinstance(done, dict) else ""
                 rows.append(
@@ -370,11 +371,13 @@ class Plan:
                         "comment": str(answer or "")[:16],
                     }
                 )
-        for i in content.get("indicators") or []:
+        measured = content.get("indicators")
+        for i in measured if isinstance(measured, list) else []:
             value = i.get("realised") if isinstance(i, dict) else None
             if (
                 isinstance(i, dict)
-                and i.get("key") in indicators
+                and isinstance(i.get("key"), str)
+                and i["key"] in indicators
                 and isinstance(value, int | float)
                 and not isinstance(value, bool)
             ):
