@@ -1,19 +1,32 @@
-"""Issue 13: with fiches-actions, a partner's quarterly report lists that partner's own actions
-and the indicators of those actions for the year, pre-filled with the previous quarter's
+"""Issue 13, on SQLite and PostgreSQL: with fiches-actions, a partner's quarterly report lists
+that partner's own actions and the indicators of those actions for the year, pre-filled with the previous quarter's
 answers; the values are recorded per action and indicator and added up in the CPOM report."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
+import pytest
+
+from tests.smtp_support import SmtpServer
 from tests.web.conftest import Site, csrf_of
 from tests.web.test_answer import add_partners, good_answers, link_path, to_implementation
 from workflow.plan import ActionIn
 from workflow.read_models.annual import annual_report
 
 
-def test_a_partner_reports_on_their_own_actions_and_indicators(site: Site) -> None:
+@pytest.fixture
+def any_site(db_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[Site]:
+    s = Site(db_url, smtp_server)
+    yield s
+    s.c.db.dispose()
+
+
+def test_a_partner_reports_on_their_own_actions_and_indicators(any_site: Site) -> None:
+    site = any_site
     alpha, beta = add_partners(site)
     to_implementation(site)
     pid, records = site.project_a, site.c.records
