@@ -27,6 +27,7 @@ from service import LOOPBACK, Copilote, Settings, configure_logging
 from web.cpom import annual_csv, annual_xlsx
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
+from workflow.budget import parse_euros
 from workflow.calendar import PARIS
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.database import read
@@ -46,7 +47,7 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.loader import load_definition
-from workflow.plan import ActionIn, parse_euros
+from workflow.plan import ActionIn
 from workflow.progress import overdue_items
 from workflow.read_models import detail
 from workflow.read_models.annual import annual_report
@@ -728,7 +729,7 @@ def budget_set(
     now: NowOption = None,
 ) -> None:
     """Add a budget line of a year, or change a line's amounts or comment."""
-    line_id = system(db, now).records.plan.set_budget_line(
+    line_id = system(db, now).records.budget.set_budget_line(
         project_id,
         line,
         year=year,
@@ -753,7 +754,7 @@ def budget_share(
     now: NowOption = None,
 ) -> None:
     """A co-funder's share of a year (0 removes it)."""
-    system(db, now).records.plan.set_funding_share(project_id, year, funder, round(share * 100))
+    system(db, now).records.budget.set_funding_share(project_id, year, funder, round(share * 100))
     typer.echo(f"project {project_id}: {funder} funds {share:g} % of {year}")
 
 

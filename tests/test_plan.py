@@ -11,12 +11,13 @@ import sqlalchemy as sa
 
 from notifications.wording import say
 from workflow import tables
+from workflow.budget import parse_euros
 from workflow.calendar import PARIS
 from workflow.conditions import unmet_conditions
 from workflow.database import read
 from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.errors import InvalidInput
-from workflow.plan import ActionIn, parse_euros
+from workflow.plan import ActionIn
 from workflow.read_models.annual import annual_report, count_participants
 from workflow.read_models.plan import plan_of
 from workflow.records import Records
@@ -117,8 +118,8 @@ def test_the_budget_of_a_year_is_edited_with_totals_gap_and_co_financing(
     engine: Engine, records: Records
 ) -> None:
     pid = _project(engine)
-    plan = records.plan
-    plan.set_objective(pid, "acces", level="general", label="Accès aux soins")
+    records.plan.set_objective(pid, "acces", level="general", label="Accès aux soins")
+    plan = records.budget
     line = plan.set_budget_line(
         pid, None, year=2026, label="Salaires", objective="acces", planned_cents=31_419_35
     )

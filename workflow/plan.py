@@ -1,5 +1,6 @@
-"""What a pilot records of the plan d'actions: objectives, fiches-actions, the budget per year,
-co-financing shares, and the notes the CPOM report carries on a meeting.
+"""What a pilot records of the plan d'actions: objectives, fiches-actions, the notes the CPOM
+report carries on a meeting, and what partners' reports say was realised (the budget per year
+is in :mod:`workflow.budget`).
 
 Each function is one transaction. Every input is checked before anything is written, and a
 refusal names the field (and, for an end before its start, both dates).
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,8 +24,10 @@ __all__ = [
     "MAX_CENTS",
     "ActionIn",
     "Plan",
+    "cents_in",
     "check_year",
-    "parse_euros",
+    "open_project",
+    "text_in",
 ]
 
 LEVELS = ("general", "specific", "operational")
@@ -35,31 +37,13 @@ MAX_ETP = 1000.0
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-def parse_euros(text: str, field: str) -> int:
-    """An amount as people type it ("31 419,35", "31419.35", "31 419,35 €") in euro cents."""
-    cleaned = "".join(text.replace("€", "").split()).replace("\u202f", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise InvalidInput(
-            field, f"{text[:40]!r} is not an amount in euros (e.g. 31 419,35)"
-        ) from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(field, f"{text[:40]!r}: an amount in euros has at most 2 decimals")
-    cents = int(amount * 100)
-    _cents(cents, field)
-    return cents
-
-
 def check_year(year: int, field: str = "year") -> int:
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise InvalidInput(field, f"{year} is not a year between {FIRST_YEAR} and {LAST_YEAR}")
     return year
 
 
-def _cents(value: int | None, field: str) -> int | None:
+def cents_in(value: int | None, field: str) -> int | None:
     if value is None:
         return None
     if value < 0:
@@ -69,7 +53,7 @@ def _cents(value: int | None, field: str) -> int | None:
     return value
 
 
-def _text(value: str | None, field: str, limit: int = 5000) -> str | None:
+def text_in(value: str | None, field: str, limit: int = 5000) -> str | None:
     if value is None:
         return None
     value = value.strip()
@@ -99,17 +83,22 @@ class ActionIn:
     corrective_measure_cpom: str | None = None
 
 
+def open_project(engine: Engine, conn: sa.Connection, project_id: int) -> Any:
+    """The project's row, refused when it is closed (nothing is recorded on it then)."""
+    row = engine.project_row(conn, project_id)
+    if closed(engine, row):
+        raise InvalidInput(
+            "project", f"project {project_id} is closed ({row.phase}); nothing can be recorded"
+        )
+    return row
+
+
 class Plan:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def _open(self, conn: sa.Connection, project_id: int) -> Any:
-        row = self.engine.project_row(conn, project_id)
-        if closed(self.engine, row):
-            raise InvalidInput(
-                "project", f"project {project_id} is closed ({row.phase}); nothing can be recorded"
-            )
-        return row
+        return open_project(self.engine, conn, project_id)
 
     @staticmethod
     def objective_id(conn: sa.Connection, project_id: int, key: str, field: str) -> Any:
@@ -164,7 +153,7 @@ class Plan:
     ) -> int:
         """Create an objective (label and level needed; a specific one under a general one, an
         operational one under a specific one) or change its label or position."""
-        label = _text(label, "label", 2000)
+        label = text_in(label, "label", 2000)
         if label == "":
             raise InvalidInput("label", "an objective needs a label")
         if level is not None and level not in LEVELS:
@@ -240,16 +229,16 @@ class Plan:
     def set_action(self, project_id: int, key: str, change: ActionIn) -> int:
         """Create a fiche-action or change the fields given."""
         fields: dict[str, Any] = {
-            "label": _text(change.label, "label", 2000),
-            "target_public": _text(change.target_public, "target_public"),
-            "planned": _text(change.planned, "planned"),
-            "realised": _text(change.realised, "realised"),
-            "gap_explanation": _text(change.gap_explanation, "gap_explanation"),
-            "corrective_measure": _text(change.corrective_measure, "corrective_measure"),
-            "corrective_measure_cpom": _text(
+            "label": text_in(change.label, "label", 2000),
+            "target_public": text_in(change.target_public, "target_public"),
+            "planned": text_in(change.planned, "planned"),
+            "realised": text_in(change.realised, "realised"),
+            "gap_explanation": text_in(change.gap_explanation, "gap_explanation"),
+            "corrective_measure": text_in(change.corrective_measure, "corrective_measure"),
+            "corrective_measure_cpom": text_in(
                 change.corrective_measure_cpom, "corrective_measure_cpom"
             ),
-            "budget_cents": _cents(change.budget_cents, "budget_cents"),
+            "budget_cents": cents_in(change.budget_cents, "budget_cents"),
             "starts_on": change.starts_on,
             "ends_on": change.ends_on,
             "series": change.series,
@@ -410,9 +399,9 @@ class Plan:
         values: dict[str, Any] = {
             k: v
             for k, v in {
-                "cancel_reason": _text(cancel_reason, "cancel_reason"),
-                "gap_explanation": _text(gap_explanation, "gap_explanation"),
-                "corrective_measure": _text(corrective_measure, "corrective_measure"),
+                "cancel_reason": text_in(cancel_reason, "cancel_reason"),
+                "gap_explanation": text_in(gap_explanation, "gap_explanation"),
+                "corrective_measure": text_in(corrective_measure, "corrective_measure"),
             }.items()
             if v is not None
         }
@@ -438,117 +427,4 @@ class Plan:
                     sa.update(tables.meeting)
                     .where(tables.meeting.c.id == meeting_id)
                     .values(**values)
-                )
-
-    # -- budget --------------------------------------------------------------------------
-    def set_budget_line(
-        self,
-        project_id: int,
-        line_id: int | None,
-        *,
-        year: int | None = None,
-        label: str | None = None,
-        objective: str | None = None,
-        planned_cents: int | None = None,
-        spent_cents: int | None = None,
-        forecast_cents: int | None = None,
-        comment: str | None = None,
-    ) -> int:
-        """Add a budget line of a year (``line_id`` None: year, label and planned needed) or
-        change the fields given of an existing one."""
-        values: dict[str, Any] = {
-            k: v
-            for k, v in {
-                "label": _text(label, "label", 2000),
-                "planned_cents": _cents(planned_cents, "planned_cents"),
-                "spent_cents": _cents(spent_cents, "spent_cents"),
-                "forecast_cents": _cents(forecast_cents, "forecast_cents"),
-                "comment": _text(comment, "comment"),
-                "year": None if year is None else check_year(year),
-            }.items()
-            if v is not None
-        }
-        if values.get("label") == "":
-            raise InvalidInput("label", "a budget line needs a label")
-        with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
-            if objective is not None:
-                row = self.objective_id(conn, project_id, objective, "objective")
-                if row.level != "general":
-                    raise InvalidInput(
-                        "objective",
-                        f"{objective!r} is {row.level}: the budget is by general objective",
-                    )
-                values["objective_id"] = row.id
-            if line_id is None:
-                if "year" not in values or "label" not in values:
-                    raise InvalidInput("budget", "a new budget line needs a year and a label")
-                base = {"planned_cents": 0, "spent_cents": 0, "forecast_cents": 0, "comment": ""}
-                return int(
-                    conn.execute(
-                        sa.insert(tables.budget_line)
-                        .values(project_id=project_id, **{**base, **values})
-                        .returning(tables.budget_line.c.id)
-                    ).scalar_one()
-                )
-            found = conn.execute(
-                sa.select(tables.budget_line.c.id).where(
-                    tables.budget_line.c.id == line_id,
-                    tables.budget_line.c.project_id == project_id,
-                )
-            ).scalar()
-            if found is None:
-                raise NotFound("budget line", line_id)
-            if values:
-                conn.execute(
-                    sa.update(tables.budget_line)
-                    .where(tables.budget_line.c.id == line_id)
-                    .values(**values)
-                )
-            return line_id
-
-    def set_funding_share(
-        self, project_id: int, year: int, funder: str, share_basis_points: int
-    ) -> None:
-        """A funder's share of a year's budget (49 % is 4900); the shares of a year may not
-        exceed 100 %; a share of 0 removes the funder."""
-        check_year(year)
-        funder = (_text(funder, "funder", 200) or "").strip()
-        if not funder:
-            raise InvalidInput("funder", "name the funder (e.g. FSE)")
-        if not 0 <= share_basis_points <= 10_000:
-            raise InvalidInput(
-                "share", f"{share_basis_points / 100:g} % is not between 0 and 100 %"
-            )
-        with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
-            conn.execute(
-                sa.delete(tables.funding_share).where(
-                    tables.funding_share.c.project_id == project_id,
-                    tables.funding_share.c.year == year,
-                    tables.funding_share.c.funder == funder,
-                )
-            )
-            others = conn.execute(
-                sa.select(
-                    sa.func.coalesce(sa.func.sum(tables.funding_share.c.share_basis_points), 0)
-                ).where(
-                    tables.funding_share.c.project_id == project_id,
-                    tables.funding_share.c.year == year,
-                )
-            ).scalar_one()
-            if others + share_basis_points > 10_000:
-                raise InvalidInput(
-                    "share",
-                    f"{funder} at {share_basis_points / 100:g} % with the other funders' "
-                    f"{others / 100:g} % exceeds 100 % of {year}",
-                )
-            if share_basis_points:
-                conn.execute(
-                    sa.insert(tables.funding_share).values(
-                        project_id=project_id,
-                        year=year,
-                        funder=funder,
-                        share_basis_points=share_basis_points,
-                    )
                 )

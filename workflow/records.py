@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
+from workflow.budget import Budget
 from workflow.calendar import paris_date, years_later
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
@@ -29,7 +30,8 @@ INDICATOR_KINDS = ("process", "activity", "result")
 class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.plan = Plan(engine)  # objectives, fiches-actions, budget (workflow.plan)
+        self.plan = Plan(engine)  # objectives, fiches-actions, notes (workflow.plan)
+        self.budget = Budget(engine)  # the budget per year (workflow.budget)
 
     def _open(self, conn: sa.Connection, project_id: int) -> Any:
         row = self.engine.project_row(conn, project_id)

@@ -238,7 +238,7 @@ def change_budget_line(
 ) -> BudgetYearOut:
     """Change a budget line's year, label, objective, amounts or comment (only those sent)."""
     accounts.check_act(who, project_id)
-    c.records.plan.set_budget_line(project_id, line_id, **body.model_dump())
+    c.records.budget.set_budget_line(project_id, line_id, **body.model_dump())
     with read(c.db) as conn:
         year = conn.execute(
             tables.budget_line.select()
@@ -254,5 +254,5 @@ def set_funding_share(
 ) -> BudgetYearOut:
     """A co-funder's share of a year (e.g. FSE at 4900 for 49 %); 0 removes it."""
     accounts.check_act(who, project_id)
-    c.records.plan.set_funding_share(project_id, body.year, body.funder, body.share_basis_points)
+    c.records.budget.set_funding_share(project_id, body.year, body.funder, body.share_basis_points)
     return _budget_year(c, project_id, body.year)

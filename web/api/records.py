@@ -336,7 +336,7 @@ def add_budget_line(
     """A budget line of a year: planned, spent and forecast amounts in euro cents, the general
     objective it funds and a comment (changed with ``PUT budget/lines/{id}``)."""
     accounts.check_act(who, project_id)
-    line_id = c.records.plan.set_budget_line(
+    line_id = c.records.budget.set_budget_line(
         project_id,
         None,
         year=body.year or c.engine.today().year,

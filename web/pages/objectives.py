@@ -15,8 +15,9 @@ from web import i18n
 from web.bounds import PageId, form_day, form_id, form_line, form_text, query_year
 from web.deps import CopiloteDep, CsrfForm, PageUser
 from web.templating import render
+from workflow.budget import parse_euros
 from workflow.errors import InvalidInput
-from workflow.plan import ActionIn, parse_euros
+from workflow.plan import ActionIn
 from workflow.read_models.annual import annual_report
 from workflow.read_models.detail import agenda
 from workflow.read_models.plan import plan_of
@@ -215,7 +216,7 @@ def set_budget_line(
 ) -> Response:
     c.accounts.check_act(user, project_id)
     chosen = query_year(year, c.engine.today())
-    c.records.plan.set_budget_line(
+    c.records.budget.set_budget_line(
         project_id,
         form_id(line_id, "line_id"),
         year=chosen,
