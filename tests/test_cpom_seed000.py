@@ -283,6 +283,15 @@ def test_seed_000_report_as_csv_and_printable_page(aceso: tuple[str, Path]) -> N
     assert past.exit_code == 0, past.output
     text = target.read_text("utf-8-sig")
     assert "Dépenses prévisionnelles (exercice 2017 clos)" in text and "2019" not in text
+    listed = CliRunner().invoke(
+        app, ["budget", "list", "1", "--year", "2018", "--db", db, "--now", "2018-09-10T10:00"]
+    )
+    assert listed.exit_code == 0, listed.output
+    total = listed.output.replace("\u202f", " ").replace("\xa0", " ").splitlines()[-1]
+    assert (
+        total.split(None, 1)[0] == "Total"
+        and "153 846,75 € | 64 593,08 € | 75 725,71 € | 13 527,96 €" in total
+    )
     refused = CliRunner().invoke(
         app,
         ["report", "annual", "1", "--year", "2018", "--as-of", "2017-12-31", "-o", str(target),
