@@ -22,11 +22,13 @@ import sqlalchemy as sa
 import typer
 
 from notifications.days import non_working_day
-from notifications.wording import euros, say
+from notifications.wording import euros, money, say
 from service import LOOPBACK, Copilote, Settings, configure_logging
+from web.cpom import annual_csv, annual_xlsx
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.routing_table import routing_rows
+from workflow.budget import required_euros
 from workflow.calendar import PARIS
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.conventions import DEFAULT_LABEL, PartyIn, parse_euros
@@ -47,8 +49,10 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.loader import load_definition
+from workflow.plan import ActionIn
 from workflow.progress import overdue_items
 from workflow.read_models import detail
+from workflow.read_models.annual import annual_report
 from workflow.read_models.conventions import project_conventions
 
 app = typer.Typer(
@@ -79,6 +83,16 @@ outbox_app = typer.Typer(help="The outbox: messages waiting to be sent.", no_arg
 app.add_typer(outbox_app, name="outbox")
 document_app = typer.Typer(help="Documents attached to a project.", no_args_is_help=True)
 app.add_typer(document_app, name="document")
+objective_app = typer.Typer(
+    help="Objectives: general, specific, operational.", no_args_is_help=True
+)
+app.add_typer(objective_app, name="objective")
+action_app = typer.Typer(help="Fiches-actions serving the objectives.", no_args_is_help=True)
+app.add_typer(action_app, name="action")
+budget_app = typer.Typer(help="The budget per year and its co-financing.", no_args_is_help=True)
+app.add_typer(budget_app, name="budget")
+report_app = typer.Typer(help="Reports: the annual CPOM report.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DbOption = Annotated[
@@ -111,6 +125,8 @@ def _fix_command(unmet: Unmet, project_id: int) -> str:
         "give_comment": 'copilote project advance ... --comment "WHY"',
         "upload_deliverable": f"copilote document attach {project_id} FILE --by NAME"
         f" --to milestone:{unmet.subject}",
+        "record_objectives": f"copilote objective set {project_id} KEY --level general --label "
+        f'"..." ; copilote action set {project_id} KEY --objective KEY --label "..."',
     }
     return commands.get(unmet.fix, "")
 
@@ -560,10 +576,38 @@ def meeting_move(
 @meeting_app.command("cancel")
 @errors
 def meeting_cancel(
-    project_id: int, meeting_id: int, db: DbOption = None, now: NowOption = None
+    project_id: int,
+    meeting_id: int,
+    reason: Annotated[str | None, typer.Option(help="why (shown in the CPOM report)")] = None,
+    db: DbOption = None,
+    now: NowOption = None,
 ) -> None:
-    system(db, now).records.cancel_meeting(project_id, meeting_id)
+    system(db, now).records.cancel_meeting(project_id, meeting_id, reason)
     typer.echo(f"meeting {meeting_id} cancelled; cancellations queued")
+
+
+@meeting_app.command("note")
+@errors
+def meeting_note(
+    project_id: int,
+    meeting_id: int,
+    action: Annotated[str | None, typer.Option(help="the fiche-action it serves")] = None,
+    reason: Annotated[str | None, typer.Option(help="why it was cancelled")] = None,
+    gap: str | None = None,
+    corrective: str | None = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Tie a meeting to its action, or state its cancellation reason, gap or corrective measure."""
+    system(db, now).records.plan.meeting_note(
+        project_id,
+        meeting_id,
+        action=action,
+        cancel_reason=reason,
+        gap_explanation=gap,
+        corrective_measure=corrective,
+    )
+    typer.echo(f"meeting {meeting_id} noted")
 
 
 @meeting_app.command("held")
@@ -795,10 +839,20 @@ def indicator(
     realised: float | None = None,
     gap: str | None = None,
     corrective: str | None = None,
+    action: Annotated[str | None, typer.Option(help="the fiche-action it belongs to")] = None,
+    year: Annotated[int | None, typer.Option(help="the year its target is for")] = None,
+    unit: str | None = None,
+    source: str | None = None,
+    method: str | None = None,
+    corrective_cpom: Annotated[
+        str | None, typer.Option(help="measure submitted for the end of the CPOM's 3rd year")
+    ] = None,
     db: DbOption = None,
+    now: NowOption = None,
 ) -> None:
-    """Set an indicator's planned or realised value."""
-    system(db).records.set_indicator(
+    """Set an indicator: its action, year, target (planned), realised value, unit, source and
+    method, the gap's explanation and the corrective measures."""
+    system(db, now).records.set_indicator(
         project_id,
         key,
         label=label,
@@ -807,8 +861,170 @@ def indicator(
         realised=realised,
         gap_explanation=gap,
         corrective_measure=corrective,
+        action=action,
+        year=year,
+        unit=unit,
+        source=source,
+        method=method,
+        corrective_measure_cpom=corrective_cpom,
     )
     typer.echo(f"project {project_id}: indicator {key} saved")
+
+
+# -- objectives, fiches-actions, budget, the CPOM report -----------------------------------------
+@objective_app.command("set")
+@errors
+def objective_set(
+    project_id: int,
+    key: str,
+    label: str | None = None,
+    level: Annotated[str | None, typer.Option(help="general, specific or operational")] = None,
+    parent: Annotated[str | None, typer.Option(help="the objective it sits under")] = None,
+    position: int | None = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Create an objective or change its label, parent or position."""
+    system(db, now).records.plan.set_objective(
+        project_id, key, label=label, level=level, parent=parent, position=position
+    )
+    typer.echo(f"project {project_id}: objective {key} saved")
+
+
+@action_app.command("set")
+@errors
+def action_set(
+    project_id: int,
+    key: str,
+    objective: Annotated[str | None, typer.Option(help="the objective it serves")] = None,
+    label: str | None = None,
+    partner: Annotated[int | None, typer.Option(help="the responsible partner's id")] = None,
+    start: str | None = None,
+    end: str | None = None,
+    public: Annotated[str | None, typer.Option(help="the target public")] = None,
+    etp: Annotated[float | None, typer.Option(help="staff time, in full-time equivalents")] = None,
+    budget: Annotated[str | None, typer.Option(help="in euros, e.g. 12 500,00")] = None,
+    series: Annotated[str | None, typer.Option(help="the meeting series it is made of")] = None,
+    planned: Annotated[
+        str | None, typer.Option(help="the planned measure (« 3 réunions »)")
+    ] = None,
+    realised: str | None = None,
+    gap: str | None = None,
+    corrective: str | None = None,
+    corrective_cpom: str | None = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Create a fiche-action or change the fields given."""
+    system(db, now).records.plan.set_action(
+        project_id,
+        key,
+        ActionIn(
+            objective=objective,
+            label=label,
+            partner_id=partner,
+            starts_on=parse_day(start, "--start"),
+            ends_on=parse_day(end, "--end"),
+            target_public=public,
+            etp=etp,
+            budget_cents=None if budget is None else required_euros(budget, "--budget"),
+            series=series,
+            planned=planned,
+            realised=realised,
+            gap_explanation=gap,
+            corrective_measure=corrective,
+            corrective_measure_cpom=corrective_cpom,
+        ),
+    )
+    typer.echo(f"project {project_id}: action {key} saved")
+
+
+def _euros_option(value: str | None, field: str) -> int | None:
+    return None if value is None else required_euros(value, field)
+
+
+@budget_app.command("set")
+@errors
+def budget_set(
+    project_id: int,
+    line: Annotated[int | None, typer.Option(help="the line to change (none: a new line)")] = None,
+    year: int | None = None,
+    label: str | None = None,
+    objective: Annotated[str | None, typer.Option(help="the general objective funded")] = None,
+    planned: Annotated[str | None, typer.Option(help="in euros, e.g. 31 419,35")] = None,
+    spent: str | None = None,
+    forecast: str | None = None,
+    comment: str | None = None,
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Add a budget line of a year, or change a line's amounts or comment."""
+    line_id = system(db, now).records.budget.set_budget_line(
+        project_id,
+        line,
+        year=year,
+        label=label,
+        objective=objective,
+        planned_cents=_euros_option(planned, "--planned"),
+        spent_cents=_euros_option(spent, "--spent"),
+        forecast_cents=_euros_option(forecast, "--forecast"),
+        comment=comment,
+    )
+    typer.echo(f"project {project_id}: budget line {line_id} saved")
+
+
+@budget_app.command("share")
+@errors
+def budget_share(
+    project_id: int,
+    year: Annotated[int, typer.Option()],
+    funder: Annotated[str, typer.Option()],
+    share: Annotated[float, typer.Option(help="percent of the year's budget, e.g. 49")],
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """A co-funder's share of a year (0 removes it)."""
+    system(db, now).records.budget.set_funding_share(project_id, year, funder, round(share * 100))
+    typer.echo(f"project {project_id}: {funder} funds {share:g} % of {year}")
+
+
+@budget_app.command("list")
+@errors
+def budget_list(
+    project_id: int, year: int | None = None, db: DbOption = None, now: NowOption = None
+) -> None:
+    """The year's lines with planned, spent, forecast, the gap and the comment, and totals."""
+    report = annual_report(system(db, now).engine, project_id, year)
+    for b in [*report.budget, report.budget_total]:
+        typer.echo(
+            f"{b.id or '':>4}  {b.label[:40]:<40}  {money(b.planned_cents)} | "
+            f"{money(b.spent_cents)} | {money(b.forecast_cents)} | {money(b.variance_cents)}"
+            + (f"  ({b.comment})" if b.comment else "")
+        )
+
+
+@report_app.command("annual")
+@errors
+def report_annual(
+    project_id: int,
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    year: int | None = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="take the report as it stood that day")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """The annual CPOM report (seed 000's form) as XLSX or CSV."""
+    if format not in ("xlsx", "csv"):
+        raise InvalidInput("--format", f"{format!r} is not xlsx or csv")
+    report = annual_report(system(db, now).engine, project_id, year, parse_day(as_of, "--as-of"))
+    output.write_bytes(annual_xlsx(report) if format == "xlsx" else annual_csv(report))
+    typer.echo(
+        f"project {project_id}: annual report {report.year} as of {report.as_of} "
+        f"written to {output}"
+    )
 
 
 # -- due work ----------------------------------------------------------------------------------

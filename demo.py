@@ -34,6 +34,7 @@ from workflow.conventions import Conventions, PartyIn
 from workflow.database import read
 from workflow.driver import run_until
 from workflow.engine import Engine, NewProject, PartnerIn
+from workflow.plan import ActionIn
 from workflow.planner import quarter_end, quarter_of
 from workflow.records import Records
 from workflow.sweep import Sweeper
@@ -272,6 +273,32 @@ class _Replay:
             year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
+def _objectives_tree(records: Records, pid: int) -> None:
+    """Seed 001, § 5.2: the objectives tree and a fiche-action, as the coopérative enters them."""
+    plan = records.plan
+    plan.set_objective(
+        pid, "acces_sante", level="general", label="Améliorer l'accès à la santé des habitants"
+    )
+    plan.set_objective(
+        pid,
+        "prevention",
+        level="specific",
+        parent="acces_sante",
+        label="Développer les actions de prévention de proximité",
+    )
+    plan.set_action(
+        pid,
+        "ateliers_prevention",
+        ActionIn(
+            objective="prevention",
+            label="Ateliers de prévention dans les centres sociaux",
+            target_public="Habitants des quartiers prioritaires",
+            etp=0.2,
+            series="copil",
+        ),
+    )
+
+
 def _last_reported_quarter(today: date) -> str:
     """The last quarter whose reports (sent two weeks after its end) are in by today."""
     year, quarter = quarter_of(today - timedelta(days=15))
@@ -334,6 +361,7 @@ def _cooperative(
         r.held(p, at(day), "reunion_projet")
     r.held(p, at(PLAN + 30), "copil")
     r.done(p, at(PLAN + 40), "arbre_objectifs", "Arbre des objectifs")
+    r.on(p, at(PLAN + 40), lambda: _objectives_tree(r.records, p.pid))
     r.done(p, at(PLAN + 55), "fiches_actions", "Fiches-actions des partenaires")
     r.held(p, at(PLAN + 75), "copil", note="CR COPIL – validation des fiches-actions")
     if not implemented:  # seed 001: co-construction may drag on, without indicators

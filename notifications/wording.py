@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-__all__ = ["LANGUAGES", "PHRASES", "UnknownPhrase", "euros", "say"]
+__all__ = ["LANGUAGES", "PHRASES", "UnknownPhrase", "euros", "long_date", "money", "say"]
 
 LANGUAGES = ("fr", "en")
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -57,6 +58,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.submit_reports": "obtenir le « {label} » de : {organisations}",
         "fix.give_comment": "indiquer pourquoi dans le commentaire de l'étape",
         "fix.upload_deliverable": "déposer le document « {deliverable} » (page Documents du projet)",
+        "refusal.objectives_missing": "aucun objectif général enregistré (arbre des objectifs)",
+        "refusal.actions_missing": "aucune fiche-action enregistrée",
+        "fix.record_objectives": (
+            "saisir les objectifs et les fiches-actions du projet (page « Plan d'actions »)"
+        ),
         "refusal.how_to_fix": "Pour y remédier :",
         # -- conventions (workflow.read_models.conventions) -----------------------------------
         "convention.status.awaiting_signatures": "en attente de signatures",
@@ -146,6 +152,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "fix.submit_reports": "get the “{label}” from: {organisations}",
         "fix.upload_deliverable": "file the document “{deliverable}” (the project's Documents page)",
         "fix.give_comment": "say why in the step's comment",
+        "refusal.objectives_missing": "no general objective recorded (objectives tree)",
+        "refusal.actions_missing": "no fiche-action recorded",
+        "fix.record_objectives": "enter the project's objectives and fiches-actions",
         "refusal.how_to_fix": "To fix it:",
         # -- conventions (workflow.read_models.conventions) -----------------------------------
         "convention.status.awaiting_signatures": "awaiting signatures",
@@ -215,14 +224,25 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
+def long_date(value: date, lang: str = "fr", *, with_year: bool = True) -> str:
+    """A date as people write it: "1er janvier 2027", "14 février 2018", "1 January 2027"."""
+    locale = _LOCALES.get(lang, _LOCALES["fr"])
+    # French writes the first of the month as an ordinal: "1er janvier 2027".
+    pattern = "d'er' MMMM" if value.day == 1 and lang == "fr" else "d MMMM"
+    return format_date(value, pattern + (" y" if with_year else ""), locale=locale)
+
+
+def money(cents: int, lang: str = "fr") -> str:
+    """Euro cents as an amount: "153 846,75 €" in French, "€153,846.75" in English."""
+    return format_currency(Decimal(cents) / 100, "EUR", locale=_LOCALES.get(lang, _LOCALES["fr"]))
+
+
 def _format(value: Any, lang: str) -> Any:
     locale = _LOCALES.get(lang, _LOCALES["fr"])
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        # French writes the first of the month as an ordinal: "1er janvier 2027".
-        pattern = "d'er' MMMM y" if value.day == 1 and lang == "fr" else "d MMMM y"
-        return format_date(value, pattern, locale=locale)
+        return long_date(value, lang)
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -232,9 +252,7 @@ def _format(value: Any, lang: str) -> Any:
 
 def euros(cents: int | None, lang: str = "fr") -> str:
     """An amount in euro cents as people read it: ``153 846,75 €`` (``€153,846.75``)."""
-    if cents is None:
-        return "—"
-    return format_currency(cents / 100, "EUR", locale=_LOCALES.get(lang, _LOCALES["fr"]))
+    return "—" if cents is None else money(cents, lang)
 
 
 def say(key: str, lang: str = "fr", /, **params: Any) -> str:

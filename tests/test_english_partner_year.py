@@ -27,6 +27,7 @@ import pytest
 from babel.dates import get_day_names, get_month_names
 
 from tests.e2e_support import System, at, definitions_dir
+from tests.plan_support import enter_plan
 from tests.smtp_support import SmtpServer
 from workflow.engine import NewProject, PartnerIn
 
@@ -217,6 +218,7 @@ def test_cooperative_year_for_an_english_partner(coop: System) -> None:
         for key in ("arbre_objectifs", "fiches_actions", "indicateurs", "convention_signee"):
             records.milestone_done(pid, key, by="Pilote")
         records.meeting_held(pid, series="copil")
+        enter_plan(records, pid)  # issue 13: objectives: required
         s.engine.advance(pid, "validate_action_plan", actor="Pilote")
         records.milestone_done(pid, "tableau_de_bord", by="Pilote")
 

@@ -13,6 +13,7 @@ import icalendar
 import pytest
 
 from tests.e2e_support import Mail, System, at, definitions_dir, person, summary
+from tests.plan_support import enter_plan
 from tests.smtp_support import SmtpServer
 from workflow.engine import NewProject
 
@@ -209,6 +210,7 @@ def test_cooperative_year_quarterly_reports(coop: System) -> None:
         for key in ("arbre_objectifs", "fiches_actions", "indicateurs", "convention_signee"):
             records.milestone_done(pid, key, by="Pilote")
         records.meeting_held(pid, series="copil")
+        enter_plan(records, pid)  # issue 13: objectives: required
         s.engine.advance(pid, "validate_action_plan", actor="Pilote")
         records.milestone_done(pid, "tableau_de_bord", by="Pilote")
 

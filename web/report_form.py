@@ -27,6 +27,11 @@ What is stored (``Report.content``)::
 
 The indicator values are the partner's figures for the report; the project's Indicator rows
 are left to the pilot, who consolidates the partners' figures.
+
+Issue 13: when the project has fiches-actions, the form lists the partner's own actions (an
+action row then carries its ``key``) and the indicators of those actions for the report's
+year, pre-filled with the partner's answers of the previous quarter; the values are recorded
+per action and indicator for the period (``workflow.plan``) and added up in the CPOM report.
 """
 
 from __future__ import annotations
@@ -117,7 +122,7 @@ class FieldError:
 
 
 def _blank_row() -> dict[str, str]:
-    row = {"title": ""}
+    row = {"title": "", "key": ""}
     for q in (*QUESTIONS, *CONTRIBUTIONS):
         row[q.key] = row[f"{q.key}_why"] = ""
     return row
@@ -152,22 +157,53 @@ class ReportForm:
         return {e.field for e in self.errors}
 
     # -- an empty or stored form ---------------------------------------------------------
+    @staticmethod
+    def _stored_row(action: Mapping[str, Any]) -> dict[str, str]:
+        row = _blank_row()
+        row["title"] = str(action.get("title", ""))
+        row["key"] = str(action.get("key") or "")
+        for q in (*QUESTIONS, *CONTRIBUTIONS):
+            given = action.get(q.key) or {}
+            row[q.key] = str(given.get("answer", ""))
+            row[f"{q.key}_why"] = str(given.get("why", ""))
+        return row
+
     @classmethod
-    def start(cls, content: Mapping[str, Any] | None, previous_titles: Sequence[str]) -> ReportForm:
+    def start(
+        cls,
+        content: Mapping[str, Any] | None,
+        previous_titles: Sequence[str],
+        own_actions: Sequence[tuple[str, str]] = (),
+        previous: Mapping[str, Any] | None = None,
+    ) -> ReportForm:
+        """A stored report as it was; else a new one: the partner's own fiches-actions
+        (``own_actions``, key and label) pre-filled with ``previous`` (the partner's report of
+        the quarter before), or without fiches-actions the titles of the previous report."""
         if content:
-            rows = []
-            for action in content.get("actions", []):
-                row = _blank_row()
-                row["title"] = str(action.get("title", ""))
-                for q in (*QUESTIONS, *CONTRIBUTIONS):
-                    given = action.get(q.key) or {}
-                    row[q.key] = str(given.get("answer", ""))
-                    row[f"{q.key}_why"] = str(given.get("why", ""))
-                rows.append(row)
+            rows = [
+                cls._stored_row(a) for a in content.get("actions", []) if isinstance(a, Mapping)
+            ]
             indicators = {
                 str(i.get("key")): _shown(i.get("realised")) for i in content.get("indicators", [])
             }
             texts = {key: str(content.get(key, "")) for key, _ in TEXTS}
+        elif own_actions:
+            before = {
+                str(a.get("key")): a
+                for a in (previous or {}).get("actions", [])
+                if isinstance(a, Mapping) and a.get("key")
+            }
+            rows = []
+            for key, label in own_actions:
+                row = cls._stored_row(before[key]) if key in before else _blank_row()
+                row["key"], row["title"] = key, label
+                rows.append(row)
+            indicators = {
+                str(i.get("key")): _shown(i.get("realised"))
+                for i in (previous or {}).get("indicators", [])
+                if isinstance(i, Mapping) and isinstance(i.get("realised"), int | float)
+            }
+            texts = {key: "" for key, _ in TEXTS}
         else:
             rows = [{**_blank_row(), "title": t} for t in previous_titles if t]
             indicators, texts = {}, {key: "" for key, _ in TEXTS}
@@ -199,6 +235,7 @@ class ReportForm:
                 row[q.key] = text(f"a{i}_{q.key}")
                 row[f"{q.key}_why"] = text(f"a{i}_{q.key}_why")
             if any(row.values()):
+                row["key"] = text(f"a{i}_key")[:64]  # a fiche-action's, as the form gave it
                 rows.append(row)
         form = cls(
             rows,
@@ -298,6 +335,7 @@ class ReportForm:
         fields: list[tuple[str, str, str, bool, int | None]] = []
         for n, row in enumerate(self.rows, start=1):
             fields.append((f"a{n}_title", "Intitulé de l'action", row["title"], False, n))
+            fields.append((f"a{n}_key", "Intitulé de l'action", row.get("key", ""), False, n))
             for q in (*QUESTIONS, *CONTRIBUTIONS):
                 fields.append((f"a{n}_{q.key}", q.label, row[q.key], False, n))
                 fields.append((f"a{n}_{q.key}_why", q.label, row[f"{q.key}_why"], True, n))
@@ -319,6 +357,7 @@ class ReportForm:
             "actions": [
                 {
                     "title": row["title"],
+                    **({"key": row["key"]} if row.get("key") else {}),
                     **{
                         q.key: {"answer": row[q.key], "why": row[f"{q.key}_why"]}
                         for q in (*QUESTIONS, *CONTRIBUTIONS)

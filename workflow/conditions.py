@@ -232,6 +232,8 @@ def unmet_conditions(
                 unmet.append(
                     Unmet("series_not_held", c.meeting, {"label": label}, "record_meeting")
                 )
+        elif c.objectives:
+            unmet.extend(_plan_missing(db, project_id))
         elif c.decision and c.decision not in decided:
             unmet.append(
                 Unmet(
@@ -278,6 +280,23 @@ def unmet_conditions(
                     Unmet("no_partner_to_report", schedule, {"label": label}, "add_partner")
                 )
     return unmet
+
+
+def _plan_missing(db: Raw, project_id: int) -> list[Unmet]:
+    """``objectives: required``: a general objective and a fiche-action serving an objective."""
+    missing: list[Unmet] = []
+    (general,) = db.execute(
+        "SELECT COUNT(*) FROM objective WHERE project_id = ? AND level = ?",
+        (project_id, "general"),
+    ).fetchone()
+    if not general:
+        missing.append(Unmet("objectives_missing", "objectives", {}, "record_objectives"))
+    (actions,) = db.execute(
+        "SELECT COUNT(*) FROM fiche_action WHERE project_id = ?", (project_id,)
+    ).fetchone()
+    if not actions:
+        missing.append(Unmet("actions_missing", "actions", {}, "record_objectives"))
+    return missing
 
 
 def comment_required(trigger: str, label: str) -> Unmet:

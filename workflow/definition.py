@@ -235,6 +235,9 @@ class Condition(_Strict):
     decision: Key | None = None
     min_partners: Annotated[int, Field(ge=1, le=1000)] | None = None
     report: Key | None = None
+    # Issue 13: the plan d'actions needs its objectives and fiches-actions recorded (at least
+    # one general objective and one action serving an objective) before the step is taken.
+    objectives: Literal["required"] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Condition:
@@ -242,7 +245,7 @@ class Condition(_Strict):
         if len(set_fields) != 1:
             raise ValueError(
                 "a condition has exactly one of milestone, meeting, decision, min_partners, "
-                f"report (found {', '.join(set_fields) or 'none'})"
+                f"report, objectives (found {', '.join(set_fields) or 'none'})"
             )
         return self
 

@@ -120,6 +120,8 @@ class Unmet:
         "no_partner_to_report",
         "comment_required",
         "deliverable_file_missing",
+        "objectives_missing",
+        "actions_missing",
     )
     FIXES = (
         "record_milestone",
@@ -129,6 +131,7 @@ class Unmet:
         "submit_reports",
         "give_comment",
         "upload_deliverable",
+        "record_objectives",
     )
 
     def as_dict(self) -> dict[str, Any]:

@@ -24,15 +24,19 @@ __all__ = [
     "Decision",
     "Document",
     "DocumentVersion",
+    "FicheAction",
+    "FundingShare",
     "HistoryEntry",
     "Indicator",
     "Meeting",
     "Milestone",
     "MilestoneCompletion",
+    "Objective",
     "OutboxMessage",
     "Partner",
     "Preference",
     "Project",
+    "RealisedValue",
     "Reminder",
     "Report",
     "UtcDateTime",
@@ -184,6 +188,12 @@ class Meeting(SQLModel, table=True):
     attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     minutes_ref: str | None = None
     phase: str | None = Field(default=None, max_length=64)
+    # The fiche-action the meeting serves (its COPIL, its working group), why it was
+    # cancelled, and the gap and corrective measure the pilot states on it (CPOM report).
+    action_id: int | None = Field(default=None, foreign_key="fiche_action.id")
+    cancel_reason: str | None = None
+    gap_explanation: str | None = None
+    corrective_measure: str | None = None
 
 
 class Decision(SQLModel, table=True):
@@ -208,6 +218,13 @@ class Indicator(SQLModel, table=True):
     unit: str = ""
     gap_explanation: str | None = None
     corrective_measure: str | None = None
+    # Issue 13: an indicator belongs to a fiche-action and to a year (its target is yearly);
+    # without a year (indicators recorded before) it shows in every year's report.
+    action_id: int | None = Field(default=None, foreign_key="fiche_action.id", index=True)
+    year: int | None = None
+    source: str = ""
+    method: str = ""
+    corrective_measure_cpom: str | None = None  # "soumise ... pour la fin de la 3e année"
 
 
 class BudgetLine(SQLModel, table=True):
@@ -217,6 +234,80 @@ class BudgetLine(SQLModel, table=True):
     planned_cents: int = 0
     spent_cents: int = 0
     forecast_cents: int = 0
+    # The year the line budgets (lines recorded before: the project's first year) and the
+    # general objective it funds (seed 000 budgets by objective), with the pilot's comment.
+    year: int | None = Field(default=None, index=True)
+    objective_id: int | None = Field(default=None, foreign_key="objective.id")
+    comment: str = ""
+
+
+class FundingShare(SQLModel, table=True):
+    """Co-financing of a year: each funder's share, in basis points (FSE at 49 % = 4900)."""
+
+    __tablename__ = "funding_share"
+    __table_args__ = (sa.UniqueConstraint("project_id", "year", "funder"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    year: int
+    funder: str = Field(max_length=200)
+    share_basis_points: int
+
+
+class Objective(SQLModel, table=True):
+    """The objectives tree: general objectives, specific ones under them, operational ones
+    under those (seed 001, « Plan d'actions » ; seed 000 reports against it)."""
+
+    __table_args__ = (sa.UniqueConstraint("project_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    key: str = Field(max_length=64)
+    level: str = Field(max_length=16)  # general | specific | operational
+    parent_id: int | None = Field(default=None, foreign_key="objective.id")
+    label: str
+    position: int = 0
+
+
+class FicheAction(SQLModel, table=True):
+    """An action (fiche-action): it serves an objective, a partner is responsible for it."""
+
+    __tablename__ = "fiche_action"
+    __table_args__ = (sa.UniqueConstraint("project_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    key: str = Field(max_length=64)
+    objective_id: int = Field(foreign_key="objective.id", index=True)
+    label: str
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    starts_on: date | None = None
+    ends_on: date | None = None
+    target_public: str = ""
+    etp: float | None = None
+    budget_cents: int | None = None
+    series: str | None = Field(default=None, max_length=64)  # the meetings it is made of
+    planned: str = ""  # the planned measure, as the form says it ("10h par semaine")
+    realised: str = ""
+    gap_explanation: str | None = None
+    corrective_measure: str | None = None
+    corrective_measure_cpom: str | None = None
+    position: int = 0
+
+
+class RealisedValue(SQLModel, table=True):
+    """What a partner's quarterly report says was realised, for one action or one indicator."""
+
+    __tablename__ = "realised_value"
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "action_id", "indicator_id", name="uq_realised_value"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id")
+    period: str = Field(max_length=16)
+    action_id: int | None = Field(default=None, foreign_key="fiche_action.id")
+    indicator_id: int | None = Field(default=None, foreign_key="indicator.id")
+    value: float | None = None
+    comment: str = ""
 
 
 class Convention(SQLModel, table=True):

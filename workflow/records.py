@@ -11,12 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
+from workflow.budget import Budget
 from workflow.calendar import paris_date, years_later
 from workflow.conventions import convention_anchor
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.lifecycle import SUSPENDED
 from workflow.occasions import meeting_chains
+from workflow.plan import Plan, check_year
 from workflow.planner import cancel_chains
 from workflow.progress import closed
 
@@ -29,6 +31,8 @@ INDICATOR_KINDS = ("process", "activity", "result")
 class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.plan = Plan(engine)  # objectives, fiches-actions, notes (workflow.plan)
+        self.budget = Budget(engine)  # the budget per year (workflow.budget)
 
     def _open(self, conn: sa.Connection, project_id: int) -> Any:
         row = self.engine.project_row(conn, project_id)
@@ -277,8 +281,11 @@ class Records:
                 paris_date(now),
             )
 
-    def cancel_meeting(self, project_id: int, meeting_id: int) -> None:
+    def cancel_meeting(self, project_id: int, meeting_id: int, reason: str | None = None) -> None:
+        """Cancel a planned meeting, with why (the CPOM report shows it as planned and
+        cancelled, with this reason)."""
         now = self.engine.clock.now()
+        reason = (reason or "").strip() or None
         with self.engine.db.begin() as conn:
             project = self._open(conn, project_id)
             meeting = self._meeting(conn, project_id, meeting_id)
@@ -290,7 +297,7 @@ class Records:
             conn.execute(
                 sa.update(tables.meeting)
                 .where(tables.meeting.c.id == meeting_id)
-                .values(status="cancelled", sequence=meeting.sequence + 1)
+                .values(status="cancelled", sequence=meeting.sequence + 1, cancel_reason=reason)
             )
             definition = self.engine.definition(project.definition_id, project.definition_version)
             self.engine.planner.on_meeting(
@@ -493,7 +500,16 @@ class Records:
         unit: str | None = None,
         gap_explanation: str | None = None,
         corrective_measure: str | None = None,
+        action: str | None = None,
+        year: int | None = None,
+        source: str | None = None,
+        method: str | None = None,
+        corrective_measure_cpom: str | None = None,
     ) -> None:
+        """Create an indicator (label and kind needed) or change the values given. Issue 13:
+        it may belong to a fiche-action (``action``, its key) and to a ``year``."""
+        if year is not None:
+            check_year(year)
         if kind is not None and kind not in INDICATOR_KINDS:
             raise InvalidInput(
                 "kind", f"{kind!r} is not an indicator kind ({', '.join(INDICATOR_KINDS)})"
@@ -508,11 +524,17 @@ class Records:
                 unit=unit,
                 gap_explanation=gap_explanation,
                 corrective_measure=corrective_measure,
+                year=year,
+                source=source,
+                method=method,
+                corrective_measure_cpom=corrective_measure_cpom,
             ).items()
             if v is not None
         }
         with self.engine.db.begin() as conn:
             self._open(conn, project_id)
+            if action is not None:
+                values["action_id"] = Plan.action_row(conn, project_id, action).id
             exists = conn.execute(
                 sa.select(tables.indicator.c.id).where(
                     tables.indicator.c.project_id == project_id, tables.indicator.c.key == key
@@ -525,7 +547,9 @@ class Records:
                     )
                 conn.execute(
                     sa.insert(tables.indicator).values(
-                        project_id=project_id, key=key, **{"unit": "", **values}
+                        project_id=project_id,
+                        key=key,
+                        **{"unit": "", "source": "", "method": "", **values},
                     )
                 )
             else:
@@ -557,6 +581,8 @@ class Records:
                         planned_cents=planned_cents,
                         spent_cents=spent_cents,
                         forecast_cents=forecast_cents,
+                        year=self.engine.today().year,
+                        comment="",
                     )
                     .returning(tables.budget_line.c.id)
                 ).scalar_one()
@@ -594,18 +620,21 @@ class Records:
                     .where(tables.report.c.id == exists)
                     .values(content=content, submitted_at=now)
                 )
-                return int(exists)
-            return int(
-                conn.execute(
-                    sa.insert(tables.report)
-                    .values(
-                        project_id=project_id,
-                        partner_id=partner_id,
-                        schedule=schedule,
-                        period=period,
-                        submitted_at=now,
-                        content=content,
-                    )
-                    .returning(tables.report.c.id)
-                ).scalar_one()
-            )
+                report_id = int(exists)
+            else:
+                report_id = int(
+                    conn.execute(
+                        sa.insert(tables.report)
+                        .values(
+                            project_id=project_id,
+                            partner_id=partner_id,
+                            schedule=schedule,
+                            period=period,
+                            submitted_at=now,
+                            content=content,
+                        )
+                        .returning(tables.report.c.id)
+                    ).scalar_one()
+                )
+            Plan.record_realised(conn, project_id, report_id, partner_id, period, content)
+            return report_id

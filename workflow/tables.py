@@ -24,16 +24,20 @@ __all__ = [
     "decision",
     "document",
     "document_version",
+    "fiche_action",
+    "funding_share",
     "history",
     "indicator",
     "meeting",
     "metadata",
     "milestone",
     "milestone_completion",
+    "objective",
     "outbox",
     "partner",
     "preference",
     "project",
+    "realised_value",
     "reminder",
     "report",
     "user_account",
@@ -58,6 +62,10 @@ reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]
 attendance: sa.Table = metadata.tables["attendance"]
 preference: sa.Table = metadata.tables["preference"]
+objective: sa.Table = metadata.tables["objective"]
+fiche_action: sa.Table = metadata.tables["fiche_action"]
+funding_share: sa.Table = metadata.tables["funding_share"]
+realised_value: sa.Table = metadata.tables["realised_value"]
 user_account: sa.Table = metadata.tables["user_account"]
 api_token: sa.Table = metadata.tables["api_token"]
 blob: sa.Table = metadata.tables["blob"]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.plan_support import enter_plan
 from tests.smtp_support import SmtpServer
 from tests.web.conftest import AGENCY, PARIS, PILOT_A, Site, csrf_of
 from workflow import tables
@@ -54,6 +55,7 @@ def to_implementation(site: Site) -> None:
     for key in ("arbre_objectifs", "fiches_actions", "indicateurs", "convention_signee"):
         records.milestone_done(pid, key, by="Pia")
     records.meeting_held(pid, series="copil")
+    enter_plan(records, pid)  # issue 13: objectives: required
     engine.advance(pid, "validate_action_plan", actor="Pia")
     records.set_indicator(
         pid, "beneficiaires", label="Bénéficiaires touchés", kind="activity", planned=40

@@ -52,6 +52,16 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "partner_id": 1,
         "received_on": "2026-05-04",
     },
+    # issue 13: the plan d'actions
+    ("PUT", "/api/projects/{project_id}/objectives/{key}"): {"label": "X", "level": "general"},
+    ("PUT", "/api/projects/{project_id}/actions/{key}"): {"label": "X"},
+    ("POST", "/api/projects/{project_id}/meetings/{meeting_id}/note"): {"gap_explanation": "X"},
+    ("PUT", "/api/projects/{project_id}/budget/lines/{line_id}"): {"comment": "X"},
+    ("POST", "/api/projects/{project_id}/funding"): {
+        "year": 2026,
+        "funder": "FSE",
+        "share_basis_points": 4900,
+    },
     ("POST", "/api/projects"): {
         "definition_id": "cooperative",
         "title": "T",
@@ -75,8 +85,9 @@ def api_routes(site: Site) -> list[tuple[str, str]]:
 def call(client: TestClient, method: str, path: str, project_id: int) -> Any:
     concrete = path.replace("{project_id}", str(project_id))
     concrete = re.sub(
-        r"\{(meeting_id|partner_id|convention_id|document_id|number)\}", "1", concrete
+        r"\{(meeting_id|partner_id|convention_id|document_id|number|line_id)\}", "1", concrete
     )
+    concrete = concrete.replace("{year}", "2026")
     concrete = concrete.replace("{key}", "gouvernance").replace("{definition_id}", "cooperative")
     body = BODIES.get((method, path))
     if method == "GET":

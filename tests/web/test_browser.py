@@ -26,6 +26,7 @@ import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
 from service import Copilote, Settings
+from tests.plan_support import enter_plan
 from tests.smtp_support import SmtpServer
 from workflow.clock import FixedClock
 from workflow.engine import NewProject, PartnerIn
@@ -164,6 +165,7 @@ def to_implementation(live: LiveService, pid: int) -> None:
     for key in ("arbre_objectifs", "fiches_actions", "indicateurs", "convention_signee"):
         records.milestone_done(pid, key, by="Pia Pilote")
     records.meeting_held(pid, series="copil")
+    enter_plan(records, pid)  # issue 13: objectives: required
     engine.advance(pid, "validate_action_plan", actor="Pia Pilote")
 
 

@@ -77,9 +77,11 @@ def test_annual_report_csv_in_the_cpom_form_with_formulas_neutralised(site: Site
             "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
             "Explication des écarts",
             "Mesure corrective effectuée à la date du 10/07/2026",
+            # issue 13: seed 000's 10th column
+            "Mesure corrective soumise à l'agence pour la fin de la 3ème année du CPOM",
         ]
     )
-    actions = {r[2]: r for r in rows[header + 1 :] if len(r) == 9}
+    actions = {r[2]: r for r in rows[header + 1 :] if len(r) == 10}
     gouvernance = actions["Mise en place des instances de gouvernance"]
     assert gouvernance[:5] == [
         "Coopérative A",
@@ -101,7 +103,9 @@ def test_annual_report_csv_in_the_cpom_form_with_formulas_neutralised(site: Site
         "04/05/2026",
         "2 réunion(s)",
         "1 réunion(s)",
-        "1 réunion(s) non tenue(s) à la date du 10/07/2026",
+        # issue 13: the meeting planned after the report's date is not a gap (seed 000:
+        # « Pas d'écarts (prochaine réunion le 10 octobre 2018) »)
+        "Pas d'écart (prochaine réunion le 20 juillet 2026)",
     ]
     assert "Comité de pilotage (COPIL)" not in actions  # no COPIL this year
     indicator = actions["'@SUM(A1:A9)"]
@@ -114,7 +118,7 @@ def test_annual_report_csv_in_the_cpom_form_with_formulas_neutralised(site: Site
             "Objectifs spécifiques",
             "Budget prévisionnel 2026",
             "Dépenses au 10/07/2026",
-            "Dépenses prévisionnelles du 11/07/2026 au 31/12/2026",
+            "Dépenses prévisionnelles du 11 juillet au 31 décembre 2026",  # seed 000's words
             "Écart entre le budget alloué et les dépenses engagées ou à venir en 2026",
             "Commentaires",
         ]

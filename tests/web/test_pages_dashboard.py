@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.plan_support import enter_plan
 from tests.smtp_support import SmtpServer
 from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
 from workflow import tables
@@ -68,6 +69,7 @@ def to_implementation(site: Site, pid: int) -> None:
     for key in ("arbre_objectifs", "fiches_actions", "indicateurs", "convention_signee"):
         records.milestone_done(pid, key, by="Pia")
     records.meeting_held(pid, series="copil")
+    enter_plan(records, pid)  # issue 13: objectives: required
     engine.advance(pid, "validate_action_plan", actor="Pia")
 
 

@@ -20,6 +20,10 @@ needs to be its pilot. Lists show only what you may see.
   ``/avenants``, ``/notice``)
 - ``GET /projects/{id}/documents`` (each document and its versions), ``GET
   /projects/{id}/documents/{doc}/{version}`` (the file, as an attachment)
+- ``budget`` (a year's line: ``year``, ``objective``, ``comment``)
+- the plan d'actions (issue 13): ``GET /projects/{id}/plan``, ``PUT objectives/{key}``,
+  ``PUT actions/{key}``, ``POST meetings/{mid}/note``, ``GET budget/{year}``,
+  ``PUT budget/lines/{line}``, ``POST funding``
 - ``GET /projects/{id}/history``, ``GET /projects/{id}/outbox`` (who was sent what, status,
   attempts, last error), ``GET /overdue``, ``GET /me``
 
@@ -31,7 +35,7 @@ CSRF token), 404 unknown, 409 refused step (``unmet``: every missing condition),
 
 from fastapi import APIRouter
 
-from web.api import conventions, definitions, documents, ops, projects, records
+from web.api import conventions, definitions, documents, ops, plan, projects, records
 
 router = APIRouter()
 router.include_router(definitions.router)
@@ -39,6 +43,7 @@ router.include_router(projects.router)
 router.include_router(records.router)
 router.include_router(conventions.router)
 router.include_router(documents.router)
+router.include_router(plan.router)
 router.include_router(ops.router)
 
 __all__ = ["router"]

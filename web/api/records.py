@@ -333,14 +333,19 @@ def list_budget(
 def add_budget_line(
     project_id: ProjectId, body: BudgetLineIn, c: CopiloteDep, accounts: AccountsDep, who: ApiUser
 ) -> BudgetLineOut:
-    """A budget line: planned, spent and forecast amounts in euro cents."""
+    """A budget line of a year: planned, spent and forecast amounts in euro cents, the general
+    objective it funds and a comment (changed with ``PUT budget/lines/{id}``)."""
     accounts.check_act(who, project_id)
-    line_id = c.records.add_budget_line(
+    line_id = c.records.budget.set_budget_line(
         project_id,
-        body.label,
+        None,
+        year=body.year or c.engine.today().year,
+        label=body.label,
+        objective=body.objective,
         planned_cents=body.planned_cents,
         spent_cents=body.spent_cents,
         forecast_cents=body.forecast_cents,
+        comment=body.comment,
     )
     with read(c.db) as conn:
         return reading.budget(conn, project_id, line_id)[0]

@@ -431,6 +431,8 @@ class BudgetLineOut(BaseModel):
     planned_cents: int
     spent_cents: int
     forecast_cents: int
+    year: int | None = None
+    comment: str = ""
 
 
 class OverdueOut(BaseModel):
@@ -561,6 +563,15 @@ class IndicatorIn(_In):
     unit: Annotated[Line, Field(max_length=40)] | None = None
     gap_explanation: Text | None = None
     corrective_measure: Text | None = None
+    action: Key | None = Field(default=None, description="the fiche-action it belongs to")
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = Field(
+        default=None, description="the year its target is for"
+    )
+    source: Line | None = None
+    method: Line | None = None
+    corrective_measure_cpom: Text | None = Field(
+        default=None, description="measure submitted for the end of the CPOM's 3rd year"
+    )
 
 
 class BudgetLineIn(_In):
@@ -568,6 +579,11 @@ class BudgetLineIn(_In):
     planned_cents: Cents
     spent_cents: Cents = 0
     forecast_cents: Cents = 0
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = Field(
+        default=None, description="the year budgeted (default: this year)"
+    )
+    objective: Key | None = Field(default=None, description="the general objective funded")
+    comment: Text = ""
 
 
 # What a report's content may hold, in the schema: any JSON whose texts (keys included) have

@@ -9,6 +9,7 @@ from web.pages import (
     dashboard,
     documents,
     exports,
+    objectives,
     preferences,
     project,
     session,
@@ -24,6 +25,7 @@ router.include_router(answer.router)
 router.include_router(documents.router)
 router.include_router(preferences.router)
 router.include_router(exports.router)
+router.include_router(objectives.router)
 router.include_router(users.router)
 
 __all__ = ["router"]

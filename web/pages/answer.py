@@ -15,7 +15,7 @@ agency always sees the latest version and its date.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any
 
@@ -85,6 +85,8 @@ class ReportTarget(Opened):
     report: Any  # the stored report of this partner for this period, or None
     indicators: list[Any]
     previous_titles: list[str]
+    own_actions: list[tuple[str, str]] = field(default_factory=list)  # a fiche-action's key, label
+    previous: dict[str, Any] | None = None  # the partner's report of the quarter before
 
     def period_words(self, lang: str) -> str:
         """The quarter as the page says it: "3e trimestre 2026" in French, "Q3 2026" in English
@@ -146,6 +148,27 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             .order_by(tables.report.c.period.desc())
         ).first()
         previous = (earlier.content or {}).get("actions", []) if earlier else []
+        # Issue 13: a project with fiches-actions asks each partner about their own actions
+        # and the indicators of those actions for the report's year.
+        own = conn.execute(
+            sa.select(
+                tables.fiche_action.c.id, tables.fiche_action.c.key, tables.fiche_action.c.label
+            )
+            .where(
+                tables.fiche_action.c.project_id == project.id,
+                tables.fiche_action.c.partner_id == partner.id,
+            )
+            .order_by(tables.fiche_action.c.position, tables.fiche_action.c.id)
+        ).all()
+        indicators = sa.select(tables.indicator).where(tables.indicator.c.project_id == project.id)
+        if own:
+            indicators = indicators.where(
+                tables.indicator.c.action_id.in_([a.id for a in own]),
+                sa.or_(
+                    tables.indicator.c.year.is_(None),
+                    tables.indicator.c.year == int(found.group(1)),
+                ),
+            )
         return ReportTarget(
             link,
             project,
@@ -158,14 +181,10 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             year=int(found.group(1)),
             quarter=int(found.group(2)),
             report=report,
-            indicators=list(
-                conn.execute(
-                    sa.select(tables.indicator)
-                    .where(tables.indicator.c.project_id == project.id)
-                    .order_by(tables.indicator.c.id)
-                )
-            ),
+            indicators=list(conn.execute(indicators.order_by(tables.indicator.c.id))),
             previous_titles=[str(a.get("title", "")) for a in previous if isinstance(a, dict)],
+            own_actions=[(a.key, a.label) for a in own],
+            previous=dict(earlier.content or {}) if earlier else None,
         )
     if link.purpose == "meeting":
         meeting = None
@@ -263,7 +282,11 @@ def _meeting_page(
 def answer_page(request: Request, t: Target) -> Response:
     if isinstance(t, ReportTarget):
         content = t.report.content if t.report is not None else None
-        return _report_page(request, t, ReportForm.start(content, t.previous_titles))
+        return _report_page(
+            request,
+            t,
+            ReportForm.start(content, t.previous_titles, t.own_actions, t.previous),
+        )
     values = {
         "answer": t.attendance.answer if t.attendance else "",
         "comment": t.attendance.comment if t.attendance else "",

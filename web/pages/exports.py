@@ -18,29 +18,33 @@ the feed without a key. A key for project A never opens project B.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from icalendar import Calendar, Event
 from itsdangerous import BadSignature, URLSafeSerializer
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from notifications.message import clean_text_line
+from notifications.wording import money
 from web.auth import Principal
-from web.bounds import FIRST_DAY, LAST_DAY, PageId, query_year
+from web.bounds import FIRST_DAY, LAST_DAY, PageId, form_day, query_year
+from web.cpom import (
+    action_header,
+    annual_csv,
+    annual_xlsx,
+    budget_header,
+    budget_rows,
+    neutralise,
+    preamble,
+    report_rows,
+)
 from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
 from web.pages.responses import PAGE_RESPONSES, file_response
 from web.ports import Application
-from web.templating import PARIS
-from workflow.read_models.annual import AnnualReport, CpomRow, annual_report
+from web.templating import PARIS, render
+from workflow.read_models.annual import AnnualReport, annual_report
 from workflow.read_models.detail import agenda
 
 __all__ = ["feed_url", "neutralise", "router"]
@@ -48,265 +52,19 @@ __all__ = ["feed_url", "neutralise", "router"]
 router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralise(value: str) -> str:
-    """A text a spreadsheet shows as text, never runs as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-class Amount(str):
-    """An amount the export computed itself (``-4,00``): written as the number it is, since
-    only text that came from a user needs :func:`neutralise`."""
-
-    __slots__ = ()
-
-
-# -- the annual report ---------------------------------------------------------------------
-
-
-def _fr_day(value: date | str | None) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%d/%m/%Y") if isinstance(value, date) else value
-
-
-# The CPOM form is French (seed 000): its cells are worded here, from the read model's data.
-INDICATOR_KINDS = {
-    "process": "Indicateurs de processus",
-    "activity": "Indicateurs d'activité",
-    "result": "Indicateurs de résultats",
-}
-
-
-def _number(value: float | None, unit: str) -> str:
-    if value is None:
-        return ""
-    text = f"{value:g}".replace(".", ",")
-    return f"{text} {unit}".strip()
-
-
-def _gap(a: CpomRow, as_of: date) -> str:
-    if a.gap == "done_late":
-        return f"Réalisé avec {a.days_late} jour(s) de retard"
-    if a.gap == "not_done":
-        return f"Non réalisé : {a.days_late} jour(s) de retard"
-    if a.gap == "upcoming":
-        return "Échéance à venir"
-    if a.gap == "stated":
-        return a.gap_explanation
-    if a.gap == "meetings_missing":
-        missing = a.planned_meetings - a.held_meetings
-        text = f"{missing} réunion(s) non tenue(s) à la date du {as_of:%d/%m/%Y}"
-    elif a.gap == "none":
-        text = "Pas d'écart"
-    else:
-        text = ""
-    if a.cancelled_meetings:
-        text += f" ; {a.cancelled_meetings} annulée(s)"
-    return text
-
-
-def action_cells(a: CpomRow, as_of: date) -> list[Any]:
-    """The nine cells of an action, dates as dates (the XLSX formats them)."""
-    if a.kind == "milestone":
-        specific = a.specific_objective
-        realised: date | str = a.realised_on or ""
-        planned_indicator = f"Livrable : {a.deliverable}" if a.deliverable else "Réalisé"
-        realised_indicator = (
-            (a.deliverable_ref or "Livré") if a.realised_on is not None else "Non réalisé"
-        )
-        if a.document is not None and a.document_filed_on is not None:
-            realised_indicator += (
-                f" ; document {a.document} déposé le {a.document_filed_on:%d/%m/%Y}"
-            )
-    elif a.kind == "meeting_series":
-        specific = a.specific_objective
-        realised = ", ".join(f"{d:%d/%m/%Y}" for d in a.held_on)
-        planned_indicator = f"{a.planned_meetings} réunion(s)"
-        realised_indicator = f"{a.held_meetings} réunion(s)"
-    else:
-        kind = a.indicator_kind or ""
-        specific = INDICATOR_KINDS.get(kind, kind)
-        realised = ""
-        planned_indicator = _number(a.planned, a.unit)
-        realised_indicator = _number(a.realised, a.unit)
-    return [
-        a.general_objective,
-        specific,
-        a.action,
-        a.planned_deadline or "",
-        realised,
-        planned_indicator,
-        realised_indicator,
-        _gap(a, as_of),
-        a.corrective_measure,
-    ]
-
-
-def _euros(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
-
-
-def action_header(report: AnnualReport) -> list[str]:
-    as_of = f"{report.as_of:%d/%m/%Y}"
-    return [
-        "Objectif général",
-        "Objectifs spécifiques",
-        f"Actions mises en œuvre en {report.year}",
-        "Échéance prévue",
-        f"Échéance réalisée à la date du {as_of}",
-        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
-        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
-        "Explication des écarts",
-        f"Mesure corrective effectuée à la date du {as_of}",
-    ]
-
-
-def budget_header(report: AnnualReport) -> list[str]:
-    as_of = report.as_of
-    after = as_of + timedelta(days=1)
-    return [
-        "Objectif général",
-        "Objectifs spécifiques",
-        f"Budget prévisionnel {report.year}",
-        f"Dépenses au {as_of:%d/%m/%Y}",
-        f"Dépenses prévisionnelles du {after:%d/%m/%Y} au 31/12/{report.year}",
-        f"Écart entre le budget alloué et les dépenses engagées ou à venir en {report.year}",
-        "Commentaires",
-    ]
-
-
-def _preamble(report: AnnualReport) -> list[list[str]]:
-    return [
-        ["Nom de la structure", report.structure],
-        ["Projet", report.title],
-        ["Programme", report.programme],
-        ["Territoire", report.territory],
-        ["Année d'exécution", str(report.year)],
-    ]
-
-
-def annual_csv(report: AnnualReport) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-
-    def row(cells: list[Any]) -> None:
-        writer.writerow([c if isinstance(c, Amount) else neutralise(str(c)) for c in cells])
-
-    for line in _preamble(report):
-        row(line)
-    row([])
-    row(action_header(report))
-    for a in report.actions:
-        cells = action_cells(a, report.as_of)
-        row([*cells[:3], _fr_day(cells[3]), _fr_day(cells[4]), *cells[5:]])
-    row([])
-    row(budget_header(report))
-    for b in [*report.budget, report.budget_total]:
-        row(
-            [
-                b.general_objective,
-                b.label,
-                Amount(_euros(b.planned_cents)),
-                Amount(_euros(b.spent_cents)),
-                Amount(_euros(b.forecast_cents)),
-                Amount(_euros(b.variance_cents)),
-                "",
-            ]
-        )
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _xlsx_text(value: str) -> str:
-    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
-
-
-def annual_xlsx(report: AnnualReport) -> bytes:
-    book = Workbook()
-    actions = book.active
-    assert actions is not None  # a new workbook has its first sheet
-    actions.title = "Actions"
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def put(sheet: Any, row: int, values: list[Any], header: bool = False) -> None:
-        for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=col)
-            if isinstance(value, str):
-                cell.value = _xlsx_text(value)
-                cell.data_type = "s"  # text, never a formula, whatever it starts with
-            else:
-                cell.value = value
-            if isinstance(value, date):
-                cell.number_format = "DD/MM/YYYY"
-            elif isinstance(value, float):
-                cell.number_format = '#,##0.00 "€"'
-            cell.alignment = wrap
-            if header:
-                cell.font = bold
-
-    rownum = 1
-    for line in _preamble(report):
-        put(actions, rownum, line)
-        actions.cell(row=rownum, column=1).font = bold
-        rownum += 1
-    rownum += 1
-    put(actions, rownum, action_header(report), header=True)
-    header_row = rownum
-    for a in report.actions:
-        rownum += 1
-        put(actions, rownum, action_cells(a, report.as_of))
-    actions.freeze_panes = actions.cell(row=header_row + 1, column=1)
-    for col, width in enumerate((28, 24, 36, 14, 18, 30, 30, 34, 30), start=1):
-        actions.column_dimensions[get_column_letter(col)].width = width
-
-    budget = book.create_sheet("Budget")
-    put(budget, 1, budget_header(report), header=True)
-    rownum = 1
-    for b in report.budget:
-        rownum += 1
-        put(
-            budget,
-            rownum,
-            [
-                b.general_objective,
-                b.label,
-                b.planned_cents / 100,
-                b.spent_cents / 100,
-                b.forecast_cents / 100,
-                b.variance_cents / 100,
-                "",
-            ],
-        )
-    total = report.budget_total
-    rownum += 1
-    put(
-        budget,
-        rownum,
-        [
-            "Total",
-            "",
-            total.planned_cents / 100,
-            total.spent_cents / 100,
-            total.forecast_cents / 100,
-            total.variance_cents / 100,
-            "",
-        ],
-        header=True,
-    )
-    for col, width in enumerate((28, 36, 16, 16, 22, 24, 30), start=1):
-        budget.column_dimensions[get_column_letter(col)].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+def _report(c: Application, project_id: int, year: str, as_of: str) -> AnnualReport:
+    """``?year=`` (default: that of ``?as_of=``, else this year) and ``?as_of=`` (a date:
+    the report as it stood that day; default today, or the year's last day if past)."""
+    day = form_day(as_of, "as_of") if as_of else None
+    chosen = query_year(year, day or c.engine.today())
+    return annual_report(c.engine, project_id, chosen, day)
 
 
 @router.get(
@@ -315,10 +73,10 @@ def _attachment(name: str) -> dict[str, str]:
     responses=file_response("text/csv", "the annual report, one line per item (CSV)"),
 )
 def export_annual_csv(
-    project_id: PageId, user: PageUser, c: CopiloteDep, year: str = ""
+    project_id: PageId, user: PageUser, c: CopiloteDep, year: str = "", as_of: str = ""
 ) -> Response:
     c.accounts.check_read(user, project_id)
-    report = annual_report(c.engine, project_id, query_year(year, c.engine.today()))
+    report = _report(c, project_id, year, as_of)
     return Response(
         annual_csv(report),
         media_type="text/csv; charset=utf-8",
@@ -332,14 +90,42 @@ def export_annual_csv(
     responses=file_response(XLSX_TYPE, "the annual report (Excel workbook)"),
 )
 def export_annual_xlsx(
-    project_id: PageId, user: PageUser, c: CopiloteDep, year: str = ""
+    project_id: PageId, user: PageUser, c: CopiloteDep, year: str = "", as_of: str = ""
 ) -> Response:
     c.accounts.check_read(user, project_id)
-    report = annual_report(c.engine, project_id, query_year(year, c.engine.today()))
+    report = _report(c, project_id, year, as_of)
     return Response(
         annual_xlsx(report),
         media_type=XLSX_TYPE,
         headers=_attachment(f"rapport-annuel-{project_id}-{report.year}.xlsx"),
+    )
+
+
+@router.get("/projects/{project_id}/report/annual", response_class=HTMLResponse)
+def annual_page(
+    request: Request,
+    project_id: PageId,
+    user: PageUser,
+    c: CopiloteDep,
+    year: str = "",
+    as_of: str = "",
+) -> HTMLResponse:
+    """The CPOM report as a printable page (the browser's print makes the PDF), with a date
+    field choosing the day it is taken on."""
+    c.accounts.check_read(user, project_id)
+    report = _report(c, project_id, year, as_of)
+    return render(
+        request,
+        "objectives/annual.html",
+        {
+            "report": report,
+            "preamble": preamble(report),
+            "header": action_header(report),
+            "rows": report_rows(report),
+            "budget_header": budget_header(report),
+            "budget": budget_rows(report),
+            "money": money,
+        },
     )
 
 

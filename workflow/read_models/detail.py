@@ -371,13 +371,15 @@ class BudgetLine:
     planned_cents: int
     spent_cents: int
     forecast_cents: int
+    year: int | None = None
+    comment: str = ""
 
 
 def budget(conn: sa.Connection, project_id: int, line_id: int | None = None) -> list[BudgetLine]:
     query = (
         sa.select(tables.budget_line)
         .where(tables.budget_line.c.project_id == project_id)
-        .order_by(tables.budget_line.c.id)
+        .order_by(tables.budget_line.c.year, tables.budget_line.c.id)
     )
     if line_id is not None:
         query = query.where(tables.budget_line.c.id == line_id)
@@ -388,6 +390,8 @@ def budget(conn: sa.Connection, project_id: int, line_id: int | None = None) -> 
             planned_cents=b.planned_cents,
             spent_cents=b.spent_cents,
             forecast_cents=b.forecast_cents,
+            year=b.year,
+            comment=b.comment or "",
         )
         for b in conn.execute(query)
     ]
