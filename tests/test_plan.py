@@ -210,7 +210,7 @@ def test_the_cooperative_needs_objectives_and_fiches_actions_to_end_its_plan(
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.objective)).scalar() == 1
 
 
-def test_0011_gives_existing_budget_lines_their_projects_first_year(
+def test_0010_gives_existing_budget_lines_their_projects_first_year(
     engine: Engine, db: sa.Engine
 ) -> None:
     """Budget lines recorded before were one undated list: they become the first year's."""
