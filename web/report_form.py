@@ -39,7 +39,16 @@ from typing import Any
 
 from web.bounds import storable
 
-__all__ = ["ANSWERS", "CONTRIBUTIONS", "FORM", "QUESTIONS", "TEXTS", "FieldError", "ReportForm"]
+__all__ = [
+    "ANSWERS",
+    "CONTRIBUTIONS",
+    "FORM",
+    "QUESTIONS",
+    "TEXTS",
+    "FieldError",
+    "ReportForm",
+    "action_titles",
+]
 
 FORM = "suivi_actions"
 MAX_ROWS = 50
@@ -133,6 +142,66 @@ def _number(raw: str) -> float | None:
     return value
 
 
+def _stored_text(value: Any) -> str:
+    """A stored value as the text of a field: lists one item a line, mappings as key: value."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return "\n".join(f"{k} : {_stored_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "\n".join(_stored_text(v) for v in value)
+    return str(value)
+
+
+def _stored_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return _number(str(value))
+    except ValueError:
+        return None
+
+
+def _stored_actions(actions: Any) -> list[Any]:
+    """The stored actions as a list: a report recorded through the API or the command line
+    may give them as one text ("Ateliers, permanences") or a list of texts."""
+    if actions is None:
+        return []
+    if isinstance(actions, str):
+        return [line for line in (part.strip() for part in actions.splitlines()) if line]
+    if isinstance(actions, Mapping):
+        return [actions]
+    if isinstance(actions, list | tuple):
+        return list(actions)
+    return [actions]
+
+
+def _stored_row(action: Any) -> dict[str, str]:
+    """One stored action as a form row, whatever its shape (a mapping of the form's answers,
+    or only a text, then its title)."""
+    row = _blank_row()
+    if not isinstance(action, Mapping):
+        row["title"] = _stored_text(action)[:MAX_TITLE]
+        return row
+    row["title"] = _stored_text(action.get("title", action.get("label", "")))
+    for q in (*QUESTIONS, *CONTRIBUTIONS):
+        given = action.get(q.key)
+        if isinstance(given, Mapping):
+            answer = str(given.get("answer", ""))
+            row[q.key] = answer if answer in {value for value, _ in ANSWERS} else ""
+            row[f"{q.key}_why"] = _stored_text(given.get("why"))
+        elif given is not None:
+            row[f"{q.key}_why"] = _stored_text(given)
+    return row
+
+
+def action_titles(content: Mapping[str, Any] | None) -> list[str]:
+    """The titles of a stored report's actions (to start the next quarter's form from)."""
+    if not content:
+        return []
+    return [_stored_row(a)["title"] for a in _stored_actions(content.get("actions"))]
+
+
 def _shown(value: float | None) -> str:
     if value is None:
         return ""
@@ -154,27 +223,29 @@ class ReportForm:
     # -- an empty or stored form ---------------------------------------------------------
     @classmethod
     def start(cls, content: Mapping[str, Any] | None, previous_titles: Sequence[str]) -> ReportForm:
+        """The form as first shown: the stored report (whatever recorded it), else the
+        titles of the partner's previous actions; always one empty action row to add one."""
         if content:
-            rows = []
-            for action in content.get("actions", []):
-                row = _blank_row()
-                row["title"] = str(action.get("title", ""))
-                for q in (*QUESTIONS, *CONTRIBUTIONS):
-                    given = action.get(q.key) or {}
-                    row[q.key] = str(given.get("answer", ""))
-                    row[f"{q.key}_why"] = str(given.get("why", ""))
-                rows.append(row)
-            indicators = {
-                str(i.get("key")): _shown(i.get("realised")) for i in content.get("indicators", [])
-            }
-            texts = {key: str(content.get(key, "")) for key, _ in TEXTS}
+            rows = [_stored_row(action) for action in _stored_actions(content.get("actions"))]
+            indicators = {}
+            for i in content.get("indicators") or []:
+                if isinstance(i, Mapping) and i.get("key") is not None:
+                    indicators[str(i["key"])] = _shown(_stored_number(i.get("realised")))
+            texts = {key: _stored_text(content.get(key)) for key, _ in TEXTS}
+            if content.get("form") != FORM:
+                # Recorded through the API or the command line: what has no place on the form
+                # is kept in sight, under the improvements, so a correction does not lose it.
+                extra = [
+                    f"{key} : {_stored_text(value)}"
+                    for key, value in content.items()
+                    if key not in {"actions", "indicators", "form", *texts} and value
+                ]
+                texts["improvements"] = "\n".join(filter(None, [texts["improvements"], *extra]))
         else:
             rows = [{**_blank_row(), "title": t} for t in previous_titles if t]
             indicators, texts = {}, {key: "" for key, _ in TEXTS}
         form = cls(rows, indicators, texts)
         form.add_row()
-        while len(form.rows) < 3:
-            form.add_row()
         return form
 
     def add_row(self) -> None:

@@ -15,8 +15,8 @@ agency always sees the latest version and its date.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -25,20 +25,33 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.datastructures import FormData
 
+from notifications.calendar import build_ics
 from notifications.days import quarter
+from notifications.message import Recipient
 from web import i18n
 from web.bounds import storable
 from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
-from web.report_form import ANSWERS, CONTRIBUTIONS, QUESTIONS, TEXTS, ReportForm
+from web.report_form import (
+    ANSWERS,
+    CONTRIBUTIONS,
+    QUESTIONS,
+    TEXTS,
+    ReportForm,
+    action_titles,
+)
 from web.templating import render
 from workflow import tables
-from workflow.calendar import paris_date
+from workflow.calendar import in_paris, paris_date
 from workflow.database import read
 from workflow.definition import Definition, MeetingSeries, ReportSchedule
 from workflow.errors import InvalidInput
 from workflow.lifecycle import SUSPENDED
+from workflow.occasions import quarter_of_period
+from workflow.outbox import queue_message
+from workflow.planner import quarter_end
 from workflow.progress import closed
+from workflow.sweep import resolve_due
 
 router = APIRouter()
 
@@ -74,16 +87,28 @@ class Opened:
             return "Ce projet est terminé : rien ne peut plus être transmis."
         return None
 
+    def people(self, conn: sa.Connection) -> None:
+        """The pilot (name and address, to contact) and the agency of the project."""
+        self.pilot, self.agency = contacts(conn, self.project.id, self.today)
+
+    pilot: Any = field(default=None, kw_only=True)
+    agency: Any = field(default=None, kw_only=True)
+
 
 @dataclass
 class ReportTarget(Opened):
     schedule: ReportSchedule
+    due: date
     period: str
     year: int
     quarter: int
     report: Any  # the stored report of this partner for this period, or None
     indicators: list[Any]
     previous_titles: list[str]
+
+    @property
+    def days_late(self) -> int:
+        return max(0, (self.today - self.due).days)
 
     def period_words(self, lang: str) -> str:
         """The quarter as the page says it: "3e trimestre 2026" in French, "Q3 2026" in English
@@ -122,6 +147,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         raise LinkError(f"{partner.organisation} is no longer a partner of this project")
     definition = c.engine.definition(project.definition_id, project.definition_version)
     roles = set(partner.roles)
+    now = c.clock.now()
     if link.purpose == "report":
         key, _, period = link.detail.partition(":")
         spec = next((r for r in definition.reports if r.key == key), None)
@@ -130,6 +156,8 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             raise LinkError("it names a report this project does not ask for")
         if spec.owed_by not in roles:
             raise LinkError(f"{partner.organisation} does not owe this report")
+        due = report_due(definition, spec, period)
+        c.links.check_age(link, due, now)
         mine = sa.and_(
             tables.report.c.project_id == project.id,
             tables.report.c.partner_id == partner.id,
@@ -144,7 +172,6 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             .where(mine, tables.report.c.period < period)
             .order_by(tables.report.c.period.desc())
         ).first()
-        previous = (earlier.content or {}).get("actions", []) if earlier else []
         return ReportTarget(
             link,
             project,
@@ -153,6 +180,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             today,
             closed(c.engine, project),
             schedule=spec,
+            due=due,
             period=period,
             year=int(found.group(1)),
             quarter=int(found.group(2)),
@@ -164,7 +192,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
                     .order_by(tables.indicator.c.id)
                 )
             ),
-            previous_titles=[str(a.get("title", "")) for a in previous if isinstance(a, dict)],
+            previous_titles=action_titles(earlier.content if earlier else None),
         )
     if link.purpose == "meeting":
         meeting = None
@@ -180,6 +208,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         series = next((s for s in definition.meetings if s.key == meeting.series), None)
         if series is None or not roles & set(series.attendees):
             raise LinkError(f"{partner.organisation} is not invited to this meeting")
+        c.links.check_age(link, meeting_day(meeting), now)
         attendance = conn.execute(
             sa.select(tables.attendance).where(
                 tables.attendance.c.meeting_id == meeting.id,
@@ -200,9 +229,37 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
     raise LinkError("it is not a link Copilote knows how to answer")
 
 
+def report_due(definition: Definition, spec: ReportSchedule, period: str) -> date:
+    """The due date of ``spec`` for ``period`` (the sweep's rule: the quarter's end plus the
+    schedule's delay, moved to a working day when the programme says so)."""
+    year, number = quarter_of_period(period)
+    return resolve_due(quarter_end(year, number), spec.due_after_period, definition)
+
+
+def meeting_day(meeting: Any) -> date | None:
+    """The day a meeting's occasion is over: held, or its planned day (Paris)."""
+    if meeting.held_on is not None:
+        return meeting.held_on  # type: ignore[no-any-return]
+    return in_paris(meeting.starts_at).date() if meeting.starts_at is not None else None
+
+
+def contacts(conn: sa.Connection, project_id: int, today: date) -> tuple[Any, Any]:
+    """The project's active pilot and agency partner rows (None when there is none)."""
+    rows = conn.execute(
+        sa.select(tables.partner)
+        .where(tables.partner.c.project_id == project_id)
+        .order_by(tables.partner.c.id)
+    ).all()
+    current = [r for r in rows if r.joined_on <= today and (r.left_on is None or r.left_on > today)]
+    pilot = next((r for r in current if "pilot" in r.roles), None)
+    agency = next((r for r in current if "agency" in r.roles), None)
+    return pilot, agency
+
+
 def opened(request: Request, c: CopiloteDep, token: str) -> ReportTarget | MeetingTarget:
     with read(c.db) as conn:
         target = _open(conn, c, token)
+        target.people(conn)
     # The page speaks the partner's language (as their emails do) unless they chose another.
     request.state.lang = target.partner.lang
     return target
@@ -320,6 +377,158 @@ def answered(request: Request, t: Target, token: str) -> Response:
     )
 
 
+# -- refused links and new ones -----------------------------------------------------------
+RENEWALS_PER_HOUR = 3
+"""New links a person may ask for in an hour (each is an email to the address on record)."""
+RENEWAL_KIND = "answer_link"
+
+
+def _linked(c: Any, target: LinkTarget) -> tuple[Any, Any, Any] | None:
+    """(project, partner, pilot) of a genuine link's target, when the partner is still one."""
+    today = paris_date(c.clock.now())
+    with read(c.db) as conn:
+        project = conn.execute(
+            sa.select(tables.project).where(tables.project.c.id == target.project_id)
+        ).one_or_none()
+        partner = conn.execute(
+            sa.select(tables.partner).where(
+                tables.partner.c.id == target.partner_id,
+                tables.partner.c.project_id == target.project_id,
+            )
+        ).one_or_none()
+        if project is None or partner is None:
+            return None
+        pilot, _ = contacts(conn, project.id, today)
+    if partner.joined_on > today or (partner.left_on is not None and partner.left_on <= today):
+        return None
+    return project, partner, pilot
+
+
+def link_refused(request: Request, exc: LinkError, token: str | None = None) -> Response:
+    """The page of a link that opens nothing, in the partner's language when the link is
+    genuine: who to contact, and for an expired link a way to receive a new one."""
+    c = request.app.state.copilote
+    found = _linked(c, exc.target) if exc.target is not None else None
+    if found is not None:
+        request.state.lang = found[1].lang
+    token = token or request.path_params.get("token")
+    return _page(
+        request,
+        "answer_refused.html",
+        {
+            "expired": exc.expired,
+            "renewable": exc.expired and found is not None and token is not None,
+            "project": found[0] if found else None,
+            "partner": found[1] if found else None,
+            "pilot": found[2] if found else None,
+            "reason": exc.reason,
+            "action": f"/answer/{token}/renew",
+            "sent": None,
+        },
+        403,
+    )
+
+
+@router.post("/answer/{token}/renew", dependencies=[CsrfForm])
+def renew(request: Request, c: CopiloteDep, token: str) -> Response:
+    """Sends a fresh link for the same purpose, only to the address on record, at most
+    :data:`RENEWALS_PER_HOUR` an hour per person; says which happened."""
+    target = c.links.read(token)  # an altered link: refused, nothing sent
+    found = _linked(c, target)
+    if found is None:
+        raise LinkError("it was not made for a current partner of a project")
+    project, partner, pilot = found
+    request.state.lang = partner.lang
+    now = c.clock.now()
+    with c.db.begin() as conn:
+        recent = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(tables.outbox)
+            .where(
+                tables.outbox.c.kind == RENEWAL_KIND,
+                sa.func.lower(tables.outbox.c.recipient_email) == partner.email.lower(),
+                tables.outbox.c.created_at > now - timedelta(hours=1),
+            )
+        ).scalar_one()
+        sent = recent < RENEWALS_PER_HOUR
+        if sent:
+            context = c.engine.planner.context(conn, project, paris_date(now))
+            url = c.links.make(target.purpose, project.id, partner.id, target.detail)
+            queue_message(
+                conn,
+                # the n-th request of the hour: distinct even at one instant of a fixed clock
+                key=f"{RENEWAL_KIND}:{partner.id}:{now.isoformat()}:{recent}",
+                project_id=project.id,
+                email=partner.email,
+                name=partner.contact_name or partner.organisation,
+                lang=partner.lang,
+                kind=RENEWAL_KIND,
+                items=[
+                    {
+                        **context,
+                        "kind": RENEWAL_KIND,
+                        "partner_name": partner.organisation,
+                        "answer_url": url,
+                    }
+                ],
+                now=now,
+            )
+    response = _page(
+        request,
+        "answer_refused.html",
+        {
+            "expired": True,
+            "renewable": False,
+            "project": project,
+            "partner": partner,
+            "pilot": pilot,
+            "reason": "",
+            "action": "",
+            "sent": sent,
+        },
+        200 if sent else 429,
+    )
+    if not sent:
+        response.headers["Retry-After"] = "3600"
+    return response
+
+
+# -- the invitation in a calendar ---------------------------------------------------------
+@router.get("/answer/{token}/meeting.ics")
+def meeting_ics(request: Request, c: CopiloteDep, t: Target) -> Response:
+    """« Ajouter à mon agenda »: the invitation as an .ics file (the same UID as the emailed
+    invitation, so a calendar that has one updates it)."""
+    if not isinstance(t, MeetingTarget) or t.meeting.starts_at is None:
+        raise LinkError("it is not an invitation to a meeting with a date")
+    m = t.meeting
+    start = in_paris(m.starts_at)
+    end = in_paris(m.ends_at) if m.ends_at is not None else start
+    if end <= start:
+        end = start + timedelta(minutes=t.series.duration_minutes or 60)
+    pilot = t.pilot
+    organizer = Recipient(
+        (pilot.contact_name or pilot.organisation) if pilot else t.project.title,
+        pilot.email if pilot else f"noreply@{c.settings.mail_domain}",
+    )
+    ics = build_ics(
+        uid=f"meeting-{m.id}@{c.settings.mail_domain}",
+        sequence=int(m.sequence),
+        method="REQUEST",
+        summary=f"{m.label} — {t.project.title}",
+        description=f"{t.series.label} ({t.definition.title})",
+        location=str(m.location or ""),
+        starts_at=start,
+        ends_at=end,
+        organizer=organizer,
+        attendees=[Recipient(t.partner.contact_name or t.partner.organisation, t.partner.email)],
+        stamp=c.clock.now(),
+    )
+    response = Response(ics, media_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="invitation.ics"'
+    response.headers.update(_PRIVATE)
+    return response
+
+
 def _save_attendance(c: Any, t: MeetingTarget, answer: str, comment: str) -> None:
     """One answer per meeting and partner: a new answer replaces the previous one."""
     insert = postgresql.insert if c.db.dialect.name == "postgresql" else sqlite.insert
@@ -345,6 +554,50 @@ def _save_attendance(c: Any, t: MeetingTarget, answer: str, comment: str) -> Non
 i18n.register(
     {
         "Bilan trimestriel": "Quarterly report",
+        "Nouveau lien": "New link",
+        "Lien expiré": "Expired link",
+        "Un nouveau lien vient d'être envoyé à l'adresse enregistrée pour": (
+            "A new link has just been sent to the address on record for"
+        ),
+        "Il arrive dans quelques minutes ; pensez à regarder dans les indésirables.": (
+            "It arrives within a few minutes; check your spam folder too."
+        ),
+        "Vous avez déjà demandé 3 nouveaux liens au cours de la dernière heure : réessayez"
+        " dans une heure, ou écrivez à votre pilote de projet.": (
+            "You have already asked for 3 new links in the last hour: try again in an hour,"
+            " or write to your project pilot."
+        ),
+        "Ce lien personnel n'est plus valable : le délai pour répondre avec lui est passé.": (
+            "This personal link is no longer valid: the time to answer with it is over."
+        ),
+        "Ce lien ne peut pas être utilisé : il est incomplet, modifié, ou ne correspond plus à"
+        " un partenaire du projet.": (
+            "This link cannot be used: it is incomplete, altered, or no longer matches a"
+            " partner of the project."
+        ),
+        "Vous pouvez recevoir un nouveau lien à l'adresse enregistrée pour votre structure"
+        " (3 demandes par heure au plus).": (
+            "You can receive a new link at the address on record for your organisation"
+            " (at most 3 requests an hour)."
+        ),
+        "Recevoir un nouveau lien": "Receive a new link",
+        "Besoin d'aide ?": "Need help?",
+        "Écrivez à votre pilote de projet": "Write to your project pilot",
+        "Écrivez à la personne qui vous a envoyé ce lien : votre pilote de projet.": (
+            "Write to the person who sent you this link: your project pilot."
+        ),
+        "Ce formulaire avait expiré : rien n'a été enregistré. Vérifiez-le et envoyez-le de"
+        " nouveau.": "This form had expired: nothing was saved. Check it and send it again.",
+        "Pilote du projet": "Project pilot",
+        "Agence": "Agency",
+        "Ajouter à mon agenda": "Add to my calendar",
+        "à rendre le": "due on",
+        "en retard de": "late by",
+        "jour(s)": "day(s)",
+        "champ obligatoire": "required field",
+        "Les champs marqués d'un astérisque (*) sont obligatoires.": (
+            "Fields marked with an asterisk (*) are required."
+        ),
         "Projet": "Project",
         "Structure": "Organisation",
         "Période": "Period",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -39,12 +39,21 @@ from web.deps import CopiloteDep, PageUser, page_user
 from web.links import LinkError
 from web.ports import Application
 from web.templating import PARIS
+from workflow.calendar import in_paris
 from workflow.read_models.annual import AnnualReport, CpomRow, annual_report
 from workflow.read_models.detail import agenda
 
 __all__ = ["feed_url", "neutralise", "router"]
 
 router = APIRouter()
+
+
+def _two_hours_after(start: datetime) -> datetime:
+    """A meeting without its end lasts two hours (none at the last instant Python holds)."""
+    try:
+        return start + timedelta(hours=2)
+    except OverflowError:
+        return start
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -392,8 +401,8 @@ def project_calendar(c: Application, project_id: int) -> bytes:
         event.add("sequence", m.sequence)
         event.add("dtstamp", stamp)
         if m.starts_at is not None:
-            start = m.starts_at.astimezone(PARIS)
-            end = (m.ends_at or m.starts_at + timedelta(hours=2)).astimezone(PARIS)
+            start = in_paris(m.starts_at)
+            end = in_paris(m.ends_at) if m.ends_at else _two_hours_after(start)
             event.add("dtstart", start)
             event.add("dtend", end)
             day = start.date()

@@ -13,7 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import paris_date
+from workflow.calendar import in_paris
 from workflow.database import read
 from workflow.engine import Engine
 
@@ -165,7 +165,7 @@ def annual_report(engine: Engine, project_id: int, year: int) -> AnnualReport:
         for mt in meetings:
             if mt.series != series.key:
                 continue
-            day = mt.held_on or (paris_date(mt.starts_at) if mt.starts_at else None)
+            day = mt.held_on or (in_paris(mt.starts_at).date() if mt.starts_at else None)
             if day is not None and day.year != year:
                 continue
             if day is None and mt.status != "expected":

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import PARIS, NonWorkingDay, non_working_reason
+from workflow.calendar import NonWorkingDay, in_paris, non_working_reason
 from workflow.conditions import AutomaticFlag
 from workflow.database import read
 from workflow.definition import Definition
@@ -53,11 +53,11 @@ __all__ = [
 
 
 def _paris(value: datetime) -> datetime:
-    return value.astimezone(PARIS)
+    return in_paris(value)
 
 
 def _maybe_paris(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(PARIS)
+    return None if value is None else in_paris(value)
 
 
 # -- projects ----------------------------------------------------------------------------------
