@@ -248,6 +248,45 @@ class ReportForm:
         form.add_row()
         return form
 
+    # -- a draft, saved on the server -----------------------------------------------------
+    _BLOCKING = (
+        "Caractères non autorisés (caractères de contrôle).",
+        "Texte trop long (5000 caractères au plus).",
+        "Intitulé trop long (300 caractères au plus).",
+        "50 actions au plus.",
+    )
+
+    @property
+    def draft_errors(self) -> list[FieldError]:
+        """The problems that forbid even saving a draft (what could not be stored or shown);
+        a missing answer does not: a draft is unfinished by nature."""
+        return [e for e in self.errors if e.message in self._BLOCKING]
+
+    def draft(self) -> dict[str, Any]:
+        return {"rows": self.rows, "indicators": self.indicators, "texts": self.texts}
+
+    @classmethod
+    def from_draft(cls, content: Mapping[str, Any]) -> ReportForm:
+        rows = []
+        for stored in content.get("rows") or []:
+            if isinstance(stored, Mapping):
+                row = _blank_row()
+                row.update({k: str(v) for k, v in stored.items() if k in row})
+                rows.append(row)
+        given = content.get("indicators")
+        indicators = (
+            {str(k): str(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
+        )
+        texts_in = content.get("texts")
+        texts = {
+            key: str(texts_in.get(key, "")) if isinstance(texts_in, Mapping) else ""
+            for key, _ in TEXTS
+        }
+        form = cls(rows, indicators, texts)
+        if not rows or any(rows[-1].values()):
+            form.add_row()
+        return form
+
     def add_row(self) -> None:
         if len(self.rows) < MAX_ROWS:
             self.rows.append(_blank_row())

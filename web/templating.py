@@ -11,13 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from notifications.days import quarter
 from web.csrf import csrf_token
 from web.i18n import gettext, language
 from workflow.calendar import in_paris
@@ -81,6 +82,26 @@ def _number(context: Context, value: float | int | None) -> str:
     return format_decimal(value, locale=_LOCALES.get(lang, "fr_FR"))
 
 
+@pass_context
+def _money(context: Context, cents: int | None) -> str:
+    """Cents as an amount in euros: "153 846,75 €" in French, "€153,846.75" in English."""
+    if cents is None:
+        return "—"
+    lang = str(context.get("lang", "fr"))
+    return format_currency(cents / 100, "EUR", locale=_LOCALES.get(lang, "fr_FR"))
+
+
+@pass_context
+def _quarter(context: Context, period: str) -> str:
+    """A quarter key ("2026-Q3") as people write it: "T3 2026", "Q3 2026"."""
+    try:
+        return quarter(period, str(context.get("lang", "fr")), short=True)
+    except ValueError:
+        return period
+
+
+templates.env.filters["money"] = _money
+templates.env.filters["quarter"] = _quarter
 templates.env.filters["when"] = _when
 templates.env.filters["hour"] = _hour_filter
 templates.env.filters["number"] = _number

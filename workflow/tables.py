@@ -28,6 +28,7 @@ __all__ = [
     "project",
     "reminder",
     "report",
+    "report_draft",
     "user_account",
 ]
 
@@ -42,6 +43,7 @@ decision: sa.Table = metadata.tables["decision"]
 indicator: sa.Table = metadata.tables["indicator"]
 budget_line: sa.Table = metadata.tables["budgetline"]
 report: sa.Table = metadata.tables["report"]
+report_draft: sa.Table = metadata.tables["report_draft"]
 history: sa.Table = metadata.tables["history"]
 reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]

@@ -295,3 +295,82 @@ def test_an_expired_report_link_says_so_in_french_with_the_pilots_address(site: 
     assert refused.status_code == 403 and "Lien expiré" in refused.text
     assert "Recevoir un nouveau lien" in refused.text and PILOT_A in refused.text
     assert "history.back" not in refused.text
+
+
+def test_meetings_are_listed_in_date_order_and_numbered_in_that_order(site: Site) -> None:
+    records, pid = site.c.records, site.project_a
+    later = records.schedule_meeting(pid, "copil", datetime(2026, 7, 10, 14, tzinfo=PARIS))
+    sooner = records.schedule_meeting(pid, "copil", datetime(2026, 6, 20, 14, tzinfo=PARIS))
+    listed = site.client(PILOT_A).get(f"/api/projects/{pid}/meetings").json()
+    copils = [(m["id"], m["label"]) for m in listed if m["series"] == "copil"]
+    dated = [m for m in listed if m["starts_at"] or m["held_on"]]
+    assert dated == sorted(dated, key=lambda m: m["held_on"] or m["starts_at"][:10])
+    numbered = [(i, label) for i, label in copils if "n°" in label]
+    assert [i for i, _ in numbered] == [sooner, later]
+    assert [label[-3:] for _, label in numbered] == ["n°1", "n°2"]
+
+
+def test_partners_answers_and_comments_stay_in_sight_after_the_meeting(site: Site) -> None:
+    records, pid = site.c.records, site.project_a
+    alpha, _ = add_partners(site)
+    meeting = records.schedule_meeting(pid, "copil", datetime(2026, 5, 20, 14, tzinfo=PARIS))
+    client = site.client()
+    path = token_path(site, "meeting", alpha, str(meeting))
+    page = client.get(path)
+    answered = client.post(
+        path,
+        data={"csrf_token": csrf_of(page.text), "answer": "yes", "comment": "Avec deux bénévoles"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303
+    pilot = site.client(PILOT_A)
+
+    def answers_cell() -> str:
+        text = pilot.get(f"/projects/{pid}").text
+        row = re.search(r"<tr>\s*<td>[^<]*n°1</td>(.*?)</tr>", text, re.S)
+        assert row, text
+        return html.unescape(row.group(1))
+
+    before = answers_cell()
+    assert "Association Alpha" in before and "« Avec deux bénévoles »" in before
+    site.clock.set(datetime(2026, 5, 21, 9, 0, tzinfo=PARIS))
+    records.meeting_held(pid, meeting_id=meeting)
+    after = answers_cell()
+    assert "tenue" in after or "Présents (1)" in after
+    assert "Présents (1)" in after and "« Avec deux bénévoles »" in after
+
+
+def test_a_report_draft_is_saved_on_the_server_until_the_report_is_sent(site: Site) -> None:
+    from tests.web.test_answer import good_answers, reports
+
+    alpha, _ = add_partners(site)
+    to_implementation(site)
+    site.clock.set(datetime(2026, 7, 2, 9, 0, tzinfo=PARIS))
+    path = token_path(site, "report", alpha, "bilan_trimestriel:2026-Q2")
+    client = site.client()
+    page = client.get(path)
+    csrf = csrf_of(page.text)
+    # half done: a title, one answer, no « why » yet: a draft may be unfinished
+    saved = client.post(
+        path,
+        data={"csrf_token": csrf, "a1_title": "Ateliers du samedi", "a1_targets": "partly",
+              "obstacles": "Salle prêtée\x00", "save_draft": "1"},
+    )  # fmt: skip
+    assert saved.status_code == 422  # a NUL cannot be stored, even in a draft
+    saved = client.post(
+        path,
+        data={"csrf_token": csrf, "a1_title": "Ateliers du samedi", "a1_targets": "partly",
+              "obstacles": "Salle prêtée", "save_draft": "1"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303 and reports(site) == []
+    # another browser, the next day: the draft is there
+    site.clock.set(datetime(2026, 7, 3, 9, 0, tzinfo=PARIS))
+    again = site.client().get(path)
+    assert "Brouillon enregistré le jeudi 2 juillet 2026" in again.text
+    assert 'value="Ateliers du samedi"' in again.text and "Salle prêtée</textarea>" in again.text
+    assert 'name="a1_targets" value="partly" checked' in again.text
+    sent = client.post(path, data=good_answers(csrf), follow_redirects=False)
+    assert sent.status_code == 303 and len(reports(site)) == 1
+    with site.c.db.connect() as conn:
+        assert conn.execute(sa.select(tables.report_draft)).all() == []

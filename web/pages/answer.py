@@ -99,6 +99,7 @@ class Opened:
 class ReportTarget(Opened):
     schedule: ReportSchedule
     due: date
+    draft: Any  # the partner's saved draft for this period, or None
     period: str
     year: int
     quarter: int
@@ -166,6 +167,14 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         report = conn.execute(
             sa.select(tables.report).where(mine, tables.report.c.period == period)
         ).one_or_none()
+        draft = conn.execute(
+            sa.select(tables.report_draft).where(
+                tables.report_draft.c.project_id == project.id,
+                tables.report_draft.c.partner_id == partner.id,
+                tables.report_draft.c.schedule == key,
+                tables.report_draft.c.period == period,
+            )
+        ).one_or_none()
         # The actions of the partner's latest earlier report, to start from.
         earlier = conn.execute(
             sa.select(tables.report.c.content)
@@ -181,6 +190,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             closed(c.engine, project),
             schedule=spec,
             due=due,
+            draft=draft,
             period=period,
             year=int(found.group(1)),
             quarter=int(found.group(2)),
@@ -318,6 +328,8 @@ def _meeting_page(
 @router.get("/answer/{token}")
 def answer_page(request: Request, t: Target) -> Response:
     if isinstance(t, ReportTarget):
+        if t.draft is not None and (t.report is None or t.draft.saved_at > t.report.submitted_at):
+            return _report_page(request, t, ReportForm.from_draft(t.draft.content))
         content = t.report.content if t.report is not None else None
         return _report_page(request, t, ReportForm.start(content, t.previous_titles))
     values = {
@@ -337,11 +349,20 @@ def answer(request: Request, c: CopiloteDep, t: Target, posted: Posted, token: s
             form.errors.clear()
             form.add_row()
             return _report_page(request, t, form)
+        if "save_draft" in posted:
+            blocking = form.draft_errors
+            form.errors[:] = blocking
+            if blocking:
+                return _report_page(request, t, form, 422)
+            _save_draft(c, t, form)
+            return RedirectResponse(f"/answer/{token}?draft=1", status_code=303)
         if form.errors:
             return _report_page(request, t, form, 422)
         c.records.submit_report(
             t.project.id, t.partner.id, t.schedule.key, t.period, form.content()
         )
+        with c.db.begin() as conn:
+            conn.execute(sa.delete(tables.report_draft).where(_draft_of(t)))
     else:
         values = {
             "answer": str(posted.get("answer", "")),
@@ -529,6 +550,34 @@ def meeting_ics(request: Request, c: CopiloteDep, t: Target) -> Response:
     return response
 
 
+def _draft_of(t: ReportTarget) -> Any:
+    return sa.and_(
+        tables.report_draft.c.project_id == t.project.id,
+        tables.report_draft.c.partner_id == t.partner.id,
+        tables.report_draft.c.schedule == t.schedule.key,
+        tables.report_draft.c.period == t.period,
+    )
+
+
+def _save_draft(c: Any, t: ReportTarget, form: ReportForm) -> None:
+    """One draft per link's report: saving again replaces it."""
+    insert = postgresql.insert if c.db.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(tables.report_draft).values(
+        project_id=t.project.id,
+        partner_id=t.partner.id,
+        schedule=t.schedule.key,
+        period=t.period,
+        saved_at=c.clock.now(),
+        content=form.draft(),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["project_id", "partner_id", "schedule", "period"],
+        set_={"saved_at": stmt.excluded.saved_at, "content": stmt.excluded.content},
+    )
+    with c.db.begin() as conn:
+        conn.execute(stmt)
+
+
 def _save_attendance(c: Any, t: MeetingTarget, answer: str, comment: str) -> None:
     """One answer per meeting and partner: a new answer replaces the previous one."""
     insert = postgresql.insert if c.db.dialect.name == "postgresql" else sqlite.insert
@@ -589,6 +638,11 @@ i18n.register(
         "Ce formulaire avait expiré : rien n'a été enregistré. Vérifiez-le et envoyez-le de"
         " nouveau.": "This form had expired: nothing was saved. Check it and send it again.",
         "Pilote du projet": "Project pilot",
+        "Enregistrer le brouillon": "Save the draft",
+        "Brouillon enregistré le": "Draft saved on",
+        "il n'est pas encore transmis : reprenez-le quand vous voulez avec ce lien.": (
+            "it is not sent yet: come back to it with this link whenever you like."
+        ),
         "Agence": "Agency",
         "Ajouter à mon agenda": "Add to my calendar",
         "à rendre le": "due on",

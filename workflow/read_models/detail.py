@@ -8,7 +8,8 @@ in Europe/Paris time (with their offset), as people see them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -232,14 +233,17 @@ class MeetingLine:
 def meetings(
     conn: sa.Connection, project_id: int, meeting_id: int | None = None
 ) -> list[MeetingLine]:
-    query = (
-        sa.select(tables.meeting)
-        .where(tables.meeting.c.project_id == project_id)
-        .order_by(tables.meeting.c.id)
+    """The project's meetings in date order (held or planned day; those without a date yet
+    last, in the definition's order), numbered in that order: "COPIL n°6" comes before
+    "COPIL n°7" in time, whichever was recorded first."""
+    rows = list(
+        conn.execute(
+            sa.select(tables.meeting)
+            .where(tables.meeting.c.project_id == project_id)
+            .order_by(tables.meeting.c.id)
+        )
     )
-    if meeting_id is not None:
-        query = query.where(tables.meeting.c.id == meeting_id)
-    return [
+    lines = [
         MeetingLine(
             id=m.id,
             series=m.series,
@@ -255,8 +259,44 @@ def meetings(
             phase=m.phase,
             sequence=m.sequence,
         )
-        for m in conn.execute(query)
+        for m in rows
     ]
+    lines.sort(key=_date_order)
+    lines = _numbered(lines)
+    if meeting_id is not None:
+        return [line for line in lines if line.id == meeting_id]
+    return lines
+
+
+def _day_of(line: MeetingLine) -> date | None:
+    if line.held_on is not None:
+        return line.held_on
+    return line.starts_at.date() if line.starts_at is not None else None
+
+
+def _date_order(line: MeetingLine) -> tuple[bool, date, int]:
+    day = _day_of(line)
+    return (day is None, day or date.min, line.id)
+
+
+_NUMBERED = re.compile(r"^(?P<stem>.+) n°(?P<n>\d+)$")
+
+
+def _numbered(lines: list[MeetingLine]) -> list[MeetingLine]:
+    """Meetings numbered when recorded ("Comité de pilotage n°7", see workflow.records)
+    renumbered in date order within their series (cancelled ones included, as when they were
+    numbered); other labels (COPIL 1, a label the pilot gave...) are kept."""
+    counts: dict[tuple[str, str], int] = {}
+    out = []
+    for line in lines:
+        found = _NUMBERED.match(line.label)
+        if found is None:
+            out.append(line)
+            continue
+        key = (line.series, found.group("stem"))
+        counts[key] = counts.get(key, 0) + 1
+        out.append(replace(line, label=f"{found.group('stem')} n°{counts[key]}"))
+    return out
 
 
 @dataclass(frozen=True)
