@@ -83,7 +83,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "reminders.non_working.public_holiday.unnamed": "jour férié",
         # -- errors on pages: what went wrong, in words ---------------------------------------
         "error.not_found": "{what} n° {key} introuvable : vérifiez l'adresse de la page.",
-        "error.not_found.page": "Cette page n'existe pas : vérifiez son adresse.",
+        "error.not_found.page": "Cette page n'existe pas. Vérifiez son adresse.",
         "error.forbidden": "Vous n'avez pas accès à cette page avec votre compte.",
         "error.method": (
             "Cette adresse ne s'ouvre pas ainsi : revenez à la page précédente et utilisez"
@@ -110,6 +110,10 @@ PHRASES: dict[str, dict[str, str]] = {
             " reproduit, communiquez le numéro d'incident {incident} à l'équipe Copilote."
         ),
         "error.other": "Votre demande n'a pas pu être traitée.",
+        "error.csrf_missing": (
+            "Ce formulaire ne vient pas d'une page de Copilote : rien n'a été enregistré."
+            " Rechargez la page et recommencez."
+        ),
         "error.session_expired": "Votre session a expiré : reconnectez-vous pour continuer.",
         "error.form_expired": (
             "Ce formulaire avait expiré : rien n'a été enregistré. Vérifiez-le et envoyez-le"
@@ -193,7 +197,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "reminders.non_working.public_holiday.unnamed": "public holiday",
         # -- errors on pages: what went wrong, in words ---------------------------------------
         "error.not_found": "{what} no. {key} not found: check the page's address.",
-        "error.not_found.page": "This page does not exist: check its address.",
+        "error.not_found.page": "This page does not exist. Check its address.",
         "error.forbidden": "Your account does not give access to this page.",
         "error.method": "This address does not open this way: go back and use the page's form.",
         "error.refused": "This step is not possible yet:",
@@ -217,6 +221,10 @@ PHRASES: dict[str, dict[str, str]] = {
             " incident number {incident} to the Copilote team."
         ),
         "error.other": "Your request could not be handled.",
+        "error.csrf_missing": (
+            "This form did not come from a Copilote page: nothing was saved. Reload the page"
+            " and try again."
+        ),
         "error.session_expired": "Your session has expired: sign in again to go on.",
         "error.form_expired": (
             "This form had expired: nothing was saved. Check it and send it again."

@@ -145,7 +145,7 @@ def create_app(copilote: Application, *, lifespan: Any = None) -> FastAPI:
             return JSONResponse(body, status_code=status, headers=headers)
         if status == 401:
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-        if isinstance(exc, CsrfRefused):
+        if isinstance(exc, CsrfRefused) and not exc.missing:
             return _form_expired(request)
         if isinstance(exc, LinkError):
             return link_refused(request, exc)

@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from notifications.wording import LANGUAGES, UnknownPhrase, say
 from web import i18n
+from web.csrf import CsrfRefused
 from workflow.errors import (
     AlreadyRecorded,
     ConflictError,
@@ -105,6 +106,8 @@ def error_words(exc: Exception, lang: str) -> str:
         return say("error.already_recorded", lang, done_on=exc.done_on, done_by=exc.done_by or "—")
     if isinstance(exc, ConflictError):
         return say("error.conflict", lang)
+    if isinstance(exc, CsrfRefused):
+        return say("error.csrf_missing", lang)
     if isinstance(exc, InvalidInput):
         field = field_words(exc.field, lang)
         if exc.phrase is not None:

@@ -98,10 +98,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "project_abandoned": {"phase": "Mise en œuvre", **EVENT},
     "partner_joined": {"partner_name": "Centre de santé Liévin", "at": date(2026, 3, 2)},
     "partner_left": {"partner_name": "Centre de santé Liévin", "at": date(2026, 3, 2)},
-    "answer_link": {
-        "partner_name": "Association Prévention Lens",
-        "answer_url": "https://copilote.example/answer/abc",
-    },
+    "answer_link": {"partner_name": "Association Prévention Lens", "valid_until": date(2026, 3, 2)},
 }
 
 # What each French rendering must say, beyond the common checks (kind-specific facts).
@@ -128,7 +125,7 @@ EXPECTED_FR: dict[str, list[str]] = {
     "project_abandoned": ["mis fin", "Mise en œuvre"],
     "partner_joined": ["Centre de santé Liévin", "a rejoint"],
     "partner_left": ["Centre de santé Liévin", "a quitté"],
-    "answer_link": ["nouveau lien", "Association Prévention Lens", "/answer/abc"],
+    "answer_link": ["nouveau lien", "Association Prévention Lens", "valable au moins jusqu'au"],
 }
 
 

@@ -490,6 +490,7 @@ def renew(request: Request, c: CopiloteDep, token: str) -> Response:
                         "kind": RENEWAL_KIND,
                         "partner_name": partner.organisation,
                         "answer_url": url,
+                        "valid_until": in_paris(now + timedelta(seconds=c.links.max_age)).date(),
                     }
                 ],
                 now=now,

@@ -283,19 +283,26 @@ _NUMBERED = re.compile(r"^(?P<stem>.+) n°(?P<n>\d+)$")
 
 
 def _numbered(lines: list[MeetingLine]) -> list[MeetingLine]:
-    """Meetings numbered when recorded ("Comité de pilotage n°7", see workflow.records)
-    renumbered in date order within their series (cancelled ones included, as when they were
-    numbered); other labels (COPIL 1, a label the pilot gave...) are kept."""
-    counts: dict[tuple[str, str], int] = {}
+    """Meetings numbered when recorded ("Comité de pilotage n°7": their rank in the series,
+    see workflow.records) renumbered by their rank in date order; the series' other meetings
+    (COPIL 1, a label the pilot gave, cancelled ones) count but keep their label. Meetings
+    the programme expects and that have no date yet (its own numbered ones) count first, as
+    when the number was given."""
+    ranks: dict[str, int] = {}
+    for line in lines:
+        if _day_of(line) is None:
+            ranks[line.series] = ranks.get(line.series, 0) + 1
     out = []
     for line in lines:
         found = _NUMBERED.match(line.label)
+        if _day_of(line) is None:
+            out.append(line)  # counted above
+            continue
+        ranks[line.series] = ranks.get(line.series, 0) + 1
         if found is None:
             out.append(line)
             continue
-        key = (line.series, found.group("stem"))
-        counts[key] = counts.get(key, 0) + 1
-        out.append(replace(line, label=f"{found.group('stem')} n°{counts[key]}"))
+        out.append(replace(line, label=f"{found.group('stem')} n°{ranks[line.series]}"))
     return out
 
 
