@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from notifications.wording import LANGUAGES, UnknownPhrase, say
 from web import i18n
+from web.auth import Forbidden
 from web.csrf import CsrfRefused
 from workflow.errors import (
     AlreadyRecorded,
@@ -108,6 +109,8 @@ def error_words(exc: Exception, lang: str) -> str:
         return say("error.conflict", lang)
     if isinstance(exc, CsrfRefused):
         return say("error.csrf_missing", lang)
+    if isinstance(exc, Forbidden):
+        return say("error.forbidden", lang)
     if isinstance(exc, InvalidInput):
         field = field_words(exc.field, lang)
         if exc.phrase is not None:

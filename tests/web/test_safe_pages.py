@@ -167,6 +167,8 @@ def test_page_errors_are_pages_in_the_readers_language_and_the_api_keeps_json(
     assert agency.get("/api/projects/9999").json()["error"] == "NotFound"
     assert pilot.get("/api/nowhere").headers["content-type"] == "application/json"
     assert agency.get("/users/abc").status_code == 404
+    other = pilot.get(f"/projects/{site.project_b}")  # another pilot's project
+    assert other.status_code == 403 and "Vous n'avez pas accès" in html.unescape(other.text)
     assert "Projet n° 9999 introuvable" in agency.get("/projects/9999").text
 
 
