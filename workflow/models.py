@@ -169,6 +169,7 @@ class Meeting(SQLModel, table=True):
     attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     minutes_ref: str | None = None
     phase: str | None = Field(default=None, max_length=64)
+    agenda: str = ""  # the order of business, shown in the invitation (email and page)
 
 
 class Decision(SQLModel, table=True):

@@ -181,6 +181,7 @@ class Records:
         occurrence: str | None = None,
         location: str = "",
         label: str | None = None,
+        agenda: str = "",
     ) -> int:
         now = self.engine.clock.now()
         schedulable(starts_at, paris_date(now))
@@ -222,6 +223,7 @@ class Records:
                         starts_at=starts_at,
                         ends_at=ends_at,
                         location=location,
+                        agenda=agenda,
                         sequence=tables.meeting.c.sequence + 1,
                     )
                 )
@@ -242,6 +244,7 @@ class Records:
                         starts_at=starts_at,
                         ends_at=ends_at,
                         location=location,
+                        agenda=agenda,
                         sequence=0,
                         attendees=[],
                         phase=project.phase,

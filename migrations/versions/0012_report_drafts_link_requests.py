@@ -1,8 +1,10 @@
-"""report drafts: what a partner typed in a report form and saved without sending it
+"""report drafts (what a partner typed in a report form and saved without sending it) and
+meeting agendas
 
 One row per partner, report schedule and period (the report a personal link is for); it is
 removed when the report is sent. New links asked for from an expired one are outbox
-messages (kind ``answer_link``), counted there: no table of their own.
+messages (kind ``answer_link``), counted there: no table of their own. ``meeting.agenda``
+is the order of business an invitation shows (empty for the meetings recorded before).
 
 Revision ID: 0012
 Revises: 0005
@@ -40,9 +42,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("report_draft") as batch:
         batch.create_index(batch.f("ix_report_draft_project_id"), ["project_id"], unique=False)
+    with op.batch_alter_table("meeting") as batch:
+        batch.add_column(
+            sa.Column(
+                "agenda", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("meeting") as batch:
+        batch.drop_column("agenda")
     with op.batch_alter_table("report_draft") as batch:
         batch.drop_index(batch.f("ix_report_draft_project_id"))
     op.drop_table("report_draft")

@@ -376,3 +376,24 @@ def test_a_report_draft_is_saved_on_the_server_until_the_report_is_sent(site: Si
     assert sent.status_code == 303 and len(reports(site)) == 1
     with site.c.db.connect() as conn:
         assert conn.execute(sa.select(tables.report_draft)).all() == []
+
+
+def test_an_invitation_carries_its_agenda_to_the_email_and_the_page(site: Site) -> None:
+    add_partners(site)
+    pilot = site.client(PILOT_A)
+    agenda = "1. Validation du diagnostic\n2. Choix des actions prioritaires"
+    planned = pilot.post(
+        f"/api/projects/{site.project_a}/meetings",
+        json={"series": "copil", "starts_at": "2026-06-12T14:00:00+02:00", "agenda": agenda},
+    )
+    assert planned.status_code == 201, planned.text
+    too_long = pilot.post(
+        f"/api/projects/{site.project_a}/meetings",
+        json={"series": "copil", "starts_at": "2026-06-12T14:00:00+02:00", "agenda": "x" * 5001},
+    )
+    assert too_long.status_code == 422
+    site.c.tick(site.clock.now())
+    [invitation] = mails_to(site, ALPHA, "/answer/")
+    assert "2. Choix des actions prioritaires" in invitation
+    page = site.client().get(link_in(invitation))
+    assert "Ordre du jour" in page.text and "1. Validation du diagnostic" in page.text

@@ -639,6 +639,7 @@ i18n.register(
         "Ce formulaire avait expiré : rien n'a été enregistré. Vérifiez-le et envoyez-le de"
         " nouveau.": "This form had expired: nothing was saved. Check it and send it again.",
         "Pilote du projet": "Project pilot",
+        "Ordre du jour": "Agenda",
         "Enregistrer le brouillon": "Save the draft",
         "Brouillon enregistré le": "Draft saved on",
         "il n'est pas encore transmis : reprenez-le quand vous voulez avec ce lien.": (
