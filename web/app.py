@@ -28,7 +28,7 @@ from web.auth import Forbidden, NotSignedIn
 from web.csrf import CsrfRefused
 from web.deps import SIGNED_IN_COOKIE, LoginRequired
 from web.links import LinkError
-from web.pages.answer import link_refused
+from web.pages.answer_links import link_refused
 from web.ports import Application
 from web.refusals import error_words, field_words, request_language, worded
 from web.security import SecretsMasked, SecurityHeaders
