@@ -132,6 +132,78 @@ PHRASES: dict[str, dict[str, str]] = {
         "routing.title": "Qui reçoit quoi",
         "routing.kind": "Message",
         "routing.audience": "Destinataires",
+        # -- errors on pages: what went wrong, in words ---------------------------------------
+        "error.not_found": "{what} n° {key} introuvable : vérifiez l'adresse de la page.",
+        "error.not_found.page": "Cette page n'existe pas. Vérifiez son adresse.",
+        "error.forbidden": "Vous n'avez pas accès à cette page avec votre compte.",
+        "error.method": (
+            "Cette adresse ne s'ouvre pas ainsi : revenez à la page précédente et utilisez"
+            " son formulaire."
+        ),
+        "error.refused": "Cette étape n'est pas possible pour l'instant :",
+        "error.unknown_trigger": (
+            "Cette étape n'existe pas depuis la phase actuelle du projet : rechargez la page"
+            " du projet pour voir les étapes possibles."
+        ),
+        "error.conflict": (
+            "Ce projet a été modifié par quelqu'un d'autre entre-temps. Rechargez la page et"
+            " recommencez si l'action a toujours un sens."
+        ),
+        "error.already_recorded": (
+            "Ce jalon a déjà été enregistré comme fait le {done_on} par {done_by} :"
+            " il n'est pas enregistré une seconde fois."
+        ),
+        "error.invalid": "Valeur refusée pour le champ « {field} » : {reason}",
+        "error.invalid.missing": "Le champ « {field} » est obligatoire.",
+        "error.invalid.generic": "Valeur refusée pour le champ « {field} ».",
+        "error.internal": (
+            "Une erreur inattendue s'est produite : rien n'a été enregistré. Si elle se"
+            " reproduit, communiquez le numéro d'incident {incident} à l'équipe Copilote."
+        ),
+        "error.other": "Votre demande n'a pas pu être traitée.",
+        "error.csrf_missing": (
+            "Ce formulaire ne vient pas d'une page de Copilote : rien n'a été enregistré."
+            " Rechargez la page et recommencez."
+        ),
+        "error.session_expired": "Votre session a expiré : reconnectez-vous pour continuer.",
+        "error.form_expired": (
+            "Ce formulaire avait expiré : rien n'a été enregistré. Vérifiez-le et envoyez-le"
+            " de nouveau."
+        ),
+        "input.not_a_date": "« {value} » n'est pas une date (par exemple 12/06/2026).",
+        "input.not_an_instant": (
+            "« {value} » n'est pas une date avec une heure (par exemple 12/06/2026 14:00)."
+        ),
+        "input.out_of_bounds": "le {day} n'est pas entre le {first} et le {last}.",
+        "input.too_long": "{max_length} caractères au plus.",
+        "input.control_characters": (
+            "caractères non autorisés (caractères de contrôle, retours à la ligne)."
+        ),
+        "input.meeting_in_past": (
+            "le {day} est passé : une réunion se planifie à partir d'aujourd'hui ({today})."
+            " Une réunion déjà tenue s'enregistre comme tenue."
+        ),
+        "input.meeting_too_far": (
+            "le {day} est à plus de {years} ans : une réunion se planifie au plus tard le {last}."
+        ),
+        "field.starts_at": "date et heure de début",
+        "field.held_on": "date de la réunion",
+        "field.location": "lieu",
+        "field.minutes_ref": "référence du compte rendu",
+        "field.comment": "commentaire",
+        "field.deliverable_ref": "référence du livrable",
+        "field.year": "année",
+        "field.meeting": "réunion",
+        "field.series": "instance",
+        "field.trigger": "étape",
+        "field.project": "projet",
+        "noun.project": "Projet",
+        "noun.meeting": "Réunion",
+        "noun.partner": "Partenaire",
+        "noun.milestone": "Jalon",
+        "noun.user": "Compte",
+        "noun.report": "Bilan",
+        "noun.programme definition": "Programme",
     },
     "en": {
         # -- refusals: unmet exit conditions and how to meet them ----------------------------
@@ -220,6 +292,71 @@ PHRASES: dict[str, dict[str, str]] = {
         "routing.title": "Who receives what",
         "routing.kind": "Message",
         "routing.audience": "Recipients",
+        # -- errors on pages: what went wrong, in words ---------------------------------------
+        "error.not_found": "{what} no. {key} not found: check the page's address.",
+        "error.not_found.page": "This page does not exist. Check its address.",
+        "error.forbidden": "Your account does not give access to this page.",
+        "error.method": "This address does not open this way: go back and use the page's form.",
+        "error.refused": "This step is not possible yet:",
+        "error.unknown_trigger": (
+            "This step does not exist from the project's current phase: reload the project"
+            " page to see the possible steps."
+        ),
+        "error.conflict": (
+            "Someone else changed this project meanwhile. Reload the page and try again if"
+            " the action still makes sense."
+        ),
+        "error.already_recorded": (
+            "This milestone was already recorded done on {done_on} by {done_by}: it is not"
+            " recorded twice."
+        ),
+        "error.invalid": "Value refused for the field “{field}”: {reason}",
+        "error.invalid.missing": "The field “{field}” is required.",
+        "error.invalid.generic": "Value refused for the field “{field}”.",
+        "error.internal": (
+            "An unexpected error occurred: nothing was saved. If it happens again, give the"
+            " incident number {incident} to the Copilote team."
+        ),
+        "error.other": "Your request could not be handled.",
+        "error.csrf_missing": (
+            "This form did not come from a Copilote page: nothing was saved. Reload the page"
+            " and try again."
+        ),
+        "error.session_expired": "Your session has expired: sign in again to go on.",
+        "error.form_expired": (
+            "This form had expired: nothing was saved. Check it and send it again."
+        ),
+        "input.not_a_date": "“{value}” is not a date (for example 12/06/2026).",
+        "input.not_an_instant": "“{value}” is not a date and time (for example 12/06/2026 14:00).",
+        "input.out_of_bounds": "{day} is not between {first} and {last}.",
+        "input.too_long": "at most {max_length} characters.",
+        "input.control_characters": "characters not allowed (control characters, line breaks).",
+        "input.meeting_in_past": (
+            "{day} is past: a meeting is scheduled from today ({today}). A meeting already"
+            " held is recorded as held."
+        ),
+        "input.meeting_too_far": (
+            "{day} is more than {years} years ahead: a meeting is scheduled on {last} at the"
+            " latest."
+        ),
+        "field.starts_at": "start date and time",
+        "field.held_on": "meeting date",
+        "field.location": "place",
+        "field.minutes_ref": "minutes reference",
+        "field.comment": "comment",
+        "field.deliverable_ref": "deliverable reference",
+        "field.year": "year",
+        "field.meeting": "meeting",
+        "field.series": "body",
+        "field.trigger": "step",
+        "field.project": "project",
+        "noun.project": "Project",
+        "noun.meeting": "Meeting",
+        "noun.partner": "Partner",
+        "noun.milestone": "Milestone",
+        "noun.user": "Account",
+        "noun.report": "Report",
+        "noun.programme definition": "Programme",
     },
 }
 

@@ -74,9 +74,15 @@ def storable(value: str, lines: bool = False) -> bool:
 
 def _checked(value: str, field: str, pattern: re.Pattern[str], max_length: int) -> str:
     if len(value) > max_length:
-        raise InvalidInput(field, f"at most {max_length} characters")
+        raise InvalidInput(
+            field, f"at most {max_length} characters", "input.too_long", {"max_length": max_length}
+        )
     if not pattern.match(value):
-        raise InvalidInput(field, "control characters (NUL, line breaks...) are not allowed")
+        raise InvalidInput(
+            field,
+            "control characters (NUL, line breaks...) are not allowed",
+            "input.control_characters",
+        )
     try:
         return valid_text(value)
     except ValueError as exc:
@@ -95,7 +101,12 @@ def form_text(value: str, field: str, max_length: int = 5000) -> str:
 
 def _in_bounds(day: date, field: str) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidInput(field, f"{day} is not between {FIRST_DAY} and {LAST_DAY}")
+        raise InvalidInput(
+            field,
+            f"{day} is not between {FIRST_DAY} and {LAST_DAY}",
+            "input.out_of_bounds",
+            {"day": day, "first": FIRST_DAY, "last": LAST_DAY},
+        )
     return day
 
 
@@ -107,7 +118,9 @@ def form_day(value: str, field: str) -> date | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not a date (2026-06-12)") from None
+        raise InvalidInput(
+            field, f"{value!r} is not a date (2026-06-12)", "input.not_a_date", {"value": value}
+        ) from None
     return _in_bounds(day, field)
 
 
@@ -117,7 +130,12 @@ def form_instant(value: str, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not a date and time (2026-06-12T14:00)") from None
+        raise InvalidInput(
+            field,
+            f"{value!r} is not a date and time (2026-06-12T14:00)",
+            "input.not_an_instant",
+            {"value": value},
+        ) from None
     _in_bounds(parsed.date(), field)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_PARIS)
 

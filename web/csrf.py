@@ -18,11 +18,15 @@ __all__ = ["CsrfRefused", "check_csrf", "csrf_token"]
 
 
 class CsrfRefused(WorkflowError, PermissionError):
-    def __init__(self) -> None:
+    """``missing``: no token at all (a form that did not come from Copilote); otherwise the
+    token is stale (the session it belonged to has expired or ended)."""
+
+    def __init__(self, missing: bool = False) -> None:
         super().__init__(
             "This form has expired or did not come from Copilote (missing or wrong CSRF "
             "token). Reload the page and submit it again."
         )
+        self.missing = missing
 
 
 def csrf_token(request: Request) -> str:
@@ -35,4 +39,4 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, given: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not given or not hmac.compare_digest(str(expected), given):
-        raise CsrfRefused()
+        raise CsrfRefused(missing=not given)

@@ -11,6 +11,7 @@ from web.csrf import check_csrf
 from web.ports import Application
 
 __all__ = [
+    "SIGNED_IN_COOKIE",
     "AccountsDep",
     "ApiUser",
     "CopiloteDep",
@@ -18,6 +19,10 @@ __all__ = [
     "LoginRequired",
     "PageUser",
 ]
+
+SIGNED_IN_COOKIE = "copilote_signed_in"
+"""Set on sign-in, removed on sign-out: a page that finds it without a valid session knows
+the session has expired (and says so) rather than that the person never signed in."""
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -12,12 +12,30 @@ from typing import Any
 
 from starlette.requests import Request
 
-from notifications.wording import LANGUAGES, say
+from notifications.wording import LANGUAGES, UnknownPhrase, say
 from web import i18n
-from workflow.errors import Unmet
+from web.auth import Forbidden
+from web.csrf import CsrfRefused
+from workflow.errors import (
+    AlreadyRecorded,
+    ConflictError,
+    InvalidInput,
+    NotFound,
+    TransitionRefused,
+    UnknownTrigger,
+    Unmet,
+)
 from workflow.progress import OverdueItem
 
-__all__ = ["how_to_fix", "overdue_words", "request_language", "sentence", "worded"]
+__all__ = [
+    "error_words",
+    "field_words",
+    "how_to_fix",
+    "overdue_words",
+    "request_language",
+    "sentence",
+    "worded",
+]
 
 
 def _params(unmet: Unmet) -> dict[str, Any]:
@@ -61,3 +79,43 @@ def request_language(request: Request) -> str:
             if code in LANGUAGES:
                 return code
     return i18n.language(request)
+
+
+def _say_or(key: str, lang: str, fallback: str, **params: Any) -> str:
+    try:
+        return say(key, lang, **params)
+    except UnknownPhrase:
+        return fallback
+
+
+def field_words(field: str, lang: str) -> str:
+    """A form field as people call it ("date et heure de début"), else its name."""
+    return _say_or(f"field.{field}", lang, field)
+
+
+def error_words(exc: Exception, lang: str) -> str:
+    """What went wrong, as a page says it in ``lang``: the engine's English messages are for
+    logs, the API and the command line; a page words each error type here, once."""
+    if isinstance(exc, NotFound):
+        what = _say_or(f"noun.{exc.what}", lang, str(exc.what))
+        return say("error.not_found", lang, what=what, key=str(exc.key))
+    if isinstance(exc, TransitionRefused):
+        return say("error.refused", lang)
+    if isinstance(exc, UnknownTrigger):
+        return say("error.unknown_trigger", lang)
+    if isinstance(exc, AlreadyRecorded):
+        return say("error.already_recorded", lang, done_on=exc.done_on, done_by=exc.done_by or "—")
+    if isinstance(exc, ConflictError):
+        return say("error.conflict", lang)
+    if isinstance(exc, CsrfRefused):
+        return say("error.csrf_missing", lang)
+    if isinstance(exc, Forbidden):
+        return say("error.forbidden", lang)
+    if isinstance(exc, InvalidInput):
+        field = field_words(exc.field, lang)
+        if exc.phrase is not None:
+            return say(
+                "error.invalid", lang, field=field, reason=say(exc.phrase, lang, **exc.params)
+            )
+        return say("error.invalid.generic", lang, field=field)
+    return say("error.other", lang)

@@ -44,7 +44,16 @@ from typing import Any
 
 from web.bounds import storable
 
-__all__ = ["ANSWERS", "CONTRIBUTIONS", "FORM", "QUESTIONS", "TEXTS", "FieldError", "ReportForm"]
+__all__ = [
+    "ANSWERS",
+    "CONTRIBUTIONS",
+    "FORM",
+    "QUESTIONS",
+    "TEXTS",
+    "FieldError",
+    "ReportForm",
+    "action_titles",
+]
 
 FORM = "suivi_actions"
 MAX_ROWS = 50
@@ -138,6 +147,67 @@ def _number(raw: str) -> float | None:
     return value
 
 
+def _stored_text(value: Any) -> str:
+    """A stored value as the text of a field: lists one item a line, mappings as key: value."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return "\n".join(f"{k} : {_stored_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "\n".join(_stored_text(v) for v in value)
+    return str(value)
+
+
+def _stored_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return _number(str(value))
+    except ValueError:
+        return None
+
+
+def _stored_actions(actions: Any) -> list[Any]:
+    """The stored actions as a list: a report recorded through the API or the command line
+    may give them as one text ("Ateliers, permanences") or a list of texts."""
+    if actions is None:
+        return []
+    if isinstance(actions, str):
+        return [line for line in (part.strip() for part in actions.splitlines()) if line]
+    if isinstance(actions, Mapping):
+        return [actions]
+    if isinstance(actions, list | tuple):
+        return list(actions)
+    return [actions]
+
+
+def _stored_row(action: Any) -> dict[str, str]:
+    """One stored action as a form row, whatever its shape (a mapping of the form's answers,
+    or only a text, then its title)."""
+    row = _blank_row()
+    if not isinstance(action, Mapping):
+        row["title"] = _stored_text(action)[:MAX_TITLE]
+        return row
+    row["title"] = _stored_text(action.get("title", action.get("label", "")))
+    row["key"] = _stored_text(action.get("key"))
+    for q in (*QUESTIONS, *CONTRIBUTIONS):
+        given = action.get(q.key)
+        if isinstance(given, Mapping):
+            answer = str(given.get("answer", ""))
+            row[q.key] = answer if answer in {value for value, _ in ANSWERS} else ""
+            row[f"{q.key}_why"] = _stored_text(given.get("why"))
+        elif given is not None:
+            row[f"{q.key}_why"] = _stored_text(given)
+    return row
+
+
+def action_titles(content: Mapping[str, Any] | None) -> list[str]:
+    """The titles of a stored report's actions (to start the next quarter's form from)."""
+    if not content:
+        return []
+    return [_stored_row(a)["title"] for a in _stored_actions(content.get("actions"))]
+
+
 def _shown(value: float | None) -> str:
     if value is None:
         return ""
@@ -157,17 +227,6 @@ class ReportForm:
         return {e.field for e in self.errors}
 
     # -- an empty or stored form ---------------------------------------------------------
-    @staticmethod
-    def _stored_row(action: Mapping[str, Any]) -> dict[str, str]:
-        row = _blank_row()
-        row["title"] = str(action.get("title", ""))
-        row["key"] = str(action.get("key") or "")
-        for q in (*QUESTIONS, *CONTRIBUTIONS):
-            given = action.get(q.key) or {}
-            row[q.key] = str(given.get("answer", ""))
-            row[f"{q.key}_why"] = str(given.get("why", ""))
-        return row
-
     @classmethod
     def start(
         cls,
@@ -176,31 +235,40 @@ class ReportForm:
         own_actions: Sequence[tuple[str, str]] = (),
         previous: Mapping[str, Any] | None = None,
     ) -> ReportForm:
-        """A stored report as it was; else a new one: the partner's own fiches-actions
-        (``own_actions``, key and label) pre-filled with ``previous`` (the partner's report of
-        the quarter before), or without fiches-actions the titles of the previous report."""
+        """The form as first shown: the stored report (whatever recorded it); else the
+        partner's own fiches-actions (``own_actions``, key and label) pre-filled with
+        ``previous`` (their report of the quarter before); else the titles of the partner's
+        previous actions. Always one empty action row to add one."""
         if content:
-            rows = [
-                cls._stored_row(a) for a in content.get("actions", []) if isinstance(a, Mapping)
-            ]
-            indicators = {
-                str(i.get("key")): _shown(i.get("realised")) for i in content.get("indicators", [])
-            }
-            texts = {key: str(content.get(key, "")) for key, _ in TEXTS}
+            rows = [_stored_row(action) for action in _stored_actions(content.get("actions"))]
+            indicators = {}
+            for i in content.get("indicators") or []:
+                if isinstance(i, Mapping) and i.get("key") is not None:
+                    indicators[str(i["key"])] = _shown(_stored_number(i.get("realised")))
+            texts = {key: _stored_text(content.get(key)) for key, _ in TEXTS}
+            if content.get("form") != FORM:
+                # Recorded through the API or the command line: what has no place on the form
+                # is kept in sight, under the improvements, so a correction does not lose it.
+                extra = [
+                    f"{key} : {_stored_text(value)}"
+                    for key, value in content.items()
+                    if key not in {"actions", "indicators", "form", *texts} and value
+                ]
+                texts["improvements"] = "\n".join(filter(None, [texts["improvements"], *extra]))
         elif own_actions:
             before = {
                 str(a.get("key")): a
-                for a in (previous or {}).get("actions", [])
+                for a in _stored_actions((previous or {}).get("actions"))
                 if isinstance(a, Mapping) and a.get("key")
             }
             rows = []
             for key, label in own_actions:
-                row = cls._stored_row(before[key]) if key in before else _blank_row()
+                row = _stored_row(before[key]) if key in before else _blank_row()
                 row["key"], row["title"] = key, label
                 rows.append(row)
             indicators = {
-                str(i.get("key")): _shown(i.get("realised"))
-                for i in (previous or {}).get("indicators", [])
+                str(i.get("key")): _shown(_stored_number(i.get("realised")))
+                for i in (previous or {}).get("indicators") or []
                 if isinstance(i, Mapping) and isinstance(i.get("realised"), int | float)
             }
             texts = {key: "" for key, _ in TEXTS}
@@ -209,7 +277,44 @@ class ReportForm:
             indicators, texts = {}, {key: "" for key, _ in TEXTS}
         form = cls(rows, indicators, texts)
         form.add_row()
-        while len(form.rows) < 3:
+        return form
+
+    # -- a draft, saved on the server -----------------------------------------------------
+    _BLOCKING = (
+        "Caractères non autorisés (caractères de contrôle).",
+        "Texte trop long (5000 caractères au plus).",
+        "Intitulé trop long (300 caractères au plus).",
+        "50 actions au plus.",
+    )
+
+    @property
+    def draft_errors(self) -> list[FieldError]:
+        """The problems that forbid even saving a draft (what could not be stored or shown);
+        a missing answer does not: a draft is unfinished by nature."""
+        return [e for e in self.errors if e.message in self._BLOCKING]
+
+    def draft(self) -> dict[str, Any]:
+        return {"rows": self.rows, "indicators": self.indicators, "texts": self.texts}
+
+    @classmethod
+    def from_draft(cls, content: Mapping[str, Any]) -> ReportForm:
+        rows = []
+        for stored in content.get("rows") or []:
+            if isinstance(stored, Mapping):
+                row = _blank_row()
+                row.update({k: str(v) for k, v in stored.items() if k in row})
+                rows.append(row)
+        given = content.get("indicators")
+        indicators = (
+            {str(k): str(v) for k, v in given.items()} if isinstance(given, Mapping) else {}
+        )
+        texts_in = content.get("texts")
+        texts = {
+            key: str(texts_in.get(key, "")) if isinstance(texts_in, Mapping) else ""
+            for key, _ in TEXTS
+        }
+        form = cls(rows, indicators, texts)
+        if not rows or any(rows[-1].values()):
             form.add_row()
         return form
 

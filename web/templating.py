@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from notifications.days import quarter
 from web.csrf import csrf_token
 from web.i18n import gettext, language
+from workflow.calendar import in_paris
 
 __all__ = ["render", "templates"]
 
@@ -27,11 +33,78 @@ def _day(value: date | datetime | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+        return in_paris(value).strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
 
 
 templates.env.filters["day"] = _day
+
+_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def _long_date(day: date, lang: str) -> str:
+    """ "lundi 1er juin 2026", "Monday 1 June 2026": the weekday always, for people."""
+    pattern = "EEEE d'er' MMMM y" if lang == "fr" and day.day == 1 else "EEEE d MMMM y"
+    return format_date(day, pattern, locale=_LOCALES.get(lang, "fr_FR"))
+
+
+def _hour(moment: datetime, lang: str) -> str:
+    """ "14 h", "14 h 30" in French; "14:30" in English."""
+    if lang == "fr":
+        return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
+    return moment.strftime("%H:%M")
+
+
+@pass_context
+def _when(context: Context, value: date | datetime | None) -> str:
+    """A date (or a date and time, Paris) as people read it, in the page's language."""
+    if value is None:
+        return "—"
+    lang = str(context.get("lang", "fr"))
+    if isinstance(value, datetime):
+        local = in_paris(value)
+        joiner = " à " if lang == "fr" else " at "
+        return _long_date(local.date(), lang) + joiner + _hour(local, lang)
+    return _long_date(value, lang)
+
+
+@pass_context
+def _hour_filter(context: Context, value: datetime) -> str:
+    return _hour(in_paris(value), str(context.get("lang", "fr")))
+
+
+@pass_context
+def _number(context: Context, value: float | int | None) -> str:
+    """ "153 846,75", "12" (never "12.0"), in the page's language."""
+    if value is None:
+        return "—"
+    lang = str(context.get("lang", "fr"))
+    return format_decimal(value, locale=_LOCALES.get(lang, "fr_FR"))
+
+
+@pass_context
+def _money(context: Context, cents: int | None) -> str:
+    """Cents as an amount in euros: "153 846,75 €" in French, "€153,846.75" in English."""
+    if cents is None:
+        return "—"
+    lang = str(context.get("lang", "fr"))
+    return format_currency(cents / 100, "EUR", locale=_LOCALES.get(lang, "fr_FR"))
+
+
+@pass_context
+def _quarter(context: Context, period: str) -> str:
+    """A quarter key ("2026-Q3") as people write it: "T3 2026", "Q3 2026"."""
+    try:
+        return quarter(period, str(context.get("lang", "fr")), short=True)
+    except ValueError:
+        return period
+
+
+templates.env.filters["money"] = _money
+templates.env.filters["quarter"] = _quarter
+templates.env.filters["when"] = _when
+templates.env.filters["hour"] = _hour_filter
+templates.env.filters["number"] = _number
 
 
 def render(

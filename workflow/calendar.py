@@ -20,6 +20,7 @@ __all__ = [
     "NonWorkingDay",
     "add_offset",
     "at_paris_time",
+    "in_paris",
     "is_working_day",
     "months_before",
     "months_later",
@@ -168,6 +169,21 @@ def resolve(
 
 def paris_date(instant: datetime) -> date:
     return instant.astimezone(PARIS).date()
+
+
+# The last instant Python can hold in Paris time (31 December 9999, 23:59 there).
+_LAST_PARIS = datetime.max.replace(tzinfo=PARIS)
+
+
+def in_paris(instant: datetime) -> datetime:
+    """``instant`` in Paris time, for showing it: an instant stored beyond the last one Python
+    can hold there (31 December 9999 after 23:00 UTC) is shown as that last instant instead of
+    raising OverflowError. Deadline arithmetic keeps :func:`paris_date`, which raises: a
+    project whose due work meets such a date is flagged (workflow.failures), not hidden."""
+    try:
+        return instant.astimezone(PARIS)
+    except OverflowError:
+        return _LAST_PARIS
 
 
 def at_paris_time(day: date, hhmm: str) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -72,8 +72,17 @@ class DefinitionGone(NotFound):
 
 
 class InvalidInput(WorkflowError, ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
+    """``phrase`` (a key of notifications/wording.py, ``input.*``) and ``params`` say the
+    same as ``message`` as data, for the pages to word it in the reader's language."""
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        phrase: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.field, self.phrase, self.params = field, phrase, dict(params or {})
         super().__init__(f"{field}: {message}")
 
 

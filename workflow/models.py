@@ -194,6 +194,7 @@ class Meeting(SQLModel, table=True):
     cancel_reason: str | None = None
     gap_explanation: str | None = None
     corrective_measure: str | None = None
+    agenda: str = ""  # the order of business, shown in the invitation (email and page)
 
 
 class Decision(SQLModel, table=True):
@@ -366,6 +367,21 @@ class Report(SQLModel, table=True):
     schedule: str = Field(max_length=64)
     period: str = Field(max_length=16)  # e.g. 2026-Q2
     submitted_at: datetime = _ts()
+    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ReportDraft(SQLModel, table=True):
+    """What a partner has typed in a report form and saved without sending it (one per
+    partner, schedule and period: the link's report); removed when the report is sent."""
+
+    __tablename__ = "report_draft"
+    __table_args__ = (sa.UniqueConstraint("project_id", "partner_id", "schedule", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id")
+    schedule: str = Field(max_length=64)
+    period: str = Field(max_length=16)
+    saved_at: datetime = _ts()
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 

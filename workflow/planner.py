@@ -583,7 +583,7 @@ class Planner:
             "starts_at": meeting.starts_at,
             "ends_at": meeting.ends_at,
             "location": meeting.location,
-            "agenda": None,
+            "agenda": getattr(meeting, "agenda", "") or None,
             "sequence": meeting.sequence,
         }
         if change in ("scheduled", "moved", "cancelled"):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from workflow import tables
 from workflow.budget import Budget
-from workflow.calendar import paris_date, years_later
+from workflow.calendar import in_paris, paris_date, years_later
 from workflow.conventions import convention_anchor
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
@@ -22,10 +22,41 @@ from workflow.plan import Plan, check_year
 from workflow.planner import cancel_chains
 from workflow.progress import closed
 
-__all__ = ["Records"]
+__all__ = ["SCHEDULE_YEARS_AHEAD", "Records", "schedulable"]
 
 
 INDICATOR_KINDS = ("process", "activity", "result")
+
+
+SCHEDULE_YEARS_AHEAD = 3
+"""A meeting is scheduled (or moved) from today to at most this many years ahead; a meeting
+already held is recorded with :meth:`Records.meeting_held`, whatever its date."""
+
+
+def schedulable(starts_at: datetime, today: date) -> datetime:
+    """``starts_at`` if a meeting may be scheduled then (today to three years ahead, in Paris),
+    else InvalidInput naming the field and the bound."""
+    if starts_at.tzinfo is None:
+        raise InvalidInput("starts_at", "give the time with its zone, e.g. 2026-06-12T14:00+02:00")
+    last = years_later(today, SCHEDULE_YEARS_AHEAD)
+    day = in_paris(starts_at).date()
+    if day < today:
+        raise InvalidInput(
+            "starts_at",
+            f"{day.isoformat()} is in the past: a meeting is scheduled from today"
+            f" ({today.isoformat()}); record a meeting already held as held",
+            "input.meeting_in_past",
+            {"day": day, "today": today},
+        )
+    if day > last:
+        raise InvalidInput(
+            "starts_at",
+            f"{day.isoformat()} is more than {SCHEDULE_YEARS_AHEAD} years ahead"
+            f" (at most {last.isoformat()})",
+            "input.meeting_too_far",
+            {"day": day, "last": last, "years": SCHEDULE_YEARS_AHEAD},
+        )
+    return starts_at
 
 
 class Records:
@@ -155,12 +186,10 @@ class Records:
         occurrence: str | None = None,
         location: str = "",
         label: str | None = None,
+        agenda: str = "",
     ) -> int:
-        if starts_at.tzinfo is None:
-            raise InvalidInput(
-                "starts_at", "give the time with its zone, e.g. 2026-06-12T14:00+02:00"
-            )
         now = self.engine.clock.now()
+        schedulable(starts_at, paris_date(now))
         with self.engine.db.begin() as conn:
             project = self._open(conn, project_id)
             definition = self.engine.definition(project.definition_id, project.definition_version)
@@ -199,6 +228,7 @@ class Records:
                         starts_at=starts_at,
                         ends_at=ends_at,
                         location=location,
+                        agenda=agenda,
                         sequence=tables.meeting.c.sequence + 1,
                     )
                 )
@@ -219,6 +249,7 @@ class Records:
                         starts_at=starts_at,
                         ends_at=ends_at,
                         location=location,
+                        agenda=agenda,
                         sequence=0,
                         attendees=[],
                         phase=project.phase,
@@ -246,11 +277,8 @@ class Records:
     def move_meeting(
         self, project_id: int, meeting_id: int, starts_at: datetime, location: str | None = None
     ) -> None:
-        if starts_at.tzinfo is None:
-            raise InvalidInput(
-                "starts_at", "give the time with its zone, e.g. 2026-06-12T14:00+02:00"
-            )
         now = self.engine.clock.now()
+        schedulable(starts_at, paris_date(now))
         with self.engine.db.begin() as conn:
             project = self._open(conn, project_id)
             meeting = self._meeting(conn, project_id, meeting_id)

@@ -40,6 +40,7 @@ __all__ = [
     "realised_value",
     "reminder",
     "report",
+    "report_draft",
     "user_account",
 ]
 
@@ -57,6 +58,7 @@ report: sa.Table = metadata.tables["report"]
 convention: sa.Table = metadata.tables["convention"]
 convention_party: sa.Table = metadata.tables["convention_party"]
 convention_change: sa.Table = metadata.tables["convention_change"]
+report_draft: sa.Table = metadata.tables["report_draft"]
 history: sa.Table = metadata.tables["history"]
 reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]

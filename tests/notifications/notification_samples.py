@@ -104,6 +104,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "held_on": date(2026, 3, 2),
         "filename": "CR COPIL 2.pdf",
     },
+    "answer_link": {"partner_name": "Association Prévention Lens", "valid_until": date(2026, 3, 2)},
 }
 
 # What each French rendering must say, beyond the common checks (kind-specific facts).
@@ -131,6 +132,7 @@ EXPECTED_FR: dict[str, list[str]] = {
     "partner_joined": ["Centre de santé Liévin", "a rejoint"],
     "partner_left": ["Centre de santé Liévin", "a quitté"],
     "meeting_minutes": ["COPIL 2", "lundi 2 mars 2026", "CR COPIL 2.pdf", "n'est pas joint"],
+    "answer_link": ["nouveau lien", "Association Prévention Lens", "valable au moins jusqu'au"],
 }
 
 

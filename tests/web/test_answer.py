@@ -432,7 +432,7 @@ def test_a_partner_answers_a_meeting_invitation(any_site: Site) -> None:
     page = partner.get(path)
     assert page.status_code == 200
     assert "Comité de pilotage (COPIL)" in page.text
-    assert "12/06/2026 14:00" in page.text and "Mairie du 18e, salle 2" in page.text
+    assert "vendredi 12 juin 2026 à 14 h" in page.text and "Mairie du 18e, salle 2" in page.text
     csrf = csrf_of(page.text)
 
     refused = partner.post(path, data={"csrf_token": csrf, "answer": "peut-être"})
@@ -487,7 +487,7 @@ def test_meeting_invitations_carry_each_partners_own_link(site: Site) -> None:
         assert (target.purpose, target.project_id) == ("meeting", pid)
         assert (target.partner_id, target.detail) == (partner, str(meeting))
         page = client.get(link_in(invitation))
-        assert page.status_code == 200 and "15/06/2026 14:00" in page.text
+        assert page.status_code == 200 and "lundi 15 juin 2026 à 14 h" in page.text
     # Moved once the invitations are out: an update, with the link again.
     records.move_meeting(pid, meeting, datetime(2026, 6, 16, 14, 0, tzinfo=PARIS))
     site.c.tick(site.clock.now())

@@ -248,7 +248,7 @@ def test_agency_pilot_and_partner_in_a_real_browser(live: LiveService, browser: 
     agency.goto(f"{live.url}/projects/{pid}")
     received = agency.locator("#bilans tbody tr", has_text="Association Alpha")
     expect(received).to_have_count(1)
-    assert "2026-Q3" in received.inner_text() and "05/10/2026" in received.inner_text()
+    assert "T3 2026" in received.inner_text() and "05/10/2026" in received.inner_text()
     received.locator("summary").click()
     details = received.locator("details").inner_text()
     assert "Ateliers parentalité" in details and "Peu de pères présents" in details

@@ -200,15 +200,15 @@ def test_missing_quarterly_reports_are_listed_until_received(site: Site) -> None
     agency = site.client(AGENCY)
     rows = rows_of(agency.get("/dashboard").text, "bilans")
     assert rows == [
-        "Association Alpha Coopérative A Paris Bilan trimestriel 2026-Q2 30/07/2026 6 jours",
-        "Centre Beta Coopérative A Paris Bilan trimestriel 2026-Q2 30/07/2026 6 jours",
+        "Association Alpha Coopérative A Paris Bilan trimestriel T2 2026 30/07/2026 6 jours",
+        "Centre Beta Coopérative A Paris Bilan trimestriel T2 2026 30/07/2026 6 jours",
     ]
     records.submit_report(
         site.project_a, alpha, "bilan_trimestriel", "2026-Q2", {"obstacles": "Locaux <fermés>"}
     )
     page = agency.get("/dashboard").text
     assert rows_of(page, "bilans") == [
-        "Centre Beta Coopérative A Paris Bilan trimestriel 2026-Q2 30/07/2026 6 jours"
+        "Centre Beta Coopérative A Paris Bilan trimestriel T2 2026 30/07/2026 6 jours"
     ]
     assert rows_of(
         agency.get("/dashboard", params={"territory": "Seine-Saint-Denis"}).text, "bilans"
@@ -216,7 +216,7 @@ def test_missing_quarterly_reports_are_listed_until_received(site: Site) -> None
     # the agency reads the report received on the project page
     project = agency.get(f"/projects/{site.project_a}").text
     assert rows_of(project, "bilans") == [
-        "Association Alpha 2026-Q2 05/08/2026 09:00 Détails obstacles Locaux <fermés>"
+        "Association Alpha T2 2026 05/08/2026 09:00 Détails obstacles Locaux <fermés>"
     ]
     assert "Locaux &lt;fermés&gt;" in project
 

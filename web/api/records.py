@@ -167,6 +167,7 @@ def schedule_meeting(
         occurrence=body.occurrence,
         location=body.location,
         label=body.label,
+        agenda=body.agenda,
     )
     return _meeting(c, project_id, meeting_id)
 

@@ -528,6 +528,7 @@ class MeetingScheduleIn(_In):
     )
     location: Line = ""
     label: Name | None = None
+    agenda: Text = Field(default="", description="the order of business, in the invitation")
 
 
 class MeetingMoveIn(_In):

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from web.pages import (
     answer,
+    answer_links,
     conventions,
     dashboard,
     documents,
@@ -24,6 +25,7 @@ router.include_router(conventions.router)
 router.include_router(answer.router)
 router.include_router(documents.router)
 router.include_router(preferences.router)
+router.include_router(answer_links.router)
 router.include_router(exports.router)
 router.include_router(objectives.router)
 router.include_router(users.router)

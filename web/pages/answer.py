@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -25,21 +25,33 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.datastructures import FormData
 
+from notifications.calendar import build_ics
 from notifications.days import quarter
+from notifications.message import Recipient
 from web import i18n
 from web.bounds import storable
 from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
 from web.pages.responses import PAGE_RESPONSES
-from web.report_form import ANSWERS, CONTRIBUTIONS, QUESTIONS, TEXTS, ReportForm
+from web.report_form import (
+    ANSWERS,
+    CONTRIBUTIONS,
+    QUESTIONS,
+    TEXTS,
+    ReportForm,
+    action_titles,
+)
 from web.templating import render
 from workflow import tables
-from workflow.calendar import paris_date
+from workflow.calendar import in_paris, paris_date
 from workflow.database import read
 from workflow.definition import Definition, MeetingSeries, ReportSchedule
 from workflow.errors import InvalidInput
 from workflow.lifecycle import SUSPENDED
+from workflow.occasions import quarter_of_period
+from workflow.planner import quarter_end
 from workflow.progress import closed
+from workflow.sweep import resolve_due
 
 router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
@@ -75,10 +87,19 @@ class Opened:
             return "Ce projet est terminé : rien ne peut plus être transmis."
         return None
 
+    def people(self, conn: sa.Connection) -> None:
+        """The pilot (name and address, to contact) and the agency of the project."""
+        self.pilot, self.agency = contacts(conn, self.project.id, self.today)
+
+    pilot: Any = field(default=None, kw_only=True)
+    agency: Any = field(default=None, kw_only=True)
+
 
 @dataclass
 class ReportTarget(Opened):
     schedule: ReportSchedule
+    due: date
+    draft: Any  # the partner's saved draft for this period, or None
     period: str
     year: int
     quarter: int
@@ -87,6 +108,10 @@ class ReportTarget(Opened):
     previous_titles: list[str]
     own_actions: list[tuple[str, str]] = field(default_factory=list)  # a fiche-action's key, label
     previous: dict[str, Any] | None = None  # the partner's report of the quarter before
+
+    @property
+    def days_late(self) -> int:
+        return max(0, (self.today - self.due).days)
 
     def period_words(self, lang: str) -> str:
         """The quarter as the page says it: "3e trimestre 2026" in French, "Q3 2026" in English
@@ -125,6 +150,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         raise LinkError(f"{partner.organisation} is no longer a partner of this project")
     definition = c.engine.definition(project.definition_id, project.definition_version)
     roles = set(partner.roles)
+    now = c.clock.now()
     if link.purpose == "report":
         key, _, period = link.detail.partition(":")
         spec = next((r for r in definition.reports if r.key == key), None)
@@ -133,6 +159,8 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             raise LinkError("it names a report this project does not ask for")
         if spec.owed_by not in roles:
             raise LinkError(f"{partner.organisation} does not owe this report")
+        due = report_due(definition, spec, period)
+        c.links.check_age(link, due, now)
         mine = sa.and_(
             tables.report.c.project_id == project.id,
             tables.report.c.partner_id == partner.id,
@@ -141,13 +169,20 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         report = conn.execute(
             sa.select(tables.report).where(mine, tables.report.c.period == period)
         ).one_or_none()
+        draft = conn.execute(
+            sa.select(tables.report_draft).where(
+                tables.report_draft.c.project_id == project.id,
+                tables.report_draft.c.partner_id == partner.id,
+                tables.report_draft.c.schedule == key,
+                tables.report_draft.c.period == period,
+            )
+        ).one_or_none()
         # The actions of the partner's latest earlier report, to start from.
         earlier = conn.execute(
             sa.select(tables.report.c.content)
             .where(mine, tables.report.c.period < period)
             .order_by(tables.report.c.period.desc())
         ).first()
-        previous = (earlier.content or {}).get("actions", []) if earlier else []
         # Issue 13: a project with fiches-actions asks each partner about their own actions
         # and the indicators of those actions for the report's year.
         own = conn.execute(
@@ -177,12 +212,14 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
             today,
             closed(c.engine, project),
             schedule=spec,
+            due=due,
+            draft=draft,
             period=period,
             year=int(found.group(1)),
             quarter=int(found.group(2)),
             report=report,
             indicators=list(conn.execute(indicators.order_by(tables.indicator.c.id))),
-            previous_titles=[str(a.get("title", "")) for a in previous if isinstance(a, dict)],
+            previous_titles=action_titles(earlier.content if earlier else None),
             own_actions=[(a.key, a.label) for a in own],
             previous=dict(earlier.content or {}) if earlier else None,
         )
@@ -200,6 +237,7 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
         series = next((s for s in definition.meetings if s.key == meeting.series), None)
         if series is None or not roles & set(series.attendees):
             raise LinkError(f"{partner.organisation} is not invited to this meeting")
+        c.links.check_age(link, meeting_day(meeting), now)
         attendance = conn.execute(
             sa.select(tables.attendance).where(
                 tables.attendance.c.meeting_id == meeting.id,
@@ -220,9 +258,37 @@ def _open(conn: sa.Connection, c: Any, token: str) -> ReportTarget | MeetingTarg
     raise LinkError("it is not a link Copilote knows how to answer")
 
 
+def report_due(definition: Definition, spec: ReportSchedule, period: str) -> date:
+    """The due date of ``spec`` for ``period`` (the sweep's rule: the quarter's end plus the
+    schedule's delay, moved to a working day when the programme says so)."""
+    year, number = quarter_of_period(period)
+    return resolve_due(quarter_end(year, number), spec, definition).due
+
+
+def meeting_day(meeting: Any) -> date | None:
+    """The day a meeting's occasion is over: held, or its planned day (Paris)."""
+    if meeting.held_on is not None:
+        return meeting.held_on  # type: ignore[no-any-return]
+    return in_paris(meeting.starts_at).date() if meeting.starts_at is not None else None
+
+
+def contacts(conn: sa.Connection, project_id: int, today: date) -> tuple[Any, Any]:
+    """The project's active pilot and agency partner rows (None when there is none)."""
+    rows = conn.execute(
+        sa.select(tables.partner)
+        .where(tables.partner.c.project_id == project_id)
+        .order_by(tables.partner.c.id)
+    ).all()
+    current = [r for r in rows if r.joined_on <= today and (r.left_on is None or r.left_on > today)]
+    pilot = next((r for r in current if "pilot" in r.roles), None)
+    agency = next((r for r in current if "agency" in r.roles), None)
+    return pilot, agency
+
+
 def opened(request: Request, c: CopiloteDep, token: str) -> ReportTarget | MeetingTarget:
     with read(c.db) as conn:
         target = _open(conn, c, token)
+        target.people(conn)
     # The page speaks the partner's language (as their emails do) unless they chose another.
     request.state.lang = target.partner.lang
     return target
@@ -236,7 +302,10 @@ Target = Annotated[ReportTarget | MeetingTarget, Depends(opened)]
 Posted = Annotated[FormData, Depends(form_data)]
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+def private_page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    """A page of a personal link: never cached, indexed, or its address sent elsewhere."""
     response = render(request, name, context, status_code)
     response.headers.update(_PRIVATE)
     return response
@@ -245,7 +314,7 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 def _report_page(
     request: Request, t: ReportTarget, form: ReportForm, status_code: int = 200
 ) -> Response:
-    return _page(
+    return private_page(
         request,
         "answer_report.html",
         {
@@ -264,7 +333,7 @@ def _report_page(
 def _meeting_page(
     request: Request, t: MeetingTarget, values: dict[str, str], error: str | None = None
 ) -> Response:
-    return _page(
+    return private_page(
         request,
         "answer_meeting.html",
         {
@@ -281,6 +350,8 @@ def _meeting_page(
 @router.get("/answer/{token}")
 def answer_page(request: Request, t: Target) -> Response:
     if isinstance(t, ReportTarget):
+        if t.draft is not None and (t.report is None or t.draft.saved_at > t.report.submitted_at):
+            return _report_page(request, t, ReportForm.from_draft(t.draft.content))
         content = t.report.content if t.report is not None else None
         return _report_page(
             request,
@@ -304,11 +375,20 @@ def answer(request: Request, c: CopiloteDep, t: Target, posted: Posted, token: s
             form.errors.clear()
             form.add_row()
             return _report_page(request, t, form)
+        if "save_draft" in posted:
+            blocking = form.draft_errors
+            form.errors[:] = blocking
+            if blocking:
+                return _report_page(request, t, form, 422)
+            _save_draft(c, t, form)
+            return RedirectResponse(f"/answer/{token}?draft=1", status_code=303)
         if form.errors:
             return _report_page(request, t, form, 422)
         c.records.submit_report(
             t.project.id, t.partner.id, t.schedule.key, t.period, form.content()
         )
+        with c.db.begin() as conn:
+            conn.execute(sa.delete(tables.report_draft).where(_draft_of(t)))
     else:
         values = {
             "answer": str(posted.get("answer", "")),
@@ -331,7 +411,7 @@ def answer(request: Request, c: CopiloteDep, t: Target, posted: Posted, token: s
 def answered(request: Request, t: Target, token: str) -> Response:
     if (t.report if isinstance(t, ReportTarget) else t.attendance) is None:
         return RedirectResponse(f"/answer/{token}", status_code=303)  # nothing sent yet
-    return _page(
+    return private_page(
         request,
         "answer_done.html",
         {
@@ -342,6 +422,70 @@ def answered(request: Request, t: Target, token: str) -> Response:
             "texts": TEXTS,
         },
     )
+
+
+# -- the invitation in a calendar ---------------------------------------------------------
+@router.get("/answer/{token}/meeting.ics")
+def meeting_ics(request: Request, c: CopiloteDep, t: Target) -> Response:
+    """« Ajouter à mon agenda »: the invitation as an .ics file (the same UID as the emailed
+    invitation, so a calendar that has one updates it)."""
+    if not isinstance(t, MeetingTarget) or t.meeting.starts_at is None:
+        raise LinkError("it is not an invitation to a meeting with a date")
+    m = t.meeting
+    start = in_paris(m.starts_at)
+    end = in_paris(m.ends_at) if m.ends_at is not None else start
+    if end <= start:
+        end = start + timedelta(minutes=t.series.duration_minutes or 60)
+    pilot = t.pilot
+    organizer = Recipient(
+        (pilot.contact_name or pilot.organisation) if pilot else t.project.title,
+        pilot.email if pilot else f"noreply@{c.settings.mail_domain}",
+    )
+    ics = build_ics(
+        uid=f"meeting-{m.id}@{c.settings.mail_domain}",
+        sequence=int(m.sequence),
+        method="REQUEST",
+        summary=f"{m.label} — {t.project.title}",
+        description=f"{t.series.label} ({t.definition.title})",
+        location=str(m.location or ""),
+        starts_at=start,
+        ends_at=end,
+        organizer=organizer,
+        attendees=[Recipient(t.partner.contact_name or t.partner.organisation, t.partner.email)],
+        stamp=c.clock.now(),
+    )
+    response = Response(ics, media_type="text/calendar; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="invitation.ics"'
+    response.headers.update(_PRIVATE)
+    return response
+
+
+def _draft_of(t: ReportTarget) -> Any:
+    return sa.and_(
+        tables.report_draft.c.project_id == t.project.id,
+        tables.report_draft.c.partner_id == t.partner.id,
+        tables.report_draft.c.schedule == t.schedule.key,
+        tables.report_draft.c.period == t.period,
+    )
+
+
+def _save_draft(c: Any, t: ReportTarget, form: ReportForm) -> None:
+    """One draft per link's report: saving again replaces it."""
+    insert = postgresql.insert if c.db.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(tables.report_draft).values(
+        project_id=t.project.id,
+        partner_id=t.partner.id,
+        schedule=t.schedule.key,
+        period=t.period,
+        saved_at=c.clock.now(),
+        content=form.draft(),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["project_id", "partner_id", "schedule", "period"],
+        set_={"saved_at": stmt.excluded.saved_at, "content": stmt.excluded.content},
+    )
+    with c.db.begin() as conn:
+        conn.execute(stmt)
 
 
 def _save_attendance(c: Any, t: MeetingTarget, answer: str, comment: str) -> None:
@@ -369,6 +513,24 @@ def _save_attendance(c: Any, t: MeetingTarget, answer: str, comment: str) -> Non
 i18n.register(
     {
         "Bilan trimestriel": "Quarterly report",
+        "Ce formulaire avait expiré : rien n'a été enregistré. Vérifiez-le et envoyez-le de"
+        " nouveau.": "This form had expired: nothing was saved. Check it and send it again.",
+        "Pilote du projet": "Project pilot",
+        "Ordre du jour": "Agenda",
+        "Enregistrer le brouillon": "Save the draft",
+        "Brouillon enregistré le": "Draft saved on",
+        "il n'est pas encore transmis : reprenez-le quand vous voulez avec ce lien.": (
+            "it is not sent yet: come back to it with this link whenever you like."
+        ),
+        "Agence": "Agency",
+        "Ajouter à mon agenda": "Add to my calendar",
+        "à rendre le": "due on",
+        "en retard de": "late by",
+        "jour(s)": "day(s)",
+        "champ obligatoire": "required field",
+        "Les champs marqués d'un astérisque (*) sont obligatoires.": (
+            "Fields marked with an asterisk (*) are required."
+        ),
         "Projet": "Project",
         "Structure": "Organisation",
         "Période": "Period",

@@ -18,7 +18,7 @@ the feed without a key. A key for project A never opens project B.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -44,12 +44,21 @@ from web.links import LinkError
 from web.pages.responses import PAGE_RESPONSES, file_response
 from web.ports import Application
 from web.templating import PARIS, render
+from workflow.calendar import in_paris
 from workflow.read_models.annual import AnnualReport, annual_report
 from workflow.read_models.detail import agenda
 
 __all__ = ["feed_url", "neutralise", "router"]
 
 router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
+
+
+def _two_hours_after(start: datetime) -> datetime:
+    """A meeting without its end lasts two hours (none at the last instant Python holds)."""
+    try:
+        return start + timedelta(hours=2)
+    except OverflowError:
+        return start
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -191,8 +200,8 @@ def project_calendar(c: Application, project_id: int) -> bytes:
         event.add("sequence", m.sequence)
         event.add("dtstamp", stamp)
         if m.starts_at is not None:
-            start = m.starts_at.astimezone(PARIS)
-            end = (m.ends_at or m.starts_at + timedelta(hours=2)).astimezone(PARIS)
+            start = in_paris(m.starts_at)
+            end = in_paris(m.ends_at) if m.ends_at else _two_hours_after(start)
             event.add("dtstart", start)
             event.add("dtend", end)
             day = start.date()

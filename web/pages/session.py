@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from web.deps import AccountsDep, CsrfForm, PageUser
+from notifications.wording import say
+from web.deps import SIGNED_IN_COOKIE, AccountsDep, CsrfForm, PageUser
+from web.i18n import language
 from web.templating import render
 from web.throttle import SignInThrottled
 
@@ -20,8 +22,11 @@ def _safe_next(url: str) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+def login_form(request: Request, next: str = "/", expired: str = "") -> Response:
+    notice = say("error.session_expired", language(request)) if expired else None
+    return render(
+        request, "login.html", {"next": _safe_next(next), "error": None, "notice": notice}
+    )
 
 
 @router.post("/login", dependencies=[CsrfForm])
@@ -62,7 +67,9 @@ def login(
     request.session.clear()  # a new session on sign-in (no fixation)
     request.session["uid"] = who.id
     request.session["sv"] = who.session_version
-    return RedirectResponse(_safe_next(next), status_code=303)
+    signed_in = RedirectResponse(_safe_next(next), status_code=303)
+    signed_in.set_cookie(SIGNED_IN_COOKIE, "1", max_age=30 * 86400, httponly=True, samesite="lax")
+    return signed_in
 
 
 @router.post("/logout", dependencies=[CsrfForm])
@@ -72,7 +79,9 @@ def logout(request: Request, accounts: AccountsDep) -> Response:
     if isinstance(uid, int) and accounts.session_user(uid, request.session.get("sv")):
         accounts.end_sessions(uid)
     request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SIGNED_IN_COOKIE)
+    return response
 
 
 @router.get("/")

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import paris_date
+from workflow.calendar import in_paris, paris_date
 from workflow.database import read
 from workflow.engine import Engine
 from workflow.errors import InvalidInput
@@ -242,7 +242,7 @@ def _meeting_count(meetings: list[Any], year: int, as_of: date) -> MeetingCount 
     gaps: list[str] = []
     measures: list[str] = []
     for mt in meetings:
-        day = mt.held_on or (paris_date(mt.starts_at) if mt.starts_at else None)
+        day = mt.held_on or (in_paris(mt.starts_at).date() if mt.starts_at else None)
         if day is None or day.year != year:
             continue  # expected by the programme, never scheduled: planned in no year
         planned += 1
@@ -549,7 +549,7 @@ def _programme_rows(
             continue
         phases: list[str] = []
         for mt in own:
-            day = mt.held_on or (paris_date(mt.starts_at) if mt.starts_at else None)
+            day = mt.held_on or (in_paris(mt.starts_at).date() if mt.starts_at else None)
             if day is not None and day.year == year and mt.phase and mt.phase not in phases:
                 phases.append(mt.phase)
         actions.append(

@@ -159,6 +159,8 @@ class Board:
     open_milestones: list[MilestoneLine]
     open_meetings: list[MeetingLine]
     answers: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    # the partners' comments on their invitation, per meeting: (organisation, comment)
+    comments: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _phase_spans(history: Sequence[Any]) -> dict[str, tuple[date, date | None]]:
@@ -176,17 +178,32 @@ def _phase_spans(history: Sequence[Any]) -> dict[str, tuple[date, date | None]]:
     return spans
 
 
+_ANSWERED = ("planned", "held")
+
+
+def _meeting_comments(
+    active: list[Any], answered: Sequence[Any]
+) -> dict[int, list[tuple[str, str]]]:
+    names = {p.id: p.organisation for p in active}
+    found: dict[int, list[tuple[str, str]]] = {}
+    for a in answered:
+        if a.comment and a.partner_id in names:
+            found.setdefault(a.meeting_id, []).append((names[a.partner_id], a.comment))
+    return found
+
+
 def _meeting_answers(
     definition: Definition, meetings: Sequence[Any], active: list[Any], answered: Sequence[Any]
 ) -> dict[int, dict[str, list[str]]]:
-    """For each planned meeting, the invited partners by their answer from their invitation
-    link: ``yes``, ``maybe``, ``no``, and ``none`` for those who have not answered."""
+    """For each planned or held meeting (the answers stay in sight once it is held), the
+    invited partners by their answer from their invitation link: ``yes``, ``maybe``, ``no``,
+    and ``none`` for those who have not answered."""
     invited_roles = {s.key: set(s.attendees) for s in definition.meetings}
     names = {p.id: p.organisation for p in active}
     given = {(a.meeting_id, a.partner_id): a.answer for a in answered}
     found: dict[int, dict[str, list[str]]] = {}
     for m in meetings:
-        if m.status != "planned":
+        if m.status not in _ANSWERED:
             continue
         roles = invited_roles.get(m.series, set())
         by_answer: dict[str, list[str]] = {"yes": [], "maybe": [], "no": [], "none": []}
@@ -218,14 +235,17 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
             .order_by(tables.outbox.c.created_at.desc(), tables.outbox.c.id.desc())
             .limit(OUTBOX_SHOWN)
         ).all()
-        planned = [m.id for m in project.meetings if m.status == "planned"]
+        planned = [m.id for m in project.meetings if m.status in _ANSWERED]
         answered = (
             conn.execute(
                 sa.select(
                     tables.attendance.c.meeting_id,
                     tables.attendance.c.partner_id,
                     tables.attendance.c.answer,
-                ).where(tables.attendance.c.meeting_id.in_(planned))
+                    tables.attendance.c.comment,
+                )
+                .where(tables.attendance.c.meeting_id.in_(planned))
+                .order_by(tables.attendance.c.answered_at)
             ).all()
             if planned
             else []
@@ -367,6 +387,7 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
     variant = project.variant_label
     return Board(
         answers=_meeting_answers(definition, meetings, active, answered),
+        comments=_meeting_comments(active, answered),
         project=project,
         definition=definition,
         programme=f"{definition.title} — {variant}" if variant else definition.title,

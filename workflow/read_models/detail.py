@@ -8,14 +8,15 @@ in Europe/Paris time (with their offset), as people see them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import PARIS, NonWorkingDay, non_working_reason
+from workflow.calendar import NonWorkingDay, in_paris, non_working_reason
 from workflow.conditions import AutomaticFlag
 from workflow.database import read
 from workflow.definition import Definition
@@ -53,11 +54,11 @@ __all__ = [
 
 
 def _paris(value: datetime) -> datetime:
-    return value.astimezone(PARIS)
+    return in_paris(value)
 
 
 def _maybe_paris(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(PARIS)
+    return None if value is None else in_paris(value)
 
 
 # -- projects ----------------------------------------------------------------------------------
@@ -232,14 +233,17 @@ class MeetingLine:
 def meetings(
     conn: sa.Connection, project_id: int, meeting_id: int | None = None
 ) -> list[MeetingLine]:
-    query = (
-        sa.select(tables.meeting)
-        .where(tables.meeting.c.project_id == project_id)
-        .order_by(tables.meeting.c.id)
+    """The project's meetings in date order (held or planned day; those without a date yet
+    last, in the definition's order), numbered in that order: "COPIL n°6" comes before
+    "COPIL n°7" in time, whichever was recorded first."""
+    rows = list(
+        conn.execute(
+            sa.select(tables.meeting)
+            .where(tables.meeting.c.project_id == project_id)
+            .order_by(tables.meeting.c.id)
+        )
     )
-    if meeting_id is not None:
-        query = query.where(tables.meeting.c.id == meeting_id)
-    return [
+    lines = [
         MeetingLine(
             id=m.id,
             series=m.series,
@@ -255,8 +259,51 @@ def meetings(
             phase=m.phase,
             sequence=m.sequence,
         )
-        for m in conn.execute(query)
+        for m in rows
     ]
+    lines.sort(key=_date_order)
+    lines = _numbered(lines)
+    if meeting_id is not None:
+        return [line for line in lines if line.id == meeting_id]
+    return lines
+
+
+def _day_of(line: MeetingLine) -> date | None:
+    if line.held_on is not None:
+        return line.held_on
+    return line.starts_at.date() if line.starts_at is not None else None
+
+
+def _date_order(line: MeetingLine) -> tuple[bool, date, int]:
+    day = _day_of(line)
+    return (day is None, day or date.min, line.id)
+
+
+_NUMBERED = re.compile(r"^(?P<stem>.+) n°(?P<n>\d+)$")
+
+
+def _numbered(lines: list[MeetingLine]) -> list[MeetingLine]:
+    """Meetings numbered when recorded ("Comité de pilotage n°7": their rank in the series,
+    see workflow.records) renumbered by their rank in date order; the series' other meetings
+    (COPIL 1, a label the pilot gave, cancelled ones) count but keep their label. Meetings
+    the programme expects and that have no date yet (its own numbered ones) count first, as
+    when the number was given."""
+    ranks: dict[str, int] = {}
+    for line in lines:
+        if _day_of(line) is None:
+            ranks[line.series] = ranks.get(line.series, 0) + 1
+    out = []
+    for line in lines:
+        found = _NUMBERED.match(line.label)
+        if _day_of(line) is None:
+            out.append(line)  # counted above
+            continue
+        ranks[line.series] = ranks.get(line.series, 0) + 1
+        if found is None:
+            out.append(line)
+            continue
+        out.append(replace(line, label=f"{found.group('stem')} n°{ranks[line.series]}"))
+    return out
 
 
 @dataclass(frozen=True)
