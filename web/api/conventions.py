@@ -91,7 +91,7 @@ def list_conventions(
     c: CopiloteDep,
     accounts: AccountsDep,
     who: ApiUser,
-    on: Annotated[date | None, Query(description="amounts and status as on this date")] = None,
+    on: Annotated[Day | None, Query(description="amounts and status as on this date")] = None,
 ) -> ConventionsView:
     """The project's conventions, parties and amounts in force (today, or ``on``)."""
     accounts.check_read(who, project_id)
