@@ -269,7 +269,8 @@ def test_one_digest_a_week_merges_projects_then_escalates_once_and_goes_monthly(
 ) -> None:
     """Two projects of one pilot, late on a Wednesday and a Tuesday (8 May is a holiday): one digest a week, on
     Mondays, listing both; four weeks late, each item is escalated once to the accountable
-    (the pilot and the agency: ``mini`` has no RACI) and leaves the weekly digest; the
+    (the pilot and the agency: ``mini`` has no RACI; the pilot being the late party, the
+    agency alone) and leaves the weekly digest; the
     month's first digest still lists them."""
     s = system
     first, second = _project(s, "Coopérative A"), _project(s, "Coopérative B")
@@ -294,7 +295,9 @@ def test_one_digest_a_week_merges_projects_then_escalates_once_and_goes_monthly(
         for row in _outbox(s)
         if row.key.startswith(("milestone:", "group:")) and row.kind != "milestone_overdue"
     ]
-    assert sorted(row.recipient_email for row in escalated) == sorted([AGENCY, PILOT])
+    # to the accountable but never to the late party itself: the pilot's own deliverable is
+    # escalated to the agency (the routing's rule for every escalation)
+    assert sorted(row.recipient_email for row in escalated) == [AGENCY]
     mails = [m for m in s.log if keys[m.message_id] in {row.key for row in escalated}]
     assert {m.when for m in mails} == {at(date(2026, 6, 8), 18)}
     assert all("Fiche de cadrage" in m.subject or "2" in m.subject for m in mails)
@@ -335,7 +338,7 @@ def test_preferences_hold_messages_for_the_digest_and_choose_the_language(
     their_url = str(theirs.message["List-Unsubscribe"]).strip("<>")
     assert their_url != url
     text = theirs.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert f"récapitulatif hebdomadaire, et choisir leur langue : {their_url}" in text
+    assert f"récapitulatif hebdomadaire, et choisir leur langue\u202f: {their_url}" in text
     assert sorted(KINDS) == ["deadlines", "meetings", "news", "reports"]
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from workflow import tables
 from workflow.database import Conn, raw, read, write
 from workflow.preferences import Preference, load_many
-from workflow.window import EXEMPT_KINDS, SendingWindow
+from workflow.window import ASKED_KINDS, EXEMPT_KINDS, SendingWindow
 
 __all__ = [
     "BUDGETED_KINDS",
@@ -72,12 +72,14 @@ _CLAIM_SQL = (
     " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
     " ORDER BY next_attempt_at, id LIMIT ?"
 )
-# While the sending window is shut, only notices of a meeting about to be held leave.
+# While the sending window is shut, only notices of a meeting about to be held leave, and what
+# a person has just asked for themselves.
 _CLAIM_EXEMPT_SQL = (
     "SELECT id, key, project_id, recipient_email, recipient_name, lang, kind, items, attempts"
     " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-    " AND kind IN (" + ", ".join(f"'{kind}'" for kind in EXEMPT_KINDS) + ")"
-    " AND subject_id IN (SELECT id FROM meeting WHERE starts_at < ?)"
+    " AND (kind IN (" + ", ".join(f"'{kind}'" for kind in ASKED_KINDS) + ")"
+    " OR (kind IN (" + ", ".join(f"'{kind}'" for kind in EXEMPT_KINDS) + ")"
+    " AND subject_id IN (SELECT id FROM meeting WHERE starts_at < ?)))"
     " ORDER BY next_attempt_at, id LIMIT ?"
 )
 _TAKE_SQL = (

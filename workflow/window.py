@@ -17,11 +17,15 @@ from datetime import date, datetime, time, timedelta
 
 from workflow.calendar import PARIS, is_working_day, next_working_day, paris_date
 
-__all__ = ["EXEMPT_KINDS", "WEEKDAYS", "SendingWindow"]
+__all__ = ["ASKED_KINDS", "EXEMPT_KINDS", "WEEKDAYS", "SendingWindow"]
 
 EXEMPT_KINDS = ("meeting_update", "meeting_cancel")
 """Kinds that leave at once, window shut or not, when their meeting is close (see
 :meth:`SendingWindow.exempt_before`)."""
+
+ASKED_KINDS = ("answer_link",)
+"""Kinds a person asks for themselves (a new personal link from an expired one): they leave at
+once, whatever the day, since the person is waiting for them."""
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
 """The days a weekly digest may be sent on (``digest_weekday`` setting)."""

@@ -43,7 +43,7 @@ def test_a_partner_reports_on_their_own_actions_and_indicators(any_site: Site) -
     partner = site.client()
     q1 = link_path(site, "report", pid, alpha, "bilan_trimestriel:2026-Q1")
     page = html.unescape(partner.get(q1).text)
-    assert 'value="Ateliers parentalité" maxlength="300" readonly' in page
+    assert 'value="Ateliers parentalité" maxlength="300" aria-required="true" readonly' in page
     assert 'name="a1_key" value="parentalite"' in page
     assert "Familles accueillies" in page
     assert "Permanence santé" not in page and "Passages" not in page  # Beta's

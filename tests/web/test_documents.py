@@ -177,7 +177,9 @@ def test_partners_attach_to_their_report_and_read_only_what_they_may(any_site: S
     token = path.split("/")[2]
     altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     assert partner.get(f"/answer/{altered}/documents/{own}/1").status_code == 403
-    site.clock.advance(timedelta(days=61))
+    # A report link lasts until the report's due date plus the margin (at least 60 days):
+    # half a year later it has expired.
+    site.clock.advance(timedelta(days=200))
     assert partner.get(f"{path}/{own}/1").status_code == 403
     assert "expired" in partner.get(path).text
 

@@ -257,6 +257,8 @@ def _minutes_link(c: Any, token: str) -> tuple[LinkTarget, Any, Any, list[Docume
     link = c.links.read(token)
     if link.purpose != "minutes" or not link.detail.isdigit():
         raise LinkError("it is not a link to read minutes")
+    # Minutes have no occasion that ends: the link lasts the links' age from its sending.
+    c.links.check_age(link, None, c.clock.now())
     today = paris_date(c.clock.now())
     with read(c.db) as conn:
         partner = conn.execute(
