@@ -17,6 +17,7 @@ __all__ = [
     "GRANT_THRESHOLD_CENTS",
     "BudgetLine",
     "Decision",
+    "FormSubmission",
     "HistoryEntry",
     "Indicator",
     "Meeting",
@@ -169,6 +170,7 @@ class Meeting(SQLModel, table=True):
     attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     minutes_ref: str | None = None
     phase: str | None = Field(default=None, max_length=64)
+    cancel_reason: str | None = None  # why a planned meeting was cancelled
 
 
 class Decision(SQLModel, table=True):
@@ -191,6 +193,7 @@ class Indicator(SQLModel, table=True):
     planned: float | None = None
     realised: float | None = None
     unit: str = ""
+    period: str = Field(default="", sa_column_kwargs={"server_default": ""})  # e.g. "2026"
     gap_explanation: str | None = None
     corrective_measure: str | None = None
 
@@ -340,3 +343,18 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = _ts(nullable=True)
     expires_at: datetime | None = _ts(nullable=True)  # none: created_at + the setting
     revoked_at: datetime | None = _ts(nullable=True)
+
+
+class FormSubmission(SQLModel, table=True):
+    """A web form's idempotency token: claimed by the first POST that carries it.
+
+    A second POST of the same token (a double click, a resent form) does not repeat the
+    action: it is shown the outcome the first one recorded (``outcome_url``, ``flash``).
+    """
+
+    __tablename__ = "form_submission"
+    token: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    claimed_at: datetime = _ts()
+    outcome_url: str | None = Field(default=None, max_length=300)  # none: still running
+    flash: str | None = Field(default=None, max_length=1000)

@@ -17,6 +17,7 @@ __all__ = [
     "attendance",
     "budget_line",
     "decision",
+    "form_submission",
     "history",
     "indicator",
     "meeting",
@@ -48,3 +49,4 @@ outbox: sa.Table = metadata.tables["outbox"]
 attendance: sa.Table = metadata.tables["attendance"]
 user_account: sa.Table = metadata.tables["user_account"]
 api_token: sa.Table = metadata.tables["api_token"]
+form_submission: sa.Table = metadata.tables["form_submission"]

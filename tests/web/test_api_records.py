@@ -215,7 +215,7 @@ def test_indicators_decisions_and_budget(site: Site, api: TestClient) -> None:
     assert created.status_code == 200, created.text
     updated = api.put(
         url(site, "indicators/participants"),
-        json={"realised": 97.5, "gap_explanation": "deux ateliers annulés"},
+        json={"realised": 97.5, "period": "2026", "gap_explanation": "deux ateliers annulés"},
     )
     assert updated.json() == {
         "key": "participants",

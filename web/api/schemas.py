@@ -15,7 +15,15 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from web.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MULTI_LINE, ONE_LINE, valid_text
+from web.bounds import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_ID,
+    MAX_LENGTH,
+    MULTI_LINE,
+    ONE_LINE,
+    valid_text,
+)
 
 __all__ = [
     "KEY",
@@ -111,6 +119,13 @@ Key = Annotated[str, Field(pattern=KEY, min_length=1, max_length=64, examples=["
 Line = Annotated[str, Field(max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
 Name = Annotated[str, Field(min_length=1, max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
 Text = Annotated[str, Field(max_length=5000, pattern=MULTI_LINE), AfterValidator(_text)]
+
+
+def _limit(base: Any, field: str) -> Any:
+    """``base`` bounded to the length ``web.bounds.MAX_LENGTH`` declares for ``field``."""
+    return Annotated[base, Field(max_length=MAX_LENGTH[field])]
+
+
 Email = Annotated[
     str,
     Field(
@@ -298,7 +313,7 @@ class PersonIn(_In):
 
     organisation: Name
     email: Email
-    contact_name: Annotated[Line, Field(max_length=200)] = ""
+    contact_name: _limit(Line, "contact_name") = ""
     lang: Lang = "fr"
 
 
@@ -314,7 +329,7 @@ class ProjectCreate(_In):
     )
     title: Name
     start_date: Day
-    territory: Annotated[Line, Field(max_length=200)] = ""
+    territory: _limit(Line, "territory") = ""
     variant: Key | None = None
     funding_cents: Cents | None = Field(default=None, description="yearly funding in euro cents")
     convention_start: Day | None = None
@@ -399,6 +414,7 @@ class IndicatorOut(BaseModel):
     planned: float | None
     realised: float | None
     unit: str
+    period: str
     gap_explanation: str | None
     corrective_measure: str | None
 
@@ -461,7 +477,7 @@ class ProjectDetail(ProjectSummary):
 
 class AdvanceIn(_In):
     trigger: Key = Field(description="the step, e.g. start_diagnostic, suspend, resume")
-    comment: Text | None = None
+    comment: _limit(Text, "comment") | None = None
     expected_version: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)] | None = Field(
         None, description="refuse (409) if the project changed since you read this version"
     )
@@ -495,14 +511,18 @@ class PartnerLeaveOut(BaseModel):
 
 
 class MilestoneDoneIn(_In):
-    deliverable_ref: Line | None = Field(default=None, description="reference of the deliverable")
+    deliverable_ref: _limit(Line, "deliverable_ref") | None = Field(
+        default=None, description="reference of the deliverable"
+    )
     on: Day | None = Field(default=None, description="default: today")
     correct: bool = Field(
         default=False,
         description="correct a milestone already done (needs `comment`); without it, a done "
         "milestone is refused with 409 naming who recorded it and when",
     )
-    comment: Line | None = Field(default=None, description="why (required to correct)")
+    comment: _limit(Line, "comment") | None = Field(
+        default=None, description="why (required to correct)"
+    )
 
 
 class MeetingScheduleIn(_In):
@@ -511,19 +531,19 @@ class MeetingScheduleIn(_In):
     occurrence: Key | None = Field(
         default=None, description="plan this expected meeting (e.g. copil_1)"
     )
-    location: Line = ""
+    location: _limit(Line, "location") = ""
     label: Name | None = None
 
 
 class MeetingMoveIn(_In):
     starts_at: Instant
-    location: Line | None = None
+    location: _limit(Line, "location") | None = None
 
 
 class MeetingHeldIn(_In):
     held_on: Day | None = Field(default=None, description="default: today; never in the future")
     attendees: Annotated[list[Name], Field(max_length=200)] = []
-    minutes_ref: Line | None = None
+    minutes_ref: _limit(Line, "minutes_ref") | None = None
 
 
 class NewMeetingHeldIn(MeetingHeldIn):
@@ -535,8 +555,8 @@ class NewMeetingHeldIn(MeetingHeldIn):
 
 class DecisionIn(_In):
     key: Key = Field(description="e.g. evaluation_finale_decidee")
-    label: Line = ""
-    text: Text = ""
+    label: _limit(Line, "label") = ""
+    text: _limit(Text, "text") = ""
     on: Day | None = None
 
 
@@ -545,9 +565,12 @@ class IndicatorIn(_In):
     kind: Literal["process", "activity", "result"] | None = None
     planned: Number | None = None
     realised: Number | None = None
-    unit: Annotated[Line, Field(max_length=40)] | None = None
-    gap_explanation: Text | None = None
-    corrective_measure: Text | None = None
+    unit: _limit(Line, "unit") | None = None
+    period: _limit(Line, "period") | None = Field(
+        default=None, description="the period the values cover, e.g. 2026 or T3 2026"
+    )
+    gap_explanation: _limit(Text, "gap_explanation") | None = None
+    corrective_measure: _limit(Text, "corrective_measure") | None = None
 
 
 class BudgetLineIn(_In):
