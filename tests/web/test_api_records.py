@@ -224,6 +224,7 @@ def test_indicators_decisions_and_budget(site: Site, api: TestClient) -> None:
         "planned": 120.0,
         "realised": 97.5,
         "unit": "pers.",
+        "period": "2026",
         "gap_explanation": "deux ateliers annulés",
         "corrective_measure": None,
     }
