@@ -43,6 +43,9 @@ def render(
         "_": gettext(lang),
         "csrf_token": csrf_token(request),
         "user": getattr(request.state, "principal", None),
+        # a confirmation left by the form that redirected here (web/forms.py), shown once
+        "flash": request.session.pop("flash", None),
+        "flash_repeated": request.session.pop("flash_repeated", False),
         **context,
     }
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)

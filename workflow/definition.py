@@ -222,6 +222,14 @@ class Transition(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class DecisionSpec(_Strict):
+    """A decision a step waits for (``decision: KEY`` in a condition), with its labels."""
+
+    key: Key
+    label: str
+    label_en: str
+
+
 class Milestone(_Strict):
     key: Key
     label: str
@@ -349,6 +357,7 @@ class Definition(_Strict):
     initial: Key
     terminal: list[Key]
     transitions: list[Transition]
+    decisions: list[DecisionSpec] = []
     milestones: list[Milestone] = []
     meetings: list[MeetingSeries] = []
     reports: list[ReportSchedule] = []
@@ -377,6 +386,12 @@ class Definition(_Strict):
 
     def series(self, key: str) -> MeetingSeries:
         return next(s for s in self.meetings if s.key == key)
+
+    def decision_label(self, key: str, lang: str = "fr") -> str:
+        for spec in self.decisions:
+            if spec.key == key:
+                return spec.label_en if lang == "en" else spec.label
+        return key
 
     def role_label(self, key: str) -> str:
         return next((r.label for r in self.roles if r.key == key), key)

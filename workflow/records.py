@@ -509,14 +509,19 @@ class Records:
         on: date | None = None,
     ) -> int:
         with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
+            project = self._open(conn, project_id)
+            if not label:  # a decision a step waits for is named as its definition names it
+                definition = self.engine.definition(
+                    project.definition_id, project.definition_version
+                )
+                label = definition.decision_label(key)
             return int(
                 conn.execute(
                     sa.insert(tables.decision)
                     .values(
                         project_id=project_id,
                         key=key,
-                        label=label or key,
+                        label=label,
                         decided_on=on or self.engine.today(),
                         decided_by=by,
                         text=text,

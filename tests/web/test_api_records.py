@@ -242,7 +242,7 @@ def test_indicators_decisions_and_budget(site: Site, api: TestClient) -> None:
     assert decided.status_code == 201
     assert (
         decided.json()["decided_by"] == "Pia"
-        and decided.json()["label"] == "evaluation_finale_decidee"
+        and decided.json()["label"] == "Décision de lancer l'évaluation finale"
     )
     assert [d["key"] for d in api.get(url(site, "decisions")).json()] == [
         "evaluation_finale_decidee"
