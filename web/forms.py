@@ -149,7 +149,9 @@ def _check(spec: Input, raw: Any) -> Any:
         try:
             day = _day(text)
         except ValueError:
-            raise Invalid(spec.name, "« {value} » n'est pas une date (jj/mm/aaaa)", value=text[:40])
+            raise Invalid(
+                spec.name, "« {value} » n'est pas une date (jj/mm/aaaa)", value=text[:40]
+            ) from None
         if not FIRST_DAY <= day <= LAST_DAY:
             raise Invalid(spec.name, "la date doit être entre 2000 et 2100")
         return day
@@ -311,15 +313,17 @@ async def run_form(
     earlier = _claim(c, token, user.id)
     if earlier is not None:
         if earlier.outcome_url is None:
-            flash(request, "Ce formulaire est déjà en cours d'enregistrement : il n'a pas été répété.")
+            flash(
+                request, "Ce formulaire est déjà en cours d'enregistrement : il n'a pas été répété."
+            )
             return RedirectResponse(back, status_code=303)
         flash(request, str(earlier.flash or ""), repeated=True)
         return RedirectResponse(earlier.outcome_url, status_code=303)
     try:
         message = await run_in_threadpool(form.action, values)
-    except (InvalidInput, NotFound, AlreadyRecorded) as exc:
+    except (Invalid, InvalidInput, NotFound, AlreadyRecorded) as exc:
         _settle(c, token, None, None)
-        refusal = _refusal(exc, form)
+        refusal = exc if isinstance(exc, Invalid) else _refusal(exc, form)
         return show_form(request, form, project, data=data, errors=[refusal], status_code=422)
     except BaseException:
         _settle(c, token, None, None)

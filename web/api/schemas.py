@@ -121,11 +121,6 @@ Name = Annotated[str, Field(min_length=1, max_length=300, pattern=ONE_LINE), Aft
 Text = Annotated[str, Field(max_length=5000, pattern=MULTI_LINE), AfterValidator(_text)]
 
 
-def _limit(base: Any, field: str) -> Any:
-    """``base`` bounded to the length ``web.bounds.MAX_LENGTH`` declares for ``field``."""
-    return Annotated[base, Field(max_length=MAX_LENGTH[field])]
-
-
 Email = Annotated[
     str,
     Field(
@@ -313,7 +308,7 @@ class PersonIn(_In):
 
     organisation: Name
     email: Email
-    contact_name: _limit(Line, "contact_name") = ""
+    contact_name: Annotated[Line, Field(max_length=MAX_LENGTH["contact_name"])] = ""
     lang: Lang = "fr"
 
 
@@ -329,7 +324,7 @@ class ProjectCreate(_In):
     )
     title: Name
     start_date: Day
-    territory: _limit(Line, "territory") = ""
+    territory: Annotated[Line, Field(max_length=MAX_LENGTH["territory"])] = ""
     variant: Key | None = None
     funding_cents: Cents | None = Field(default=None, description="yearly funding in euro cents")
     convention_start: Day | None = None
@@ -477,7 +472,7 @@ class ProjectDetail(ProjectSummary):
 
 class AdvanceIn(_In):
     trigger: Key = Field(description="the step, e.g. start_diagnostic, suspend, resume")
-    comment: _limit(Text, "comment") | None = None
+    comment: Annotated[Text, Field(max_length=MAX_LENGTH["comment"])] | None = None
     expected_version: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)] | None = Field(
         None, description="refuse (409) if the project changed since you read this version"
     )
@@ -511,8 +506,8 @@ class PartnerLeaveOut(BaseModel):
 
 
 class MilestoneDoneIn(_In):
-    deliverable_ref: _limit(Line, "deliverable_ref") | None = Field(
-        default=None, description="reference of the deliverable"
+    deliverable_ref: Annotated[Line, Field(max_length=MAX_LENGTH["deliverable_ref"])] | None = (
+        Field(default=None, description="reference of the deliverable")
     )
     on: Day | None = Field(default=None, description="default: today")
     correct: bool = Field(
@@ -520,7 +515,7 @@ class MilestoneDoneIn(_In):
         description="correct a milestone already done (needs `comment`); without it, a done "
         "milestone is refused with 409 naming who recorded it and when",
     )
-    comment: _limit(Line, "comment") | None = Field(
+    comment: Annotated[Line, Field(max_length=MAX_LENGTH["comment"])] | None = Field(
         default=None, description="why (required to correct)"
     )
 
@@ -531,19 +526,19 @@ class MeetingScheduleIn(_In):
     occurrence: Key | None = Field(
         default=None, description="plan this expected meeting (e.g. copil_1)"
     )
-    location: _limit(Line, "location") = ""
+    location: Annotated[Line, Field(max_length=MAX_LENGTH["location"])] = ""
     label: Name | None = None
 
 
 class MeetingMoveIn(_In):
     starts_at: Instant
-    location: _limit(Line, "location") | None = None
+    location: Annotated[Line, Field(max_length=MAX_LENGTH["location"])] | None = None
 
 
 class MeetingHeldIn(_In):
     held_on: Day | None = Field(default=None, description="default: today; never in the future")
     attendees: Annotated[list[Name], Field(max_length=200)] = []
-    minutes_ref: _limit(Line, "minutes_ref") | None = None
+    minutes_ref: Annotated[Line, Field(max_length=MAX_LENGTH["minutes_ref"])] | None = None
 
 
 class NewMeetingHeldIn(MeetingHeldIn):
@@ -555,8 +550,8 @@ class NewMeetingHeldIn(MeetingHeldIn):
 
 class DecisionIn(_In):
     key: Key = Field(description="e.g. evaluation_finale_decidee")
-    label: _limit(Line, "label") = ""
-    text: _limit(Text, "text") = ""
+    label: Annotated[Line, Field(max_length=MAX_LENGTH["label"])] = ""
+    text: Annotated[Text, Field(max_length=MAX_LENGTH["text"])] = ""
     on: Day | None = None
 
 
@@ -565,12 +560,14 @@ class IndicatorIn(_In):
     kind: Literal["process", "activity", "result"] | None = None
     planned: Number | None = None
     realised: Number | None = None
-    unit: _limit(Line, "unit") | None = None
-    period: _limit(Line, "period") | None = Field(
+    unit: Annotated[Line, Field(max_length=MAX_LENGTH["unit"])] | None = None
+    period: Annotated[Line, Field(max_length=MAX_LENGTH["period"])] | None = Field(
         default=None, description="the period the values cover, e.g. 2026 or T3 2026"
     )
-    gap_explanation: _limit(Text, "gap_explanation") | None = None
-    corrective_measure: _limit(Text, "corrective_measure") | None = None
+    gap_explanation: Annotated[Text, Field(max_length=MAX_LENGTH["gap_explanation"])] | None = None
+    corrective_measure: (
+        Annotated[Text, Field(max_length=MAX_LENGTH["corrective_measure"])] | None
+    ) = None
 
 
 class BudgetLineIn(_In):

@@ -3,12 +3,13 @@ pages, the partners' answer pages, the exports and the agency's users page."""
 
 from fastapi import APIRouter
 
-from web.pages import answer, dashboard, exports, project, session, users
+from web.pages import answer, dashboard, exports, forms, project, session, users
 
 router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
 router.include_router(dashboard.router)
 router.include_router(project.router)
+router.include_router(forms.router)
 router.include_router(answer.router)
 router.include_router(exports.router)
 router.include_router(users.router)

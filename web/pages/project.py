@@ -20,6 +20,7 @@ from web import i18n
 from web.bounds import PageId, form_day, form_id, form_instant, form_line, form_text, page_number
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.pages.exports import feed_url
+from web.pages.forms import dangerous, fix_link
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.templating import render
@@ -40,9 +41,17 @@ BUILTIN_LABELS = {
 }
 
 
-def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str]]:
-    """Each unmet condition in the page's language, with how to meet it."""
-    return [{"text": sentence(u, lang), "fix": how_to_fix(u, lang)} for u in unmet]
+def _unmet(unmet: list[Unmet], lang: str, project_id: int) -> list[dict[str, Any]]:
+    """Each unmet condition in the page's language, with how to meet it and the form that
+    does (none when a partner must act)."""
+    return [
+        {
+            "text": sentence(u, lang),
+            "fix": how_to_fix(u, lang),
+            "url": fix_link(project_id, u),
+        }
+        for u in unmet
+    ]
 
 
 MONTHS = {
@@ -162,12 +171,19 @@ def _triggers(c: Any, board: Any, lang: str) -> list[dict[str, Any]]:
                 "label": label,
                 "dest": dest,
                 "builtin": trigger in BUILTIN_TRIGGERS,
+                "dangerous": dangerous(
+                    board.definition,
+                    project.phase,
+                    trigger,
+                    transition.dest if transition is not None else None,
+                ),
                 "needs_comment": needs_comment,
                 "automatic": automatic,
-                "missing": _unmet(c.engine.check(project.id, trigger), lang),
+                "missing": _unmet(c.engine.check(project.id, trigger), lang, project.id),
             }
         )
-    return found
+    # The forward steps first; suspending, abandoning and steps back after them, apart.
+    return sorted(found, key=lambda t: bool(t["dangerous"]))
 
 
 def show_project(
@@ -264,7 +280,7 @@ def advance(
             project_id,
             refused={
                 "trigger": trigger,
-                "unmet": _unmet(refused.unmet, lang),
+                "unmet": _unmet(refused.unmet, lang, project_id),
                 "how_to_fix": say("refusal.how_to_fix", lang),
                 "comment": comment,
             },
