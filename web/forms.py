@@ -21,7 +21,6 @@ The action itself is a call to ``workflow.records`` (or the engine): the rules l
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -36,6 +35,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web import i18n
 from web.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MAX_LENGTH, storable
+from web.csrf import new_form_token
 from web.templating import render
 from workflow import tables
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
@@ -45,6 +45,7 @@ __all__ = [
     "Input",
     "Invalid",
     "flash",
+    "once",
     "run_form",
     "show_form",
 ]
@@ -231,6 +232,51 @@ def _settle(c: Any, token: str, outcome_url: str | None, message: str | None) ->
             )
 
 
+def _repeat(request: Request, earlier: Any, back: str) -> Response:
+    """A second POST of a claimed token: the first one's outcome, not a second action."""
+    if earlier.outcome_url is None:
+        flash(request, "Ce formulaire est déjà en cours d'enregistrement : il n'a pas été répété.")
+        return RedirectResponse(back, status_code=303)
+    flash(request, str(earlier.flash or ""), repeated=True)
+    return RedirectResponse(earlier.outcome_url, status_code=303)
+
+
+def once(
+    request: Request,
+    c: Any,
+    user: Any,
+    token: str,
+    back: str,
+    action: Callable[[], str | Response],
+) -> Response:
+    """Run a form's ``action`` once per token, then redirect to ``back`` with its sentence.
+
+    For the forms written out in a page (the project page's own forms); the action may
+    return a response of its own (a refusal shown in the page), which frees the token. A
+    POST without a token (an older page) is run as it comes.
+    """
+    if not _TOKEN.match(token or ""):
+        outcome = action()
+        if isinstance(outcome, str):
+            flash(request, outcome)
+            return RedirectResponse(back, status_code=303)
+        return outcome
+    earlier = _claim(c, token, user.id)
+    if earlier is not None:
+        return _repeat(request, earlier, back)
+    try:
+        outcome = action()
+    except BaseException:
+        _settle(c, token, None, None)
+        raise
+    if not isinstance(outcome, str):
+        _settle(c, token, None, None)
+        return outcome
+    _settle(c, token, back, outcome)
+    flash(request, outcome)
+    return RedirectResponse(back, status_code=303)
+
+
 # -- pages ---------------------------------------------------------------------------------
 def flash(request: Request, message: str, *, repeated: bool = False) -> None:
     """A confirmation shown once, on the next page (``base.html``); ``repeated``: the form
@@ -278,7 +324,7 @@ def show_form(
             "shown": shown,
             "errors": field_errors,
             "summary": summary,
-            "form_token": secrets.token_urlsafe(32),
+            "form_token": new_form_token(),
         },
         status_code=status_code,
     )

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web.csrf import csrf_token
+from web.csrf import csrf_token, new_form_token
 from web.i18n import gettext, language
 
 __all__ = ["render", "templates"]
@@ -42,6 +42,7 @@ def render(
         "lang": lang,
         "_": gettext(lang),
         "csrf_token": csrf_token(request),
+        "new_form_token": new_form_token,  # one per form written out in a page (web/forms.py)
         "user": getattr(request.state, "principal", None),
         # a confirmation left by the form that redirected here (web/forms.py), shown once
         "flash": request.session.pop("flash", None),

@@ -13,12 +13,22 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from notifications.wording import say
 from web import i18n
-from web.bounds import PageId, form_day, form_id, form_instant, form_line, form_text, page_number
+from web.bounds import (
+    MAX_LENGTH,
+    PageId,
+    form_day,
+    form_id,
+    form_instant,
+    form_line,
+    form_text,
+    page_number,
+)
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
+from web.forms import once
 from web.pages.exports import feed_url
 from web.pages.forms import dangerous, fix_link
 from web.refusals import how_to_fix, overdue_words, sentence
@@ -241,10 +251,8 @@ def project_page(request: Request, project_id: PageId, user: PageUser, c: Copilo
     return show_project(request, c, user, project_id)
 
 
-def _back(project_id: int, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(
-        f"/projects/{project_id}{'#' + anchor if anchor else ''}", status_code=303
-    )
+def _path(project_id: int, anchor: str = "") -> str:
+    return f"/projects/{project_id}{'#' + anchor if anchor else ''}"
 
 
 def _actor(user: Any) -> str:
@@ -260,55 +268,70 @@ def advance(
     trigger: Annotated[str, Form()],
     comment: Annotated[str, Form()] = "",
     expected_phase: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
     trigger = form_line(trigger, "trigger", 64)
-    try:
-        c.engine.advance(
-            project_id,
-            trigger,
-            actor=_actor(user),
-            comment=form_text(comment, "comment") or None,
-            expected_phase=form_line(expected_phase, "expected_phase", 64) or None,
-        )
-    except TransitionRefused as refused:
-        lang = i18n.language(request)
-        return show_project(
-            request,
-            c,
-            user,
-            project_id,
-            refused={
-                "trigger": trigger,
-                "unmet": _unmet(refused.unmet, lang, project_id),
-                "how_to_fix": say("refusal.how_to_fix", lang),
-                "comment": comment,
-            },
-            status_code=409,
-        )
-    return _back(project_id, "avancement")
+
+    def act() -> str | Response:
+        try:
+            c.engine.advance(
+                project_id,
+                trigger,
+                actor=_actor(user),
+                comment=form_text(comment, "comment", MAX_LENGTH["comment"]) or None,
+                expected_phase=form_line(expected_phase, "expected_phase", 64) or None,
+            )
+        except TransitionRefused as refused:
+            lang = i18n.language(request)
+            return show_project(
+                request,
+                c,
+                user,
+                project_id,
+                refused={
+                    "trigger": trigger,
+                    "unmet": _unmet(refused.unmet, lang, project_id),
+                    "how_to_fix": say("refusal.how_to_fix", lang),
+                    "comment": comment,
+                },
+                status_code=409,
+            )
+        return "Étape enregistrée."
+
+    return once(request, c, user, form_token, _path(project_id, "avancement"), act)
 
 
 @router.post("/projects/{project_id}/milestones/{key}/done", dependencies=[CsrfForm])
 def milestone_done(
+    request: Request,
     project_id: PageId,
     key: str,
     user: PageUser,
     c: CopiloteDep,
     deliverable_ref: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
-    c.records.milestone_done(
-        project_id,
-        form_line(key, "key", 64),
-        by=_actor(user),
-        deliverable_ref=form_line(deliverable_ref, "deliverable_ref") or None,
-    )
-    return _back(project_id, "tableau")
+
+    def act() -> str:
+        c.records.milestone_done(
+            project_id,
+            form_line(key, "key", 64),
+            by=_actor(user),
+            deliverable_ref=form_line(
+                deliverable_ref, "deliverable_ref", MAX_LENGTH["deliverable_ref"]
+            )
+            or None,
+        )
+        return "Jalon enregistré comme fait."
+
+    return once(request, c, user, form_token, _path(project_id, "tableau"), act)
 
 
 @router.post("/projects/{project_id}/meetings", dependencies=[CsrfForm])
 def schedule_meeting(
+    request: Request,
     project_id: PageId,
     user: PageUser,
     c: CopiloteDep,
@@ -316,26 +339,33 @@ def schedule_meeting(
     starts_at: Annotated[str, Form()],
     occurrence: Annotated[str, Form()] = "",
     location: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
-    c.records.schedule_meeting(
-        project_id,
-        form_line(series, "series", 64),
-        form_instant(starts_at, "starts_at"),
-        occurrence=form_line(occurrence, "occurrence", 64) or None,
-        location=form_line(location, "location"),
-    )
-    return _back(project_id, "reunions")
+
+    def act() -> str:
+        c.records.schedule_meeting(
+            project_id,
+            form_line(series, "series", 64),
+            form_instant(starts_at, "starts_at"),
+            occurrence=form_line(occurrence, "occurrence", 64) or None,
+            location=form_line(location, "location", MAX_LENGTH["location"]),
+        )
+        return "Réunion planifiée : les invitations partent."
+
+    return once(request, c, user, form_token, _path(project_id, "reunions"), act)
 
 
 @router.post("/projects/{project_id}/meetings/held", dependencies=[CsrfForm])
 def meeting_held(
+    request: Request,
     project_id: PageId,
     user: PageUser,
     c: CopiloteDep,
     meeting: Annotated[str, Form()] = "",
     held_on: Annotated[str, Form()] = "",
     minutes_ref: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     """``meeting``: the id of an expected or planned meeting, or ``series:<key>`` for a new one."""
     c.accounts.check_act(user, project_id)
@@ -350,14 +380,18 @@ def meeting_held(
             raise NotFound("meeting", meeting[:20])
     else:
         raise InvalidInput("meeting", "choose the meeting that was held")
-    c.records.meeting_held(
-        project_id,
-        meeting_id=meeting_id,
-        series=series,
-        held_on=form_day(held_on, "held_on"),
-        minutes_ref=form_line(minutes_ref, "minutes_ref") or None,
-    )
-    return _back(project_id, "reunions")
+
+    def act() -> str:
+        c.records.meeting_held(
+            project_id,
+            meeting_id=meeting_id,
+            series=series,
+            held_on=form_day(held_on, "held_on"),
+            minutes_ref=form_line(minutes_ref, "minutes_ref", MAX_LENGTH["minutes_ref"]) or None,
+        )
+        return "Réunion enregistrée comme tenue."
+
+    return once(request, c, user, form_token, _path(project_id, "reunions"), act)
 
 
 i18n.register(
