@@ -116,6 +116,9 @@ def _walk_text(value: Any) -> None:
 KEY = r"^[a-z][a-z0-9_]*$"
 Key = Annotated[str, Field(pattern=KEY, min_length=1, max_length=64, examples=["copil"])]
 """A key of the programme definition: phase, trigger, milestone, meeting series, role..."""
+_AnyLine = Annotated[str, Field(pattern=ONE_LINE), AfterValidator(_text)]
+_AnyText = Annotated[str, Field(pattern=MULTI_LINE), AfterValidator(_text)]
+"""Without a length: each field using them takes its own from ``MAX_LENGTH``."""
 Line = Annotated[str, Field(max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
 Name = Annotated[str, Field(min_length=1, max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
 Text = Annotated[str, Field(max_length=5000, pattern=MULTI_LINE), AfterValidator(_text)]
@@ -308,7 +311,7 @@ class PersonIn(_In):
 
     organisation: Name
     email: Email
-    contact_name: Annotated[Line, Field(max_length=MAX_LENGTH["contact_name"])] = ""
+    contact_name: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["contact_name"])] = ""
     lang: Lang = "fr"
 
 
@@ -324,7 +327,7 @@ class ProjectCreate(_In):
     )
     title: Name
     start_date: Day
-    territory: Annotated[Line, Field(max_length=MAX_LENGTH["territory"])] = ""
+    territory: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["territory"])] = ""
     variant: Key | None = None
     funding_cents: Cents | None = Field(default=None, description="yearly funding in euro cents")
     convention_start: Day | None = None
@@ -472,7 +475,7 @@ class ProjectDetail(ProjectSummary):
 
 class AdvanceIn(_In):
     trigger: Key = Field(description="the step, e.g. start_diagnostic, suspend, resume")
-    comment: Annotated[Text, Field(max_length=MAX_LENGTH["comment"])] | None = None
+    comment: Annotated[_AnyText, Field(max_length=MAX_LENGTH["comment"])] | None = None
     expected_version: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)] | None = Field(
         None, description="refuse (409) if the project changed since you read this version"
     )
@@ -506,7 +509,7 @@ class PartnerLeaveOut(BaseModel):
 
 
 class MilestoneDoneIn(_In):
-    deliverable_ref: Annotated[Line, Field(max_length=MAX_LENGTH["deliverable_ref"])] | None = (
+    deliverable_ref: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["deliverable_ref"])] | None = (
         Field(default=None, description="reference of the deliverable")
     )
     on: Day | None = Field(default=None, description="default: today")
@@ -515,7 +518,7 @@ class MilestoneDoneIn(_In):
         description="correct a milestone already done (needs `comment`); without it, a done "
         "milestone is refused with 409 naming who recorded it and when",
     )
-    comment: Annotated[Line, Field(max_length=MAX_LENGTH["comment"])] | None = Field(
+    comment: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["comment"])] | None = Field(
         default=None, description="why (required to correct)"
     )
 
@@ -526,19 +529,19 @@ class MeetingScheduleIn(_In):
     occurrence: Key | None = Field(
         default=None, description="plan this expected meeting (e.g. copil_1)"
     )
-    location: Annotated[Line, Field(max_length=MAX_LENGTH["location"])] = ""
+    location: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["location"])] = ""
     label: Name | None = None
 
 
 class MeetingMoveIn(_In):
     starts_at: Instant
-    location: Annotated[Line, Field(max_length=MAX_LENGTH["location"])] | None = None
+    location: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["location"])] | None = None
 
 
 class MeetingHeldIn(_In):
     held_on: Day | None = Field(default=None, description="default: today; never in the future")
     attendees: Annotated[list[Name], Field(max_length=200)] = []
-    minutes_ref: Annotated[Line, Field(max_length=MAX_LENGTH["minutes_ref"])] | None = None
+    minutes_ref: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["minutes_ref"])] | None = None
 
 
 class NewMeetingHeldIn(MeetingHeldIn):
@@ -550,8 +553,8 @@ class NewMeetingHeldIn(MeetingHeldIn):
 
 class DecisionIn(_In):
     key: Key = Field(description="e.g. evaluation_finale_decidee")
-    label: Annotated[Line, Field(max_length=MAX_LENGTH["label"])] = ""
-    text: Annotated[Text, Field(max_length=MAX_LENGTH["text"])] = ""
+    label: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["label"])] = ""
+    text: Annotated[_AnyText, Field(max_length=MAX_LENGTH["text"])] = ""
     on: Day | None = None
 
 
@@ -560,13 +563,15 @@ class IndicatorIn(_In):
     kind: Literal["process", "activity", "result"] | None = None
     planned: Number | None = None
     realised: Number | None = None
-    unit: Annotated[Line, Field(max_length=MAX_LENGTH["unit"])] | None = None
-    period: Annotated[Line, Field(max_length=MAX_LENGTH["period"])] | None = Field(
+    unit: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["unit"])] | None = None
+    period: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["period"])] | None = Field(
         default=None, description="the period the values cover, e.g. 2026 or T3 2026"
     )
-    gap_explanation: Annotated[Text, Field(max_length=MAX_LENGTH["gap_explanation"])] | None = None
+    gap_explanation: Annotated[_AnyText, Field(max_length=MAX_LENGTH["gap_explanation"])] | None = (
+        None
+    )
     corrective_measure: (
-        Annotated[Text, Field(max_length=MAX_LENGTH["corrective_measure"])] | None
+        Annotated[_AnyText, Field(max_length=MAX_LENGTH["corrective_measure"])] | None
     ) = None
 
 
