@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -106,12 +106,12 @@ def fill(page: Any, values: dict[str, str | list[str]]) -> None:
 class Case:
     form: str
     refused: dict[str, str | list[str]]
-    field: str  # the field the refusal names
+    where: str  # the field the refusal names
     message: str  # beside it
     recorded: dict[str, str | list[str]]
     check: Callable[[Served], bool]
     banner: str
-    query: Callable[[Served], str] = field(default=lambda s: "")
+    query: Callable[[Served], str] = lambda s: ""
 
 
 def _meeting(s: Served, status: str) -> int:
@@ -274,7 +274,7 @@ def test_every_form_is_refused_beside_its_field_then_recorded(served: Served) ->
         page.locator("form.form-page button[type=submit]").click()
         summary = page.locator(".error-summary")
         expect(summary).to_be_focused()
-        expect(page.locator(f"#e-{case.field}")).to_have_text(case.message)
+        expect(page.locator(f"#e-{case.where}")).to_have_text(case.message)
         assert case.message in summary.inner_text(), case.form
         fill(page, case.recorded)
         page.locator("form.form-page button[type=submit]").click()
