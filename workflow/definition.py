@@ -209,7 +209,8 @@ class Automatic(_Strict):
 
 class Transition(_Strict):
     trigger: Key
-    label: str | None = None
+    label: str
+    label_en: str
     source: list[Key]
     dest: Key
     conditions: list[Condition] = []
@@ -233,6 +234,7 @@ class DecisionSpec(_Strict):
 class Milestone(_Strict):
     key: Key
     label: str
+    label_en: str
     phase: Key
     deliverable: str | None = None
     responsible: Key
@@ -244,6 +246,7 @@ class Milestone(_Strict):
 class MeetingOccurrence(_Strict):
     key: Key
     label: str
+    label_en: str
     phase: Key
     due: DateRule | None = None
     variants: list[Key] | None = None
@@ -275,6 +278,7 @@ class MeetingSeries(_Strict):
 
     key: Key
     label: str
+    label_en: str
     duration_minutes: Annotated[int, Field(ge=15, le=24 * 60)] = 120
     attendees: list[Key]
     cadence: Cadence | None = None
@@ -291,6 +295,7 @@ class MeetingSeries(_Strict):
 class ReportSchedule(_Strict):
     key: Key
     label: str
+    label_en: str
     frequency: Literal["quarterly"] = "quarterly"
     owed_by: Key
     sent_to: Key

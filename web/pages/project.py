@@ -51,6 +51,13 @@ BUILTIN_LABELS = {
 }
 
 
+HISTORY_LABELS = {
+    "create": "Création du projet",
+    "migrate": "Passage à la nouvelle version du programme",
+}
+"""The history's own steps, besides the programme's and the built-in ones (shown by label)."""
+
+
 def _unmet(unmet: list[Unmet], lang: str, project_id: int) -> list[dict[str, Any]]:
     """Each unmet condition in the page's language, with how to meet it and the form that
     does (none when a partner must act)."""
@@ -240,6 +247,11 @@ def show_project(
             "year": board.today.year,
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
             "today_iso": board.today.isoformat(),
+            "trigger_labels": {
+                **HISTORY_LABELS,
+                **BUILTIN_LABELS,
+                **{t.trigger: t.label for t in board.definition.transitions},
+            },
             **page_context(request),
         },
         status_code=status_code,
@@ -527,6 +539,8 @@ i18n.register(
         "Aucune réunion.": "No meeting.",
         "Jalon": "Milestone",
         "Suspendre le projet": "Suspend the project",
+        "Création du projet": "Project created",
+        "Passage à la nouvelle version du programme": "Moved to the programme's new version",
         "Reprendre le projet": "Resume the project",
         "Abandonner le projet": "Abandon the project",
         "non": "no",
