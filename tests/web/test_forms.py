@@ -294,6 +294,8 @@ def test_abandon_suspend_and_steps_back_come_last_behind_a_confirmation(site: Si
         (f"/projects/{pid}/forms/step?trigger=abandon", "Abandonner le projet"),
     ]
     assert 'value="abandon"' not in steps  # no one-click button for it
+    english = site.client(PILOT_A).get(f"/projects/{pid}?lang=en").text
+    assert ">Start the local health diagnosis</button>" in english
     url = f"/projects/{pid}/forms/step?trigger=abandon"
     form = pilot.get(url).text
     assert 'class="box form-page danger"' in form
@@ -391,3 +393,32 @@ def test_an_undeclared_decision_is_refused_with_file_line_and_field(tmp_path: Pa
         r"'evaluation_decidee'",
         str(caught.value),
     ), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        (
+            '    label_en: "Start the local health diagnosis"\n',
+            "",
+            r"transitions\[start_diagnostic\]\.label_en",
+        ),
+        (
+            '    label_en: "Quarterly report"\n',
+            "",
+            r"reports\[bilan_trimestriel\]\.label_en",
+        ),
+    ],
+)
+def test_a_definition_without_an_english_label_is_refused(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    source = (ROOT / "definitions" / "cooperative.yaml").read_text(encoding="utf-8")
+    assert old in source
+    broken = tmp_path / "cooperative.yaml"
+    broken.write_text(source.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(broken)
+    assert re.search(rf"cooperative\.yaml:\d+: {field}: Field required", str(caught.value)), str(
+        caught.value
+    )

@@ -173,7 +173,7 @@ def _triggers(c: Any, board: Any, lang: str) -> list[dict[str, Any]]:
     for trigger in lifecycle.triggers_from(project.phase):
         transition = lifecycle.transition(trigger, project.phase)
         if transition is not None:
-            label = transition.label or trigger
+            label = transition.label_en if lang == "en" else transition.label
             dest = board.definition.phase_label(transition.dest)
             needs_comment = transition.comment_required
             automatic = transition.automatic is not None
