@@ -477,9 +477,13 @@ def meeting_move(
 @meeting_app.command("cancel")
 @errors
 def meeting_cancel(
-    project_id: int, meeting_id: int, db: DbOption = None, now: NowOption = None
+    project_id: int,
+    meeting_id: int,
+    reason: Annotated[str, typer.Option("--reason", help="why it is cancelled")] = "",
+    db: DbOption = None,
+    now: NowOption = None,
 ) -> None:
-    system(db, now).records.cancel_meeting(project_id, meeting_id)
+    system(db, now).records.cancel_meeting(project_id, meeting_id, reason=reason or None)
     typer.echo(f"meeting {meeting_id} cancelled; cancellations queued")
 
 

@@ -422,3 +422,16 @@ def test_a_definition_without_an_english_label_is_refused(
     assert re.search(rf"cooperative\.yaml:\d+: {field}: Field required", str(caught.value)), str(
         caught.value
     )
+
+
+def test_the_api_cancels_a_meeting_with_its_reason_bounded_like_the_form(site: Site) -> None:
+    pid = site.project_a
+    meeting = site.c.records.schedule_meeting(pid, "copil", datetime(2026, 6, 2, 12, tzinfo=UTC))
+    api = site.client(PILOT_A)
+    url = f"/api/projects/{pid}/meetings/{meeting}/cancel"
+    too_long = api.post(url, json={"reason": "x" * 10_000})
+    assert too_long.status_code == 422 and "reason" in str(too_long.json())
+    assert api.post(url, json={"reason": "Salle indisponible"}).status_code == 200
+    with site.c.db.connect() as conn:
+        row = conn.execute(sa.select(tables.meeting).where(tables.meeting.c.id == meeting)).one()
+    assert (row.status, row.cancel_reason) == ("cancelled", "Salle indisponible")

@@ -42,6 +42,7 @@ __all__ = [
     "HistoryOut",
     "IndicatorIn",
     "IndicatorOut",
+    "MeetingCancelIn",
     "MeetingHeldIn",
     "MeetingMoveIn",
     "MeetingOut",
@@ -536,6 +537,12 @@ class MeetingScheduleIn(_In):
 class MeetingMoveIn(_In):
     starts_at: Instant
     location: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["location"])] | None = None
+
+
+class MeetingCancelIn(_In):
+    reason: Annotated[_AnyText, Field(max_length=MAX_LENGTH["reason"])] | None = Field(
+        default=None, description="why it is cancelled (kept on the meeting)"
+    )
 
 
 class MeetingHeldIn(_In):
