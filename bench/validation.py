@@ -20,10 +20,12 @@ TEXT = MINI.read_text(encoding="utf-8")
 def with_phases(count: int) -> str:
     extra = "".join(f"  - {{key: p{i}, label: P{i}}}\n" for i in range(count))
     moves = "".join(
-        f"  - {{trigger: t{i}, source: p{i}, dest: deploiement}}\n" for i in range(count)
+        f"  - {{trigger: t{i}, label: T{i}, label_en: T{i}, source: p{i}, dest: deploiement}}\n"
+        for i in range(count)
     )
-    reach = "  - {trigger: go_p0, source: cadrage, dest: p0}\n" + "".join(
-        f"  - {{trigger: go_p{i + 1}, source: p{i}, dest: p{i + 1}}}\n" for i in range(count - 1)
+    reach = "  - {trigger: go_p0, label: Go, label_en: Go, source: cadrage, dest: p0}\n" + "".join(
+        f"  - {{trigger: go_p{i + 1}, label: Go, label_en: Go, source: p{i}, dest: p{i + 1}}}\n"
+        for i in range(count - 1)
     )
     return TEXT.replace("initial: cadrage", extra.rstrip("\n") + "\ninitial: cadrage", 1).replace(
         "transitions:\n", "transitions:\n" + moves + reach, 1

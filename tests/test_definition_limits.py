@@ -60,7 +60,7 @@ def test_an_alias_in_a_definition_is_refused_with_its_line() -> None:
     )
     assert text.count("who") == 2
     found = problems_of(text)
-    assert any(re.search(r"prog\.yaml:63: .*anchors \(&who\) are not allowed", p) for p in found)
+    assert any(re.search(r"prog\.yaml:73: .*anchors \(&who\) are not allowed", p) for p in found)
 
 
 def test_alias_bomb_in_the_definitions_folder_is_refused_not_expanded(tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
         (
             'deadline: {date: "06-30"}',
             'deadline: {date: "02-30"}',
-            r"prog\.yaml:53: milestones\[fiche_cadrage\]\.deadline\.date: '02-30' is not a date: month 2 has at most 29 days",
+            r"prog\.yaml:61: milestones\[fiche_cadrage\]\.deadline\.date: '02-30' is not a date: month 2 has at most 29 days",
         ),
         (
             'at: {date: "11-30"}',
@@ -195,11 +195,14 @@ def test_february_29_and_month_ends_stay_allowed() -> None:
 
 def test_automatic_transitions_in_a_loop_are_refused() -> None:
     text = MINI.replace(
-        "  - trigger: reopen_framing\n    source: deploiement\n    dest: cadrage\n"
+        "  - trigger: reopen_framing\n    label: Rouvrir le cadrage\n"
+        "    label_en: Reopen the framing\n    source: deploiement\n    dest: cadrage\n"
         "    comment_required: true\n",
-        "  - trigger: reopen_framing\n    source: deploiement\n    dest: cadrage\n"
+        "  - trigger: reopen_framing\n    label: Rouvrir le cadrage\n"
+        "    label_en: Reopen the framing\n    source: deploiement\n    dest: cadrage\n"
         '    automatic: {at: {after: phase_start, offset: "0 days"}}\n'
-        "  - trigger: flip\n    source: cadrage\n    dest: deploiement\n"
+        "  - trigger: flip\n    label: Basculer\n    label_en: Flip\n"
+        "    source: cadrage\n    dest: deploiement\n"
         '    automatic: {at: {after: phase_start, offset: "0 days"}}\n',
     )
     found = problems_of(text)
@@ -305,7 +308,7 @@ def test_a_milestone_counted_past_its_phase_planned_end_is_refused() -> None:
     found = problems_of(with_end("1 month"))
     assert any(
         re.search(
-            r"prog\.yaml:59: milestones\[diagnostic\]\.deadline\.offset: the milestone "
+            r"prog\.yaml:68: milestones\[diagnostic\]\.deadline\.offset: the milestone "
             r"'diagnostic' is due 6 weeks after entering the phase, after the planned end of its "
             r"phase 'deploiement' \(1 months after entering the phase\)",
             p,

@@ -81,7 +81,7 @@ def test_mini_fixture_is_valid() -> None:
         # unknown phase in a transition
         (
             lambda t: t.replace("    dest: deploiement\n", "    dest: deploiment\n", 1),
-            r"prog\.yaml:26: transitions\[start_deployment\]\.dest: unknown phase 'deploiment'",
+            r"prog\.yaml:27: transitions\[start_deployment\]\.dest: unknown phase 'deploiment'",
         ),
         # a phase no transition reaches
         (
@@ -95,7 +95,8 @@ def test_mini_fixture_is_valid() -> None:
         (
             lambda t: t.replace(
                 "  - trigger: close_project\n",
-                "  - trigger: reopen\n    source: cloture\n    dest: bilan\n  - trigger: close_project\n",
+                "  - trigger: reopen\n    label: Rouvrir\n    label_en: Reopen\n    source: cloture\n"
+                "    dest: bilan\n  - trigger: close_project\n",
             ),
             r"prog\.yaml:\d+: terminal\[0\]: the terminal phase 'cloture' has exits",
         ),
@@ -104,12 +105,12 @@ def test_mini_fixture_is_valid() -> None:
             lambda t: t.replace(
                 "      - milestone: fiche_cadrage", "      - milestone: fiche_cadrag"
             ),
-            r"prog\.yaml:29: transitions\[start_deployment\]\.conditions\[1\]\.milestone: unknown milestone 'fiche_cadrag'",
+            r"prog\.yaml:30: transitions\[start_deployment\]\.conditions\[1\]\.milestone: unknown milestone 'fiche_cadrag'",
         ),
         # a condition naming a meeting that does not exist
         (
             lambda t: t.replace("      - meeting: copil_1", "      - meeting: copil_9"),
-            r"prog\.yaml:28: transitions\[start_deployment\]\.conditions\[0\]\.meeting: unknown meeting 'copil_9'",
+            r"prog\.yaml:29: transitions\[start_deployment\]\.conditions\[0\]\.meeting: unknown meeting 'copil_9'",
         ),
         # duplicate keys (YAML mapping)
         (
@@ -193,7 +194,7 @@ def test_validate_command_exit_codes(tmp_path: Path) -> None:
     result = runner.invoke(app, ["definitions", "validate", str(bad)])
     assert result.exit_code == 2
     assert (
-        f"{bad}:26: transitions[start_deployment].dest: unknown phase 'deploiment'" in result.output
+        f"{bad}:27: transitions[start_deployment].dest: unknown phase 'deploiment'" in result.output
     )
     assert "Traceback" not in result.output
 

@@ -339,7 +339,8 @@ def test_project_migration_shows_changes_and_applies_when_asked(
     text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
     v2 = text.replace("version: 1", "version: 2").replace(
         "  - key: diagnostic\n",
-        "  - key: lettre_engagement\n    label: Lettre d'engagement\n    phase: cadrage\n"
+        "  - key: lettre_engagement\n    label: Lettre d'engagement\n"
+        "    label_en: Letter of commitment\n    phase: cadrage\n"
         '    responsible: pilot\n    deadline: {after: phase_start, offset: "2 weeks"}\n  - key: diagnostic\n',
     )
     registry.add(parse_definition(v2, "mini.v2.yaml"))

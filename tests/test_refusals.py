@@ -65,7 +65,15 @@ def test_missing_comments_and_reports_are_data_too(
     records.milestone_done(pid, "fiche_cadrage", by="Anne")
     engine.advance(pid, "start_deployment", actor="Anne")
     assert engine.check(pid, "start_assessment") == [
-        Unmet("decision_not_recorded", "go_bilan", {"decision": "go_bilan"}, "record_decision")
+        Unmet(
+            "decision_not_recorded",
+            "go_bilan",
+            {
+                "decision": "Décision de passer au bilan",
+                "decision_en": "Decision to move to the assessment",
+            },
+            "record_decision",
+        )
     ]
     clock.set(paris(2026, 12, 1, 9))
     assert engine.run_timed_transitions() == [

@@ -22,6 +22,7 @@ __all__ = [
     "FIRST_DAY",
     "LAST_DAY",
     "MAX_ID",
+    "MAX_LENGTH",
     "MULTI_LINE",
     "ONE_LINE",
     "PageId",
@@ -43,6 +44,26 @@ ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 """A one-line text: no control character at all (no NUL, no CR or LF, no tab)."""
 MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 """A text of several lines: tabs and line breaks, but no other control character."""
+MAX_LENGTH: dict[str, int] = {
+    "label": 300,
+    "organisation": 300,
+    "contact_name": 200,
+    "email": 320,
+    "territory": 200,
+    "location": 200,
+    "minutes_ref": 300,
+    "deliverable_ref": 300,
+    "attendee": 300,
+    "unit": 40,
+    "period": 40,
+    "comment": 1000,
+    "reason": 1000,
+    "text": 5000,
+    "gap_explanation": 5000,
+    "corrective_measure": 5000,
+}
+"""The longest text each field takes, by field name: the one declaration the API's schemas
+(``web/api/schemas.py``) and the pages' forms (``web/forms.py``) both apply."""
 _ONE_LINE, _MULTI_LINE = re.compile(ONE_LINE), re.compile(MULTI_LINE)
 _PARIS = ZoneInfo("Europe/Paris")
 _MAX_DIGITS = 10  # enough for MAX_ID; int() of a longer string is never needed

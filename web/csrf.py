@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from workflow.errors import WorkflowError
 
-__all__ = ["CsrfRefused", "check_csrf", "csrf_token"]
+__all__ = ["CsrfRefused", "check_csrf", "csrf_token", "new_form_token"]
 
 
 class CsrfRefused(WorkflowError, PermissionError):
@@ -40,3 +40,8 @@ def check_csrf(request: Request, given: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not given or not hmac.compare_digest(str(expected), given):
         raise CsrfRefused(missing=not given)
+
+
+def new_form_token() -> str:
+    """A fresh idempotency token for one rendered form (``web/forms.py`` claims it once)."""
+    return secrets.token_urlsafe(32)

@@ -38,21 +38,27 @@ __all__ = [
 ]
 
 
-def _params(unmet: Unmet) -> dict[str, Any]:
-    return {
+def _params(unmet: Unmet, lang: str) -> dict[str, Any]:
+    """The sentence's values; a label given in English too (``decision_en``) replaces the
+    French one (``decision``) for an English reader."""
+    params = {
         name: ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
         for name, value in unmet.params.items()
     }
+    if lang != "fr":
+        for name in [n for n in params if n.endswith(f"_{lang}")]:
+            params[name.removesuffix(f"_{lang}")] = params[name]
+    return params
 
 
 def sentence(unmet: Unmet, lang: str) -> str:
     """What is missing, e.g. « COPIL 1 : réunion non tenue »."""
-    return say(f"refusal.{unmet.kind}", lang, **_params(unmet))
+    return say(f"refusal.{unmet.kind}", lang, **_params(unmet, lang))
 
 
 def how_to_fix(unmet: Unmet, lang: str) -> str:
     """The action that meets it, e.g. « tenir la réunion « COPIL 1 » puis l'enregistrer »."""
-    return say(f"fix.{unmet.fix}", lang, **_params(unmet))
+    return say(f"fix.{unmet.fix}", lang, **_params(unmet, lang))
 
 
 def overdue_words(item: OverdueItem, lang: str) -> str:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from notifications.days import quarter
-from web.csrf import csrf_token
+from web.csrf import csrf_token, new_form_token
 from web.i18n import gettext, language
 from workflow.calendar import in_paris
 
@@ -115,7 +115,11 @@ def render(
         "lang": lang,
         "_": gettext(lang),
         "csrf_token": csrf_token(request),
+        "new_form_token": new_form_token,  # one per form written out in a page (web/forms.py)
         "user": getattr(request.state, "principal", None),
+        # a confirmation left by the form that redirected here (web/forms.py), shown once
+        "flash": request.session.pop("flash", None),
+        "flash_repeated": request.session.pop("flash_repeated", False),
         **context,
     }
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -237,7 +237,13 @@ def unmet_conditions(
         elif c.decision and c.decision not in decided:
             unmet.append(
                 Unmet(
-                    "decision_not_recorded", c.decision, {"decision": c.decision}, "record_decision"
+                    "decision_not_recorded",
+                    c.decision,
+                    {
+                        "decision": definition.decision_label(c.decision),
+                        "decision_en": definition.decision_label(c.decision, "en"),
+                    },
+                    "record_decision",
                 )
             )
         elif c.min_partners is not None or c.report:

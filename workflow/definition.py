@@ -258,7 +258,8 @@ class Automatic(_Strict):
 
 class Transition(_Strict):
     trigger: Key
-    label: str | None = None
+    label: str
+    label_en: str
     source: list[Key]
     dest: Key
     conditions: list[Condition] = []
@@ -271,9 +272,18 @@ class Transition(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class DecisionSpec(_Strict):
+    """A decision a step waits for (``decision: KEY`` in a condition), with its labels."""
+
+    key: Key
+    label: str
+    label_en: str
+
+
 class Milestone(_Strict):
     key: Key
     label: str
+    label_en: str
     phase: Key
     # The deliverable's label; ``deliverable: file`` says a document must be filed (the
     # milestone's label names it), as ``deliverable_file: true`` does beside a label.
@@ -306,6 +316,7 @@ class Milestone(_Strict):
 class MeetingOccurrence(_Strict):
     key: Key
     label: str
+    label_en: str
     phase: Key
     due: DateRule | None = None
     variants: list[Key] | None = None
@@ -337,6 +348,7 @@ class MeetingSeries(_Strict):
 
     key: Key
     label: str
+    label_en: str
     duration_minutes: Annotated[int, Field(ge=15, le=24 * 60)] = 120
     attendees: list[Key]
     cadence: Cadence | None = None
@@ -353,6 +365,7 @@ class MeetingSeries(_Strict):
 class ReportSchedule(_Strict):
     key: Key
     label: str
+    label_en: str
     frequency: Literal["quarterly"] = "quarterly"
     owed_by: Key
     sent_to: Key
@@ -516,6 +529,7 @@ class Definition(_Strict):
     initial: Key
     terminal: list[Key]
     transitions: list[Transition]
+    decisions: list[DecisionSpec] = []
     milestones: list[Milestone] = []
     meetings: list[MeetingSeries] = []
     reports: list[ReportSchedule] = []
@@ -549,6 +563,12 @@ class Definition(_Strict):
 
     def series(self, key: str) -> MeetingSeries:
         return next(s for s in self.meetings if s.key == key)
+
+    def decision_label(self, key: str, lang: str = "fr") -> str:
+        for spec in self.decisions:
+            if spec.key == key:
+                return spec.label_en if lang == "en" else spec.label
+        return key
 
     def role_label(self, key: str) -> str:
         return next((r.label for r in self.roles if r.key == key), key)

@@ -25,6 +25,7 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "FicheAction",
+    "FormSubmission",
     "FundingShare",
     "HistoryEntry",
     "Indicator",
@@ -217,6 +218,7 @@ class Indicator(SQLModel, table=True):
     planned: float | None = None
     realised: float | None = None
     unit: str = ""
+    period: str = Field(default="", sa_column_kwargs={"server_default": ""})  # e.g. "2026"
     gap_explanation: str | None = None
     corrective_measure: str | None = None
     # Issue 13: an indicator belongs to a fiche-action and to a year (its target is yearly);
@@ -584,3 +586,18 @@ class DocumentVersion(SQLModel, table=True):
     uploaded_by: str = Field(max_length=320)
     partner_id: int | None = Field(default=None, foreign_key="partner.id")
     uploaded_at: datetime = _ts()
+
+
+class FormSubmission(SQLModel, table=True):
+    """A web form's idempotency token: claimed by the first POST that carries it.
+
+    A second POST of the same token (a double click, a resent form) does not repeat the
+    action: it is shown the outcome the first one recorded (``outcome_url``, ``flash``).
+    """
+
+    __tablename__ = "form_submission"
+    token: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    claimed_at: datetime = _ts()
+    outcome_url: str | None = Field(default=None, max_length=300)  # none: still running
+    flash: str | None = Field(default=None, max_length=1000)

@@ -17,7 +17,7 @@ from workflow.conventions import convention_anchor
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.lifecycle import SUSPENDED
-from workflow.occasions import meeting_chains
+from workflow.occasions import meeting_chains, milestone_chains
 from workflow.plan import Plan, check_year
 from workflow.planner import cancel_chains
 from workflow.progress import closed
@@ -175,6 +175,50 @@ class Records:
             )
         ).scalar()
         return AlreadyRecorded(project_id, phase, key, row.done_on, row.done_by or "", recorded_at)
+
+    def reopen_milestone(self, project_id: int, key: str, *, by: str, comment: str) -> None:
+        """Reopen a milestone recorded done by mistake: it is open again (due on its date,
+        its reminders still to come resumed) and the reopening is kept, with its comment, in
+        ``milestone_completion``."""
+        comment = comment.strip()
+        if not comment:
+            raise InvalidInput("comment", "reopening a milestone needs a comment saying why")
+        now = self.engine.clock.now()
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            row = conn.execute(
+                sa.select(tables.milestone.c.id, tables.milestone.c.done_on).where(
+                    tables.milestone.c.project_id == project_id, tables.milestone.c.key == key
+                )
+            ).one_or_none()
+            if row is None:
+                raise NotFound("milestone", key)
+            if row.done_on is None:
+                raise InvalidInput("milestone", f"milestone {key!r} is not recorded done")
+            conn.execute(
+                sa.update(tables.milestone)
+                .where(tables.milestone.c.id == row.id)
+                .values(done_on=None, done_by=None, deliverable_ref=None)
+            )
+            conn.execute(
+                sa.insert(tables.milestone_completion).values(
+                    project_id=project_id,
+                    milestone_id=row.id,
+                    done_on=row.done_on,
+                    done_by=by,
+                    comment=f"reopened: {comment}",
+                    recorded_at=now,
+                )
+            )
+            conn.execute(
+                sa.update(tables.reminder)
+                .where(
+                    tables.reminder.c.chain.in_(milestone_chains(row.id)),
+                    tables.reminder.c.status == "cancelled",
+                    tables.reminder.c.due_at > now,
+                )
+                .values(status="pending")
+            )
 
     # -- meetings ------------------------------------------------------------------------
     def schedule_meeting(
@@ -500,14 +544,19 @@ class Records:
         on: date | None = None,
     ) -> int:
         with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
+            project = self._open(conn, project_id)
+            if not label:  # a decision a step waits for is named as its definition names it
+                definition = self.engine.definition(
+                    project.definition_id, project.definition_version
+                )
+                label = definition.decision_label(key)
             return int(
                 conn.execute(
                     sa.insert(tables.decision)
                     .values(
                         project_id=project_id,
                         key=key,
-                        label=label or key,
+                        label=label,
                         decided_on=on or self.engine.today(),
                         decided_by=by,
                         text=text,
@@ -526,6 +575,7 @@ class Records:
         planned: float | None = None,
         realised: float | None = None,
         unit: str | None = None,
+        period: str | None = None,
         gap_explanation: str | None = None,
         corrective_measure: str | None = None,
         action: str | None = None,
@@ -550,6 +600,7 @@ class Records:
                 planned=planned,
                 realised=realised,
                 unit=unit,
+                period=period,
                 gap_explanation=gap_explanation,
                 corrective_measure=corrective_measure,
                 year=year,
@@ -577,7 +628,7 @@ class Records:
                     sa.insert(tables.indicator).values(
                         project_id=project_id,
                         key=key,
-                        **{"unit": "", "source": "", "method": "", **values},
+                        **{"unit": "", "period": "", "source": "", "method": "", **values},
                     )
                 )
             else:
@@ -615,6 +666,37 @@ class Records:
                     .returning(tables.budget_line.c.id)
                 ).scalar_one()
             )
+
+    def edit_budget_line(
+        self,
+        project_id: int,
+        line_id: int,
+        *,
+        label: str,
+        planned_cents: int,
+        spent_cents: int,
+        forecast_cents: int,
+    ) -> None:
+        """Correct a budget line: its label and its three amounts."""
+        if min(planned_cents, spent_cents, forecast_cents) < 0:
+            raise InvalidInput("budget", "amounts cannot be negative")
+        with self.engine.db.begin() as conn:
+            self._open(conn, project_id)
+            changed = conn.execute(
+                sa.update(tables.budget_line)
+                .where(
+                    tables.budget_line.c.id == line_id,
+                    tables.budget_line.c.project_id == project_id,
+                )
+                .values(
+                    label=label,
+                    planned_cents=planned_cents,
+                    spent_cents=spent_cents,
+                    forecast_cents=forecast_cents,
+                )
+            ).rowcount
+            if changed != 1:
+                raise NotFound("budget line", line_id)
 
     def submit_report(
         self, project_id: int, partner_id: int, schedule: str, period: str, content: dict[str, Any]

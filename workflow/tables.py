@@ -25,6 +25,7 @@ __all__ = [
     "document",
     "document_version",
     "fiche_action",
+    "form_submission",
     "funding_share",
     "history",
     "indicator",
@@ -74,3 +75,4 @@ blob: sa.Table = metadata.tables["blob"]
 blob_chunk: sa.Table = metadata.tables["blob_chunk"]
 document: sa.Table = metadata.tables["document"]
 document_version: sa.Table = metadata.tables["document_version"]
+form_submission: sa.Table = metadata.tables["form_submission"]

@@ -50,6 +50,7 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
     milestones = {m.key for m in d.milestones}
     series = {s.key for s in d.meetings}
     reports = {r.key for r in d.reports}
+    decisions = {x.key for x in d.decisions}
 
     actions = milestones | series | reports | {t.trigger for t in d.transitions}
     actions |= {o.key for s in d.meetings for o in s.occurrences}
@@ -60,6 +61,7 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
     yield from _duplicates([m.key for m in d.milestones], "milestones")
     yield from _duplicates([s.key for s in d.meetings], "meetings")
     yield from _duplicates([r.key for r in d.reports], "reports")
+    yield from _duplicates([x.key for x in d.decisions], "decisions")
     yield from _duplicates([r.action for r in d.raci], "raci")
     seen_occ: set[str] = set()
     for si, s in enumerate(d.meetings):
@@ -138,6 +140,12 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
                 yield (
                     (*cloc, "meeting"),
                     f"unknown meeting {c.meeting!r} (meetings: {', '.join(sorted(series | seen_occ)) or 'none'})",
+                )
+            if c.decision is not None and c.decision not in decisions:
+                yield (
+                    (*cloc, "decision"),
+                    f"undeclared decision {c.decision!r}: declare it under 'decisions' with a "
+                    f"label and a label_en (decisions: {', '.join(sorted(decisions)) or 'none'})",
                 )
             if c.report is not None and c.report not in reports:
                 yield (

@@ -221,7 +221,7 @@ def test_indicators_decisions_and_budget(site: Site, api: TestClient) -> None:
     assert created.status_code == 200, created.text
     updated = api.put(
         url(site, "indicators/participants"),
-        json={"realised": 97.5, "gap_explanation": "deux ateliers annulés"},
+        json={"realised": 97.5, "period": "2026", "gap_explanation": "deux ateliers annulés"},
     )
     assert updated.json() == {
         "key": "participants",
@@ -230,6 +230,7 @@ def test_indicators_decisions_and_budget(site: Site, api: TestClient) -> None:
         "planned": 120.0,
         "realised": 97.5,
         "unit": "pers.",
+        "period": "2026",
         "gap_explanation": "deux ateliers annulés",
         "corrective_measure": None,
     }
@@ -247,7 +248,7 @@ def test_indicators_decisions_and_budget(site: Site, api: TestClient) -> None:
     assert decided.status_code == 201
     assert (
         decided.json()["decided_by"] == "Pia"
-        and decided.json()["label"] == "evaluation_finale_decidee"
+        and decided.json()["label"] == "Décision de lancer l'évaluation finale"
     )
     assert [d["key"] for d in api.get(url(site, "decisions")).json()] == [
         "evaluation_finale_decidee"

@@ -62,7 +62,9 @@ def test_the_project_page_is_the_tableau_de_bord_of_seed_001(site: Site) -> None
     assert "Première réunion collective (lancement de la coopérative) attendue" in section(
         page.text, "reunions"
     )
-    assert "create" in section(page.text, "historique")
+    history = section(page.text, "historique")
+    assert "Préfiguration (Création du projet)" in history  # the step's label, never its key
+    assert "create" not in history
     # the agency reads, but does not pilot: no forms
     assert "Seuls les pilotes du projet peuvent le faire avancer." in page.text
     assert f'action="/projects/{site.project_a}/advance"' not in page.text

@@ -20,6 +20,7 @@ from web.api.schemas import (
     DecisionOut,
     IndicatorIn,
     IndicatorOut,
+    MeetingCancelIn,
     MeetingHeldIn,
     MeetingMoveIn,
     MeetingOut,
@@ -216,10 +217,11 @@ def cancel_meeting(
     c: CopiloteDep,
     accounts: AccountsDep,
     who: ApiUser,
+    body: MeetingCancelIn | None = None,
 ) -> MeetingOut:
-    """Cancel a planned meeting; cancellations are queued."""
+    """Cancel a planned meeting (with the reason, optional); cancellations are queued."""
     accounts.check_act(who, project_id)
-    c.records.cancel_meeting(project_id, meeting_id)
+    c.records.cancel_meeting(project_id, meeting_id, reason=body.reason if body else None)
     return _meeting(c, project_id, meeting_id)
 
 

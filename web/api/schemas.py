@@ -16,7 +16,15 @@ from fastapi import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from web.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MULTI_LINE, ONE_LINE, valid_text
+from web.bounds import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_ID,
+    MAX_LENGTH,
+    MULTI_LINE,
+    ONE_LINE,
+    valid_text,
+)
 
 __all__ = [
     "KEY",
@@ -35,6 +43,7 @@ __all__ = [
     "HistoryOut",
     "IndicatorIn",
     "IndicatorOut",
+    "MeetingCancelIn",
     "MeetingHeldIn",
     "MeetingMoveIn",
     "MeetingOut",
@@ -109,9 +118,14 @@ def _walk_text(value: Any) -> None:
 KEY = r"^[a-z][a-z0-9_]*$"
 Key = Annotated[str, Field(pattern=KEY, min_length=1, max_length=64, examples=["copil"])]
 """A key of the programme definition: phase, trigger, milestone, meeting series, role..."""
+_AnyLine = Annotated[str, Field(pattern=ONE_LINE), AfterValidator(_text)]
+_AnyText = Annotated[str, Field(pattern=MULTI_LINE), AfterValidator(_text)]
+"""Without a length: each field using them takes its own from ``MAX_LENGTH``."""
 Line = Annotated[str, Field(max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
 Name = Annotated[str, Field(min_length=1, max_length=300, pattern=ONE_LINE), AfterValidator(_text)]
 Text = Annotated[str, Field(max_length=5000, pattern=MULTI_LINE), AfterValidator(_text)]
+
+
 Email = Annotated[
     str,
     Field(
@@ -311,7 +325,7 @@ class PersonIn(_In):
 
     organisation: Name
     email: Email
-    contact_name: Annotated[Line, Field(max_length=200)] = ""
+    contact_name: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["contact_name"])] = ""
     lang: Lang = "fr"
 
 
@@ -327,7 +341,7 @@ class ProjectCreate(_In):
     )
     title: Name
     start_date: Day
-    territory: Annotated[Line, Field(max_length=200)] = ""
+    territory: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["territory"])] = ""
     variant: Key | None = None
     funding_cents: Cents | None = Field(default=None, description="yearly funding in euro cents")
     convention_start: Day | None = None
@@ -412,6 +426,7 @@ class IndicatorOut(BaseModel):
     planned: float | None
     realised: float | None
     unit: str
+    period: str
     gap_explanation: str | None
     corrective_measure: str | None
 
@@ -476,7 +491,7 @@ class ProjectDetail(ProjectSummary):
 
 class AdvanceIn(_In):
     trigger: Key = Field(description="the step, e.g. start_diagnostic, suspend, resume")
-    comment: Text | None = None
+    comment: Annotated[_AnyText, Field(max_length=MAX_LENGTH["comment"])] | None = None
     expected_version: RowId | None = Field(
         None, description="refuse (409) if the project changed since you read this version"
     )
@@ -510,14 +525,18 @@ class PartnerLeaveOut(BaseModel):
 
 
 class MilestoneDoneIn(_In):
-    deliverable_ref: Line | None = Field(default=None, description="reference of the deliverable")
+    deliverable_ref: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["deliverable_ref"])] | None = (
+        Field(default=None, description="reference of the deliverable")
+    )
     on: Day | None = Field(default=None, description="default: today")
     correct: bool = Field(
         default=False,
         description="correct a milestone already done (needs `comment`); without it, a done "
         "milestone is refused with 409 naming who recorded it and when",
     )
-    comment: Line | None = Field(default=None, description="why (required to correct)")
+    comment: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["comment"])] | None = Field(
+        default=None, description="why (required to correct)"
+    )
 
 
 class MeetingScheduleIn(_In):
@@ -526,20 +545,26 @@ class MeetingScheduleIn(_In):
     occurrence: Key | None = Field(
         default=None, description="plan this expected meeting (e.g. copil_1)"
     )
-    location: Line = ""
+    location: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["location"])] = ""
     label: Name | None = None
     agenda: Text = Field(default="", description="the order of business, in the invitation")
 
 
 class MeetingMoveIn(_In):
     starts_at: Instant
-    location: Line | None = None
+    location: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["location"])] | None = None
+
+
+class MeetingCancelIn(_In):
+    reason: Annotated[_AnyText, Field(max_length=MAX_LENGTH["reason"])] | None = Field(
+        default=None, description="why it is cancelled (kept on the meeting)"
+    )
 
 
 class MeetingHeldIn(_In):
     held_on: Day | None = Field(default=None, description="default: today; never in the future")
     attendees: Annotated[list[Name], Field(max_length=200)] = []
-    minutes_ref: Line | None = None
+    minutes_ref: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["minutes_ref"])] | None = None
 
 
 class NewMeetingHeldIn(MeetingHeldIn):
@@ -551,8 +576,8 @@ class NewMeetingHeldIn(MeetingHeldIn):
 
 class DecisionIn(_In):
     key: Key = Field(description="e.g. evaluation_finale_decidee")
-    label: Line = ""
-    text: Text = ""
+    label: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["label"])] = ""
+    text: Annotated[_AnyText, Field(max_length=MAX_LENGTH["text"])] = ""
     on: Day | None = None
 
 
@@ -561,9 +586,16 @@ class IndicatorIn(_In):
     kind: Literal["process", "activity", "result"] | None = None
     planned: Number | None = None
     realised: Number | None = None
-    unit: Annotated[Line, Field(max_length=40)] | None = None
-    gap_explanation: Text | None = None
-    corrective_measure: Text | None = None
+    unit: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["unit"])] | None = None
+    period: Annotated[_AnyLine, Field(max_length=MAX_LENGTH["period"])] | None = Field(
+        default=None, description="the period the values cover, e.g. 2026 or T3 2026"
+    )
+    gap_explanation: Annotated[_AnyText, Field(max_length=MAX_LENGTH["gap_explanation"])] | None = (
+        None
+    )
+    corrective_measure: (
+        Annotated[_AnyText, Field(max_length=MAX_LENGTH["corrective_measure"])] | None
+    ) = None
     action: Key | None = Field(default=None, description="the fiche-action it belongs to")
     year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = Field(
         default=None, description="the year its target is for"

@@ -10,6 +10,7 @@ from web.pages import (
     dashboard,
     documents,
     exports,
+    forms,
     objectives,
     preferences,
     project,
@@ -21,6 +22,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
 router.include_router(dashboard.router)
 router.include_router(project.router)
+router.include_router(forms.router)
 router.include_router(conventions.router)
 router.include_router(answer.router)
 router.include_router(documents.router)

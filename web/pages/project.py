@@ -13,14 +13,25 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from notifications.wording import say
 from web import i18n
-from web.bounds import PageId, form_day, form_id, form_instant, form_line, form_text, page_number
+from web.bounds import (
+    MAX_LENGTH,
+    PageId,
+    form_day,
+    form_id,
+    form_instant,
+    form_line,
+    form_text,
+    page_number,
+)
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
+from web.forms import once
 from web.pages.documents import KINDS
 from web.pages.exports import feed_url
+from web.pages.forms import dangerous, fix_link
 from web.pages.responses import PAGE_RESPONSES
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
@@ -44,13 +55,26 @@ BUILTIN_LABELS = {
 }
 
 
-def _unmet(unmet: list[Unmet], lang: str) -> list[dict[str, str | None]]:
-    """Each unmet condition in the page's language, with how to meet it."""
+HISTORY_LABELS = {
+    "create": "Création du projet",
+    "migrate": "Passage à la nouvelle version du programme",
+}
+"""The history's own steps, besides the programme's and the built-in ones (shown by label)."""
+
+
+def _unmet(unmet: list[Unmet], lang: str, project_id: int) -> list[dict[str, Any]]:
+    """Each unmet condition in the page's language, with how to meet it and the form that
+    does (none when a partner must act)."""
     return [
         {
             "text": sentence(u, lang),
             "fix": how_to_fix(u, lang),
             "upload": u.subject if u.fix == "upload_deliverable" else None,
+            "url": (
+                f"/projects/{project_id}/documents?target=milestone:{u.subject}#deposer"
+                if u.fix == "upload_deliverable"
+                else fix_link(project_id, u)
+            ),
         }
         for u in unmet
     ]
@@ -158,7 +182,7 @@ def _triggers(c: Any, board: Any, lang: str) -> list[dict[str, Any]]:
     for trigger in lifecycle.triggers_from(project.phase):
         transition = lifecycle.transition(trigger, project.phase)
         if transition is not None:
-            label = transition.label or trigger
+            label = transition.label_en if lang == "en" else transition.label
             dest = board.definition.phase_label(transition.dest)
             needs_comment = transition.comment_required
             automatic = transition.automatic is not None
@@ -173,12 +197,19 @@ def _triggers(c: Any, board: Any, lang: str) -> list[dict[str, Any]]:
                 "label": label,
                 "dest": dest,
                 "builtin": trigger in BUILTIN_TRIGGERS,
+                "dangerous": dangerous(
+                    board.definition,
+                    project.phase,
+                    trigger,
+                    transition.dest if transition is not None else None,
+                ),
                 "needs_comment": needs_comment,
                 "automatic": automatic,
-                "missing": _unmet(c.engine.check(project.id, trigger), lang),
+                "missing": _unmet(c.engine.check(project.id, trigger), lang, project.id),
             }
         )
-    return found
+    # The forward steps first; suspending, abandoning and steps back after them, apart.
+    return sorted(found, key=lambda t: bool(t["dangerous"]))
 
 
 def show_project(
@@ -234,6 +265,11 @@ def show_project(
                 key: say(f"routing.{key}", lang)
                 for key in ("title", "kind", "audience", "overridden")
             },
+            "trigger_labels": {
+                **HISTORY_LABELS,
+                **BUILTIN_LABELS,
+                **{t.trigger: t.label for t in board.definition.transitions},
+            },
             **page_context(request),
         },
         status_code=status_code,
@@ -245,10 +281,8 @@ def project_page(request: Request, project_id: PageId, user: PageUser, c: Copilo
     return show_project(request, c, user, project_id)
 
 
-def _back(project_id: int, anchor: str = "") -> RedirectResponse:
-    return RedirectResponse(
-        f"/projects/{project_id}{'#' + anchor if anchor else ''}", status_code=303
-    )
+def _path(project_id: int, anchor: str = "") -> str:
+    return f"/projects/{project_id}{'#' + anchor if anchor else ''}"
 
 
 def _actor(user: Any) -> str:
@@ -264,55 +298,70 @@ def advance(
     trigger: Annotated[str, Form()],
     comment: Annotated[str, Form()] = "",
     expected_phase: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
     trigger = form_line(trigger, "trigger", 64)
-    try:
-        c.engine.advance(
-            project_id,
-            trigger,
-            actor=_actor(user),
-            comment=form_text(comment, "comment") or None,
-            expected_phase=form_line(expected_phase, "expected_phase", 64) or None,
-        )
-    except TransitionRefused as refused:
-        lang = i18n.language(request)
-        return show_project(
-            request,
-            c,
-            user,
-            project_id,
-            refused={
-                "trigger": trigger,
-                "unmet": _unmet(refused.unmet, lang),
-                "how_to_fix": say("refusal.how_to_fix", lang),
-                "comment": comment,
-            },
-            status_code=409,
-        )
-    return _back(project_id, "avancement")
+
+    def act() -> str | Response:
+        try:
+            c.engine.advance(
+                project_id,
+                trigger,
+                actor=_actor(user),
+                comment=form_text(comment, "comment", MAX_LENGTH["comment"]) or None,
+                expected_phase=form_line(expected_phase, "expected_phase", 64) or None,
+            )
+        except TransitionRefused as refused:
+            lang = i18n.language(request)
+            return show_project(
+                request,
+                c,
+                user,
+                project_id,
+                refused={
+                    "trigger": trigger,
+                    "unmet": _unmet(refused.unmet, lang, project_id),
+                    "how_to_fix": say("refusal.how_to_fix", lang),
+                    "comment": comment,
+                },
+                status_code=409,
+            )
+        return "Étape enregistrée."
+
+    return once(request, c, user, form_token, _path(project_id, "avancement"), act)
 
 
 @router.post("/projects/{project_id}/milestones/{key}/done", dependencies=[CsrfForm])
 def milestone_done(
+    request: Request,
     project_id: PageId,
     key: str,
     user: PageUser,
     c: CopiloteDep,
     deliverable_ref: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
-    c.records.milestone_done(
-        project_id,
-        form_line(key, "key", 64),
-        by=_actor(user),
-        deliverable_ref=form_line(deliverable_ref, "deliverable_ref") or None,
-    )
-    return _back(project_id, "tableau")
+
+    def act() -> str:
+        c.records.milestone_done(
+            project_id,
+            form_line(key, "key", 64),
+            by=_actor(user),
+            deliverable_ref=form_line(
+                deliverable_ref, "deliverable_ref", MAX_LENGTH["deliverable_ref"]
+            )
+            or None,
+        )
+        return "Jalon enregistré comme fait."
+
+    return once(request, c, user, form_token, _path(project_id, "tableau"), act)
 
 
 @router.post("/projects/{project_id}/meetings", dependencies=[CsrfForm])
 def schedule_meeting(
+    request: Request,
     project_id: PageId,
     user: PageUser,
     c: CopiloteDep,
@@ -320,26 +369,33 @@ def schedule_meeting(
     starts_at: Annotated[str, Form()],
     occurrence: Annotated[str, Form()] = "",
     location: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
-    c.records.schedule_meeting(
-        project_id,
-        form_line(series, "series", 64),
-        form_instant(starts_at, "starts_at"),
-        occurrence=form_line(occurrence, "occurrence", 64) or None,
-        location=form_line(location, "location"),
-    )
-    return _back(project_id, "reunions")
+
+    def act() -> str:
+        c.records.schedule_meeting(
+            project_id,
+            form_line(series, "series", 64),
+            form_instant(starts_at, "starts_at"),
+            occurrence=form_line(occurrence, "occurrence", 64) or None,
+            location=form_line(location, "location", MAX_LENGTH["location"]),
+        )
+        return "Réunion planifiée : les invitations partent."
+
+    return once(request, c, user, form_token, _path(project_id, "reunions"), act)
 
 
 @router.post("/projects/{project_id}/meetings/held", dependencies=[CsrfForm])
 def meeting_held(
+    request: Request,
     project_id: PageId,
     user: PageUser,
     c: CopiloteDep,
     meeting: Annotated[str, Form()] = "",
     held_on: Annotated[str, Form()] = "",
     minutes_ref: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     """``meeting``: the id of an expected or planned meeting, or ``series:<key>`` for a new one."""
     c.accounts.check_act(user, project_id)
@@ -354,14 +410,18 @@ def meeting_held(
             raise NotFound("meeting", meeting[:20])
     else:
         raise InvalidInput("meeting", "choose the meeting that was held")
-    c.records.meeting_held(
-        project_id,
-        meeting_id=meeting_id,
-        series=series,
-        held_on=form_day(held_on, "held_on"),
-        minutes_ref=form_line(minutes_ref, "minutes_ref") or None,
-    )
-    return _back(project_id, "reunions")
+
+    def act() -> str:
+        c.records.meeting_held(
+            project_id,
+            meeting_id=meeting_id,
+            series=series,
+            held_on=form_day(held_on, "held_on"),
+            minutes_ref=form_line(minutes_ref, "minutes_ref", MAX_LENGTH["minutes_ref"]) or None,
+        )
+        return "Réunion enregistrée comme tenue."
+
+    return once(request, c, user, form_token, _path(project_id, "reunions"), act)
 
 
 i18n.register(
@@ -498,6 +558,8 @@ i18n.register(
         "Aucune réunion.": "No meeting.",
         "Jalon": "Milestone",
         "Suspendre le projet": "Suspend the project",
+        "Création du projet": "Project created",
+        "Passage à la nouvelle version du programme": "Moved to the programme's new version",
         "Reprendre le projet": "Resume the project",
         "Abandonner le projet": "Abandon the project",
         "non": "no",

@@ -351,6 +351,7 @@ class IndicatorLine:
     planned: float | None
     realised: float | None
     unit: str
+    period: str
     gap_explanation: str | None
     corrective_measure: str | None
 
@@ -371,6 +372,7 @@ def indicators(conn: sa.Connection, project_id: int, key: str | None = None) -> 
             planned=i.planned,
             realised=i.realised,
             unit=i.unit,
+            period=i.period,
             gap_explanation=i.gap_explanation,
             corrective_measure=i.corrective_measure,
         )
