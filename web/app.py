@@ -319,6 +319,13 @@ def _form_expired(request: Request) -> Response:
             request, 403, "Demande refusée", say("error.form_expired", lang), back=back
         )
     back = _same_site_referer(request)
+    if request.session.get("uid") is not None and request.url.path != "/login":
+        # Still signed in: the page was left open from an earlier session (or another
+        # account's): nothing was saved, and the form is to be opened again, not sign-in.
+        lang = i18n.language(request)
+        return error_page(
+            request, 403, "Demande refusée", say("error.form_expired", lang), back=back
+        )
     return RedirectResponse(f"/login?next={quote(back)}&expired=1", status_code=303)
 
 
