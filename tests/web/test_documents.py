@@ -4,6 +4,7 @@ their link, minutes mailed to the attendees, and the refusals (rights, links, li
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -382,3 +383,42 @@ def test_a_partner_files_the_deliverable_their_role_is_responsible_for(site: Sit
     listing = site.client(PILOT_A).get(f"/projects/{pid}/documents").text
     assert "fiche action Alpha.pdf" in listing and "fiche Beta.pdf" in listing
     assert count(site, tables.document) == 2 and count(site, tables.document_version) == 2
+
+
+def test_a_signed_convention_is_filed_against_its_own_record(site: Site) -> None:
+    """The signed copy belongs to one of the project's conventions (issue 15 beside issue 13's
+    records): the conventions page links to its upload, the documents page names it, and a
+    convention of another project or none at all is refused with nothing stored."""
+    from workflow.conventions import PartyIn
+    from workflow.errors import InvalidInput
+
+    alpha, _ = partners(site)
+    cid = site.c.conventions.create(site.project_a, [PartyIn(alpha, 5_000_00)], by="Pia")
+    pilot = site.client(PILOT_A)
+    conventions_page = pilot.get(f"/projects/{site.project_a}/conventions").text
+    link = f"/projects/{site.project_a}/documents?target=convention:{cid}#deposer"
+    assert link.replace("&", "&amp;") in conventions_page or link in conventions_page
+    form = pilot.get(link.split("#")[0]).text
+    assert f'value="convention:{cid}" selected' in form
+    status, _ = upload(
+        pilot,
+        f"/projects/{site.project_a}/documents",
+        "Convention signée.pdf",
+        PDF,
+        target=f"convention:{cid}",
+    )
+    assert status == 303
+    listing = pilot.get(f"/projects/{site.project_a}/documents").text
+    assert "Convention signée.pdf" in listing
+    stored = count(site, tables.document_version)
+    with pytest.raises(InvalidInput) as refused:
+        site.c.documents.attach(
+            site.project_a,
+            io.BytesIO(PDF),
+            "autre.pdf",
+            by="Pia",
+            attached_to="convention",
+            subject=str(cid + 1),
+        )
+    assert refused.value.field == "subject"
+    assert count(site, tables.document_version) == stored

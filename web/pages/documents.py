@@ -329,6 +329,7 @@ i18n.register(
         "Versions précédentes": "Earlier versions",
         "partagé avec les partenaires": "shared with partners",
         "Déposer un document": "File a document",
+        "Déposer la convention signée": "File the signed convention",
         "Fichier": "File",
         "Titre (facultatif)": "Title (optional)",
         "Partager avec les partenaires": "Share with partners",

@@ -212,6 +212,19 @@ class Documents:
                 ).first()
             if owner is None or schedule not in {r.key for r in definition.reports} or not period:
                 raise InvalidInput("subject", "name a report as <schedule>:<period>:<partner id>")
+        elif attached_to == "convention" and subject:
+            # The signed copy of one of the project's conventions (its id); without one, the
+            # project's convention as it stood before conventions were records.
+            found = None
+            if subject.isdigit():
+                found = conn.execute(
+                    sa.select(tables.convention.c.id).where(
+                        tables.convention.c.project_id == project_id,
+                        tables.convention.c.id == int(subject),
+                    )
+                ).first()
+            if found is None:
+                raise InvalidInput("subject", f"project {project_id} has no convention {subject!r}")
         elif subject:
             raise InvalidInput("subject", f"a {attached_to} document has no subject")
         if partner_id is not None and attached_to == "milestone":

@@ -121,12 +121,15 @@ class Targets:
     milestones: tuple[tuple[str, str], ...]  # (key, label)
     held_meetings: tuple[tuple[int, str], ...]  # (id, label)
     partners: dict[int, str]  # id -> organisation
+    conventions: tuple[tuple[int, str], ...] = ()  # (id, label) of the project's conventions
 
     def subject_label(self, document: DocumentView) -> str:
         if document.attached_to == "milestone":
             return dict(self.milestones).get(document.subject, document.subject)
         if document.attached_to in ("minutes", "attendance") and document.subject.isdigit():
             return dict(self.held_meetings).get(int(document.subject), document.subject)
+        if document.attached_to == "convention" and document.subject.isdigit():
+            return dict(self.conventions).get(int(document.subject), document.subject)
         if document.attached_to == "report":
             schedule, _, rest = document.subject.partition(":")
             period, _, partner = rest.partition(":")
@@ -173,4 +176,12 @@ def document_targets(conn: sa.Connection, project_id: int) -> Targets:
                 sa.select(p.c.id, p.c.organisation).where(p.c.project_id == project_id)
             )
         },
+        tuple(
+            (r.id, r.label)
+            for r in conn.execute(
+                sa.select(tables.convention.c.id, tables.convention.c.label)
+                .where(tables.convention.c.project_id == project_id)
+                .order_by(tables.convention.c.id)
+            )
+        ),
     )
