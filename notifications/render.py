@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -39,6 +39,7 @@ from markupsafe import Markup
 from . import days
 from .calendar import PARIS
 from .message import clean_text_line
+from .wording import clock_time
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -55,7 +56,7 @@ LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 _DATE = {"fr": "EEEE d MMMM y", "en": "EEEE d MMMM y"}
-_DATETIME = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
+_AT = {"fr": " à ", "en": " at "}
 # French writes the first of the month as an ordinal: "mercredi 1er avril 2026".
 _FIRST = {"fr": ("d MMMM", "d'er' MMMM")}
 _ITEM_SUFFIXES = (".subject.txt", ".txt", ".html")
@@ -113,12 +114,6 @@ def _format_date(lang: str, value: date | datetime) -> str:
     return format_date(value, _first_of_month(lang, value, _DATE[lang]), locale=_LOCALES[lang])
 
 
-@lru_cache(maxsize=4096)
-def _format_datetime(lang: str, value: datetime, pattern: str) -> str:
-    local = _paris(value)
-    return format_datetime(local, _first_of_month(lang, local, pattern), locale=_LOCALES[lang])
-
-
 def _first_of_month(lang: str, day: date, pattern: str) -> str:
     if day.day != 1 or lang not in _FIRST:
         return pattern
@@ -134,12 +129,12 @@ def _date_long(context: Context, value: date | datetime) -> str:
 @pass_context
 def _datetime_long(context: Context, value: datetime) -> str:
     lang = context["lang"]
-    return _format_datetime(lang, value, _DATETIME[lang])
+    return _format_date(lang, value) + _AT[lang] + clock_time(_paris(value), lang)
 
 
 @pass_context
 def _time(context: Context, value: datetime) -> str:
-    return _format_datetime(context["lang"], value, "HH:mm")
+    return clock_time(_paris(value), context["lang"])
 
 
 @pass_context

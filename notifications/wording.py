@@ -20,7 +20,16 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-__all__ = ["LANGUAGES", "PHRASES", "UnknownPhrase", "euros", "long_date", "money", "say"]
+__all__ = [
+    "LANGUAGES",
+    "PHRASES",
+    "UnknownPhrase",
+    "clock_time",
+    "euros",
+    "long_date",
+    "money",
+    "say",
+]
 
 LANGUAGES = ("fr", "en")
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -367,6 +376,14 @@ def long_date(value: date, lang: str = "fr", *, with_year: bool = True) -> str:
     # French writes the first of the month as an ordinal: "1er janvier 2027".
     pattern = "d'er' MMMM" if value.day == 1 and lang == "fr" else "d MMMM"
     return format_date(value, pattern + (" y" if with_year else ""), locale=locale)
+
+
+def clock_time(moment: datetime, lang: str = "fr") -> str:
+    """A time of day as people write it: "14 h", "14 h 30" in French; "14:30" in English.
+    ``moment`` is already in the reader's zone (Europe/Paris)."""
+    if lang == "fr":
+        return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def money(cents: int, lang: str = "fr") -> str:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from notifications.days import quarter
+from notifications.wording import clock_time
 from web.csrf import csrf_token, new_form_token
 from web.i18n import gettext, language
 from workflow.calendar import in_paris
@@ -49,10 +50,8 @@ def _long_date(day: date, lang: str) -> str:
 
 
 def _hour(moment: datetime, lang: str) -> str:
-    """ "14 h", "14 h 30" in French; "14:30" in English."""
-    if lang == "fr":
-        return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
-    return moment.strftime("%H:%M")
+    """ "14 h", "14 h 30" in French; "14:30" in English (the emails' rule)."""
+    return clock_time(moment, lang)
 
 
 @pass_context

@@ -111,7 +111,7 @@ def test_first_of_the_month_is_an_ordinal_in_french_only() -> None:
     assert render("en", "{{ d|date_long }}", d=first) == "Wednesday 1 April 2026"
     assert render("fr", "{{ d|date_long }}", d=date(2026, 4, 11)) == "samedi 11 avril 2026"
     at = datetime(2027, 1, 1, 14, 30, tzinfo=PARIS)
-    assert render("fr", "{{ d|datetime_long }}", d=at) == "vendredi 1er janvier 2027 à 14:30"
+    assert render("fr", "{{ d|datetime_long }}", d=at) == "vendredi 1er janvier 2027 à 14 h 30"
     assert render("en", "{{ d|datetime_long }}", d=at) == "Friday 1 January 2027 at 14:30"
 
 
@@ -187,7 +187,7 @@ def test_an_automatic_phase_change_is_said_in_each_language() -> None:
         in fr
     )
     assert (
-        french_spacing("- Par : Copilote (étape automatique)\n- Date : lundi 2 mars 2026 à 14:30")
+        french_spacing("- Par : Copilote (étape automatique)\n- Date : lundi 2 mars 2026 à 14 h 30")
         in fr
     )
     by_hand = RENDERER.render("en", "Jane", [sample("phase_changed", automatic=False)]).text

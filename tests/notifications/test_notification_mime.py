@@ -60,7 +60,7 @@ NAMES = [
 ]
 SUBJECTS = [
     "Copilote : échéance « Diagnostic » le lundi 2 mars 2026",
-    "Copilote : invitation – COPIL 2, lundi 2 mars 2026 à 09:00 (Mairie de Lens, salle du "
+    "Copilote : invitation – COPIL 2, lundi 2 mars 2026 à 9 h (Mairie de Lens, salle du "
     "conseil municipal, 2e étage, accès par la rue de la Gare)",
     "Rappel",
     "Plain ASCII subject that is rather long, long enough to be folded over two lines at "

@@ -56,7 +56,7 @@ def test_french_dates_and_answer_link() -> None:
         "Jeanne",
         [sample("meeting_invitation", answer_url="https://copilote.example/r/abc")],
     )
-    assert out.subject == "Copilote\u202f: invitation – COPIL 2, lundi 2 mars 2026 à 09:00"
+    assert out.subject == "Copilote\u202f: invitation – COPIL 2, lundi 2 mars 2026 à 9 h"
     assert french_spacing("Pour répondre : https://copilote.example/r/abc") in out.text
     assert 'href="https://copilote.example/r/abc"' in out.html
 

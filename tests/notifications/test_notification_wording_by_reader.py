@@ -77,7 +77,7 @@ def test_one_french_spacing_rule() -> None:
         f"vraiment{NARROW_NBSP}! Oui{NARROW_NBSP}?"
     )
     # times, links and query strings keep their marks as they are
-    kept = "à 09:00, https://copilote.example/answer/x?lang=fr"
+    kept = "à 9 h, https://copilote.example/answer/x?lang=fr"
     assert french_spacing(kept) == kept
     out = RENDERER.render("fr", "Jeanne", [sample("milestone_overdue")])
     for body in (out.subject, out.text, out.html):
