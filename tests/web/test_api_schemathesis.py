@@ -31,7 +31,17 @@ from tests.smtp_support import SmtpServer, start_server
 from tests.web.conftest import PARIS, PILOT_A, Site, csrf_of
 from web.app import create_app
 from web.bounds import MAX_ID, MULTI_LINE
-from web.pages import answer, conventions, dashboard, exports, project
+from web.pages import (
+    answer,
+    answer_links,
+    conventions,
+    dashboard,
+    documents,
+    exports,
+    objectives,
+    preferences,
+    project,
+)
 from workflow.engine import PartnerIn
 
 
@@ -156,7 +166,17 @@ def test_no_generated_input_makes_a_server_error(
 # past the token check, and checked with every check (those about a response's JSON schema or
 # about authentication find nothing to check on a page, and say so by passing).
 PAGES_APP = FastAPI()
-for _pages in (dashboard, project, answer, exports, conventions):
+for _pages in (
+    dashboard,
+    project,
+    answer,
+    answer_links,
+    exports,
+    conventions,
+    objectives,
+    documents,
+    preferences,
+):
     PAGES_APP.include_router(_pages.router)
 pages_schema = schemathesis.openapi.from_asgi("/openapi.json", PAGES_APP)
 

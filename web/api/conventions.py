@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from web.api.errors import COMMON_ERRORS
 from web.api.projects import actor
-from web.api.schemas import MAX_ID, Cents, Day, Line, ProjectId, Text, _In
+from web.api.schemas import MAX_ID, Cents, Day, Line, ProjectId, RowId, Text, _In
 from web.deps import AccountsDep, ApiUser, CopiloteDep
 from workflow.conventions import DEFAULT_LABEL, PartyIn
 from workflow.database import read
@@ -25,7 +25,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/projects/{project_id}", tags=["conventions"], responses=COMMON_ERRORS)
 
 ConventionId = Annotated[int, Path(ge=1, le=MAX_ID, description="convention id")]
-PartnerRef = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="partner id")]
+PartnerRef = Annotated[RowId, Field(description="partner id")]
 
 
 class PartyAmountIn(_In):

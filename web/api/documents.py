@@ -15,6 +15,7 @@ from web.api.schemas import ProjectId
 from web.bounds import PageId
 from web.deps import AccountsDep, ApiUser, CopiloteDep
 from web.uploads import file_response
+from workflow.documents import ACCEPTED
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["documents"], responses=COMMON_ERRORS)
 
@@ -74,7 +75,12 @@ def list_documents(
 @router.get(
     "/documents/{document_id}/{number}",
     response_class=Response,
-    responses={200: {"description": "the file, as an attachment"}},
+    responses={
+        200: {
+            "description": "the file, as an attachment",
+            "content": {media_type: {} for media_type in ACCEPTED},
+        }
+    },
 )
 def download_document(
     project_id: ProjectId,

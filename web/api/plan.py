@@ -11,7 +11,21 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from web.api.errors import COMMON_ERRORS
-from web.api.schemas import KEY, MAX_ID, Cents, Day, Key, Line, Name, ProjectId, Text
+from web.api.schemas import (
+    KEY,
+    MAX_ID,
+    Cents,
+    Day,
+    JsonInteger,
+    Key,
+    Line,
+    Name,
+    ProjectId,
+    RowId,
+    Text,
+    Year,
+    _In,
+)
 from web.deps import AccountsDep, ApiUser, CopiloteDep
 from workflow import tables
 from workflow.database import read
@@ -23,24 +37,21 @@ router = APIRouter(prefix="/projects/{project_id}", tags=["plan"], responses=COM
 
 RecordKey = Annotated[str, Path(max_length=64, pattern=KEY)]
 LineId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Year = Annotated[int, Field(strict=True, ge=2000, le=2100)]
-
-
-class _In(BaseModel):
-    model_config = {"extra": "forbid"}
+Position = Annotated[int, Field(strict=True, ge=0, le=10_000), JsonInteger]
+BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000), JsonInteger]
 
 
 class ObjectiveIn(_In):
     label: Name | None = None
     level: Literal["general", "specific", "operational"] | None = None
     parent: Key | None = Field(default=None, description="the objective it sits under")
-    position: Annotated[int, Field(strict=True, ge=0, le=10_000)] | None = None
+    position: Position | None = None
 
 
 class ActionBody(_In):
     objective: Key | None = Field(default=None, description="the objective it serves")
     label: Name | None = None
-    partner_id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)] | None = None
+    partner_id: RowId | None = None
     starts_on: Day | None = None
     ends_on: Day | None = None
     target_public: Text | None = None
@@ -74,7 +85,7 @@ class BudgetLineChange(_In):
 class FundingShareIn(_In):
     year: Year
     funder: Line = Field(min_length=1, examples=["FSE"])
-    share_basis_points: Annotated[int, Field(strict=True, ge=0, le=10_000)] = Field(
+    share_basis_points: BasisPoints = Field(
         description="hundredths of a percent: 49 % is 4900; 0 removes the funder"
     )
 

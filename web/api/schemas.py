@@ -43,6 +43,7 @@ __all__ = [
     "HistoryOut",
     "IndicatorIn",
     "IndicatorOut",
+    "JsonInteger",
     "MeetingCancelIn",
     "MeetingHeldIn",
     "MeetingMoveIn",
@@ -65,6 +66,7 @@ __all__ = [
     "ReportIn",
     "ReportOut",
     "UserOut",
+    "Year",
 ]
 
 MAX_REPORT_CHARS = 50_000
@@ -167,9 +169,20 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-_Integer = BeforeValidator(_json_integer)
-Cents = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="euro cents"), _Integer]
-RowId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID), _Integer]
+JsonInteger = BeforeValidator(_json_integer)
+"""With ``Field(strict=True, ...)`` on an int: the JSON integers, ``12.0`` included."""
+Cents = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="euro cents"), JsonInteger]
+RowId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID), JsonInteger]
+Year = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=FIRST_DAY.year,
+        le=LAST_DAY.year,
+        description=f"a year between {FIRST_DAY.year} and {LAST_DAY.year}",
+    ),
+    JsonInteger,
+]
 Number = Annotated[float, Field(strict=True, ge=-1e12, le=1e12, allow_inf_nan=False)]
 Lang = Literal["fr", "en"]
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="project id")]
@@ -336,7 +349,7 @@ class PartnerIn(PersonIn):
 
 class ProjectCreate(_In):
     definition_id: Key = Field(description="programme, e.g. cooperative, acia")
-    version: Annotated[int, Field(strict=True, ge=1, le=10_000), _Integer] | None = Field(
+    version: Annotated[int, Field(strict=True, ge=1, le=10_000), JsonInteger] | None = Field(
         None, description="definition version (default: the newest)"
     )
     title: Name
@@ -597,9 +610,7 @@ class IndicatorIn(_In):
         Annotated[_AnyText, Field(max_length=MAX_LENGTH["corrective_measure"])] | None
     ) = None
     action: Key | None = Field(default=None, description="the fiche-action it belongs to")
-    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = Field(
-        default=None, description="the year its target is for"
-    )
+    year: Year | None = Field(default=None, description="the year its target is for")
     source: Line | None = None
     method: Line | None = None
     corrective_measure_cpom: Text | None = Field(
@@ -612,9 +623,7 @@ class BudgetLineIn(_In):
     planned_cents: Cents
     spent_cents: Cents = 0
     forecast_cents: Cents = 0
-    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] | None = Field(
-        default=None, description="the year budgeted (default: this year)"
-    )
+    year: Year | None = Field(default=None, description="the year budgeted (default: this year)")
     objective: Key | None = Field(default=None, description="the general objective funded")
     comment: Text = ""
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from web import i18n
 from web.deps import CopiloteDep, CsrfForm
 from web.links import LinkError, LinkTarget
 from web.pages.answer import contacts, private_page
+from web.pages.responses import PAGE_RESPONSES
 from workflow import tables
 from workflow.calendar import in_paris, paris_date
 from workflow.database import read
@@ -27,7 +28,7 @@ from workflow.outbox import queue_message
 
 __all__ = ["RENEWALS_PER_HOUR", "link_refused", "router"]
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 RENEWALS_PER_HOUR = 3
 """New links a person may ask for in an hour (each is an email to the address on record)."""

@@ -14,12 +14,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from notifications.wording import euros, say
 from web import i18n
 from web.bounds import PageId, form_day, form_id, form_line, form_text
 from web.deps import CopiloteDep, CsrfForm, PageUser
+from web.pages.responses import PAGE_RESPONSES
 from web.templating import render
 from workflow.conditions import active_partners
 from workflow.conventions import DEFAULT_LABEL, PartyIn, parse_euros
@@ -29,7 +30,7 @@ from workflow.read_models.conventions import project_conventions
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 ACTIONS = ("create", "sign", "renew", "amend", "notice")
 

@@ -14,7 +14,7 @@ from contextlib import suppress
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from web import i18n
@@ -22,12 +22,14 @@ from web.bounds import PageId
 from web.deps import CopiloteDep, PageUser
 from web.links import LinkError, LinkTarget
 from web.pages.answer import _PRIVATE, ReportTarget, Target
+from web.pages.responses import PAGE_RESPONSES
+from web.pages.responses import file_response as documented_file
 from web.templating import render
 from web.uploads import Upload, file_response, read_upload
 from workflow import tables
 from workflow.calendar import paris_date
 from workflow.database import read
-from workflow.documents import FileRefused, FileTooLarge
+from workflow.documents import ACCEPTED, FileRefused, FileTooLarge
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.read_models.documents import (
     DocumentView,
@@ -37,7 +39,9 @@ from workflow.read_models.documents import (
     project_documents,
 )
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
+
+A_FILE = documented_file(ACCEPTED, "the file, as an attachment (its type read from its content)")
 
 KINDS = {
     "project": "Espace documents",
@@ -150,7 +154,11 @@ async def upload_document(
     return RedirectResponse(f"/projects/{project_id}/documents#doc-{document_id}", 303)
 
 
-@router.get("/projects/{project_id}/documents/{document_id}/{number}")
+@router.get(
+    "/projects/{project_id}/documents/{document_id}/{number}",
+    response_class=Response,
+    responses=A_FILE,
+)
 def download(
     project_id: PageId, document_id: PageId, number: PageId, user: PageUser, c: CopiloteDep
 ) -> Response:
@@ -246,7 +254,9 @@ def _partner_file(c: Any, project_id: int, partner_id: int, document_id: int, nu
     return response
 
 
-@router.get("/answer/{token}/documents/{document_id}/{number}")
+@router.get(
+    "/answer/{token}/documents/{document_id}/{number}", response_class=Response, responses=A_FILE
+)
 def partner_download(c: CopiloteDep, t: Target, document_id: PageId, number: PageId) -> Response:
     target = _report_target(t)
     return _partner_file(c, target.project.id, target.partner.id, document_id, number)  # type: ignore[no-any-return]
@@ -303,7 +313,7 @@ def minutes_page(request: Request, c: CopiloteDep, token: str) -> Response:
     return response
 
 
-@router.get("/shared/{token}/{document_id}/{number}")
+@router.get("/shared/{token}/{document_id}/{number}", response_class=Response, responses=A_FILE)
 def minutes_download(c: CopiloteDep, token: str, document_id: PageId, number: PageId) -> Response:
     link, _, _, documents = _minutes_link(c, token)
     if document_id not in {d.id for d in documents}:

@@ -14,6 +14,7 @@ from notifications.wording import money
 from web import i18n
 from web.bounds import PageId, form_day, form_id, form_line, form_text, query_year
 from web.deps import CopiloteDep, CsrfForm, PageUser
+from web.pages.responses import PAGE_RESPONSES
 from web.templating import render
 from workflow.budget import required_euros
 from workflow.errors import InvalidInput
@@ -24,7 +25,7 @@ from workflow.read_models.plan import plan_of
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 
 def _back(project_id: int, year: int | None = None) -> RedirectResponse:

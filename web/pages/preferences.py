@@ -12,17 +12,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from web import i18n
 from web.deps import CopiloteDep
+from web.pages.responses import PAGE_RESPONSES
 from web.templating import render
 from workflow.database import read
 from workflow.errors import InvalidInput
 from workflow.preferences import KINDS, LANGUAGES, Preference, load, save
 
-router = APIRouter()
+router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 _PRIVATE = {
     "Referrer-Policy": "no-referrer",
@@ -97,7 +98,15 @@ def preferences_page(request: Request, c: CopiloteDep, email: Email) -> Response
     return _page(request, preference, saved=request.query_params.get("saved") == "1")
 
 
-@router.post("/preferences/{token}")
+@router.post(
+    "/preferences/{token}",
+    responses={
+        200: {
+            "description": "the one-click unsubscribe done, in a sentence (RFC 8058)",
+            "content": {"text/plain": {}},
+        }
+    },
+)
 def choose(request: Request, c: CopiloteDep, email: Email, posted: Posted) -> Response:
     """The form's choice, or the one-click unsubscribe (every kind to the weekly digest)."""
     now = c.clock.now()

@@ -4,6 +4,7 @@ an HTML page, a redirect (after a form, or to the sign-in page), or a page that 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["PAGE_RESPONSES", "file_response"]
@@ -20,6 +21,8 @@ PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def file_response(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
-    """The documented 200 of a route answering a file (an export, a calendar)."""
-    return {200: {"description": what, "content": {media_type: {}}}}
+def file_response(media_type: str | Iterable[str], what: str) -> dict[int | str, dict[str, Any]]:
+    """The documented 200 of a route answering a file (an export, a calendar; a document,
+    of any of the types accepted)."""
+    types = [media_type] if isinstance(media_type, str) else list(media_type)
+    return {200: {"description": what, "content": {t: {} for t in types}}}
