@@ -8,15 +8,20 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from .message import Attachment, Recipient, clean_text_line
 
-__all__ = ["PARIS", "build_ics", "ics_attachment"]
+__all__ = ["PARIS", "REMIND_BEFORE", "build_ics", "ics_attachment"]
 
 PARIS = ZoneInfo("Europe/Paris")
 PRODID = "-//Copilote//Notifications//FR"
+# The calendar's own reminder of an invitation: the day before. It is what reminds attendees
+# of a frequent series' meetings, which get no email reminder
+# (workflow.definition.ReminderPolicy.calendar_reminds).
+REMIND_BEFORE = timedelta(days=1)
 _BEGIN_EVENT, _END_EVENT = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
+_BEGIN_ALARM = b"BEGIN:VALARM\r\n"
 
 
 def _require_aware(name: str, value: datetime) -> datetime:
@@ -46,12 +51,15 @@ def build_ics(
     organizer: Recipient,
     attendees: Sequence[Recipient],
     stamp: datetime,
+    remind_before: timedelta | None = REMIND_BEFORE,
 ) -> bytes:
     """Return one VEVENT in a VCALENDAR, times in Europe/Paris with its VTIMEZONE.
 
     ``uid`` must stay the same for every update or cancellation of one meeting, and
     ``sequence`` must grow with each change, or calendars will not replace the event.
     ``stamp`` is the DTSTAMP: the caller's clock, never the wall clock.
+    ``remind_before``: a REQUEST carries a VALARM (a display reminder) that long before the
+    start, so the attendee's calendar reminds; ``None`` for none. A CANCEL never carries one.
 
     An invitation goes to each partner with that partner as attendee: the rest of the
     calendar (~1.5 ms with its VTIMEZONE) is built once per meeting and stamp, and only the
@@ -64,8 +72,9 @@ def build_ics(
     if end <= start:
         raise ValueError(f"Meeting {uid!r} ends ({end}) before it starts ({start}).")
     _require_aware("stamp", stamp)
+    alarm = remind_before if method == "REQUEST" else None
     head, tail = _meeting(
-        uid, sequence, method, summary, description, location, start, end, organizer, stamp
+        uid, sequence, method, summary, description, location, start, end, organizer, stamp, alarm
     )
     return head + b"".join(map(_attendee_lines, attendees)) + tail
 
@@ -82,6 +91,7 @@ def _meeting(
     end: datetime,
     organizer: Recipient,
     stamp: datetime,
+    alarm: timedelta | None,
 ) -> tuple[bytes, bytes]:
     """The calendar without attendees, cut where they go: at the end of the VEVENT."""
     calendar = Calendar()
@@ -102,6 +112,12 @@ def _meeting(
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("organizer", _cal_address(organizer))
+    if alarm is not None:
+        reminder = Alarm()
+        reminder.add("action", "DISPLAY")
+        reminder.add("description", clean_text_line(summary))
+        reminder.add("trigger", -alarm)
+        event.add_component(reminder)
     calendar.add_component(event)
     # Only the transitions around the meeting: a full 1970-2038 VTIMEZONE is needlessly long.
     calendar.add_missing_timezones(
@@ -109,7 +125,9 @@ def _meeting(
         last_date=(end + timedelta(days=366)).date(),
     )
     ics: bytes = calendar.to_ical()
-    cut = ics.rindex(_END_EVENT)
+    # The attendees go among the event's properties, before its alarm (RFC 5545 orders them).
+    cut = ics.find(_BEGIN_ALARM) if alarm is not None else -1
+    cut = cut if cut >= 0 else ics.rindex(_END_EVENT)
     return ics[:cut], ics[cut:]
 
 

@@ -12,6 +12,7 @@ The JSON Schema published for editors is generated from :class:`Definition`
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -488,6 +489,14 @@ class ReminderPolicy(_Strict):
     weeks_before_escalation: Annotated[int, Field(ge=1, le=52)] = 4
     """An overdue item unchanged this many weeks is escalated once to the accountable, then
     listed only in the monthly digest."""
+    calendar_reminds_within_days: Annotated[int, Field(ge=1, le=MAX_REMINDER_DAYS)] | None = 31
+    """A meeting of a frequent series (one that meets at least every this many days: the
+    fortnightly project meetings, a monthly working group) whose invitation or change is sent
+    at most this many days before it gets no email reminder: the invitation's calendar entry
+    reminds the day before (its VALARM), and a person invited every fortnight does not need a
+    second email for each meeting. Rarer meetings (a COPIL every two months, numbered
+    occurrences without a cadence) and meetings invited further ahead keep their reminders
+    (``meeting_before_days``). ``null``: every meeting gets its email reminders."""
 
     @model_validator(mode="after")
     def _one_rule(self) -> ReminderPolicy:
@@ -497,6 +506,17 @@ class ReminderPolicy(_Strict):
                 "'move_to_working_day', not both"
             )
         return self
+
+    def calendar_reminds(self, series: MeetingSeries, notice_ahead: timedelta) -> bool:
+        """Whether a meeting of ``series`` whose invitation (or change) goes out
+        ``notice_ahead`` before it is reminded by that invitation's calendar entry alone, so
+        that no email reminder is planned. The one home of that rule."""
+        limit = self.calendar_reminds_within_days
+        if limit is None or series.cadence is None:
+            return False
+        cadence = series.cadence
+        every_days = cadence.every * (7 if cadence.unit == "weeks" else 30)
+        return every_days <= limit and notice_ahead <= timedelta(days=limit)
 
     def deadline_rule(
         self, owed_by: str, explicit: NonWorkingDayRule | None = None, legacy: bool | None = None

@@ -627,7 +627,10 @@ class Planner:
         if change in ("scheduled", "moved") and meeting.starts_at is not None:
             policy = definition.reminders
             start_day = meeting.starts_at.astimezone(PARIS).date()
-            for days in policy.meeting_before_days:
+            # A frequent series' meeting invited (or changed) lately: the calendar entry just
+            # sent reminds, no email reminder (ReminderPolicy.calendar_reminds).
+            by_calendar = policy.calendar_reminds(series, meeting.starts_at - now)
+            for days in () if by_calendar else policy.meeting_before_days:
                 moment = at_paris_time(start_day - timedelta(days=days), policy.send_at)
                 if moment > now:
                     plan(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -83,6 +83,20 @@ def test_ics_parses_with_paris_time_after_dst_change() -> None:
     assert attendee.params["RSVP"] == "TRUE"
     assert attendee.params["ROLE"] == "REQ-PARTICIPANT"
     assert b"DTSTART;TZID=Europe/Paris:20260330T090000" in invitation_ics()
+
+
+def test_an_invitation_reminds_the_day_before_and_a_cancellation_does_not() -> None:
+    """The invitation's calendar entry is what reminds a frequent series' attendees (they get
+    no email reminder): a display alarm the day before, after the attendees (RFC 5545)."""
+    ics = invitation_ics()
+    (event,) = icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    (alarm,) = event.walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY"
+    assert alarm.decoded("TRIGGER") == -timedelta(days=1)
+    assert str(event["ATTENDEE"]) == "mailto:jeanne@asso.example.org"
+    assert ics.index(b"ATTENDEE") < ics.index(b"BEGIN:VALARM")
+    cancel = icalendar.Calendar.from_ical(invitation_ics("CANCEL"))
+    assert not cancel.walk("VALARM")
 
 
 def test_ics_per_attendee_of_one_meeting() -> None:
