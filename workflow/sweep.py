@@ -421,9 +421,24 @@ class Sweeper:
         if m is None or m.done_on is not None:
             return None
         responsible = [m.responsible_role]
-        item = {
+        item = self._milestone_item(m, r.kind, base, definition, today)
+        if r.kind == "milestone_escalation":
+            self._name_the_late(conn, project.id, m, today, item)
+            above, late = escalation_audience(definition, r.kind, m.key, m.responsible_role)
+            return self._escalate(conn, project, above, late, today, item, r.occasion)
+        if r.kind == "milestone_overdue":
+            self._next_digest(conn, project.id, definition, today)
+        roles = list(expand(audience(definition, r.kind), responsible=responsible))
+        return self._to(conn, project, roles, today, item, r.occasion)
+
+    @staticmethod
+    def _milestone_item(
+        m: Any, kind: str, base: dict[str, Any], definition: Definition, today: date
+    ) -> dict[str, Any]:
+        """What a message about milestone ``m`` says of it (reminder, overdue, escalation)."""
+        return {
             **base,
-            "kind": r.kind,
+            "kind": kind,
             "milestone_label": m.label,
             "deliverable": m.deliverable,
             "responsible": definition.role_label(m.responsible_role),
@@ -432,18 +447,15 @@ class Sweeper:
             "days_late": (today - m.due_on).days,
             **deadline_flags(m.due_on, m.moved_from),
         }
-        if r.kind == "milestone_escalation":
-            people = recipients(conn, project.id, responsible, today)
-            item["responsible_name"] = (
-                ", ".join(p.organisation for p in people) or item["responsible"]
-            )
-            item["late_is_pilot"] = m.responsible_role == "pilot"  # worded for the agency
-            above, late = escalation_audience(definition, r.kind, m.key, m.responsible_role)
-            return self._escalate(conn, project, above, late, today, item, r.occasion)
-        if r.kind == "milestone_overdue":
-            self._next_digest(conn, project.id, definition, today)
-        roles = list(expand(audience(definition, r.kind), responsible=responsible))
-        return self._to(conn, project, roles, today, item, r.occasion)
+
+    @staticmethod
+    def _name_the_late(
+        conn: sa.Connection, project_id: int, m: Any, today: date, item: dict[str, Any]
+    ) -> None:
+        """An escalation names who is late (their structures) and whether it is the pilot."""
+        people = recipients(conn, project_id, [m.responsible_role], today)
+        item["responsible_name"] = ", ".join(p.organisation for p in people) or item["responsible"]
+        item["late_is_pilot"] = m.responsible_role == "pilot"  # worded for the agency
 
     def _escalate(
         self,
@@ -498,20 +510,8 @@ class Sweeper:
         ).one_or_none()
         if m is None or m.done_on is not None:
             return None
-        people = recipients(conn, project.id, [m.responsible_role], today)
-        item = {
-            **base,
-            "kind": "milestone_escalation",
-            "milestone_label": m.label,
-            "deliverable": m.deliverable,
-            "responsible": definition.role_label(m.responsible_role),
-            "responsible_name": ", ".join(p.contact_name or p.organisation for p in people)
-            or definition.role_label(m.responsible_role),
-            "due": m.due_on,
-            "days_left": (m.due_on - today).days,
-            "days_late": (today - m.due_on).days,
-            **deadline_flags(m.due_on, m.moved_from),
-        }
+        item = self._milestone_item(m, "milestone_escalation", base, definition, today)
+        self._name_the_late(conn, project.id, m, today, item)
         roles = tuple(self.accountable(definition, m.phase))
         return self._escalate(conn, project, roles, m.responsible_role, today, item, r.occasion)
 
