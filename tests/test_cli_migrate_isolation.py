@@ -9,10 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from cli import app
 from tests.conftest import ROOT
+from workflow import tables
 
 
 def test_migrating_to_a_renamed_series_shows_the_cancelled_reminders_and_ticks_on(
@@ -55,7 +57,9 @@ def test_migrating_to_a_renamed_series_shows_the_cancelled_reminders_and_ticks_o
         "1",
         "reunion_projet",
         "--at",
-        "2026-05-22T14:00+02:00",
+        # invited seven weeks ahead, so the meeting gets its email reminder (a fortnightly
+        # series invited within a month has only its calendar reminder)
+        "2026-06-24T14:00+02:00",
         "--occurrence",
         "reunion_lancement",
         now="2026-05-04T10:00",
@@ -69,8 +73,25 @@ def test_migrating_to_a_renamed_series_shows_the_cancelled_reminders_and_ticks_o
     assert "meeting re-keyed: meeting 1 of series 'reunion_projet' now of 'reunion_equipe'" in plan
     assert "run again with --apply" in plan
     run("project", "migrate", "1", "--apply")
-    out = run("tick", now="2026-05-20T10:00")  # the reminder of the meeting of the 22nd
-    assert "1 fired" in out and "failed" not in out.split("delivery:")[0], out
-    for day in ("2026-06-03", "2026-07-01"):
+    run("tick", now="2026-06-19T10:00")  # what fell due before (milestone reminders)
+    out = run("tick", now="2026-06-22T10:00")  # the reminder of the meeting of the 24th
+    assert "failed" not in out.split("delivery:")[0] and " 0 failed" in out, out
+    # the meeting's reminder, re-keyed to the renamed series, has fired (the other reminders
+    # that fired with it: the weekend's, left for this Monday morning)
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        fired = (
+            conn.execute(
+                sa.select(tables.reminder.c.status, tables.reminder.c.fired_at).where(
+                    tables.reminder.c.kind == "meeting_reminder",
+                    tables.reminder.c.subject_id == 1,
+                )
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert [(status, str(at)[:10]) for status, at in fired] == [("done", "2026-06-22")], fired
+    for day in ("2026-07-01", "2026-08-03"):
         out = run("tick", now=f"{day}T10:00")
         assert "failed" not in out.split("delivery:")[0], out
