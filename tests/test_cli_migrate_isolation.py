@@ -80,18 +80,14 @@ def test_migrating_to_a_renamed_series_shows_the_cancelled_reminders_and_ticks_o
     # that fired with it: the weekend's, left for this Monday morning)
     engine = sa.create_engine(db)
     with engine.connect() as conn:
-        fired = (
-            conn.execute(
-                sa.select(tables.reminder.c.status, tables.reminder.c.fired_at).where(
-                    tables.reminder.c.kind == "meeting_reminder",
-                    tables.reminder.c.subject_id == 1,
-                )
+        fired = conn.execute(
+            sa.select(tables.reminder.c.status, tables.reminder.c.fired_at).where(
+                tables.reminder.c.kind == "meeting_reminder",
+                tables.reminder.c.subject_id == 1,
             )
-            .scalars()
-            .all()
-        )
+        ).all()
     engine.dispose()
-    assert [(status, str(at)[:10]) for status, at in fired] == [("done", "2026-06-22")], fired
+    assert [(row.status, str(row.fired_at)[:10]) for row in fired] == [("done", "2026-06-22")]
     for day in ("2026-07-01", "2026-08-03"):
         out = run("tick", now=f"{day}T10:00")
         assert "failed" not in out.split("delivery:")[0], out
