@@ -160,8 +160,9 @@ def test_a_deadline_on_a_holiday_is_explained_in_english() -> None:
         in fr
     )
     saturday = sample(
-        "report_overdue",
+        "report_reminder",
         due=date(2026, 4, 4),
+        days_left=3,
         due_is_non_working=True,
         non_working_day={"kind": "saturday", "day": date(2026, 4, 4), "country": "FR"},
     )
@@ -171,6 +172,16 @@ def test_a_deadline_on_a_holiday_is_explained_in_english() -> None:
     assert french_spacing(
         "cette échéance tombe un jour non ouvré (samedi) ; pensez à anticiper"
     ) in (RENDERER.render("fr", "Jeanne", [saturday]).text)
+    # once it is past, "plan ahead" makes no sense: an overdue notice does not say it
+    overdue = sample(
+        "report_overdue",
+        due=date(2026, 4, 4),
+        days_left=-5,
+        due_is_non_working=True,
+        non_working_day={"kind": "saturday", "day": date(2026, 4, 4), "country": "FR"},
+    )
+    assert "plan ahead" not in RENDERER.render("en", "Jane", [overdue]).text
+    assert "anticiper" not in RENDERER.render("fr", "Jeanne", [overdue]).text
 
 
 def test_an_automatic_phase_change_is_said_in_each_language() -> None:
