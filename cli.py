@@ -365,7 +365,8 @@ def _show(c: Copilote, pid: int) -> None:
     amount = (
         "-" if p.funding_cents is None else f"{p.funding_cents / 100:,.2f} EUR".replace(",", " ")
     )
-    typer.echo(f"  funding: {amount} -> {p.funding_instrument}")
+    instrument = say(f"convention.instrument.{p.funding_instrument or 'unknown'}", "fr")
+    typer.echo(f"  funding: {amount} -> {instrument}")
     if p.convention_start:
         typer.echo(f"  convention: {p.convention_start} to {p.convention_end}")
     typer.echo(f"  next steps: {', '.join(p.next_steps)}")

@@ -48,7 +48,7 @@ def test_acia_project_from_framing_to_closure(run) -> None:  # type: ignore[no-u
         "18000",
         now="2026-05-04T09:00",
     )
-    assert "project 1 created" in out and "décision d'attribution" in out
+    assert "project 1 created" in out and "décision attributive" in out
     refused = run(
         "project",
         "advance",

@@ -324,8 +324,9 @@ def test_funding_rule_and_partner_leaves_at_annual_deadline(
 ) -> None:
     from workflow.models import funding_instrument
 
-    assert funding_instrument(22_999_99) == "décision d'attribution"
+    assert funding_instrument(22_999_99) == "decision"
     assert funding_instrument(23_000_00) == "convention"
+    assert funding_instrument(None) is None
     pid = new_mini(engine)
     partner = records.add_partner(pid, PartnerIn("Asso A", "a@asso-a.example.fr"))
     clock.set(paris(2026, 9, 10, 9))

@@ -57,10 +57,10 @@ def instrument_of(amount_cents: int | None) -> str | None:
     return "decision" if amount_cents < GRANT_THRESHOLD_CENTS else "convention"
 
 
-def funding_instrument(funding_cents: int | None) -> str:
-    return {None: "non renseigné", "decision": "décision d'attribution"}.get(
-        instrument_of(funding_cents), "convention"
-    )
+def funding_instrument(funding_cents: int | None) -> str | None:
+    """The instrument of a project's funding, as data: ``decision``, ``convention`` or None
+    (unknown); pages, CLI and API word it (``convention.instrument.*`` phrases)."""
+    return instrument_of(funding_cents)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

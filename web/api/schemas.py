@@ -488,7 +488,9 @@ class ProjectDetail(ProjectSummary):
     convention_start: date | None
     convention_end: date | None
     funding_cents: int | None
-    funding_instrument: str
+    funding_instrument: str | None = Field(
+        description="decision (a grant decision, below 23,000 EUR), convention, or null"
+    )
     phase_entered_at: datetime
     suspended_from: str | None
     flag_reason: str | None

@@ -257,6 +257,9 @@ def show_project(
             "year": board.today.year,
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
             "today_iso": board.today.isoformat(),
+            "instrument_words": say(
+                f"convention.instrument.{board.funding_instrument or 'unknown'}", lang
+            ),
             "documents": documents,
             "document_kinds": KINDS,
             "milestone_files": {d.subject: d for d in documents if d.attached_to == "milestone"},

@@ -143,7 +143,7 @@ class Board:
     definition: Definition
     programme: str
     phase_label: str
-    funding_instrument: str
+    funding_instrument: str | None  # decision | convention | None
     today: date
     months: list[date]
     steps: list[Step]

@@ -561,7 +561,7 @@ class ProjectDetail(ProjectSummary):
     convention_start: date | None
     convention_end: date | None
     funding_cents: int | None
-    funding_instrument: str
+    funding_instrument: str | None  # decision | convention | None (workflow.models)
     phase_entered_at: datetime
     suspended_from: str | None
     flag_reason: str | None
