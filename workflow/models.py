@@ -90,6 +90,8 @@ def _ts(nullable: bool = False, **kw: Any) -> Any:
 
 
 class Project(SQLModel, table=True):
+    # The dashboard's counts per programme and phase read this index alone (bench/dashboard).
+    __table_args__ = (sa.Index("ix_project_definition_phase", "definition_id", "phase"),)
     id: int | None = Field(default=None, primary_key=True)
     definition_id: str = Field(max_length=64, index=True)
     definition_version: int
@@ -175,6 +177,17 @@ class MilestoneCompletion(SQLModel, table=True):
 class Meeting(SQLModel, table=True):
     """One meeting: expected by the definition (no date yet), planned, held or cancelled."""
 
+    # The dashboard's meetings of the coming weeks walk planned meetings by start
+    # (the literal 'planned' in the query lets SQLite use it).
+    __table_args__ = (
+        sa.Index(
+            "ix_meeting_planned_start",
+            "starts_at",
+            "project_id",
+            sqlite_where=sa.text("status = 'planned'"),
+            postgresql_where=sa.text("status = 'planned'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     series: str = Field(max_length=64)
@@ -408,6 +421,15 @@ class Reminder(SQLModel, table=True):
             "due_at",
             sqlite_where=sa.text("status = 'pending'"),
             postgresql_where=sa.text("status = 'pending'"),
+        ),
+        # The dashboard's missing reports read only the reports' overdue reminders (a few
+        # per project and quarter) out of the millions the planner keeps.
+        sa.Index(
+            "ix_reminder_report_overdue",
+            "due_at",
+            "project_id",
+            sqlite_where=sa.text("kind = 'report_overdue'"),
+            postgresql_where=sa.text("kind = 'report_overdue'"),
         ),
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -31,19 +31,25 @@ from workflow.sweep import resolve_due
 
 __all__ = [
     "PAGE_SIZE",
+    "PORTFOLIO_SORTS",
     "Filters",
     "MissingReport",
     "OverdueMilestone",
     "Page",
     "PhaseCount",
     "ProjectLine",
+    "Sort",
+    "Tiles",
     "UpcomingMeeting",
     "eligible_projects",
+    "late_projects",
     "missing_reports",
     "overdue_counts",
     "overdue_milestones",
     "phase_counts",
     "portfolio",
+    "project_count",
+    "read_sort",
     "territories",
     "upcoming_meetings",
 ]
@@ -169,6 +175,7 @@ class ProjectLine:
     next_deadline: date | None
     next_deadline_label: str | None
     overdue: int
+    days_late: int = 0  # since the oldest open milestone past its date (in progress only)
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,69 @@ class PhaseCount:
     count: int
 
 
+@dataclass(frozen=True)
+class Sort:
+    """A table's order: a column key (one of the table's sorts) and its direction."""
+
+    key: str
+    descending: bool = False
+
+    @property
+    def param(self) -> str:
+        """The query-parameter value: ``late`` or ``-late`` (descending)."""
+        return f"-{self.key}" if self.descending else self.key
+
+    def flipped(self) -> Sort:
+        return Sort(self.key, not self.descending)
+
+
+PORTFOLIO_SORTS = ("late", "title", "programme", "territory", "phase", "overdue")
+"""The portfolio's sortable columns. ``late``: days since the oldest open milestone past its
+date (0 for a project not in progress); ``overdue``: how many milestones are past their date."""
+
+
+def read_sort(value: str, allowed: Sequence[str], default: Sort) -> Sort:
+    """The ``sort`` query parameter (``key`` or ``-key``); anything else is the default."""
+    key = value[1:] if value.startswith("-") else value
+    return Sort(key, value.startswith("-")) if key in allowed else default
+
+
+def _late_by_project(engine: Engine, today: date, filters: Filters) -> Any:
+    """Per project in progress passing the filters: its oldest open milestone past its date
+    (``oldest``) and how many (``late``), read from ``ix_milestone_open_due`` alone."""
+    return (
+        sa.select(
+            tables.milestone.c.project_id.label("project_id"),
+            sa.func.min(tables.milestone.c.due_on).label("oldest"),
+            sa.func.count().label("late"),
+        )
+        .where(*_overdue_where(engine, today, filters, few=False))
+        .group_by(tables.milestone.c.project_id)
+        .subquery("late_projects")
+    )
+
+
+def _portfolio_order(sort: Sort, late: Any) -> list[Any]:
+    project = tables.project.c
+    if sort.key == "late":
+        # days late descending: the oldest date first, projects with nothing late last
+        if sort.descending:
+            columns = [late.c.oldest.is_(None), late.c.oldest, project.title]
+        else:
+            columns = [late.c.oldest.is_not(None), late.c.oldest.desc(), project.title]
+    else:
+        by = {
+            "title": [project.title],
+            "programme": [project.definition_id, project.variant],
+            "territory": [project.territory],
+            "phase": [project.definition_id, project.phase],
+            "overdue": [sa.func.coalesce(late.c.late, 0)],
+        }[sort.key]
+        columns = [c.desc() for c in by] if sort.descending else list(by)
+        columns.append(project.title)
+    return [*columns, project.id]
+
+
 def portfolio(
     engine: Engine,
     today: date,
@@ -188,19 +258,32 @@ def portfolio(
     *,
     readable: set[int] | None = None,
     size: int = PAGE_SIZE,
+    sort: Sort = Sort("title"),  # the dashboard: Sort("late", descending=True)
+    late_only: bool = False,
 ) -> Page[ProjectLine]:
-    """Projects (all, or the ``readable`` ones), by title, with next deadline and overdue count."""
+    """Projects (all, or the ``readable`` ones; ``late_only``: those with a milestone past its
+    date), in ``sort`` order (one of :data:`PORTFOLIO_SORTS`), with next deadline, days late
+    and overdue count. Sorted and paged in SQL."""
     where = filters.conditions()
     if readable is not None:
         where.append(tables.project.c.id.in_(sorted(readable)) if readable else sa.false())
+    late = _late_by_project(engine, today, filters)
+    joined = (
+        tables.project.join(late, late.c.project_id == tables.project.c.id)
+        if late_only
+        else tables.project.outerjoin(late, late.c.project_id == tables.project.c.id)
+    )
     with read(engine.db) as conn:
         total = conn.execute(
-            sa.select(sa.func.count()).select_from(tables.project).where(*where)
+            sa.select(sa.func.count())
+            .select_from(joined if late_only else tables.project)
+            .where(*where)
         ).scalar_one()
         rows = conn.execute(
-            sa.select(tables.project)
+            sa.select(tables.project, late.c.oldest)
+            .select_from(joined)
             .where(*where)
-            .order_by(tables.project.c.title, tables.project.c.id)
+            .order_by(*_portfolio_order(sort, late))
             .limit(size)
             .offset(_offset(page, size))
         ).all()
@@ -249,10 +332,42 @@ def portfolio(
             next_deadline=nxt[r.id][0] if r.id in nxt else None,
             next_deadline_label=nxt[r.id][1] if r.id in nxt else None,
             overdue=counts.get(r.id, 0),
+            days_late=(today - r.oldest).days if r.oldest is not None else 0,
         )
         for r in rows
     ]
     return Page(lines, total, max(1, page), size)
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """The dashboard's summary figures (each the total of the list its tile links to)."""
+
+    projects: int
+    late_projects: int
+    overdue: int
+    missing_reports: int
+    meetings: int
+
+
+def project_count(engine: Engine, filters: Filters = Filters()) -> int:
+    """How many projects pass the filters (served by the project table's indexes)."""
+    with read(engine.db) as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(tables.project).where(*filters.conditions())
+            ).scalar_one()
+        )
+
+
+def late_projects(engine: Engine, today: date, filters: Filters = Filters()) -> int:
+    """How many projects in progress passing the filters have a milestone past its date."""
+    with read(engine.db) as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(_late_by_project(engine, today, filters))
+            ).scalar_one()
+        )
 
 
 def phase_counts(
@@ -452,6 +567,12 @@ class MissingReport:
     days_late: int
 
 
+# Literals, not bound parameters: SQLite uses a partial index only when the query's own
+# terms say what its WHERE says.
+_REPORT_OVERDUE = tables.reminder.c.kind == sa.literal_column("'report_overdue'")
+_PLANNED = tables.meeting.c.status == sa.literal_column("'planned'")
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -503,7 +624,7 @@ def missing_reports(
         tables.partner, tables.partner.c.project_id == tables.reminder.c.project_id
     ).join(tables.project, tables.project.c.id == tables.reminder.c.project_id)
     where = [
-        tables.reminder.c.kind == "report_overdue",
+        _REPORT_OVERDUE,
         tables.reminder.c.due_at <= now,
         (tables.reminder.c.project_id + 0).in_(eligible_projects(engine, filters)),
         tables.partner.c.joined_on <= today,
@@ -511,10 +632,14 @@ def missing_reports(
         sa.or_(*owed),
         ~submitted,
     ]
-    # One pass, paged here: a COUNT then a LIMIT would evaluate the join twice, and the
-    # rows (one per partner and period owed) are few next to the milestones.
+    # Only the reports' overdue reminders are read (ix_reminder_report_overdue: a few a
+    # project and quarter out of the ~4 reminders a milestone the planner keeps), counted
+    # then paged in SQL.
     with read(engine.db) as conn:
-        every = conn.execute(
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(joined).where(*where)
+        ).scalar_one()
+        rows = conn.execute(
             sa.select(
                 tables.reminder.c.schedule,
                 tables.reminder.c.period,
@@ -534,9 +659,9 @@ def missing_reports(
                 tables.partner.c.organisation,
                 tables.partner.c.id,
             )
+            .limit(size)
+            .offset(_offset(page, size))
         ).all()
-    total, start = len(every), _offset(page, size)
-    rows = every[start : start + size]
     found = []
     for r in rows:
         key, period = r.schedule, r.period
@@ -586,15 +711,18 @@ def upcoming_meetings(
 ) -> Page[UpcomingMeeting]:
     """Planned meetings of projects in progress from ``now`` to ``weeks`` ahead, soonest first."""
     where = [
-        tables.meeting.c.status == "planned",
+        _PLANNED,
         tables.meeting.c.starts_at >= now,
         tables.meeting.c.starts_at < now + timedelta(weeks=weeks),
         (tables.meeting.c.project_id + 0).in_(eligible_projects(engine, filters)),
     ]
     with read(engine.db) as conn:
-        # One pass (no index on starts_at to serve a COUNT then a LIMIT): a few weeks of
-        # meetings are a few thousand rows at most.
-        every = conn.execute(
+        # ix_meeting_planned_start: the planned meetings of these weeks only, counted then
+        # paged in SQL.
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(tables.meeting).where(*where)
+        ).scalar_one()
+        rows = conn.execute(
             sa.select(
                 tables.meeting.c.id,
                 tables.meeting.c.project_id,
@@ -604,9 +732,9 @@ def upcoming_meetings(
             )
             .where(*where)
             .order_by(tables.meeting.c.starts_at, tables.meeting.c.id)
+            .limit(size)
+            .offset(_offset(page, size))
         ).all()
-        total, start = len(every), _offset(page, size)
-        rows = every[start : start + size]
         projects = _projects(conn, {r.project_id for r in rows})
     found = [
         UpcomingMeeting(

@@ -1,0 +1,46 @@
+"""dashboard indexes: counts per phase, meetings ahead, reports' overdue reminders
+
+The agency's dashboard at 100,000 projects: ``ix_project_definition_phase`` serves the
+counts per programme and phase from the index alone; ``ix_meeting_planned_start`` (planned
+meetings by start) pages the meetings of the coming weeks without reading the meeting
+table; ``ix_reminder_report_overdue`` reads the reports' overdue reminders only, out of
+the ~4 reminders a milestone the planner writes and never deletes.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-30 16:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_project_definition_phase", "project", ["definition_id", "phase"])
+    op.create_index(
+        "ix_meeting_planned_start",
+        "meeting",
+        ["starts_at", "project_id"],
+        sqlite_where=sa.text("status = 'planned'"),
+        postgresql_where=sa.text("status = 'planned'"),
+    )
+    op.create_index(
+        "ix_reminder_report_overdue",
+        "reminder",
+        ["due_at", "project_id"],
+        sqlite_where=sa.text("kind = 'report_overdue'"),
+        postgresql_where=sa.text("kind = 'report_overdue'"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_reminder_report_overdue", table_name="reminder")
+    op.drop_index("ix_meeting_planned_start", table_name="meeting")
+    op.drop_index("ix_project_definition_phase", table_name="project")
