@@ -203,6 +203,7 @@ def test_missing_quarterly_reports_are_listed_until_received(site: Site) -> None
         "Association Alpha Coopérative A Paris Bilan trimestriel T2 2026 30/07/2026 6 jours",
         "Centre Beta Coopérative A Paris Bilan trimestriel T2 2026 30/07/2026 6 jours",
     ]
+    assert tiles_of(agency.get("/dashboard").text)["Bilans manquants"] == (2, "/dashboard#bilans")
     records.submit_report(
         site.project_a, alpha, "bilan_trimestriel", "2026-Q2", {"obstacles": "Locaux <fermés>"}
     )
@@ -231,6 +232,25 @@ def test_meetings_of_the_coming_four_weeks(site: Site) -> None:
     assert rows == [
         "18/05/2026 14:00 Comité de pilotage (COPIL) n°1 Coopérative A Paris Mairie du 18e"
     ]
+
+
+def test_the_place_column_shows_only_when_a_meeting_shown_has_a_place(site: Site) -> None:
+    records = site.c.records
+    records.schedule_meeting(site.project_b, "copil", paris(2026, 5, 19, 14, 0))
+    agency = site.client(AGENCY)
+    page = agency.get("/dashboard").text
+    assert rows_of(page, "reunions") == [
+        "19/05/2026 14:00 Comité de pilotage (COPIL) n°1 Coopérative B Seine-Saint-Denis"
+    ]
+    assert ">Lieu</th>" not in page
+    records.schedule_meeting(
+        site.project_a, "copil", paris(2026, 5, 18, 14, 0), location="Mairie du 18e"
+    )
+    page = agency.get("/dashboard").text
+    assert ">Lieu</th>" in page
+    assert rows_of(page, "reunions")[1].endswith("Seine-Saint-Denis —")
+    second = agency.get("/dashboard", params={"meetings_page": "2"}).text
+    assert rows_of(second, "reunions") == ["Aucune réunion prévue."]
 
 
 @pytest.fixture
@@ -371,3 +391,203 @@ def test_a_project_whose_definition_version_is_gone_never_takes_the_lists_down(
     page = agency.get("/dashboard").text
     found = re.search(r'<section id="echecs".*?</section>', page, re.S)
     assert found and "Coopérative B" in found.group(0) and "version 99" in found.group(0)
+
+
+# -- summary tiles, sorting (issue 14) -----------------------------------------------------
+
+
+def tiles_of(page: str) -> dict[str, tuple[int, str]]:
+    """Each summary tile: its label -> (figure, link)."""
+    found = re.search(r'<nav id="synthese".*?</nav>', page, re.S)
+    assert found, "no summary tiles"
+    tiles = re.findall(
+        r'<a href="([^"]+)"><span class="fr-h3 tile-figure">([\d\u202f]+)</span> ([^<]+)</a>',
+        found.group(0),
+    )
+    return {
+        html.unescape(label): (int(n.replace("\u202f", "")), html.unescape(href))
+        for href, n, label in tiles
+    }
+
+
+def three_projects(site: Site) -> int:
+    """A (Paris) 28 days late, C (Paris, later) 12 days late, B (Seine-Saint-Denis) on time,
+    on 01/08/2026; A has a COPIL on 10/08, B one on 20/09 (beyond four weeks)."""
+    site.clock.set(paris(2026, 5, 20, 9, 0))
+    c_id = later_project(site, "Coopérative C", "Paris", "pilote.c@exemple.fr")
+    site.clock.set(paris(2026, 8, 1, 9, 0))
+    for key in ("gouvernance", "orientations_validees"):
+        site.c.records.milestone_done(site.project_b, key, by="Paul")
+    site.c.records.schedule_meeting(site.project_a, "copil", paris(2026, 8, 10, 14, 0))
+    site.c.records.schedule_meeting(site.project_b, "copil", paris(2026, 9, 21, 14, 0))
+    return c_id
+
+
+def test_summary_tiles_count_each_list_and_link_to_it_with_the_filters_kept(site: Site) -> None:
+    three_projects(site)
+    agency = site.client(AGENCY)
+    page = agency.get("/dashboard").text
+    assert tiles_of(page) == {
+        "Projets": (3, "/dashboard#portefeuille"),
+        "Projets en retard": (2, "/dashboard?show=late#portefeuille"),
+        "Jalons en retard": (4, "/dashboard#retards"),
+        "Bilans manquants": (0, "/dashboard#bilans"),
+        "Réunions dans les 4 semaines": (1, "/dashboard#reunions"),
+    }
+    # each figure is the total of the list it links to
+    assert re.search(r"Jalons en retard\s*<span class=\"count\">4</span>", page)
+    assert len(rows_of(page, "reunions")) == 1
+
+    paris_only = agency.get("/dashboard", params={"territory": "Paris", "page": "1"}).text
+    tiles = tiles_of(paris_only)
+    assert tiles["Projets"] == (2, "/dashboard?territory=Paris#portefeuille")
+    assert tiles["Projets en retard"] == (
+        2,
+        "/dashboard?territory=Paris&show=late#portefeuille",
+    )
+    assert tiles["Jalons en retard"] == (4, "/dashboard?territory=Paris#retards")
+    assert tiles["Réunions dans les 4 semaines"][0] == 1
+
+    late = agency.get("/dashboard", params={"show": "late"}).text
+    assert [r.split(" Coop")[0] for r in rows_of(late, "portefeuille")] == [
+        "Coopérative A",
+        "Coopérative C",
+    ]
+    assert "projets en retard" in late and 'href="/dashboard#portefeuille">Voir tous' in late
+    # the tiles say the same whichever list is shown
+    assert tiles_of(late)["Projets"][0] == 3 and tiles_of(late)["Projets en retard"][0] == 2
+    assert tiles_of(late)["Projets"][1] == "/dashboard#portefeuille"
+    # an unknown "show" shows every project
+    assert len(rows_of(agency.get("/dashboard", params={"show": "x"}).text, "portefeuille")) == 3
+
+
+def headers_of(page: str) -> dict[str, tuple[str | None, str]]:
+    """The portfolio's sortable headers: label -> (aria-sort, link)."""
+    found = re.search(r'<section id="portefeuille".*?</thead>', page, re.S)
+    assert found
+    return {
+        html.unescape(label): (aria or None, html.unescape(href))
+        for aria, href, label in re.findall(
+            r'<th scope="col"(?: aria-sort="(\w+)")?><a href="([^"]+)">([^<]+)</a></th>',
+            found.group(0),
+        )
+    }
+
+
+def test_the_portfolio_is_sorted_by_days_late_and_by_each_column_header(site: Site) -> None:
+    three_projects(site)
+    site.c.engine.create_project(
+        NewProject(
+            definition_id="acia",
+            variant="axe_1",
+            title="EHPAD Les Tilleuls",
+            start_date=date(2026, 8, 1),
+            territory="Corse-du-Sud",
+            pilot=PartnerIn("EHPAD", "pilote@ehpad.example", "Eve", ("pilot", "copil")),
+        )
+    )
+    agency = site.client(AGENCY)
+
+    def order(**params: str) -> list[str]:
+        page = agency.get("/dashboard", params={"territory": "", **params}).text
+        return [r.split(" Coop")[0].split(" ACIA")[0] for r in rows_of(page, "portefeuille")]
+
+    a, b, c, e = "Coopérative A", "Coopérative B", "Coopérative C", "EHPAD Les Tilleuls"
+    default = agency.get("/dashboard").text
+    assert [r.split(" Coop")[0] for r in rows_of(default, "portefeuille")][:2] == [a, c]
+    assert "28 jours" in rows_of(default, "portefeuille")[0]
+    headers = headers_of(default)
+    assert headers["Jours de retard"] == ("descending", "/dashboard?sort=late#portefeuille")
+    assert headers["Projet"] == (None, "/dashboard?sort=title#portefeuille")
+    assert set(headers) == {"Projet", "Programme", "Territoire", "Phase", "Jours de retard"}
+
+    assert order(sort="-late")[:2] == [a, c]
+    assert order(sort="late")[-2:] == [c, a]
+    assert order(sort="title") == [a, b, c, e]
+    assert order(sort="-title") == [e, c, b, a]
+    assert order(sort="territory") == [e, a, c, b]  # Corse-du-Sud, Paris, Seine-Saint-Denis
+    assert order(sort="-territory") == [b, a, c, e]  # ties by title
+    programmes = order(sort="programme")
+    assert programmes[0] == e  # « Accompagnement ... (ACIA) » before « Coopérative ... »
+    assert order(sort="-programme")[-1] == e
+    # phases: by programme, then their place in the lifecycle (the label is what is shown)
+    assert order(sort="phase") == [e, a, b, c]
+    records = site.c.records
+    records.meeting_held(site.project_a, occurrence="reunion_lancement")
+    for key in ("gouvernance", "orientations_validees"):
+        records.milestone_done(site.project_a, key, by="Pia")
+    site.c.engine.advance(site.project_a, "start_diagnostic", actor="Pia")
+    assert order(sort="phase") == [e, b, c, a]  # préfiguration before diagnostic
+    assert order(sort="-phase") == [a, b, c, e]
+
+    sorted_page = agency.get("/dashboard", params={"sort": "title", "projects_page": "1"}).text
+    headers = headers_of(sorted_page)
+    assert headers["Projet"] == ("ascending", "/dashboard?sort=-title#portefeuille")
+    assert headers["Jours de retard"] == (None, "/dashboard?sort=-late#portefeuille")
+    assert headers_of(agency.get("/dashboard", params={"sort": "-title"}).text)["Projet"][0] == (
+        "descending"
+    )
+    # an unknown order is ignored: the default, never an error
+    for bad in ("oops", "-", "--late", "title;drop", "overdue"):
+        response = agency.get("/dashboard", params={"sort": bad})
+        assert response.status_code == 200
+        assert headers_of(response.text)["Jours de retard"][0] == "descending"
+
+
+def test_the_sorted_portfolio_pages_in_sql_keeping_its_order_and_filters(site: Site) -> None:
+    for n in range(55):
+        later_project(site, f"Coopérative {n:02d}", "Val-de-Marne", f"p{n}@exemple.fr")
+    site.clock.set(paris(2026, 8, 1, 9, 0))
+    agency = site.client(AGENCY)
+    first = agency.get("/dashboard", params={"sort": "-title", "territory": "Val-de-Marne"}).text
+    titles = [r.split(" Coop")[0] for r in rows_of(first, "portefeuille")]
+    assert len(titles) == 50 and titles[0] == "Coopérative 54" and titles[-1] == "Coopérative 05"
+    assert (
+        'href="?sort=-title&amp;territory=Val-de-Marne&amp;projects_page=2#portefeuille"' in first
+    )
+    second = agency.get(
+        "/dashboard",
+        params={"sort": "-title", "territory": "Val-de-Marne", "projects_page": "2"},
+    ).text
+    assert [r.split(" Coop")[0] for r in rows_of(second, "portefeuille")] == [
+        f"Coopérative {n:02d}" for n in (4, 3, 2, 1, 0)
+    ]
+    # a header link starts again from page 1
+    assert headers_of(second)["Projet"][1] == (
+        "/dashboard?sort=title&territory=Val-de-Marne#portefeuille"
+    )
+    assert "51–55 sur 55" in second
+
+
+def test_portfolio_order_and_late_counts_on_sqlite_and_postgresql(any_site: Site) -> None:
+    site, engine = any_site, any_site.c.engine
+    c_id = three_projects(site)
+    today = engine.today()
+    most_late = queries.Sort("late", descending=True)
+    lines = queries.portfolio(engine, today, sort=most_late)
+    assert [(p.id, p.days_late) for p in lines.rows] == [
+        (site.project_a, 28),
+        (c_id, 12),
+        (site.project_b, 0),
+    ]
+    least_late = queries.portfolio(engine, today, sort=queries.Sort("late"))
+    assert [p.id for p in least_late.rows] == [site.project_b, c_id, site.project_a]
+    late = queries.portfolio(engine, today, sort=most_late, late_only=True)
+    assert [p.id for p in late.rows] == [site.project_a, c_id] and late.total == 2
+    assert queries.late_projects(engine, today) == 2
+    assert queries.late_projects(engine, today, Filters(territory="Seine-Saint-Denis")) == 0
+    assert queries.project_count(engine) == 3
+    assert queries.project_count(engine, Filters(territory="Paris")) == 2
+    second = queries.portfolio(engine, today, page=2, size=2, sort=most_late)
+    assert [p.id for p in second.rows] == [site.project_b] and second.total == 3
+    # a suspended project has nothing late: last, 0 days, not counted
+    engine.advance(site.project_a, "suspend", actor="ARS", comment="Travaux")
+    lines = queries.portfolio(engine, today, sort=most_late)
+    assert [(p.id, p.days_late) for p in lines.rows][0] == (c_id, 12)
+    assert queries.late_projects(engine, today) == 1
+    # the sort parameter: a known key in either direction, anything else the default
+    sorts = queries.PORTFOLIO_SORTS
+    assert queries.read_sort("-title", sorts, most_late) == queries.Sort("title", True)
+    assert queries.read_sort("phase", sorts, most_late) == queries.Sort("phase")
+    assert queries.read_sort("nope", sorts, most_late) is most_late
+    assert queries.read_sort("", sorts, most_late) is most_late

@@ -48,7 +48,7 @@ router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES
 UPCOMING_WEEKS = 4
 DEFAULT_SORT = Sort("late", descending=True)
 # A column not yet sorted starts with its most useful direction: numbers largest first.
-FIRST_DESCENDING = {"late", "overdue"}
+FIRST_DESCENDING = {"late"}
 
 
 def dashboard_link(request: Request) -> Callable[..., str]:

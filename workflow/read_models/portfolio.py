@@ -203,9 +203,10 @@ class Sort:
         return Sort(self.key, not self.descending)
 
 
-PORTFOLIO_SORTS = ("late", "title", "programme", "territory", "phase", "overdue")
+PORTFOLIO_SORTS = ("late", "title", "programme", "territory", "phase")
 """The portfolio's sortable columns. ``late``: days since the oldest open milestone past its
-date (0 for a project not in progress); ``overdue``: how many milestones are past their date."""
+date (0 for a project not in progress); ``programme`` by the programmes' titles; ``phase``
+by programme, then the phase's place in its lifecycle (suspended and abandoned last)."""
 
 
 def read_sort(value: str, allowed: Sequence[str], default: Sort) -> Sort:
@@ -229,7 +230,30 @@ def _late_by_project(engine: Engine, today: date, filters: Filters) -> Any:
     )
 
 
-def _portfolio_order(sort: Sort, late: Any) -> list[Any]:
+def _programme_rank(engine: Engine) -> Any:
+    """The programmes in the order of their titles, as a SQL expression on ``project``."""
+    titles = sorted(engine.registry.latest(), key=lambda d: (d.title, d.id))
+    return sa.case(
+        {d.id: n for n, d in enumerate(titles)},
+        value=tables.project.c.definition_id,
+        else_=len(titles),
+    )
+
+
+def _phase_rank(engine: Engine) -> Any:
+    """Each phase's place in its definition's lifecycle, as a SQL expression on ``project``."""
+    whens = [
+        (
+            sa.and_(tables.project.c.definition_id == d.id, tables.project.c.phase == phase.key),
+            n,
+        )
+        for d in engine.registry.latest()
+        for n, phase in enumerate(d.phases)
+    ]
+    return sa.case(*whens, else_=len(whens)) if whens else sa.literal(0)
+
+
+def _portfolio_order(engine: Engine, sort: Sort, late: Any) -> list[Any]:
     project = tables.project.c
     if sort.key == "late":
         # days late descending: the oldest date first, projects with nothing late last
@@ -240,10 +264,9 @@ def _portfolio_order(sort: Sort, late: Any) -> list[Any]:
     else:
         by = {
             "title": [project.title],
-            "programme": [project.definition_id, project.variant],
+            "programme": [_programme_rank(engine), project.variant],
             "territory": [project.territory],
-            "phase": [project.definition_id, project.phase],
-            "overdue": [sa.func.coalesce(late.c.late, 0)],
+            "phase": [_programme_rank(engine), _phase_rank(engine)],
         }[sort.key]
         columns = [c.desc() for c in by] if sort.descending else list(by)
         columns.append(project.title)
@@ -283,7 +306,7 @@ def portfolio(
             sa.select(tables.project, late.c.oldest)
             .select_from(joined)
             .where(*where)
-            .order_by(*_portfolio_order(sort, late))
+            .order_by(*_portfolio_order(engine, sort, late))
             .limit(size)
             .offset(_offset(page, size))
         ).all()
