@@ -1,39 +1,35 @@
-"""Figure (issue 4, section 7): server time of the agency's overdue view on SQLite, with
-10,000 projects and 1,000,000 milestones.
+"""Figure (issue 14, point 6): the whole agency dashboard at national scale, on SQLite and on
+PostgreSQL, at 10,000 and 100,000 projects, with the bare SQL of the same statements.
 
-The database is built with the real schema (Alembic migrations), then filled with raw
-``executemany`` (indexes dropped during the load and rebuilt, as bench/sweep.py does):
+Usage: ``python bench/dashboard.py [--sizes 10000,100000] [--backends sqlite,postgresql]``.
 
-- 10,000 projects over the four shipped definitions, 100 territories, phases spread over
-  each definition's phases (about 8 % closed, 3 % suspended);
-- 100 milestones a project (1,000,000), due dates spread evenly from 2024-01 to 2028-12;
-  in the future 4 % are done early; in the past, what is still open fades with age (see
-  ``still_open``): about 12,000 overdue, 10,800 of them in projects in progress, the
-  oldest 854 days late. ``--stress``: 8 % of everything past stays open (33,000 overdue);
-- 4 partners a project (pilot, two partners, the agency), 6 meetings a project (held,
-  planned (some in the next four weeks), expected, cancelled), and for the coopératives
-  4 quarterly report periods requested (their overdue reminders), 70 % of reports received.
+The database is built with the real schema (Alembic migrations, so 0013's indexes), then
+filled in bulk, indexes dropped during the load and rebuilt: ``executemany`` on SQLite,
+``COPY`` on PostgreSQL. A built database is kept between runs: the SQLite file under /tmp
+(``copilote-bench-dashboard-<size>-v<BUILD>.db``), on PostgreSQL the database
+``bench_dash_<size>`` (server from ``COPILOTE_BENCH_POSTGRES``, default 127.0.0.1:5432) with
+a ``bench_built`` marker table. Per project:
 
-No ``ANALYZE`` is run: a deployment never runs it, so the plans measured are the ones
-SQLite picks without statistics.
+- over the four shipped definitions and 100 territories, phases spread over each
+  definition's phases (about 8 % closed, 3 % suspended);
+- 100 milestones, due from 2024-01 to 2028-12; in the future 4 % are done early; in the past
+  what is still open fades with age (``still_open``);
+- reminders as the planner writes them and never deletes: four a milestone (14 and 3 days
+  before, overdue, escalation; done once their time passed, cancelled when the milestone was
+  done first, pending otherwise), and for the coopératives the quarterly reports' request,
+  overdue and escalation reminders of 8 quarters (about 4.0 million rows at 10,000 projects);
+- 4 partners (pilot, two partners, the agency), 6 meetings (held, planned (some in the next
+  four weeks, some with a place), expected, cancelled), 70 % of the reports received.
 
-Measured ``RUNS`` times in each of ``ROUNDS`` rounds (cases interleaved, after a warm-up),
-so 20 runs a case:
+No ``ANALYZE`` on SQLite (a deployment never runs it); PostgreSQL's autovacuum analyses as it
+always would, and the load runs ``VACUUM ANALYZE`` once, as autovacuum would after a load.
 
-1. ``workflow.read_models.portfolio.overdue_milestones(page 1)``: the overdue view's query function (the total
-   count, the first 50 rows latest first, their projects, role labels and holders);
-2. the same for page 200, with a territory filter (100 projects) and a programme filter
-   (2,500 projects);
-3. ``GET /dashboard`` through a TestClient signed in as the agency: the whole page (the
-   overdue view plus the portfolio page with next deadlines and overdue counts, counts per
-   phase, missing reports, meetings ahead, filter choices), in-process client included;
-4. BASELINE: the bare SQL of (1), the very two statements it sends (count, page), through
-   ``sqlite3`` on the same file, without the Python around them.
-
-Then the same with the one-column index first shipped (``(due_on)``, same partial WHERE),
-to show what ``project_id`` in ``ix_milestone_open_due`` buys: with it the overdue count
-never reads the milestone rows. Prints median and p95 and the ratio to the baseline;
-nothing asserts a time. Runtime: 3-5 minutes on 2 cores (1 minute of it building).
+Measured: ``GET /dashboard`` through a TestClient signed in as the agency (the whole page:
+tiles, counts per phase, overdue milestones, missing reports, meetings ahead, the portfolio
+sorted by days late, the filter choices), ``RUNS`` times in each of ``ROUNDS`` rounds after a
+warm-up; and BASELINE: the very statements that request sent (captured), replayed through the
+bare driver (``sqlite3``/``psycopg``) on the same database in the same run. Prints median and
+p95, the ratio to the baseline, and the HTML size; nothing asserts a time.
 """
 
 from __future__ import annotations
@@ -44,9 +40,8 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,152 +49,170 @@ from typing import Any
 from _common import ROOT, machine, paris, pct, spread
 from fastapi.testclient import TestClient
 
-PROJECTS = 10_000
 MILESTONES_PER_PROJECT = 100
 TERRITORIES = 100
-RUNS = 4  # a round: each case 4 times; 5 rounds make 20 runs a case
+RUNS = 4
 ROUNDS = 5
 NOW = paris(2026, 5, 4, 9, 0)
 TODAY = NOW.date()
 FIRST_DUE, LAST_DUE = date(2024, 1, 1), date(2028, 12, 31)
 SEED = 20260504
 PASSWORD = "bench password"
+BUILD = 1  # bump when the data changes: cached databases of another version are rebuilt
+CHUNK = 500  # projects per batch of inserts
+PG_SERVER = os.environ.get("COPILOTE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/x")
+TABLES = ("project", "partner", "milestone", "meeting", "reminder", "report")
+REPORT_PERIODS = [(y, q) for y in (2024, 2025, 2026) for q in (1, 2, 3, 4)][2:10]  # 8 quarters
 
 
 def _fmt(instant: datetime) -> str:
-    # What workflow.models.UtcDateTime stores on SQLite: naive UTC text.
+    # Naive UTC text: what UtcDateTime stores on SQLite; PostgreSQL reads it in UTC (COPY
+    # runs with timezone UTC).
     return instant.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-STRESS = "--stress" in sys.argv
-
-
 def still_open(due: date) -> float:
-    """Chance that a milestone past its date is still open on TODAY.
-
-    Default: late work is mostly recent (30 % of what fell due today, fading with a 60-day
-    time constant), plus a residue of 0.5 % never closed. ``--stress``: 8 % of everything
-    past stays open whatever its age (about 2.7 times as many overdue rows).
-    """
-    if STRESS:
-        return 0.08
+    """Chance that a milestone past its date is still open on TODAY: late work is mostly
+    recent (30 % of what fell due today, fading with a 60-day time constant), plus a residue
+    of 0.5 % never closed."""
     return 0.30 * math.exp(-(TODAY - due).days / 60) + 0.005
 
 
-def build(path: Path) -> dict[str, int]:
-    """Create the schema with the service, then bulk-load the rows with sqlite3."""
-    from service import Copilote, Settings
-    from workflow.clock import FixedClock
-    from workflow.occasions import ReportOverdue
+COLUMNS = {
+    "project": "id, definition_id, definition_version, variant, title, territory, start_date,"
+    " lang, phase, suspended_from, phase_entered_at, version, created_at",
+    "partner": "id, project_id, organisation, contact_name, email, roles, lang, joined_on, left_on",
+    "milestone": 'id, project_id, "key", label, phase, deliverable, responsible_role, due_on,'
+    " done_on",
+    "meeting": "project_id, series, label, status, starts_at, ends_at, held_on, attendees,"
+    " location, sequence, agenda",
+    "reminder": "project_id, occasion, kind, subject_id, chain, schedule, period, step,"
+    " due_at, status",
+    "report": "project_id, partner_id, schedule, period, submitted_at, content",
+}
 
-    settings = Settings(
-        database_url=f"sqlite:///{path}",
-        definitions_dir=ROOT / "definitions",
-        scheduler=False,
-        mail_dir=path.parent / "mail",
+
+def rows(size: int, definitions: list[Any]) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
+    """The rows of ``size`` projects, CHUNK projects at a time, by table."""
+    from workflow.occasions import (
+        MilestoneBefore,
+        MilestoneEscalation,
+        MilestoneOverdue,
+        ReportEscalation,
+        ReportOverdue,
+        ReportRequest,
     )
-    c = Copilote(settings, FixedClock(NOW))
-    c.accounts.create_user("agence@ars.example", PASSWORD, role="agency", name="ARS")
-    definitions = [c.registry.get(d) for d in ("acia", "cooperative", "aceso", "unapei")]
-    c.db.dispose()
+    from workflow.planner import quarter_end
 
     rng = random.Random(SEED)
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    tables = ("project", "partner", "milestone", "meeting", "reminder", "report")
-    placeholders = ",".join("?" * len(tables))
-    indexes = con.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
-        f" AND tbl_name IN ({placeholders})",
-        tables,
-    ).fetchall()
-    for name, _ in indexes:
-        con.execute(f'DROP INDEX "{name}"')
-    con.execute("BEGIN")
     created = _fmt(paris(2024, 1, 2, 9, 0))
-    projects, partners, milestones, meetings, reminders, reports = [], [], [], [], [], []
     span = (LAST_DUE - FIRST_DUE).days
-    partner_id = 0
-    for pid in range(1, PROJECTS + 1):
+    batch: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+
+    def at(day: date, hour: int = 9) -> datetime:
+        return paris(day.year, day.month, day.day, hour, 0)
+
+    for pid in range(1, size + 1):
         d = definitions[pid % 4]
         active = [p.key for p in d.phases if p.key not in d.terminal]
         roll = rng.random()
-        if roll < 0.08:
-            phase = d.terminal[0]
-        elif roll < 0.11:
-            phase = "suspendu"
-        else:
-            phase = rng.choice(active)
+        phase = d.terminal[0] if roll < 0.08 else "suspendu" if roll < 0.11 else rng.choice(active)
         entered = paris(2026, 1, 1, 9, 0) + timedelta(days=rng.randrange(0, 120))
         variant = rng.choice([v.key for v in d.variants]) if d.variants else None
         start = date(2024, 1, 1) + timedelta(days=rng.randrange(0, 700))
-        projects.append(
+        batch["project"].append(
             (
                 pid,
                 d.id,
                 d.version,
                 variant,
-                f"Projet {pid:05d} {d.id}",
+                f"Projet {pid:06d} {d.id}",
                 f"Territoire {pid % TERRITORIES:03d}",
                 start.isoformat(),
                 "fr",
                 phase,
-                "prefiguration" if phase == "suspendu" else None,
+                active[0] if phase == "suspendu" else None,
                 _fmt(entered),
                 1,
                 created,
             )
         )
         people = [
-            ("Structure pilote", ["pilot", "copil"]),
-            ("Association A", ["partner", "copil"]),
-            ("Centre de santé B", ["partner"]),
-            ("ARS", ["agency"]),
+            ("Structure pilote", '["pilot", "copil"]'),
+            ("Association A", '["partner", "copil"]'),
+            ("Centre de santé B", '["partner"]'),
+            ("ARS", '["agency"]'),
         ]
-        first_partner = partner_id + 2
-        for org, roles in people:
-            partner_id += 1
-            partners.append(
+        first_partner = (pid - 1) * 4 + 1
+        for n, (org, roles) in enumerate(people):
+            partner_id = first_partner + n
+            batch["partner"].append(
                 (
                     partner_id,
                     pid,
                     f"{org} {pid}",
                     "",
                     f"p{partner_id}@exemple.fr",
-                    "[" + ", ".join(f'"{r}"' for r in roles) + "]",
+                    roles,
                     "fr",
                     start.isoformat(),
                     None,
                 )
             )
         keys = [m.key for m in d.milestones]
-        roles = [m.responsible for m in d.milestones]
+        responsible = [m.responsible for m in d.milestones]
         for n in range(MILESTONES_PER_PROJECT):
+            mid = (pid - 1) * MILESTONES_PER_PROJECT + n + 1
             due = FIRST_DUE + timedelta(days=rng.randrange(span))
-            done = None
+            done: date | None = None
             if (due < TODAY and rng.random() >= still_open(due)) or (
                 due >= TODAY and rng.random() < 0.04
             ):
-                done = (due + timedelta(days=rng.randrange(-10, 10))).isoformat()
+                done = due + timedelta(days=rng.randrange(-10, 10))
             k = n % len(keys)
-            milestones.append(
+            batch["milestone"].append(
                 (
+                    mid,
                     pid,
                     f"{keys[k]}_{n}",
                     f"Jalon {n} : {keys[k]}",
                     phase,
                     "Livrable",
-                    roles[k],
+                    responsible[k],
                     due.isoformat(),
-                    done,
+                    done.isoformat() if done else None,
                 )
             )
+            for occasion, when in (
+                (MilestoneBefore(mid, 14), at(due - timedelta(days=14))),
+                (MilestoneBefore(mid, 3), at(due - timedelta(days=3))),
+                (MilestoneOverdue(mid), at(due + timedelta(days=1))),
+                (MilestoneEscalation(mid), at(due + timedelta(days=15))),
+            ):
+                status = (
+                    "cancelled"
+                    if done is not None and done <= when.date()
+                    else "done"
+                    if when <= NOW
+                    else "pending"
+                )
+                batch["reminder"].append(
+                    (
+                        pid,
+                        occasion.key,
+                        occasion.kind,
+                        mid,
+                        occasion.chain,
+                        *occasion.columns(),
+                        _fmt(when),
+                        status,
+                    )
+                )
         series = d.meetings[0].key
         for n in range(6):
             status = ("held", "held", "planned", "planned", "expected", "cancelled")[n]
             starts = NOW + timedelta(days=rng.randrange(-200, 60), hours=5)
-            meetings.append(
+            batch["meeting"].append(
                 (
                     pid,
                     series,
@@ -209,72 +222,141 @@ def build(path: Path) -> dict[str, int]:
                     _fmt(starts + timedelta(hours=2)) if status != "expected" else None,
                     starts.date().isoformat() if status == "held" else None,
                     "[]",
+                    "Salle du conseil" if n == 3 else "",
+                    0,
+                    "",
                 )
             )
         for spec in d.reports:
-            for period, q_end in (
-                ("2025-Q2", "2025-06-30"),
-                ("2025-Q3", "2025-09-30"),
-                ("2025-Q4", "2025-12-31"),
-                ("2026-Q1", "2026-03-31"),
-            ):
-                due_at = date.fromisoformat(q_end) + timedelta(days=31)
-                overdue = ReportOverdue(pid, spec.key, period)
-                reminders.append(
-                    (
-                        pid,
-                        overdue.key,
-                        overdue.kind,
-                        overdue.chain,
-                        *overdue.columns(),
-                        _fmt(paris(due_at.year, due_at.month, due_at.day, 9, 0)),
-                        "done",
+            for year, quarter in REPORT_PERIODS:
+                q_end = quarter_end(year, quarter)
+                period = f"{year}-Q{quarter}"
+                for occasion, day in (
+                    (ReportRequest(pid, spec.key, period), q_end),
+                    (ReportOverdue(pid, spec.key, period), q_end + timedelta(days=31)),
+                    (ReportEscalation(pid, spec.key, period), q_end + timedelta(days=45)),
+                ):
+                    when = at(day)
+                    batch["reminder"].append(
+                        (
+                            pid,
+                            occasion.key,
+                            occasion.kind,
+                            None,
+                            occasion.chain,
+                            *occasion.columns(),
+                            _fmt(when),
+                            "done" if when <= NOW else "pending",
+                        )
                     )
-                )
-                for partner in (first_partner, first_partner + 1):
-                    if rng.random() < 0.7:
-                        reports.append((pid, partner, spec.key, period, created, "{}"))
-    con.executemany(
-        "INSERT INTO project (id, definition_id, definition_version, variant, title, territory,"
-        " start_date, lang, phase, suspended_from, phase_entered_at, version, created_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        projects,
+                if q_end + timedelta(days=31) <= TODAY:
+                    for partner in (first_partner + 1, first_partner + 2):
+                        if rng.random() < 0.7:
+                            batch["report"].append((pid, partner, spec.key, period, created, "{}"))
+        if pid % CHUNK == 0 or pid == size:
+            yield batch
+            batch = {t: [] for t in TABLES}
+
+
+def _schema(url: str, mail_dir: Path) -> list[Any]:
+    """Create the schema through the service (migrations) and the agency's account."""
+    from service import Copilote, Settings
+    from workflow.clock import FixedClock
+
+    settings = Settings(
+        database_url=url,
+        definitions_dir=ROOT / "definitions",
+        scheduler=False,
+        mail_dir=mail_dir,
     )
-    con.executemany(
-        "INSERT INTO partner (id, project_id, organisation, contact_name, email, roles, lang,"
-        " joined_on, left_on) VALUES (?,?,?,?,?,?,?,?,?)",
-        partners,
-    )
-    con.executemany(
-        'INSERT INTO milestone (project_id, "key", label, phase, deliverable, responsible_role,'
-        " due_on, done_on) VALUES (?,?,?,?,?,?,?,?)",
-        milestones,
-    )
-    con.executemany(
-        "INSERT INTO meeting (project_id, series, label, status, starts_at, ends_at, held_on,"
-        " attendees, location, sequence) VALUES (?,?,?,?,?,?,?,?,'',0)",
-        meetings,
-    )
-    con.executemany(
-        "INSERT INTO reminder (project_id, occasion, kind, chain, schedule, period, step,"
-        " due_at, status) VALUES (?,?,?,?,?,?,?,?,?)",
-        reminders,
-    )
-    con.executemany(
-        "INSERT INTO report (project_id, partner_id, schedule, period, submitted_at, content)"
-        " VALUES (?,?,?,?,?,?)",
-        reports,
-    )
+    c = Copilote(settings, FixedClock(NOW))
+    c.accounts.create_user("agence@ars.example", PASSWORD, role="agency", name="ARS")
+    definitions = [c.registry.get(d) for d in ("acia", "cooperative", "aceso", "unapei")]
+    c.db.dispose()
+    return definitions
+
+
+def build_sqlite(path: Path, size: int) -> None:
+    definitions = _schema(f"sqlite:///{path}", path.parent / "mail")
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    placeholders = ",".join("?" * len(TABLES))
+    indexes = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({placeholders})",
+        TABLES,
+    ).fetchall()
+    for name, _ in indexes:
+        con.execute(f'DROP INDEX "{name}"')
+    con.execute("BEGIN")
+    for batch in rows(size, definitions):
+        for table, values in batch.items():
+            if values:
+                marks = ",".join("?" * len(values[0]))
+                con.executemany(f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})", values)
     con.execute("COMMIT")
     for _, sql in indexes:
         con.execute(sql)
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
-    return counts
+
+
+def _pg_url(size: int) -> str:
+    return PG_SERVER.rsplit("/", 1)[0] + f"/bench_dash_{size}"
+
+
+def build_postgresql(size: int, mail_dir: Path) -> None:
+    import psycopg
+
+    admin = PG_SERVER.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS bench_dash_{size}")
+        con.execute(f"CREATE DATABASE bench_dash_{size}")
+    definitions = _schema(_pg_url(size), mail_dir)
+    with psycopg.connect(_pg_url(size), autocommit=True) as con:
+        con.execute("SET timezone = 'UTC'")
+        indexes = con.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+            " WHERE i.schemaname = 'public' AND i.tablename = ANY(%s) AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            (list(TABLES),),
+        ).fetchall()
+        for name, _ in indexes:
+            con.execute(f'DROP INDEX "{name}"')
+        with con.transaction():
+            for batch in rows(size, definitions):
+                for table, values in batch.items():
+                    if not values:
+                        continue
+                    with con.cursor().copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN") as cp:
+                        for value in values:
+                            cp.write_row(value)
+        for table in ("project", "partner", "milestone", "meeting"):
+            con.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT max(id) FROM {table}))"
+            )
+        for _, sql in indexes:
+            con.execute(sql)
+        con.execute("VACUUM ANALYZE")
+        con.execute("CREATE TABLE bench_built (version integer)")
+        con.execute("INSERT INTO bench_built VALUES (%s)", (BUILD,))
+
+
+def postgres_built(size: int) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(_pg_url(size), autocommit=True) as con:
+            found = con.execute("SELECT version FROM bench_built").fetchone()
+            return found is not None and found[0] == BUILD
+    except psycopg.Error:
+        return False
 
 
 def capture_sql(c: Any, fn: Callable[[], Any]) -> list[tuple[str, Any]]:
-    """The statements ``fn`` sends to the database (for the baseline and the plan)."""
+    """The statements ``fn`` sends to the database (for the baseline)."""
     import sqlalchemy as sa
 
     seen: list[tuple[str, Any]] = []
@@ -307,31 +389,18 @@ def measure(cases: dict[str, Callable[[], Any]]) -> dict[str, list[float]]:
     return found
 
 
-def show(found: dict[str, list[float]], baseline: str) -> None:
-    base = statistics.median(found[baseline])
-    for name, values in found.items():
-        med, p95 = statistics.median(values), pct(values, 95)
-        ratio = "" if name == baseline else f"  ratio {med / base:5.2f}"
-        print(
-            f"  {name:<46} median {med * 1e3:8.2f} ms  p95 {p95 * 1e3:8.2f} ms"
-            f"  (spread {spread(values)}, n={len(values)}){ratio}"
-        )
-
-
-def run(path: Path, label: str) -> None:
+def run(url: str, label: str, bare: Callable[[list[tuple[str, Any]]], Callable[[], Any]]) -> None:
     from service import Copilote, Settings
     from workflow.clock import FixedClock
-    from workflow.read_models import portfolio as queries
 
     settings = Settings(
-        database_url=f"sqlite:///{path}",
+        database_url=url,
         definitions_dir=ROOT / "definitions",
         scheduler=False,
-        mail_dir=path.parent / "mail",
+        mail_dir=Path("/tmp/copilote-bench-mail"),
         secret_key="bench",
     )
     c = Copilote(settings, FixedClock(NOW), migrate_schema=False)
-    engine = c.engine
     client = TestClient(c.app(), base_url="http://127.0.0.1:8000")
     login = client.get("/login").text
     token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -343,84 +412,105 @@ def run(path: Path, label: str) -> None:
     if signed.status_code != 303:
         raise RuntimeError(f"sign-in failed: {signed.status_code}")
 
-    def overdue_page_1() -> Any:
-        return queries.overdue_milestones(engine, TODAY)
-
     def dashboard() -> Any:
         response = client.get("/dashboard")
         if response.status_code != 200:
             raise RuntimeError(f"/dashboard answered {response.status_code}")
         return response
 
-    first = overdue_page_1()
-    statements = capture_sql(c, overdue_page_1)
-    count_sql, count_params = next(s for s in statements if "count(*)" in s[0])
-    page_sql, page_params = next(s for s in statements if "LIMIT" in s[0])
-    con = sqlite3.connect(path)
-
-    def bare_sql() -> int:
-        total = con.execute(count_sql, count_params).fetchone()[0]
-        rows = con.execute(page_sql, page_params).fetchall()
-        return int(total) + len(rows)
-
-    plan = [r[3] for r in con.execute("EXPLAIN QUERY PLAN " + count_sql, count_params)]
+    page = dashboard()
+    statements = capture_sql(c, dashboard)
+    baseline = bare(statements)
+    # which statements weigh most (one bare run each, the slowest five)
+    each = sorted(((timed(bare([s])), s[0]) for s in statements), key=lambda x: x[0], reverse=True)
+    found = measure({"GET /dashboard (whole page, TestClient)": dashboard, "BASELINE": baseline})
+    whole, base = found["GET /dashboard (whole page, TestClient)"], found["BASELINE"]
     print(f"\n{label}")
-    print(
-        f"  overdue milestones in projects in progress: {first.total:,}; page 1 first row "
-        f"{first.rows[0].days_late} days late"
-    )
-    print(f"  plan of the count: {' / '.join(plan)}")
-    found = measure(
-        {
-            "overdue view: overdue_milestones(page 1)": overdue_page_1,
-            "overdue view: page 200": lambda: queries.overdue_milestones(engine, TODAY, page=200),
-            "overdue view: territory filter": lambda: queries.overdue_milestones(
-                engine, TODAY, queries.Filters(territory="Territoire 007")
-            ),
-            "overdue view: programme filter": lambda: queries.overdue_milestones(
-                engine, TODAY, queries.Filters(programme="acia")
-            ),
-            "GET /dashboard (whole page, TestClient)": dashboard,
-            "BASELINE bare SQL of page 1 (sqlite3)": bare_sql,
-        }
-    )
-    show(found, "BASELINE bare SQL of page 1 (sqlite3)")
-    con.close()
+    print(f"  HTML {len(page.content) / 1024:.0f} KB; {len(statements)} statements a request")
+    for name, values in found.items():
+        med, p95 = statistics.median(values), pct(values, 95)
+        ratio = "" if name == "BASELINE" else f"  ratio {med / statistics.median(base):5.2f}"
+        name = "BASELINE bare SQL of the same statements" if name == "BASELINE" else name
+        print(
+            f"  {name:<44} median {med * 1e3:8.2f} ms  p95 {p95 * 1e3:8.2f} ms"
+            f"  (spread {spread(values)}, n={len(values)}){ratio}"
+        )
+    print("  slowest statements (bare, one run):")
+    for seconds, sql in each[:5]:
+        print(f"    {seconds * 1e3:7.2f} ms  {' '.join(sql.split())[:110]}")
+    del whole
+    client.close()
     c.db.dispose()
 
 
-def narrow_index(path: Path) -> None:
-    """The one-column index first shipped, for comparison (see the README)."""
-    con = sqlite3.connect(path, isolation_level=None)
-    con.execute("DROP INDEX ix_milestone_open_due")
-    con.execute("CREATE INDEX ix_milestone_open_due ON milestone (due_on) WHERE done_on IS NULL")
-    con.close()
+def bare_sqlite(path: Path) -> Callable[[list[tuple[str, Any]]], Callable[[], Any]]:
+    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def bare(statements: list[tuple[str, Any]]) -> Callable[[], Any]:
+        def replay() -> int:
+            n = 0
+            for sql, params in statements:
+                if sql.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+                    continue
+                n += len(con.execute(sql, params).fetchall())
+            return n
+
+        return replay
+
+    return bare
+
+
+def bare_postgresql(url: str) -> Callable[[list[tuple[str, Any]]], Callable[[], Any]]:
+    import psycopg
+
+    con = psycopg.connect(url, autocommit=True)
+
+    def bare(statements: list[tuple[str, Any]]) -> Callable[[], Any]:
+        def replay() -> int:
+            n = 0
+            for sql, params in statements:
+                cur = con.execute(sql, params)  # type: ignore[call-overload]
+                n += len(cur.fetchall()) if cur.description else 0
+            return n
+
+        return replay
+
+    return bare
 
 
 def main() -> None:
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2], strict=False))
+    sizes = [int(s) for s in args.get("--sizes", "10000,100000").split(",")]
+    backends = args.get("--backends", "sqlite,postgresql").split(",")
     print(__doc__.split("\n\n")[0])
     print(machine())
-    with tempfile.TemporaryDirectory(prefix="copilote-bench-") as tmp:
-        path = Path(tmp) / "dashboard.db"
-        t0 = time.perf_counter()
-        counts = build(path)
-        print(
-            f"built in {time.perf_counter() - t0:.0f} s: "
-            + ", ".join(f"{n:,} {t}" for t, n in counts.items())
-        )
-        run(
-            path,
-            "SCHEMA AS SHIPPED: ix_milestone_open_due ON milestone (due_on, project_id)"
-            " WHERE done_on IS NULL",
-        )
-        narrow_index(path)
-        run(
-            path,
-            "FOR COMPARISON: ix_milestone_open_due ON milestone (due_on) WHERE done_on IS NULL",
-        )
-    print(
-        f"\ntarget: p95 <= 150 ms for the overdue view; load average now {os.getloadavg()[0]:.1f}"
-    )
+    for size in sizes:
+        if "sqlite" in backends:
+            path = Path(f"/tmp/copilote-bench-dashboard-{size}-v{BUILD}.db")
+            if not path.exists():
+                t0 = time.perf_counter()
+                partial = path.with_suffix(".building")
+                partial.unlink(missing_ok=True)
+                build_sqlite(partial, size)
+                partial.rename(path)
+                print(f"built {path} in {time.perf_counter() - t0:.0f} s")
+            counts = sqlite3.connect(path)
+            print(
+                f"\n{size:,} projects: "
+                + ", ".join(
+                    f"{counts.execute(f'SELECT count(*) FROM {t}').fetchone()[0]:,} {t}"
+                    for t in TABLES
+                )
+            )
+            counts.close()
+            run(f"sqlite:///{path}", f"SQLite, {size:,} projects", bare_sqlite(path))
+        if "postgresql" in backends:
+            if not postgres_built(size):
+                t0 = time.perf_counter()
+                build_postgresql(size, Path("/tmp/copilote-bench-mail"))
+                print(f"built bench_dash_{size} in {time.perf_counter() - t0:.0f} s")
+            run(_pg_url(size), f"PostgreSQL, {size:,} projects", bare_postgresql(_pg_url(size)))
+    print(f"\ntarget: p95 <= 150 ms; load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -144,6 +144,15 @@ class Milestone(SQLModel, table=True):
             sqlite_where=sa.text("done_on IS NULL"),
             postgresql_where=sa.text("done_on IS NULL"),
         ),
+        # The dashboard's rows: a page of projects' next deadline and overdue count, read
+        # from their open milestones only, in date order.
+        sa.Index(
+            "ix_milestone_open_project",
+            "project_id",
+            "due_on",
+            sqlite_where=sa.text("done_on IS NULL"),
+            postgresql_where=sa.text("done_on IS NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)

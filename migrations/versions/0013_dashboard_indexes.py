@@ -1,7 +1,9 @@
-"""dashboard indexes: counts per phase, meetings ahead, reports' overdue reminders
+"""dashboard indexes: counts per phase, open milestones by project, meetings ahead, reports'
+overdue reminders
 
 The agency's dashboard at 100,000 projects: ``ix_project_definition_phase`` serves the
-counts per programme and phase from the index alone; ``ix_meeting_planned_start`` (planned
+counts per programme and phase from the index alone; ``ix_milestone_open_project`` reads a
+page of projects' open milestones (next deadline, overdue count); ``ix_meeting_planned_start`` (planned
 meetings by start) pages the meetings of the coming weeks without reading the meeting
 table; ``ix_reminder_report_overdue`` reads the reports' overdue reminders only, out of
 the ~4 reminders a milestone the planner writes and never deletes.
@@ -25,6 +27,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_project_definition_phase", "project", ["definition_id", "phase"])
     op.create_index(
+        "ix_milestone_open_project",
+        "milestone",
+        ["project_id", "due_on"],
+        sqlite_where=sa.text("done_on IS NULL"),
+        postgresql_where=sa.text("done_on IS NULL"),
+    )
+    op.create_index(
         "ix_meeting_planned_start",
         "meeting",
         ["starts_at", "project_id"],
@@ -43,4 +52,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_reminder_report_overdue", table_name="reminder")
     op.drop_index("ix_meeting_planned_start", table_name="meeting")
+    op.drop_index("ix_milestone_open_project", table_name="milestone")
     op.drop_index("ix_project_definition_phase", table_name="project")

@@ -218,14 +218,20 @@ def read_sort(value: str, allowed: Sequence[str], default: Sort) -> Sort:
 def _late_by_project(engine: Engine, today: date, filters: Filters) -> Any:
     """Per project in progress passing the filters: its oldest open milestone past its date
     (``oldest``) and how many (``late``), read from ``ix_milestone_open_due`` alone."""
+    # Grouped by ``project_id + 0``: grouping by the bare column, SQLite would read every
+    # milestone through ix_milestone_project_id to get them in order (65 ms at 500 projects)
+    # instead of the overdue ones through the partial index, then sort those few.
+    # (the CAST gives the column an integer affinity again, so that SQLite indexes the
+    # materialised rows to join them to ``project``).
+    project = sa.cast(tables.milestone.c.project_id + 0, sa.Integer).label("project_id")
     return (
         sa.select(
-            tables.milestone.c.project_id.label("project_id"),
+            project,
             sa.func.min(tables.milestone.c.due_on).label("oldest"),
             sa.func.count().label("late"),
         )
         .where(*_overdue_where(engine, today, filters, few=False))
-        .group_by(tables.milestone.c.project_id)
+        .group_by(project)
         .subquery("late_projects")
     )
 
@@ -643,9 +649,13 @@ def missing_reports(
         )
         .exists()
     )
+    # ``reminder.project_id + 0`` in the joins: the reminders are then read first, through
+    # ix_reminder_report_overdue, and never project by project through ix_reminder_project_id
+    # (which SQLite, without statistics, would otherwise pick: every reminder of a programme).
+    reminder_project = tables.reminder.c.project_id + 0
     joined = tables.reminder.join(
-        tables.partner, tables.partner.c.project_id == tables.reminder.c.project_id
-    ).join(tables.project, tables.project.c.id == tables.reminder.c.project_id)
+        tables.partner, tables.partner.c.project_id == reminder_project
+    ).join(tables.project, tables.project.c.id == reminder_project)
     where = [
         _REPORT_OVERDUE,
         tables.reminder.c.due_at <= now,
