@@ -98,6 +98,7 @@ def rows(size: int, definitions: list[Any]) -> Iterator[dict[str, list[tuple[Any
         MilestoneBefore,
         MilestoneEscalation,
         MilestoneOverdue,
+        Planned,
         ReportEscalation,
         ReportOverdue,
         ReportRequest,
@@ -183,12 +184,13 @@ def rows(size: int, definitions: list[Any]) -> Iterator[dict[str, list[tuple[Any
                     done.isoformat() if done else None,
                 )
             )
-            for occasion, when in (
+            planned: tuple[tuple[Planned, datetime], ...] = (
                 (MilestoneBefore(mid, 14), at(due - timedelta(days=14))),
                 (MilestoneBefore(mid, 3), at(due - timedelta(days=3))),
                 (MilestoneOverdue(mid), at(due + timedelta(days=1))),
                 (MilestoneEscalation(mid), at(due + timedelta(days=15))),
-            ):
+            )
+            for occasion, when in planned:
                 status = (
                     "cancelled"
                     if done is not None and done <= when.date()
@@ -231,20 +233,21 @@ def rows(size: int, definitions: list[Any]) -> Iterator[dict[str, list[tuple[Any
             for year, quarter in REPORT_PERIODS:
                 q_end = quarter_end(year, quarter)
                 period = f"{year}-Q{quarter}"
-                for occasion, day in (
+                chain: tuple[tuple[Planned, date], ...] = (
                     (ReportRequest(pid, spec.key, period), q_end),
                     (ReportOverdue(pid, spec.key, period), q_end + timedelta(days=31)),
                     (ReportEscalation(pid, spec.key, period), q_end + timedelta(days=45)),
-                ):
+                )
+                for report_occasion, day in chain:
                     when = at(day)
                     batch["reminder"].append(
                         (
                             pid,
-                            occasion.key,
-                            occasion.kind,
+                            report_occasion.key,
+                            report_occasion.kind,
                             None,
-                            occasion.chain,
-                            *occasion.columns(),
+                            report_occasion.chain,
+                            *report_occasion.columns(),
                             _fmt(when),
                             "done" if when <= NOW else "pending",
                         )
@@ -300,6 +303,16 @@ def build_sqlite(path: Path, size: int) -> None:
         con.execute(sql)
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
+
+
+def build(path: Path, size: int = 10_000) -> dict[str, int]:
+    """A SQLite database of ``size`` projects at ``path`` (bench/api_advance.py uses it);
+    the row count of each table."""
+    build_sqlite(path, size)
+    con = sqlite3.connect(path)
+    counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
+    con.close()
+    return counts
 
 
 def _pg_url(size: int) -> str:
@@ -469,7 +482,7 @@ def bare_postgresql(url: str) -> Callable[[list[tuple[str, Any]]], Callable[[], 
         def replay() -> int:
             n = 0
             for sql, params in statements:
-                cur = con.execute(sql, params)  # type: ignore[call-overload]
+                cur = con.execute(sql, params)
                 n += len(cur.fetchall()) if cur.description else 0
             return n
 
