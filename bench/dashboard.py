@@ -282,7 +282,7 @@ def _schema(url: str, mail_dir: Path) -> list[Any]:
 def build_sqlite(path: Path, size: int) -> None:
     definitions = _schema(f"sqlite:///{path}", path.parent / "mail")
     con = sqlite3.connect(path, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA journal_mode=OFF")  # a failed load is thrown away: no journal
     con.execute("PRAGMA synchronous=OFF")
     placeholders = ",".join("?" * len(TABLES))
     indexes = con.execute(
@@ -301,7 +301,7 @@ def build_sqlite(path: Path, size: int) -> None:
     con.execute("COMMIT")
     for _, sql in indexes:
         con.execute(sql)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode=WAL")  # as the service runs it
     con.close()
 
 

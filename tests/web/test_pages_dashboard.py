@@ -15,11 +15,12 @@ import sqlalchemy as sa
 
 from tests.plan_support import enter_plan
 from tests.smtp_support import SmtpServer
-from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site
+from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, ROOT, Site
 from workflow import tables
 from workflow.database import read
 from workflow.engine import NewProject, PartnerIn
 from workflow.failures import record_failure
+from workflow.loader import load_definition
 from workflow.progress import overdue_items
 from workflow.read_models import portfolio as queries
 from workflow.read_models.portfolio import Filters
@@ -591,3 +592,27 @@ def test_portfolio_order_and_late_counts_on_sqlite_and_postgresql(any_site: Site
     assert queries.read_sort("phase", sorts, most_late) == queries.Sort("phase")
     assert queries.read_sort("nope", sorts, most_late) is most_late
     assert queries.read_sort("", sorts, most_late) is most_late
+
+
+def test_a_definition_added_while_running_takes_its_place_in_the_orders(site: Site) -> None:
+    """The parts of the statements the definitions decide are built once per engine, and
+    again when a definition is added."""
+    engine = site.c.engine
+    today = engine.today()
+    by_programme = queries.Sort("programme")
+    assert queries.portfolio(engine, today, sort=by_programme).total == 2
+    engine.registry.add(load_definition(ROOT / "tests" / "fixtures" / "mini.yaml"))
+    mini = engine.create_project(
+        NewProject(
+            definition_id="mini",
+            title="Alpha mini",
+            start_date=today,
+            pilot=PartnerIn("Structure M", "m@exemple.fr", "Mia", ("pilot",)),
+        )
+    )
+    # « Coopérative d'acteurs... » before « Programme test »; cadrage first in mini's phases
+    ordered = queries.portfolio(engine, today, sort=by_programme)
+    assert [p.id for p in ordered.rows] == [site.project_a, site.project_b, mini]
+    by_phase = queries.portfolio(engine, today, sort=queries.Sort("phase", descending=True))
+    assert [p.id for p in by_phase.rows][0] == mini
+    assert queries.late_projects(engine, today) == 0

@@ -12,8 +12,9 @@ besides milestones is computed there, for the rows of the page.
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from math import ceil
@@ -57,6 +58,23 @@ __all__ = [
 
 PAGE_SIZE = 50
 T = TypeVar("T")
+
+_BUILT: weakref.WeakKeyDictionary[Engine, dict[str, tuple[tuple[tuple[str, int], ...], Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _built(engine: Engine, name: str, build: Callable[[], Any]) -> Any:
+    """A part of the statements that only the loaded definitions decide (which phases are
+    terminal, who owes which report, the programmes' and phases' order): built once per
+    engine, and again only when a definition is added. The statements around it change
+    with the filters; SQLAlchemy compiles each shape once (its compiled cache)."""
+    signature = tuple((d.id, d.version) for d in engine.registry)
+    parts = _BUILT.setdefault(engine, {})
+    found = parts.get(name)
+    if found is None or found[0] != signature:
+        found = parts[name] = (signature, build())
+    return found[1]
 
 
 @dataclass(frozen=True)
@@ -270,9 +288,15 @@ def _portfolio_order(engine: Engine, sort: Sort, late: Any) -> list[Any]:
     else:
         by = {
             "title": [project.title],
-            "programme": [_programme_rank(engine), project.variant],
+            "programme": [
+                _built(engine, "programmes", lambda: _programme_rank(engine)),
+                project.variant,
+            ],
             "territory": [project.territory],
-            "phase": [_programme_rank(engine), _phase_rank(engine)],
+            "phase": [
+                _built(engine, "programmes", lambda: _programme_rank(engine)),
+                _built(engine, "phases", lambda: _phase_rank(engine)),
+            ],
         }[sort.key]
         columns = [c.desc() for c in by] if sort.descending else list(by)
         columns.append(project.title)
@@ -488,7 +512,8 @@ class OverdueMilestone:
 
 def eligible_projects(engine: Engine, filters: Filters) -> Any:
     """``SELECT id FROM project`` of the projects in progress that pass the filters."""
-    return sa.select(tables.project.c.id).where(in_progress_clause(engine), *filters.conditions())
+    in_progress = _built(engine, "in_progress", lambda: in_progress_clause(engine))
+    return sa.select(tables.project.c.id).where(in_progress, *filters.conditions())
 
 
 FEW_PROJECTS = 200
@@ -606,6 +631,22 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _owed(engine: Engine) -> list[Any]:
+    """Per report of each definition: its projects, its schedule, the role that owes it."""
+    return [
+        sa.and_(
+            tables.project.c.definition_id == definition.id,
+            tables.project.c.definition_version == definition.version,
+            tables.reminder.c.schedule == spec.key,
+            sa.cast(tables.partner.c.roles, sa.Text).like(
+                f'%"{_like_escape(spec.owed_by)}"%', escape="\\"
+            ),
+        )
+        for definition in engine.registry
+        for spec in definition.reports
+    ]
+
+
 def missing_reports(
     engine: Engine,
     now: datetime,
@@ -624,19 +665,7 @@ def missing_reports(
     for that period: the report is missing.
     """
     today = paris_date(now)
-    owed = []
-    for definition in engine.registry:
-        for spec in definition.reports:
-            owed.append(
-                sa.and_(
-                    tables.project.c.definition_id == definition.id,
-                    tables.project.c.definition_version == definition.version,
-                    tables.reminder.c.schedule == spec.key,
-                    sa.cast(tables.partner.c.roles, sa.Text).like(
-                        f'%"{_like_escape(spec.owed_by)}"%', escape="\\"
-                    ),
-                )
-            )
+    owed = _built(engine, "owed", lambda: _owed(engine))
     if not owed:
         return Page([], 0, max(1, page), size)
     submitted = (
