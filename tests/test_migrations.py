@@ -118,3 +118,101 @@ def test_0003_fills_the_occasion_columns_of_rows_planned_before(db: sa.Engine) -
         "meeting:8:scheduled:2": 8,
         f"transition:{pid}:2:a@asso.example.fr": None,
     }
+
+
+DASHBOARD_INDEXES = {
+    "project": {"ix_project_definition_phase", "ix_project_failed_at"},
+    "milestone": {"ix_milestone_open_project"},
+    "meeting": {"ix_meeting_planned_start"},
+    "reminder": {"ix_reminder_report_overdue"},
+}
+
+
+def _indexes(db: sa.Engine) -> dict[str, set[str]]:
+    inspector = sa.inspect(db)
+    return {t: {i["name"] or "" for i in inspector.get_indexes(t)} for t in DASHBOARD_INDEXES}
+
+
+def test_0013_indexes_the_dashboard_over_rows_written_before(db: sa.Engine) -> None:
+    """From 0012 with data: the dashboard's indexes are built over the rows already there,
+    which stay as they were; down again, they go."""
+    from datetime import UTC, date, datetime
+
+    from workflow import tables
+
+    _alembic(db, "downgrade", "0012")
+    assert all(not (found & DASHBOARD_INDEXES[t]) for t, found in _indexes(db).items())
+    at = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+    with db.begin() as conn:
+        pid = conn.execute(
+            sa.insert(tables.project)
+            .values(
+                definition_id="cooperative",
+                definition_version=1,
+                title="Coopérative 93",
+                territory="Seine-Saint-Denis",
+                start_date=date(2026, 5, 4),
+                phase="prefiguration",
+                phase_entered_at=at,
+                failed_at=at,
+                failure="boom",
+                created_at=at,
+            )
+            .returning(tables.project.c.id)
+        ).scalar_one()
+        conn.execute(
+            sa.insert(tables.milestone),
+            [
+                {
+                    "project_id": pid,
+                    "key": f"m{n}",
+                    "label": f"Jalon {n}",
+                    "phase": "prefiguration",
+                    "responsible_role": "pilot",
+                    "due_on": date(2026, 6, n + 1),
+                    "done_on": date(2026, 6, 1) if n % 2 else None,
+                }
+                for n in range(6)
+            ],
+        )
+        conn.execute(
+            sa.insert(tables.meeting).values(
+                project_id=pid,
+                series="copil",
+                label="COPIL",
+                status="planned",
+                starts_at=at,
+                attendees=[],
+            )
+        )
+        conn.execute(
+            sa.insert(tables.reminder).values(
+                project_id=pid,
+                occasion=f"report:{pid}:bilan_trimestriel:2026-Q1:overdue",
+                kind="report_overdue",
+                chain=f"report:{pid}:bilan_trimestriel:2026-Q1",
+                due_at=at,
+            )
+        )
+    before = {t: _rows(db, t) for t in DASHBOARD_INDEXES}
+    _alembic(db, "upgrade", "head")
+    assert all(DASHBOARD_INDEXES[t] <= found for t, found in _indexes(db).items())
+    assert {t: _rows(db, t) for t in DASHBOARD_INDEXES} == before
+    with db.connect() as conn:
+        open_ones = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(tables.milestone)
+            .where(tables.milestone.c.project_id == pid, tables.milestone.c.done_on.is_(None))
+        ).scalar_one()
+    assert open_ones == 3
+    _alembic(db, "downgrade", "0012")
+    assert all(not (found & DASHBOARD_INDEXES[t]) for t, found in _indexes(db).items())
+    _alembic(db, "upgrade", "head")
+
+
+def _rows(db: sa.Engine, table: str) -> list[tuple[object, ...]]:
+    from workflow import tables
+
+    t = getattr(tables, table)
+    with db.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(t).order_by(t.c.id))]

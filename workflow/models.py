@@ -91,7 +91,16 @@ def _ts(nullable: bool = False, **kw: Any) -> Any:
 
 class Project(SQLModel, table=True):
     # The dashboard's counts per programme and phase read this index alone (bench/dashboard).
-    __table_args__ = (sa.Index("ix_project_definition_phase", "definition_id", "phase"),)
+    __table_args__ = (
+        sa.Index("ix_project_definition_phase", "definition_id", "phase"),
+        # The dashboard's failing projects: the few flagged rows, never the whole table.
+        sa.Index(
+            "ix_project_failed_at",
+            "failed_at",
+            sqlite_where=sa.text("failed_at IS NOT NULL"),
+            postgresql_where=sa.text("failed_at IS NOT NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     definition_id: str = Field(max_length=64, index=True)
     definition_version: int

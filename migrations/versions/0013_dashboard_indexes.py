@@ -1,12 +1,13 @@
-"""dashboard indexes: counts per phase, open milestones by project, meetings ahead, reports'
-overdue reminders
+"""dashboard indexes: counts per phase, failing projects, open milestones by project,
+meetings ahead, reports' overdue reminders
 
 The agency's dashboard at 100,000 projects: ``ix_project_definition_phase`` serves the
-counts per programme and phase from the index alone; ``ix_milestone_open_project`` reads a
-page of projects' open milestones (next deadline, overdue count); ``ix_meeting_planned_start`` (planned
-meetings by start) pages the meetings of the coming weeks without reading the meeting
-table; ``ix_reminder_report_overdue`` reads the reports' overdue reminders only, out of
-the ~4 reminders a milestone the planner writes and never deletes.
+counts per programme and phase from the index alone; ``ix_project_failed_at`` the few
+failing projects; ``ix_milestone_open_project`` a page of projects' open milestones (next
+deadline, overdue count); ``ix_meeting_planned_start`` (planned meetings by start) pages
+the meetings of the coming weeks without reading the meeting table;
+``ix_reminder_report_overdue`` reads the reports' overdue reminders only, out of the ~4
+reminders a milestone the planner writes and never deletes.
 
 Revision ID: 0013
 Revises: 0012
@@ -26,6 +27,13 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index("ix_project_definition_phase", "project", ["definition_id", "phase"])
+    op.create_index(
+        "ix_project_failed_at",
+        "project",
+        ["failed_at"],
+        sqlite_where=sa.text("failed_at IS NOT NULL"),
+        postgresql_where=sa.text("failed_at IS NOT NULL"),
+    )
     op.create_index(
         "ix_milestone_open_project",
         "milestone",
@@ -53,4 +61,5 @@ def downgrade() -> None:
     op.drop_index("ix_reminder_report_overdue", table_name="reminder")
     op.drop_index("ix_meeting_planned_start", table_name="meeting")
     op.drop_index("ix_milestone_open_project", table_name="milestone")
+    op.drop_index("ix_project_failed_at", table_name="project")
     op.drop_index("ix_project_definition_phase", table_name="project")
