@@ -577,6 +577,12 @@ def test_portfolio_order_and_late_counts_on_sqlite_and_postgresql(any_site: Site
     assert [p.id for p in late.rows] == [site.project_a, c_id] and late.total == 2
     assert queries.late_projects(engine, today) == 2
     assert queries.late_projects(engine, today, Filters(territory="Seine-Saint-Denis")) == 0
+    # the page counts the late projects in its own statement, an empty page too
+    assert lines.late_projects == late.late_projects == 2
+    beyond = queries.portfolio(engine, today, page=9)
+    assert beyond.rows == [] and beyond.late_projects == 2
+    paris_only = queries.portfolio(engine, today, Filters(territory="Paris"), sort=most_late)
+    assert paris_only.late_projects == 2 and paris_only.total == 2
     assert queries.project_count(engine) == 3
     assert queries.project_count(engine, Filters(territory="Paris")) == 2
     second = queries.portfolio(engine, today, page=2, size=2, sort=most_late)

@@ -33,7 +33,6 @@ from workflow.read_models.portfolio import (
     PORTFOLIO_SORTS,
     Sort,
     Tiles,
-    late_projects,
     missing_reports,
     overdue_milestones,
     phase_counts,
@@ -116,10 +115,10 @@ def dashboard(
     meetings = upcoming_meetings(
         c.engine, now, filters, page_number(meetings_page), weeks=UPCOMING_WEEKS
     )
-    # the portfolio's total is one of the two project tiles: only the other is counted
+    # the portfolio's total is one of the project tiles, its page counts the late projects
     tiles = Tiles(
         projects=project_count(c.engine, filters) if late_only else projects.total,
-        late_projects=projects.total if late_only else late_projects(c.engine, today, filters),
+        late_projects=projects.late_projects,
         overdue=overdue.total,
         missing_reports=reports.total,
         meetings=meetings.total,

@@ -38,6 +38,7 @@ __all__ = [
     "OverdueMilestone",
     "Page",
     "PhaseCount",
+    "PortfolioPage",
     "ProjectLine",
     "Sort",
     "Tiles",
@@ -250,7 +251,7 @@ def _late_by_project(engine: Engine, today: date, filters: Filters) -> Any:
         )
         .where(*_overdue_where(engine, today, filters, few=False))
         .group_by(project)
-        .subquery("late_projects")
+        .cte("late_projects")
     )
 
 
@@ -303,6 +304,13 @@ def _portfolio_order(engine: Engine, sort: Sort, late: Any) -> list[Any]:
     return [*columns, project.id]
 
 
+@dataclass(frozen=True)
+class PortfolioPage(Page[ProjectLine]):
+    late_projects: int = 0
+    """How many projects passing the filters (``readable`` aside) have a milestone past its
+    date: counted in the page's own statement, from the same aggregate."""
+
+
 def portfolio(
     engine: Engine,
     today: date,
@@ -313,7 +321,7 @@ def portfolio(
     size: int = PAGE_SIZE,
     sort: Sort = Sort("title"),  # the dashboard: Sort("late", descending=True)
     late_only: bool = False,
-) -> Page[ProjectLine]:
+) -> PortfolioPage:
     """Projects (all, or the ``readable`` ones; ``late_only``: those with a milestone past its
     date), in ``sort`` order (one of :data:`PORTFOLIO_SORTS`), with next deadline, days late
     and overdue count. Sorted and paged in SQL."""
@@ -332,8 +340,11 @@ def portfolio(
             .select_from(joined if late_only else tables.project)
             .where(*where)
         ).scalar_one()
+        # the late projects' count rides along: the aggregate (a CTE used twice) is
+        # computed once for both
+        late_total = sa.select(sa.func.count()).select_from(late).scalar_subquery()
         rows = conn.execute(
-            sa.select(tables.project, late.c.oldest)
+            sa.select(tables.project, late.c.oldest, late_total.label("late_total"))
             .select_from(joined)
             .where(*where)
             .order_by(*_portfolio_order(engine, sort, late))
@@ -372,6 +383,11 @@ def portfolio(
             ):
                 nxt[pid] = (due, label)
         counts = overdue_counts(conn, engine, rows, today)
+        late_count = (
+            rows[0].late_total
+            if rows
+            else conn.execute(sa.select(sa.func.count()).select_from(late)).scalar_one()
+        )
     lines = [
         ProjectLine(
             id=r.id,
@@ -389,7 +405,7 @@ def portfolio(
         )
         for r in rows
     ]
-    return Page(lines, total, max(1, page), size)
+    return PortfolioPage(lines, total, max(1, page), size, late_projects=int(late_count))
 
 
 @dataclass(frozen=True)
