@@ -286,6 +286,9 @@ def test_read_models_on_sqlite_and_postgresql(any_site: Site) -> None:
     assert [(r.partner_id, r.period, r.due_on) for r in missing.rows] == [
         (alpha, "2026-Q2", date(2026, 7, 30))
     ]
+    assert missing.total == 1
+    past_the_end = queries.missing_reports(c.engine, now, page=2, size=1)
+    assert past_the_end.rows == [] and past_the_end.total == 1  # counted on its own
     c.records.submit_report(site.project_a, alpha, "bilan_trimestriel", "2026-Q2", {})
     assert queries.missing_reports(c.engine, now).total == 0
 

@@ -711,12 +711,10 @@ def missing_reports(
         ~submitted,
     ]
     # Only the reports' overdue reminders are read (ix_reminder_report_overdue: a few a
-    # project and quarter out of the ~4 reminders a milestone the planner keeps), counted
-    # then paged in SQL.
+    # project and quarter out of the ~4 reminders a milestone the planner keeps). The total
+    # rides on the page's rows (``count(*) OVER ()``): the join is evaluated once, not once
+    # to count and again to page; a page past the end counts on its own.
     with read(engine.db) as conn:
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(joined).where(*where)
-        ).scalar_one()
         rows = conn.execute(
             sa.select(
                 tables.reminder.c.schedule,
@@ -728,6 +726,7 @@ def missing_reports(
                 tables.project.c.definition_version,
                 tables.partner.c.id.label("partner_id"),
                 tables.partner.c.organisation,
+                sa.func.count().over().label("total"),
             )
             .select_from(joined)
             .where(*where)
@@ -740,6 +739,13 @@ def missing_reports(
             .limit(size)
             .offset(_offset(page, size))
         ).all()
+        total = (
+            rows[0].total
+            if rows
+            else conn.execute(
+                sa.select(sa.func.count()).select_from(joined).where(*where)
+            ).scalar_one()
+        )
     found = []
     for r in rows:
         key, period = r.schedule, r.period
