@@ -45,11 +45,11 @@ def test_the_project_page_is_the_tableau_de_bord_of_seed_001(site: Site) -> None
     assert page.status_code == 200
     board = section(page.text, "tableau")
     # columns of seed 001's table, then one per month from the project's start
-    assert board.startswith(
-        "Tableau de bord du projet Étapes Qui ? Responsable Date début Date fin Livrables "
-        "mai 2026 juin juil. août sept. oct. Préfiguration"
-    )
-    assert "Préfiguration en cours 04/05/2026 04/07/2026 ▶" in board
+    assert (
+        "Étapes Qui ? Responsable Date début Date fin Livrables "
+        "mai 2026 (aujourd'hui) juin juil. août sept. oct. nov. déc. Préfiguration"
+    ) in board
+    assert "Préfiguration en cours 04/05/2026 04/07/2026 ▶ début de la phase" in board
     assert (
         "Mise en place des instances de gouvernance Coordinateur·rice de la coopérative "
         "(DD de l'ARS) Structure A 04/05/2026 04/07/2026 Écrit rendant lisible l'organisation"
@@ -112,7 +112,11 @@ def test_refused_advance_shows_what_is_missing_then_the_pilot_completes_and_adva
                 tables.meeting.c.occurrence == "reunion_lancement",
             )
         ).scalar_one()
-    assert f'<option value="{launch}">' in refused.text
+    # the refusal links to the form that records the launch meeting (no inline form)
+    assert (
+        f'href="/projects/{pid}/forms/meeting_held?occurrence=reunion_lancement"' in refused.text
+    )
+    assert f"/projects/{pid}/meetings/held" not in refused.text
     held = pilot.post(
         f"/projects/{pid}/meetings/held",
         data={"csrf_token": token, "meeting": str(launch), "held_on": "2026-05-04"},
