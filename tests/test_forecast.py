@@ -64,3 +64,12 @@ def test_no_plan_outside_the_programme_s_phases_or_from_an_open_ended_one() -> N
     assert not any(d.forecast for d in open_ended)
     closed = phase_dates(COOPERATIVE, START, {"cloture": (START, None)}, "cloture", START)
     assert not any(d.forecast for d in closed)
+
+
+def test_a_suspended_project_is_still_in_its_phase() -> None:
+    spans = {"prefiguration": (START, date(2026, 5, 20)), "suspendu": (date(2026, 5, 20), None)}
+    found = by_key(phase_dates(COOPERATIVE, START, spans, "prefiguration", date(2026, 6, 1)))
+    assert found["prefiguration"] == PhaseDates(
+        "prefiguration", START, date(2026, 7, 4), left=False, forecast=False
+    )
+    assert found["diagnostic"].start == date(2026, 7, 4) and found["diagnostic"].forecast

@@ -50,6 +50,8 @@ def phase_dates(
     for index, phase in enumerate(definition.phases):
         if phase.key in spans:
             start, left = spans[phase.key]
+            if phase.key == current:
+                left = None  # a suspended project is still in the phase it was suspended from
             planned = (
                 resolve(phase.planned_end, project_start=project_start, phase_start=start).due
                 if phase.planned_end is not None

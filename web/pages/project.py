@@ -590,7 +590,7 @@ i18n.register(
         "échéance le": "due on",
         "Prochaine étape": "Next step",
         "Légende": "Key",
-        "dates calculées avec les durées du programme": "dates computed from the programme's durations",
+        "dates calculées avec les durées du programme, marquées *": "dates computed from the programme's durations, marked *",
         "Aujourd'hui\u202f:": "Today:",
         "aujourd'hui": "today",
         "trait vertical": "vertical line",

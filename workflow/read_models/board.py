@@ -348,7 +348,8 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
             row = cells(dated.start, dated.end or dated.start, None, "", "planned")
         else:
             start, left = spans.get(phase.key, (None, None))
-            if left is not None and not current:
+            left = None if current else left  # suspended: still in the phase
+            if left is not None:
                 state = "done"
             elif current:
                 late = dated.end is not None and dated.end < today
