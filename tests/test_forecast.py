@@ -56,7 +56,9 @@ def test_a_late_phase_pushes_the_plan_from_today_and_a_left_phase_keeps_its_real
 
 
 def test_no_plan_outside_the_programme_s_phases_or_from_an_open_ended_one() -> None:
-    abandoned = phase_dates(COOPERATIVE, START, {"prefiguration": (START, None)}, "abandonne", START)
+    abandoned = phase_dates(
+        COOPERATIVE, START, {"prefiguration": (START, None)}, "abandonne", START
+    )
     assert not any(d.forecast for d in abandoned)
     open_ended = phase_dates(
         COOPERATIVE, START, {"mise_en_oeuvre": (START, None)}, "mise_en_oeuvre", START

@@ -114,9 +114,7 @@ def test_refused_advance_shows_what_is_missing_then_the_pilot_completes_and_adva
             )
         ).scalar_one()
     # the refusal links to the form that records the launch meeting (no inline form)
-    assert (
-        f'href="/projects/{pid}/forms/meeting_held?occurrence=reunion_lancement"' in refused.text
-    )
+    assert f'href="/projects/{pid}/forms/meeting_held?occurrence=reunion_lancement"' in refused.text
     assert f"/projects/{pid}/meetings/held" not in refused.text
     held = pilot.post(
         f"/projects/{pid}/meetings/held",
@@ -481,6 +479,7 @@ def test_the_year_of_a_multi_year_programme_and_the_plan_s_indicators(site: Site
     english = site.client(PILOT_A).get(f"/projects/{pid}?lang=en").text
     assert "year 2 of 5" in text(english) and "below plan" in english
     # a programme funded for one year at a time says nothing of years
-    assert "Financement pluriannuel" not in site.client(PILOT_A).get(
-        f"/projects/{site.project_a}"
-    ).text
+    assert (
+        "Financement pluriannuel"
+        not in site.client(PILOT_A).get(f"/projects/{site.project_a}").text
+    )

@@ -37,11 +37,11 @@ from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.routing_table import routing_rows
 from web.templating import render
+from workflow.conventions import funding_year
 from workflow.database import read
 from workflow.errors import InvalidInput, NotFound, TransitionRefused, Unmet
 from workflow.failures import project_failure
 from workflow.lifecycle import BUILTIN_TRIGGERS
-from workflow.conventions import funding_year
 from workflow.read_models.board import indicator_rows, project_board, received_reports
 from workflow.read_models.detail import milestone_completions
 from workflow.read_models.documents import project_documents
