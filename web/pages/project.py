@@ -620,7 +620,6 @@ i18n.register(
         "Lignes de budget": "Budget lines",
         "Aucune ligne de budget.": "No budget line.",
         "Bilans reçus des partenaires": "Reports received from the partners",
-        "Documents et conventions": "Documents and agreements",
         "Historique des étapes, le plus récent d'abord": "History of the steps, latest first",
         "Messages envoyés, le plus récent d'abord": "Messages sent, latest first",
     }
