@@ -483,3 +483,13 @@ def test_the_year_of_a_multi_year_programme_and_the_plan_s_indicators(site: Site
         "Financement pluriannuel"
         not in site.client(PILOT_A).get(f"/projects/{site.project_a}").text
     )
+
+
+def test_a_suspended_project_s_stepper_names_its_phase_and_says_it_is_suspended(
+    site: Site,
+) -> None:
+    site.c.engine.advance(site.project_a, "suspend", actor="Pia", comment="Attente")
+    page = site.client(PILOT_A).get(f"/projects/{site.project_a}").text
+    stepper = text(page.split('id="etapes">')[1].split("</p>")[0])
+    assert stepper.startswith("Préfiguration Suspendu Étape 1 sur 5")
+    assert "Préfiguration en cours 04/05/2026 04/07/2026" in section(page, "tableau")
