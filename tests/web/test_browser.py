@@ -208,7 +208,8 @@ def test_agency_pilot_and_partner_in_a_real_browser(live: LiveService, browser: 
     pilot.wait_for_url(f"{live.url}/projects/{pid}*")
     for label in ("Mise en place des instances de gouvernance", "Validation des orientations"):
         task = pilot.locator("tr.task", has_text=label)
-        task.locator("button:has-text('Marquer fait')").click()
+        task.locator("a:has-text('Marquer fait')").click()  # its form page, milestone chosen
+        pilot.locator("form.form-page button[type=submit]").click()
         expect(pilot.locator("tr.task", has_text=label)).to_contain_text("fait le 06/07/2026")
     advance = "button:has-text('Lancer le diagnostic local de santé')"
     pilot.click(advance)
@@ -220,11 +221,9 @@ def test_agency_pilot_and_partner_in_a_real_browser(live: LiveService, browser: 
     ]
     assert "Préfiguration" in pilot.locator("dl.facts").inner_text()
 
-    # ... records the launch meeting as held today, and advances.
-    held = pilot.locator("form[action$='/meetings/held']")
-    option = held.locator("option", has_text="Première réunion collective")
-    held.locator("select[name=meeting]").select_option(option.get_attribute("value"))
-    held.locator("button[type=submit]").click()
+    # ... records the launch meeting as held today from the refusal's link, and advances.
+    pilot.locator(".fixes a.fix-link", has_text="Première réunion collective").click()
+    pilot.locator("form.form-page button[type=submit]").click()
     launch = pilot.locator("#reunions tbody tr", has_text="Première réunion collective")
     expect(launch).to_contain_text("tenue")
     pilot.click(advance)
@@ -246,6 +245,7 @@ def test_agency_pilot_and_partner_in_a_real_browser(live: LiveService, browser: 
 
     # -- the agency sees it on the project's page.
     agency.goto(f"{live.url}/projects/{pid}")
+    agency.locator("#plus-bilans > summary").click()  # the reports are behind an accordion
     received = agency.locator("#bilans tbody tr", has_text="Association Alpha")
     expect(received).to_have_count(1)
     assert "T3 2026" in received.inner_text() and "05/10/2026" in received.inner_text()

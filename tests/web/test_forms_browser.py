@@ -3,7 +3,9 @@
 confirmation banner on the project page); two submissions 30 ms apart make one meeting; a
 refused step links to the forms that meet it. One served application and one browser are
 shared by the whole module. Screenshots: ``tests/artifacts/project_forms.png`` (the project
-page) and ``tests/artifacts/refusal_links.png`` (a refusal with its links)."""
+page) and ``tests/artifacts/refusal_links.png`` (a refusal with its links); the project page
+at 1280 px and 390 px wide (``project_desktop.png``, ``project_390.png``), which never
+scrolls sideways at 390 px or 320 px."""
 
 from __future__ import annotations
 
@@ -293,6 +295,7 @@ def test_cancelling_a_meeting_needs_a_reason(served: Served) -> None:
         served.pid, "copil", datetime(2026, 7, 1, 12, tzinfo=UTC), location="Mairie"
     )
     page.goto(f"{url}/projects/{served.pid}")
+    page.locator("#plus-reunions > summary").click()  # the meetings are behind an accordion
     page.locator("#reunions a", has_text="annuler").first.click()
     assert page.url.endswith(f"/forms/meeting_cancel?meeting={meeting}")
     expect(page.locator("form.form-page.danger")).to_have_count(1)
@@ -353,3 +356,41 @@ def test_a_refused_step_links_to_its_forms_and_dangerous_steps_come_last(served:
     page.locator("form.form-page button.danger").click()
     expect(page.locator(".flash")).to_have_text("Étape enregistrée.")
     assert served.row(tables.project, tables.project.c.id == served.pid).phase == "suspendu"
+
+
+def test_the_project_page_reads_on_a_phone_without_sideways_scrolling(served: Served) -> None:
+    page, url = served.page, served.live.url
+    c = served.live.c
+    meeting = c.records.schedule_meeting(
+        served.pid, "copil", datetime(2026, 9, 14, 12, tzinfo=UTC), location="Mairie du 18e"
+    )
+    c.records.cancel_meeting(served.pid, meeting, reason="Salle indisponible ce jour-là")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{url}/projects/{served.pid}")
+    region = page.locator(".gantt-region")
+    region.focus()
+    expect(region).to_be_focused()  # the Gantt's scroll region takes the keyboard
+    expect(page.locator("table.gantt th.month.now")).to_have_count(1)
+    expect(page.locator("table.gantt td.cell.planned").first).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "project_desktop.png"), full_page=True)
+    # what is not urgent waits behind accordions: the page stays short
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 3000, height
+    page.locator("#plus-reunions > summary").click()
+    expect(page.locator("#reunions .cancel-reason").last).to_have_text(
+        "Motif\u202f: Salle indisponible ce jour-là"
+    )
+    for width in (390, 320):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{url}/projects/{served.pid}")
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width, (width, scroll)
+        # the Gantt is a list per phase with its dates: no month grid
+        expect(page.locator("table.gantt td.cell").first).to_be_hidden()
+        dates = page.locator("table.gantt tr.step", has_text="Diagnostic local de santé")
+        expect(dates).to_be_visible()
+        assert "04/07/2026" in dates.inner_text()
+        if width == 390:
+            page.screenshot(path=str(ARTIFACTS / "project_390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})

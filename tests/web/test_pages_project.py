@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from tests.web.conftest import AGENCY, PARIS, PILOT_A, PILOT_B, Site, csrf_of
 from web import i18n
 from workflow import tables
 from workflow.engine import NewProject, PartnerIn
+from workflow.plan import ActionIn
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 
@@ -45,11 +46,11 @@ def test_the_project_page_is_the_tableau_de_bord_of_seed_001(site: Site) -> None
     assert page.status_code == 200
     board = section(page.text, "tableau")
     # columns of seed 001's table, then one per month from the project's start
-    assert board.startswith(
-        "Tableau de bord du projet Étapes Qui ? Responsable Date début Date fin Livrables "
-        "mai 2026 juin juil. août sept. oct. Préfiguration"
-    )
-    assert "Préfiguration en cours 04/05/2026 04/07/2026 ▶" in board
+    assert (
+        "Étapes Qui ? Responsable Date début Date fin Livrables "
+        "mai 2026 (aujourd'hui) juin juil. août sept. oct. nov. déc. Préfiguration"
+    ) in board
+    assert "Préfiguration en cours 04/05/2026 04/07/2026 ▶ début de la phase" in board
     assert (
         "Mise en place des instances de gouvernance Coordinateur·rice de la coopérative "
         "(DD de l'ARS) Structure A 04/05/2026 04/07/2026 Écrit rendant lisible l'organisation"
@@ -112,7 +113,9 @@ def test_refused_advance_shows_what_is_missing_then_the_pilot_completes_and_adva
                 tables.meeting.c.occurrence == "reunion_lancement",
             )
         ).scalar_one()
-    assert f'<option value="{launch}">' in refused.text
+    # the refusal links to the form that records the launch meeting (no inline form)
+    assert f'href="/projects/{pid}/forms/meeting_held?occurrence=reunion_lancement"' in refused.text
+    assert f"/projects/{pid}/meetings/held" not in refused.text
     held = pilot.post(
         f"/projects/{pid}/meetings/held",
         data={"csrf_token": token, "meeting": str(launch), "held_on": "2026-05-04"},
@@ -326,3 +329,167 @@ def test_the_project_page_shows_who_receives_what(site: Site) -> None:
     )
     assert english.startswith("Who receives what Message Recipients")
     assert "Missing report escalated" in english and "Escalade" not in english
+
+
+def test_the_gantt_has_a_legend_in_words_today_s_line_and_the_planned_phases(site: Site) -> None:
+    site.clock.set(datetime(2026, 8, 3, 9, 0, tzinfo=PARIS))  # préfiguration is late
+    page = site.client(PILOT_A).get(f"/projects/{site.project_a}").text
+    board = section(page, "tableau")
+    for words in (
+        "▶ début de la phase",
+        "phase en cours ou réalisée",
+        "phase prévue (dates calculées avec les durées du programme, marquées *)",
+        "X échéance du jalon",
+        "✓ jalon fait",
+        "! jalon en retard",
+        "Aujourd'hui : lundi 3 août 2026 (trait vertical)",
+    ):
+        assert words in board, words
+    # today's line: the column of August, at today's place in the month (day 3 of 31: 8 %)
+    assert 'style="--today: 8%"' in page
+    assert re.search(r'<th scope="col" class="month now">août<span class="fr-sr-only">', page)
+    # the late phase is said in words; the next ones are planned from today
+    assert "Préfiguration en retard 04/05/2026 04/07/2026" in board
+    assert "Diagnostic local de santé prévue 03/08/2026 03/10/2026 phase prévue" in board
+    assert "Élaboration du plan d'actions prévue 03/10/2026 03/01/2027" in board
+    assert "Mise en œuvre et suivi-évaluation des actions prévue 03/01/2027" in board
+    # a focusable, named scroll region with a caption and header cells scoped
+    assert (
+        '<div class="fr-table gantt-region" tabindex="0" role="region" '
+        'aria-label="Tableau de bord du projet, défilable">'
+    ) in page
+    assert "<caption" in page.split('id="tableau"')[1].split("</table>")[0]
+    # the late milestones come first, each with the form that records it
+    late = section(page, "alertes")
+    assert late.startswith("En retard : à traiter d'abord En retard Mise en place")
+    assert "30 jours de retard (échéance le 04/07/2026 ; Coordinateur·rice" in late
+    assert f'href="/projects/{site.project_a}/forms/milestone_done?milestone=gouvernance"' in page
+    # the stepper: where the project is and what comes next
+    stepper = text(page.split('id="etapes">')[1].split("</p>")[0])
+    assert "Préfiguration Étape 1 sur 5" in stepper
+    assert "Étape suivante : Diagnostic local de santé — prévue à partir du 03/08/2026" in stepper
+    english = site.client(PILOT_A).get(f"/projects/{site.project_a}?lang=en").text
+    assert "Today: Monday 3 August 2026 (vertical line)" in section(english, "tableau")
+    assert "hui\u202f: lundi" in page  # the narrow no-break space before a colon
+    assert "planned phase" in english and "phase prévue" not in english
+
+
+def test_every_table_of_the_page_has_a_caption_and_scoped_headers(site: Site) -> None:
+    site.c.records.add_partner(
+        site.project_a, PartnerIn("Association Alpha", "alpha@asso.example", "Alice")
+    )
+    page = site.client(PILOT_A).get(f"/projects/{site.project_a}").text
+    tables_ = re.findall(r"<table.*?</table>", page, re.S)
+    assert len(tables_) >= 8
+    for table in tables_:
+        assert "<caption" in table, table[:200]
+        assert "<th>" not in table, table[:200]  # every header cell says what it heads
+    # the old inline forms are gone: each action has its form page
+    for gone in ("/meetings/held", '/meetings"', "/done"):
+        assert f'action="/projects/{site.project_a}{gone}' not in page
+    for form in ("meeting_schedule", "meeting_held", "partner_add", "indicator", "budget_add"):
+        assert f'href="/projects/{site.project_a}/forms/{form}"' in page, form
+
+
+def test_a_cancelled_meeting_shows_why_and_answers_stay_after_it_is_held(site: Site) -> None:
+    c, pid = site.c, site.project_a
+    alpha = c.records.add_partner(
+        pid, PartnerIn("Association Alpha", "alpha@asso.example", "Alice", ("copil",))
+    )
+    beta = c.records.add_partner(
+        pid, PartnerIn("Association Bêta", "beta@asso.example", "Bob", ("copil",))
+    )
+    copil = c.records.schedule_meeting(
+        pid, "copil", datetime(2026, 5, 12, 14, 0, tzinfo=PARIS), location="Mairie"
+    )
+    other = c.records.schedule_meeting(
+        pid, "copil", datetime(2026, 5, 19, 14, 0, tzinfo=PARIS), location="Mairie"
+    )
+    c.records.cancel_meeting(pid, other, reason="Salle indisponible")
+    with c.db.begin() as conn:
+        for partner, answer, comment in (
+            (alpha, "yes", "Avec une collègue"),
+            (beta, "no", "En congés"),
+        ):
+            conn.execute(
+                sa.insert(tables.attendance).values(
+                    meeting_id=copil,
+                    partner_id=partner,
+                    answer=answer,
+                    comment=comment,
+                    answered_at=site.clock.now(),
+                )
+            )
+    site.clock.set(datetime(2026, 5, 13, 9, 0, tzinfo=PARIS))
+    c.records.meeting_held(pid, meeting_id=copil, held_on=date(2026, 5, 12))
+    # Bêta leaves after the meeting: its answer and comment stay with the meeting
+    c.records.partner_leaves(pid, beta, on=date(2026, 5, 13))
+    site.clock.set(datetime(2026, 5, 14, 9, 0, tzinfo=PARIS))
+    page = site.client(PILOT_A).get(f"/projects/{pid}").text
+    meetings = section(page, "reunions")
+    assert "annulée Motif : Salle indisponible" in meetings
+    assert "tenue 12/05/2026 Mairie Présents (2) : Structure A, Association Alpha" not in meetings
+    assert "Présents (1) : Association Alpha" in meetings
+    assert "Absents (1) : Association Bêta" in meetings
+    assert "Association Alpha : « Avec une collègue »" in meetings
+    assert "Association Bêta : « En congés »" in meetings
+    english = section(site.client(PILOT_A).get(f"/projects/{pid}?lang=en").text, "reunions")
+    assert "Reason: Salle indisponible" in english
+
+
+def test_the_year_of_a_multi_year_programme_and_the_plan_s_indicators(site: Site) -> None:
+    c = site.c
+    pid = c.engine.create_project(
+        NewProject(
+            definition_id="aceso",
+            title="ACESO Île-de-France",
+            start_date=date(2025, 9, 1),
+            territory="Paris",
+            pilot=PartnerIn("Structure A", PILOT_A, "Pia", ("pilot",)),
+        )
+    )
+    c.records.plan.set_objective(pid, "acces", level="general", label="Améliorer l'accès")
+    c.records.plan.set_action(pid, "ateliers", ActionIn(objective="acces", label="Ateliers"))
+    c.records.plan.set_action(pid, "visites", ActionIn(objective="acces", label="Visites"))
+    for key, action, year, planned, realised in (
+        ("participants", "ateliers", 2026, 120, 90),
+        ("seances", "ateliers", 2026, 10, 12),
+        ("visites_faites", "visites", 2026, 6, None),
+        ("participants_2025", "ateliers", 2025, 100, 100),
+    ):
+        c.records.set_indicator(
+            pid,
+            key,
+            label=key.replace("_", " ").capitalize(),
+            kind="activity",
+            planned=planned,
+            realised=realised,
+            action=action,
+            year=year,
+        )
+    page = site.client(PILOT_A).get(f"/projects/{pid}").text
+    assert "Financement pluriannuel année 2 sur 5" in text(page)
+    plan = section(page, "suivi-plan")
+    assert plan.startswith("Plan d'actions : prévu et réalisé 2026")
+    assert "Améliorer l'accès Ateliers Participants 120 90 en deçà du prévu" in plan
+    assert "Améliorer l'accès Ateliers Seances 10 12 atteint" in plan
+    assert "Améliorer l'accès Visites Visites faites 6 — à renseigner" in plan
+    assert "Participants 2025" not in plan  # another year
+    assert f'href="/projects/{pid}/plan#fiches"' in page
+    english = site.client(PILOT_A).get(f"/projects/{pid}?lang=en").text
+    assert "year 2 of 5" in text(english) and "below plan" in english
+    # a programme funded for one year at a time says nothing of years
+    assert (
+        "Financement pluriannuel"
+        not in site.client(PILOT_A).get(f"/projects/{site.project_a}").text
+    )
+
+
+def test_a_suspended_project_s_stepper_names_its_phase_and_says_it_is_suspended(
+    site: Site,
+) -> None:
+    site.c.engine.advance(site.project_a, "suspend", actor="Pia", comment="Attente")
+    page = site.client(PILOT_A).get(f"/projects/{site.project_a}").text
+    stepper = text(page.split('id="etapes">')[1].split("</p>")[0])
+    assert stepper.startswith("Préfiguration Suspendu Étape 1 sur 5")
+    assert "Préfiguration en cours 04/05/2026 04/07/2026" in section(page, "tableau")

@@ -37,13 +37,15 @@ from web.refusals import how_to_fix, overdue_words, sentence
 from web.report_form import CONTRIBUTIONS, QUESTIONS, TEXTS
 from web.routing_table import routing_rows
 from web.templating import render
+from workflow.conventions import funding_year
 from workflow.database import read
 from workflow.errors import InvalidInput, NotFound, TransitionRefused, Unmet
 from workflow.failures import project_failure
 from workflow.lifecycle import BUILTIN_TRIGGERS
-from workflow.read_models.board import project_board, received_reports
+from workflow.read_models.board import indicator_rows, project_board, received_reports
 from workflow.read_models.detail import milestone_completions
 from workflow.read_models.documents import project_documents
+from workflow.read_models.plan import plan_of
 from workflow.read_models.portfolio import Filters, phase_counts, portfolio, territories
 
 router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
@@ -230,6 +232,7 @@ def show_project(
         completions = milestone_completions(conn, project_id)
         failure = project_failure(conn, project_id)
         documents = project_documents(conn, project_id)
+    year_of = funding_year(board.definition, board.project.start_date, board.today)
     return render(
         request,
         "project.html",
@@ -255,6 +258,10 @@ def show_project(
             "texts": TEXTS,
             "feed_url": feed_url(c, project_id, user),
             "year": board.today.year,
+            "funding_year": say("funding.year", lang, n=year_of[0], m=year_of[1])
+            if year_of
+            else None,
+            "plan_rows": indicator_rows(plan_of(c.engine, project_id), board.today.year),
             "series_keys": [(s.key, s.label) for s in board.definition.meetings],
             "today_iso": board.today.isoformat(),
             "instrument_words": say(
@@ -567,5 +574,53 @@ i18n.register(
         "Abandonner le projet": "Abandon the project",
         "non": "no",
         "oui": "yes",
+        "terminée": "finished",
+        "en retard": "late",
+        "à venir": "to come",
+        "début de la phase": "start of the phase",
+        "phase en cours ou réalisée": "phase under way or done",
+        "phase prévue": "planned phase",
+        "échéance du jalon": "milestone due",
+        "jalon fait": "milestone done",
+        "jalon en retard": "milestone late",
+        "Étape suivante\u202f:": "Next phase:",
+        "prévue à partir du": "planned from",
+        "En retard\u202f: à traiter d'abord": "Late: deal with these first",
+        "En retard": "Late",
+        "échéance le": "due on",
+        "Prochaine étape": "Next step",
+        "Légende": "Key",
+        "dates calculées avec les durées du programme, marquées *": "dates computed from the programme's durations, marked *",
+        "Aujourd'hui\u202f:": "Today:",
+        "aujourd'hui": "today",
+        "trait vertical": "vertical line",
+        "Tableau de bord du projet, défilable": "Project dashboard, scrollable",
+        "Étapes et jalons du projet, avec leurs dates et un calendrier par mois": (
+            "The project's phases and milestones, with their dates and a calendar by month"
+        ),
+        "fait": "done",
+        "Réunions par instance": "Meetings per body",
+        "Liste des réunions": "List of meetings",
+        "Motif\u202f:": "Reason:",
+        "départ": "leaving",
+        "prévu et réalisé": "planned and realised",
+        "Plan d'actions : prévu et réalisé": "Action plan: planned and realised",
+        "Indicateurs des fiches-actions": "Indicators of the action sheets",
+        "Objectif": "Objective",
+        "Fiche-action": "Action sheet",
+        "État": "State",
+        "en deçà du prévu": "below plan",
+        "à renseigner": "to be filled in",
+        "atteint": "reached",
+        "Aucun indicateur de fiche-action pour cette année.": (
+            "No action-sheet indicator for this year."
+        ),
+        "Voir le plan d'actions": "See the action plan",
+        "Indicateurs du projet": "Indicators of the project",
+        "Lignes de budget": "Budget lines",
+        "Aucune ligne de budget.": "No budget line.",
+        "Bilans reçus des partenaires": "Reports received from the partners",
+        "Historique des étapes, le plus récent d'abord": "History of the steps, latest first",
+        "Messages envoyés, le plus récent d'abord": "Messages sent, latest first",
     }
 )

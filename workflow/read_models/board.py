@@ -17,10 +17,11 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import paris_date, resolve
+from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.engine import Engine
+from workflow.forecast import phase_dates
 from workflow.outbox import decode
 from workflow.progress import OverdueItem
 from workflow.read_models.detail import (
@@ -32,15 +33,18 @@ from workflow.read_models.detail import (
     ProjectDetail,
     project_detail,
 )
+from workflow.read_models.plan import PlanView
 
 __all__ = [
     "Board",
     "BoardPartner",
+    "IndicatorRow",
     "MessageRenderer",
     "ReceivedReport",
     "SentMessage",
     "Step",
     "Task",
+    "indicator_rows",
     "project_board",
     "received_reports",
 ]
@@ -89,8 +93,12 @@ class Step:
     start: date | None
     end: date | None
     planned_end: date | None
-    cells: tuple[str, ...]  # per month: "" | "start" | "span"
+    cells: tuple[str, ...]  # per month: "" | "start" | "span" | "planned"
     tasks: list[Task] = field(default_factory=list)
+    # not entered yet: planned from the phases before it (workflow.forecast)
+    planned_start: date | None = None
+    forecast: bool = False
+    state: str = "todo"  # done | current | late (current, planned end passed) | planned | todo
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,9 @@ class Board:
     alerts: list[OverdueItem]
     open_milestones: list[MilestoneLine]
     open_meetings: list[MeetingLine]
+    # the month column holding today, and how far through it today is (percent)
+    today_column: int | None = None
+    today_percent: int = 0
     answers: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     # the partners' comments on their invitation, per meeting: (organisation, comment)
     comments: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
@@ -182,9 +193,11 @@ _ANSWERED = ("planned", "held")
 
 
 def _meeting_comments(
-    active: list[Any], answered: Sequence[Any]
+    partners: list[Any], answered: Sequence[Any]
 ) -> dict[int, list[tuple[str, str]]]:
-    names = {p.id: p.organisation for p in active}
+    """Every comment a partner gave with their answer, kept in sight after the meeting is
+    held and after the partner has left."""
+    names = {p.id: p.organisation for p in partners}
     found: dict[int, list[tuple[str, str]]] = {}
     for a in answered:
         if a.comment and a.partner_id in names:
@@ -192,23 +205,33 @@ def _meeting_comments(
     return found
 
 
+def _member_on(partner: Any, day: date) -> bool:
+    return bool(partner.joined_on <= day and (partner.left_on is None or partner.left_on > day))
+
+
 def _meeting_answers(
-    definition: Definition, meetings: Sequence[Any], active: list[Any], answered: Sequence[Any]
+    definition: Definition,
+    meetings: Sequence[Any],
+    partners: list[Any],
+    answered: Sequence[Any],
+    today: date,
 ) -> dict[int, dict[str, list[str]]]:
     """For each planned or held meeting (the answers stay in sight once it is held), the
     invited partners by their answer from their invitation link: ``yes``, ``maybe``, ``no``,
-    and ``none`` for those who have not answered."""
+    and ``none`` for those who have not answered. A held meeting keeps the partners who
+    were members on its day, even if they have left since."""
     invited_roles = {s.key: set(s.attendees) for s in definition.meetings}
-    names = {p.id: p.organisation for p in active}
+    names = {p.id: p.organisation for p in partners}
     given = {(a.meeting_id, a.partner_id): a.answer for a in answered}
     found: dict[int, dict[str, list[str]]] = {}
     for m in meetings:
         if m.status not in _ANSWERED:
             continue
         roles = invited_roles.get(m.series, set())
+        day = m.held_on if m.status == "held" and m.held_on is not None else today
         by_answer: dict[str, list[str]] = {"yes": [], "maybe": [], "no": [], "none": []}
-        for p in active:
-            if roles & set(p.roles):
+        for p in partners:
+            if _member_on(p, day) and roles & set(p.roles):
                 by_answer[given.get((m.id, p.id), "none")].append(names[p.id])
         found[m.id] = by_answer
     return found
@@ -262,16 +285,12 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
         p for p in partners if p.joined_on <= today and (p.left_on is None or p.left_on > today)
     ]
     spans = _phase_spans(history)
-    phase_end: dict[str, date | None] = {}
-    for phase in definition.phases:
-        if phase.key in spans and phase.planned_end is not None:
-            phase_end[phase.key] = resolve(
-                phase.planned_end,
-                project_start=project.start_date,
-                phase_start=spans[phase.key][0],
-            ).due
+    current_phase = project.suspended_from or project.phase
+    phases = {
+        d.key: d for d in phase_dates(definition, project.start_date, spans, current_phase, today)
+    }
     dates = [project.start_date, today, *(m.due_on for m in milestones)]
-    dates += [d for d in phase_end.values() if d is not None]
+    dates += [d for p in phases.values() for d in (p.start, p.end) if d is not None]
     first, last = _month(min(dates)), _month(max(dates))
     last = max(last, _add_month(first, MIN_MONTHS - 1))
     months = []
@@ -284,7 +303,7 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
         months = months[around : around + MAX_MONTHS]
 
     def cells(
-        start: date | None, end: date | None, mark: date | None, kind: str
+        start: date | None, end: date | None, mark: date | None, kind: str, span: str = "span"
     ) -> tuple[str, ...]:
         found = []
         for m in months:
@@ -292,7 +311,7 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
             if mark is not None and m <= mark < nxt:
                 found.append(kind)
             elif start is not None and end is not None and start < nxt and end >= m:
-                found.append("span")
+                found.append(span)
             else:
                 found.append("")
         return tuple(found)
@@ -322,21 +341,42 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
         )
     steps = []
     for phase in definition.phases:
-        start, left = spans.get(phase.key, (None, None))
-        current = phase.key == project.phase or phase.key == project.suspended_from
-        until = left if left is not None else (phase_end.get(phase.key) if start else None)
+        dated = phases[phase.key]
+        current = phase.key == current_phase
+        if dated.forecast:
+            state = "planned"
+            row = cells(dated.start, dated.end or dated.start, None, "", "planned")
+        else:
+            start, left = spans.get(phase.key, (None, None))
+            left = None if current else left  # suspended: still in the phase
+            if left is not None:
+                state = "done"
+            elif current:
+                late = dated.end is not None and dated.end < today
+                state = "late" if late else "current"
+            else:
+                state = "todo"
+            until = left if left is not None else dated.end if start else None
+            row = cells(start, until or today if start else None, start, "start")
         steps.append(
             Step(
                 key=phase.key,
                 label=phase.label,
                 current=current,
-                start=start,
-                end=left,
-                planned_end=phase_end.get(phase.key),
-                cells=cells(start, until or today if start else None, start, "start"),
+                start=None if dated.forecast else dated.start,
+                end=dated.end if dated.left else None,
+                planned_end=None if dated.left and not current else dated.end,
+                cells=row,
                 tasks=by_phase.get(phase.key, []),
+                planned_start=dated.start if dated.forecast else None,
+                forecast=dated.forecast,
+                state=state,
             )
         )
+    today_month = _month(today)
+    today_column = months.index(today_month) if today_month in months else None
+    month_days = (_add_month(today_month) - today_month).days
+    today_percent = round((today.day - 0.5) * 100 / month_days)
 
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for mt in meetings:
@@ -386,8 +426,10 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
         )
     variant = project.variant_label
     return Board(
-        answers=_meeting_answers(definition, meetings, active, answered),
-        comments=_meeting_comments(active, answered),
+        answers=_meeting_answers(definition, meetings, partners, answered, today),
+        comments=_meeting_comments(partners, answered),
+        today_column=today_column,
+        today_percent=today_percent,
         project=project,
         definition=definition,
         programme=f"{definition.title} — {variant}" if variant else definition.title,
@@ -408,6 +450,53 @@ def project_board(engine: Engine, renderer: MessageRenderer | None, project_id: 
         open_milestones=[m for m in milestones if m.done_on is None],
         open_meetings=[m for m in meetings if m.status in ("expected", "planned")],
     )
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator of a fiche-action for one year, under its objective: planned vs realised
+    (the project page's small tableau de bord of the plan d'actions)."""
+
+    objective: str  # the objective's label
+    action_key: str
+    action: str
+    key: str
+    label: str
+    kind: str
+    planned: float | None
+    realised: float | None
+    unit: str
+    behind: bool  # realised below planned
+
+
+def indicator_rows(plan: PlanView, year: int) -> list[IndicatorRow]:
+    """The indicators of ``year`` (and those without a year) of every fiche-action, in the
+    order of the objectives tree, then of the actions."""
+    objectives = {o.key: o for o in plan.objectives}
+    order = {o.key: (o.position, n) for n, o in enumerate(plan.objectives)}
+    rows = []
+    for action in sorted(plan.actions, key=lambda a: order.get(a.objective, (0, len(order)))):
+        objective = objectives.get(action.objective)
+        for i in action.indicators:
+            if i.year is not None and i.year != year:
+                continue
+            rows.append(
+                IndicatorRow(
+                    objective=objective.label if objective else "",
+                    action_key=action.key,
+                    action=action.label,
+                    key=i.key,
+                    label=i.label,
+                    kind=i.kind,
+                    planned=i.planned,
+                    realised=i.realised,
+                    unit=i.unit,
+                    behind=i.planned is not None
+                    and i.realised is not None
+                    and i.realised < i.planned,
+                )
+            )
+    return rows
 
 
 def received_reports(engine: Engine, project_id: int) -> list[ReceivedReport]:

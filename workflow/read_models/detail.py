@@ -228,6 +228,7 @@ class MeetingLine:
     minutes_ref: str | None
     phase: str | None
     sequence: int  # of the invitation (iCalendar SEQUENCE)
+    cancel_reason: str | None = None  # why a cancelled meeting was cancelled
 
 
 def meetings(
@@ -258,6 +259,7 @@ def meetings(
             minutes_ref=m.minutes_ref,
             phase=m.phase,
             sequence=m.sequence,
+            cancel_reason=m.cancel_reason,
         )
         for m in rows
     ]
