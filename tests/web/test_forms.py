@@ -138,7 +138,9 @@ def test_an_empty_required_field_is_named_in_french_beside_it_and_in_a_focused_s
         "label": "à remplir",
         "planned": "« douze » n'est pas un nombre",
     }
-    summary = re.search(r'<div class="fr-alert fr-alert--error fr-mb-3w error-summary"[^>]*>', refused.text)
+    summary = re.search(
+        r'<div class="fr-alert fr-alert--error fr-mb-3w error-summary"[^>]*>', refused.text
+    )
     assert summary is not None and "autofocus" in summary.group(0)
     assert 'role="alert"' in summary.group(0)
     assert '<a href="#f-label">Ligne : à remplir</a>' in refused.text
@@ -349,8 +351,8 @@ def test_attendance_is_pre_filled_from_the_invitation_answers(site: Site) -> Non
     assert f'href="{link}"' in page
     form = pilot.get(link).text
     checked = re.findall(
-            r'value="(\d+)" checked>\s*<label class="fr-label check" for="[^"]+">([^<]+)</label>', form
-        )
+        r'value="(\d+)" checked>\s*<label class="fr-label check" for="[^"]+">([^<]+)</label>', form
+    )
     assert checked == [(str(alpha), "Association Alpha (Alice)")]
     sent = {
         "csrf_token": csrf_of(form),

@@ -69,9 +69,11 @@ register(
         "Pied de page": "Footer",
         "Accueil": "Home",
         "Menu principal": "Main menu",
-        "Copilote : suivi des programmes co-construits (phases, échéances, COPIL, bilans),"
-        " au service de": "Copilote: follow-up of co-constructed programmes (phases, deadlines,"
-        " steering committees, reports), for",
+        "Copilote : suivi des programmes co-construits (phases, échéances, COPIL, bilans).": (
+            "Copilote: follow-up of co-constructed programmes (phases, deadlines, steering"
+            " committees, reports)."
+        ),
+        "Service proposé par": "A service of",
         "Sauf mention contraire, les contenus de ce site sont sous": (
             "Unless stated otherwise, the content of this site is under"
         ),
