@@ -410,6 +410,24 @@ def test_a_partner_answers_an_invitation_refused_then_with_the_keyboard(
     page.context.close()
 
 
+def test_without_javascript_the_header_and_a_partner_form_work(
+    demo_site: Copilote, served: Served, browser: Browser
+) -> None:
+    """The DSFR's JavaScript is an extra: without it, the skip links, the menu and the
+    partner's answer still work (here the second choice of the invitation)."""
+    links = partner_links(demo_site)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(served.url + links["invitation"])
+    expect(page.locator(".fr-skiplinks a[href='#contenu']")).to_have_count(1)
+    expect(page.locator("footer a[href='/accessibilite']")).to_be_visible()
+    page.locator("input[name=answer][value=no]").check()
+    page.locator(".cp-answer form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/done$"))
+    expect(page.locator("[role=status]")).to_contain_text("Non")
+    context.close()
+
+
 def test_a_pilot_records_a_meeting_as_held_with_the_keyboard_alone(
     demo_site: Copilote,
     findings: Findings,
