@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     send_at: str = "09:00"
     digest_weekday: str = "monday"
     sending_window: bool = True
+    # Who runs this instance, shown in every page's header and in the legal pages; and the
+    # State design system's identity: "state" shows the State block (Marianne, "République
+    # Française"), reserved to State services; "neutral" drops it (see README, "Identity").
+    agency_name: str = Field(default="Agence régionale de santé Île-de-France", min_length=1)
+    brand: Literal["state", "neutral"] = "state"
+    # Where people write about accessibility and personal data (legal pages); none: the pilot.
+    contact_email: str = ""
 
     @field_validator("send_at")
     @classmethod

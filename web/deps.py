@@ -17,6 +17,7 @@ __all__ = [
     "CopiloteDep",
     "CsrfForm",
     "LoginRequired",
+    "MaybePageUser",
     "PageUser",
 ]
 
@@ -87,3 +88,14 @@ def csrf_form(request: Request, csrf_token: Annotated[str, Form()] = "") -> None
 ApiUser = Annotated[Principal, Depends(api_user)]
 PageUser = Annotated[Principal, Depends(page_user)]
 CsrfForm = Depends(csrf_form)
+
+
+def optional_page_user(request: Request, accounts: AccountsDep) -> Principal | None:
+    """The signed-in user if any, for the pages anyone may read (the legal pages)."""
+    who = _from_session(request, accounts)
+    if who is not None:
+        request.state.principal = who
+    return who
+
+
+MaybePageUser = Annotated[Principal | None, Depends(optional_page_user)]

@@ -40,6 +40,12 @@ class WebSettings(Protocol):
     def mail_domain(self) -> str: ...
     @property
     def upload_max_bytes(self) -> int: ...  # larger uploads are refused, nothing stored
+    @property
+    def agency_name(self) -> str: ...  # in every page's header and the legal pages
+    @property
+    def brand(self) -> str: ...  # "state" (the State block shown) or "neutral"
+    @property
+    def contact_email(self) -> str: ...  # accessibility and personal data ("" = none)
 
 
 class Application(Protocol):

@@ -110,7 +110,10 @@ def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     lang = language(request)
+    settings = request.app.state.copilote.settings
     ctx = {
+        "agency_name": settings.agency_name,
+        "state_brand": settings.brand == "state",
         "lang": lang,
         "_": gettext(lang),
         "csrf_token": csrf_token(request),

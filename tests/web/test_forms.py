@@ -64,7 +64,7 @@ def field_errors(page: str) -> dict[str, str]:
     return {
         name: html.unescape(message)
         for name, message in re.findall(
-            r'<p class="field-error" id="e-([a-z_]+)">([^<]*)</p>', page
+            r'<p class="fr-error-text field-error" id="e-([a-z_]+)">([^<]*)</p>', page
         )
     }
 
@@ -85,7 +85,7 @@ def test_a_form_sent_twice_acts_once_and_shows_the_first_outcome(any_site: Site)
     assert first.status_code == again.status_code == 303
     assert first.headers["location"] == again.headers["location"] == f"/projects/{pid}#reunions"
     page = pilot.get(again.headers["location"]).text
-    banner = text(re.search(r'<div class="flash".*?</div>', page, re.S).group(0))  # type: ignore[union-attr]
+    banner = text(re.search(r'<div class="fr-alert[^"]* flash".*?</div>', page, re.S).group(0))  # type: ignore[union-attr]
     assert banner == (
         "Réunion planifiée : les invitations partent. (déjà enregistré : ce formulaire a été "
         "envoyé deux fois, il n'a pas été répété)"
@@ -99,7 +99,7 @@ def test_a_form_sent_twice_acts_once_and_shows_the_first_outcome(any_site: Site)
     assert len(copils) == 1
     invitations = count(site, tables.outbox, pid) - invitations_before
     # the banner is shown once: the next page has none
-    assert 'class="flash"' not in pilot.get(f"/projects/{pid}").text
+    assert not re.search(r'class="[^"]*\bflash\b', pilot.get(f"/projects/{pid}").text)
 
     # Two clicks 30 ms apart: the two POSTs of one token race; one meeting, one invitation each.
     sent = {**open_form(pilot, pid, "meeting_schedule"), **sent}
@@ -138,7 +138,9 @@ def test_an_empty_required_field_is_named_in_french_beside_it_and_in_a_focused_s
         "label": "à remplir",
         "planned": "« douze » n'est pas un nombre",
     }
-    summary = re.search(r'<div class="error-summary"[^>]*>', refused.text)
+    summary = re.search(
+        r'<div class="fr-alert fr-alert--error fr-mb-3w error-summary"[^>]*>', refused.text
+    )
     assert summary is not None and "autofocus" in summary.group(0)
     assert 'role="alert"' in summary.group(0)
     assert '<a href="#f-label">Ligne : à remplir</a>' in refused.text
@@ -348,7 +350,9 @@ def test_attendance_is_pre_filled_from_the_invitation_answers(site: Site) -> Non
     link = f"/projects/{pid}/forms/meeting_held?meeting={meeting}"
     assert f'href="{link}"' in page
     form = pilot.get(link).text
-    checked = re.findall(r'value="(\d+)" checked> ([^<]+)</label>', form)
+    checked = re.findall(
+        r'value="(\d+)" checked>\s*<label class="fr-label check" for="[^"]+">([^<]+)</label>', form
+    )
     assert checked == [(str(alpha), "Association Alpha (Alice)")]
     sent = {
         "csrf_token": csrf_of(form),

@@ -11,6 +11,7 @@ from web.pages import (
     documents,
     exports,
     forms,
+    legal,
     objectives,
     preferences,
     project,
@@ -31,5 +32,6 @@ router.include_router(answer_links.router)
 router.include_router(exports.router)
 router.include_router(objectives.router)
 router.include_router(users.router)
+router.include_router(legal.router)
 
 __all__ = ["router"]
