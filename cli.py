@@ -101,6 +101,7 @@ DbOption = Annotated[
         "--db", help="Database URL (default: COPILOTE_DATABASE_URL or sqlite:///copilote.db)"
     ),
 ]
+ByOption = Annotated[str, typer.Option(help="Who records it (in the history)")]
 NowOption = Annotated[
     str | None,
     typer.Option("--now", help="Act as of this instant (ISO 8601, e.g. 2026-06-01T09:00+02:00)"),
@@ -592,6 +593,7 @@ def meeting_cancel(
 def meeting_note(
     project_id: int,
     meeting_id: int,
+    by: ByOption,
     action: Annotated[str | None, typer.Option(help="the fiche-action it serves")] = None,
     reason: Annotated[str | None, typer.Option(help="why it was cancelled")] = None,
     gap: str | None = None,
@@ -607,6 +609,7 @@ def meeting_note(
         cancel_reason=reason,
         gap_explanation=gap,
         corrective_measure=corrective,
+        by=by,
     )
     typer.echo(f"meeting {meeting_id} noted")
 
@@ -834,6 +837,7 @@ def decision(
 def indicator(
     project_id: int,
     key: str,
+    by: ByOption,
     label: str | None = None,
     kind: Annotated[str | None, typer.Option(help="process, activity or result")] = None,
     planned: float | None = None,
@@ -868,6 +872,7 @@ def indicator(
         source=source,
         method=method,
         corrective_measure_cpom=corrective_cpom,
+        by=by,
     )
     typer.echo(f"project {project_id}: indicator {key} saved")
 
@@ -878,6 +883,7 @@ def indicator(
 def objective_set(
     project_id: int,
     key: str,
+    by: ByOption,
     label: str | None = None,
     level: Annotated[str | None, typer.Option(help="general, specific or operational")] = None,
     parent: Annotated[str | None, typer.Option(help="the objective it sits under")] = None,
@@ -887,7 +893,7 @@ def objective_set(
 ) -> None:
     """Create an objective or change its label, parent or position."""
     system(db, now).records.plan.set_objective(
-        project_id, key, label=label, level=level, parent=parent, position=position
+        project_id, key, label=label, level=level, parent=parent, position=position, by=by
     )
     typer.echo(f"project {project_id}: objective {key} saved")
 
@@ -897,6 +903,7 @@ def objective_set(
 def action_set(
     project_id: int,
     key: str,
+    by: ByOption,
     objective: Annotated[str | None, typer.Option(help="the objective it serves")] = None,
     label: str | None = None,
     partner: Annotated[int | None, typer.Option(help="the responsible partner's id")] = None,
@@ -936,6 +943,7 @@ def action_set(
             corrective_measure=corrective,
             corrective_measure_cpom=corrective_cpom,
         ),
+        by=by,
     )
     typer.echo(f"project {project_id}: action {key} saved")
 
@@ -948,6 +956,7 @@ def _euros_option(value: str | None, field: str) -> int | None:
 @errors
 def budget_set(
     project_id: int,
+    by: ByOption,
     line: Annotated[int | None, typer.Option(help="the line to change (none: a new line)")] = None,
     year: int | None = None,
     label: str | None = None,
@@ -970,6 +979,7 @@ def budget_set(
         spent_cents=_euros_option(spent, "--spent"),
         forecast_cents=_euros_option(forecast, "--forecast"),
         comment=comment,
+        by=by,
     )
     typer.echo(f"project {project_id}: budget line {line_id} saved")
 
@@ -978,6 +988,7 @@ def budget_set(
 @errors
 def budget_share(
     project_id: int,
+    by: ByOption,
     year: Annotated[int, typer.Option()],
     funder: Annotated[str, typer.Option()],
     share: Annotated[float, typer.Option(help="percent of the year's budget, e.g. 49")],
@@ -985,7 +996,9 @@ def budget_share(
     now: NowOption = None,
 ) -> None:
     """A co-funder's share of a year (0 removes it)."""
-    system(db, now).records.budget.set_funding_share(project_id, year, funder, round(share * 100))
+    system(db, now).records.budget.set_funding_share(
+        project_id, year, funder, round(share * 100), by=by
+    )
     typer.echo(f"project {project_id}: {funder} funds {share:g} % of {year}")
 
 

@@ -103,7 +103,12 @@ def _entered(tmp: Path) -> tuple[str, Path]:
     runner = CliRunner()
 
     def run(*args: str, now: str, code: int = 0) -> str:
-        argv = [*args, "--db", db, "--now", now]
+        # The plan d'actions and the budget are entered by the pilot (in the history).
+        planned = args[0] in ("objective", "action", "indicator", "budget") or args[:2] == (
+            "meeting",
+            "note",
+        )
+        argv = [*args, *(("--by", "Muriel") if planned else ()), "--db", db, "--now", now]
         result = runner.invoke(app, argv)
         assert result.exit_code == code, f"{argv}: {result.output}"
         return result.output

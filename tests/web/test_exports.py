@@ -37,13 +37,32 @@ def filled(site: Site) -> None:
         unit="personnes",
         gap_explanation="+cmd|' /C calc'!A0",
         corrective_measure="-2+3",
+        by="Claire (DD 93)",
     )
-    records.set_indicator(pid, "reunions", label="Réunions", kind="process", planned=3, realised=3)
-    records.add_budget_line(
-        pid, "=1+1", planned_cents=31_419_35, spent_cents=12_290_15, forecast_cents=15_036_26
+    records.set_indicator(
+        pid,
+        "reunions",
+        label="Réunions",
+        kind="process",
+        planned=3,
+        realised=3,
+        by="Claire (DD 93)",
     )
     records.add_budget_line(
-        pid, "Frais", planned_cents=1_000_00, spent_cents=900_00, forecast_cents=300_00
+        pid,
+        "=1+1",
+        planned_cents=31_419_35,
+        spent_cents=12_290_15,
+        forecast_cents=15_036_26,
+        by="Claire (DD 93)",
+    )
+    records.add_budget_line(
+        pid,
+        "Frais",
+        planned_cents=1_000_00,
+        spent_cents=900_00,
+        forecast_cents=300_00,
+        by="Claire (DD 93)",
     )
 
 

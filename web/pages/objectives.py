@@ -5,7 +5,7 @@ error page names the field."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,6 +31,11 @@ router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES
 def _back(project_id: int, year: int | None = None) -> RedirectResponse:
     query = f"?year={year}" if year else ""
     return RedirectResponse(f"/projects/{project_id}/plan{query}", status_code=303)
+
+
+def _actor(user: Any) -> str:
+    """Who the history names for a change made on these pages."""
+    return str(user.name or user.email)
 
 
 def _euros(value: str, field: str) -> int | None:
@@ -87,6 +92,7 @@ def set_objective(
         label=form_text(label, "label", 2000) or None,
         level=form_line(level, "level", 16) or None,
         parent=form_line(parent, "parent", 64) or None,
+        by=_actor(user),
     )
     return _back(project_id)
 
@@ -131,6 +137,7 @@ def set_action(
             corrective_measure_cpom=form_text(corrective_measure_cpom, "corrective_measure_cpom")
             or None,
         ),
+        by=_actor(user),
     )
     return _back(project_id)
 
@@ -171,6 +178,7 @@ def set_indicator(
         corrective_measure=form_text(corrective_measure, "corrective_measure") or None,
         corrective_measure_cpom=form_text(corrective_measure_cpom, "corrective_measure_cpom")
         or None,
+        by=_actor(user),
     )
     return _back(project_id)
 
@@ -197,6 +205,7 @@ def meeting_note(
         cancel_reason=form_text(cancel_reason, "cancel_reason") or None,
         gap_explanation=form_text(gap_explanation, "gap_explanation") or None,
         corrective_measure=form_text(corrective_measure, "corrective_measure") or None,
+        by=_actor(user),
     )
     return _back(project_id)
 
@@ -227,6 +236,7 @@ def set_budget_line(
         spent_cents=_euros(spent, "spent"),
         forecast_cents=_euros(forecast, "forecast"),
         comment=form_text(comment, "comment") or None,
+        by=_actor(user),
     )
     return _back(project_id, chosen)
 
