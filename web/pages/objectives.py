@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 from notifications.wording import money
 from web import i18n
 from web.bounds import PageId, form_day, form_id, form_line, form_text, query_year
-from web.deps import CopiloteDep, CsrfForm, PageUser
 from web.csrf import new_form_token
+from web.deps import CopiloteDep, CsrfForm, PageUser
 from web.forms import once
 from web.pages.responses import PAGE_RESPONSES
 from web.templating import render
