@@ -24,7 +24,7 @@ import typer
 from notifications.days import non_working_day
 from notifications.wording import euros, money, say
 from service import LOOPBACK, Copilote, Settings, configure_logging
-from web.cpom import annual_csv, annual_xlsx
+from web.cpom import annual_csv, annual_xlsx, programme_csv, programme_xlsx
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.routing_table import routing_rows
@@ -54,6 +54,7 @@ from workflow.progress import overdue_items
 from workflow.read_models import detail
 from workflow.read_models.annual import annual_report
 from workflow.read_models.conventions import project_conventions
+from workflow.read_models.programme_annual import programme_annual_report
 
 app = typer.Typer(
     help="Copilote: co-construction project lifecycles.",
@@ -1020,8 +1021,11 @@ def budget_list(
 @report_app.command("annual")
 @errors
 def report_annual(
-    project_id: int,
     output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    project_id: Annotated[int | None, typer.Argument(help="the project")] = None,
+    programme: Annotated[
+        str | None, typer.Option("--programme", help="every project of this programme instead")
+    ] = None,
     year: int | None = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="take the report as it stood that day")
@@ -1030,14 +1034,27 @@ def report_annual(
     db: DbOption = None,
     now: NowOption = None,
 ) -> None:
-    """The annual CPOM report (seed 000's form) as XLSX or CSV."""
+    """The annual CPOM report (seed 000's form) as XLSX or CSV: a project's, or with
+    --programme every project's of a programme, a project column in front."""
     if format not in ("xlsx", "csv"):
         raise InvalidInput("--format", f"{format!r} is not xlsx or csv")
-    report = annual_report(system(db, now).engine, project_id, year, parse_day(as_of, "--as-of"))
-    output.write_bytes(annual_xlsx(report) if format == "xlsx" else annual_csv(report))
+    engine = system(db, now).engine
+    day = parse_day(as_of, "--as-of")
+    if project_id is not None and programme is None:
+        report = annual_report(engine, project_id, year, day)
+        output.write_bytes(annual_xlsx(report) if format == "xlsx" else annual_csv(report))
+        typer.echo(
+            f"project {project_id}: annual report {report.year} as of {report.as_of} "
+            f"written to {output}"
+        )
+        return
+    if programme is None or project_id is not None:
+        raise InvalidInput("--programme", "give a project id or --programme, not both")
+    whole = programme_annual_report(engine, programme, year, day)
+    output.write_bytes(programme_xlsx(whole) if format == "xlsx" else programme_csv(whole))
     typer.echo(
-        f"project {project_id}: annual report {report.year} as of {report.as_of} "
-        f"written to {output}"
+        f"programme {programme}: annual report {whole.year} as of {whole.as_of} of "
+        f"{len(whole.reports)} project(s) written to {output}"
     )
 
 

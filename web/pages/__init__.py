@@ -13,6 +13,7 @@ from web.pages import (
     forms,
     objectives,
     preferences,
+    programme_report,
     project,
     session,
     users,
@@ -30,6 +31,7 @@ router.include_router(preferences.router)
 router.include_router(answer_links.router)
 router.include_router(exports.router)
 router.include_router(objectives.router)
+router.include_router(programme_report.router)
 router.include_router(users.router)
 
 __all__ = ["router"]
