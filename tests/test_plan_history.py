@@ -4,6 +4,7 @@ with its author"); a refused change writes nothing; the author is required."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
@@ -109,7 +110,7 @@ def test_a_change_without_its_author_is_refused_and_writes_nothing(
             pilot=PartnerIn("Pilote", "pilote@exemple.fr", "Pia", ("pilot", "copil")),
         )
     )
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: records.plan.set_objective(pid, "a", level="general", label="A", by=by),
         lambda: records.plan.set_action(pid, "x", ActionIn(objective="a", label="X"), by=by),
         lambda: records.set_indicator(pid, "i", label="I", kind="result", by=by),

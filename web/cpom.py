@@ -470,8 +470,8 @@ def programme_csv(report: ProgrammeReport) -> bytes:
     def row(cells: list[Any]) -> None:
         writer.writerow([c if isinstance(c, Amount) else neutralise(str(c)) for c in cells])
 
-    for line in _programme_preamble(report):
-        row(line)
+    for first in _programme_preamble(report):
+        row(first)
     row([])
     row(_programme_action_header(report))
     for r in report.reports:
@@ -526,9 +526,9 @@ def programme_xlsx(report: ProgrammeReport) -> bytes:
                 cell.font = bold
 
     rownum = 0
-    for line in _programme_preamble(report):
+    for first in _programme_preamble(report):
         rownum += 1
-        put(actions, rownum, line)
+        put(actions, rownum, first)
         actions.cell(row=rownum, column=1).font = bold
     rownum += 2
     put(actions, rownum, _programme_action_header(report), header=True)

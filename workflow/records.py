@@ -633,14 +633,14 @@ class Records:
                         **{"unit": "", "period": "", "source": "", "method": "", **values},
                     )
                 )
-                written(self.engine, conn, project, "indicator_created", by, values["label"])
+                written(self.engine, conn, project, "indicator_created", by, str(values["label"]))
             elif values:
                 conn.execute(
                     sa.update(tables.indicator)
                     .where(tables.indicator.c.id == exists.id)
                     .values(**values)
                 )
-                shown = values.get("label", exists.label)
+                shown = str(values.get("label", exists.label))
                 written(self.engine, conn, project, "indicator_changed", by, shown)
 
     def add_budget_line(
