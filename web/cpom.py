@@ -211,7 +211,7 @@ def _action_gap(a: ActionRow, as_of: date) -> str:
                 parts.append(_no_gap(m.upcoming))
     parts.extend(f"{i.label} : {i.gap_explanation}" for i in a.indicators if i.gap_explanation)
     if not parts:
-        parts.append("Pas d'écart")
+        parts.append("Pas d'écarts")
     return " ; ".join(parts)
 
 

@@ -297,6 +297,14 @@ i18n.register(
         "Rapport annuel CPOM": "CPOM annual report",
         "Année": "Year",
         "À la date du": "As of",
+        "Le rapport de quelle année, à quelle date ?": "The report of which year, as of which day?",
+        "Actions, échéances, indicateurs, écarts et mesures correctives": (
+            "Actions, deadlines, indicators, gaps and corrective measures"
+        ),
+        "Budget prévu, dépensé et prévu jusqu'au 31 décembre, avec l'écart": (
+            "Budget planned, spent and forecast to 31 December, with the gap"
+        ),
+        "Total": "Total",
         "Afficher": "Show",
         "Enregistrer": "Save",
         "Objectif enregistré.": "Objective saved.",
