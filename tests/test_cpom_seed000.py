@@ -427,6 +427,13 @@ def test_a_programmes_report_puts_every_project_in_a_column_of_its_own(
     early = run("report", "annual", "--programme", "aceso", "--as-of", "2018-02-15",
                 "--format", "csv", "-o", str(target))  # fmt: skip
     assert "of 1 project(s)" in early
+    none = run("report", "annual", "--programme", "acia", "--year", "2018", "--format", "csv",
+               "-o", str(target))  # fmt: skip
+    assert "of 0 project(s)" in none  # the headers still name the year and the day
+    assert "Dépenses au 10/09/2018" in target.read_text("utf-8-sig")
+    before = run("report", "annual", "--programme", "aceso", "--year", "2018", "--as-of",
+                 "2017-12-31", "-o", str(target), code=2)  # fmt: skip
+    assert "before the year starts" in before
     unknown = run("report", "annual", "--programme", "acsso", "-o", str(target), code=2)
     assert "no programme 'acsso'" in unknown and "aceso" in unknown
     both = run("report", "annual", "1", "--programme", "aceso", "-o", str(target), code=2)

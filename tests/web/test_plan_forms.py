@@ -110,6 +110,11 @@ def test_a_budget_line_is_added_and_corrected_through_its_form(site: Site) -> No
     pid = site.project_a
     pilot = site.client(PILOT_A)
     _, tokens = _open(pilot, pid, "budget_line", "?year=2026")
+    unnamed = pilot.post(  # the rule's refusal (workflow.budget), beside its field
+        f"/projects/{pid}/forms/budget_line", data={**tokens, "year": "2026", "planned": "5"}
+    )
+    assert unnamed.status_code == 422 and 'id="e-label"' in unnamed.text
+    assert "a budget line needs a label" in html.unescape(unnamed.text)
     added = pilot.post(
         f"/projects/{pid}/forms/budget_line",
         data={**tokens, "year": "2026", "label": "Salaires", "planned": "31 419,35",

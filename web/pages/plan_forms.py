@@ -6,14 +6,11 @@ rules' one home; back to the plan page of that year."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from web import i18n
 from web.forms import Form, Input, Invalid
 from web.pages.form_context import Context
-from workflow.errors import InvalidInput
 from workflow.plan import FIRST_YEAR, LAST_YEAR
 from workflow.read_models.annual import annual_report
 from workflow.read_models.plan import plan_of
@@ -32,23 +29,6 @@ def _checked_year(value: float) -> int:
     if value != int(value) or not FIRST_YEAR <= value <= LAST_YEAR:
         raise Invalid("year", "une année entre {first} et {last}", first=FIRST_YEAR, last=LAST_YEAR)
     return int(value)
-
-
-_FIELDS = {"planned_cents": "planned", "spent_cents": "spent", "forecast_cents": "forecast"}
-
-
-@contextmanager
-def _named_as_the_form() -> Iterator[None]:
-    """A refusal of :mod:`workflow.budget` beside the input it is about (its amounts are
-    ``planned_cents``... there, ``planned``... here)."""
-    try:
-        yield
-    except InvalidInput as refused:
-        if refused.field not in _FIELDS:
-            raise
-        raise InvalidInput(
-            _FIELDS[refused.field], str(refused).removeprefix(f"{refused.field}: ")
-        ) from None
 
 
 def _back(ctx: Context, year: int, anchor: str) -> dict[str, Any]:
@@ -103,8 +83,7 @@ def budget_line_form(ctx: Context) -> Form:
     ]
 
     def act(v: dict[str, Any]) -> str:
-        with _named_as_the_form():
-            _set_line(v)
+        _set_line(v)
         return "Ligne de budget modifiée." if v["line"] else "Ligne de budget ajoutée."
 
     def _set_line(v: dict[str, Any]) -> None:
