@@ -24,7 +24,7 @@ import typer
 from notifications.days import non_working_day
 from notifications.wording import euros, money, say
 from service import LOOPBACK, Copilote, Settings, configure_logging
-from web.cpom import annual_csv, annual_xlsx
+from web.cpom import annual_csv, annual_xlsx, programme_csv, programme_xlsx
 from web.links import LinkError
 from web.refusals import how_to_fix, overdue_words, sentence
 from web.routing_table import routing_rows
@@ -54,6 +54,7 @@ from workflow.progress import overdue_items
 from workflow.read_models import detail
 from workflow.read_models.annual import annual_report
 from workflow.read_models.conventions import project_conventions
+from workflow.read_models.programme_annual import programme_annual_report
 
 app = typer.Typer(
     help="Copilote: co-construction project lifecycles.",
@@ -101,6 +102,7 @@ DbOption = Annotated[
         "--db", help="Database URL (default: COPILOTE_DATABASE_URL or sqlite:///copilote.db)"
     ),
 ]
+ByOption = Annotated[str, typer.Option(help="Who records it (in the history)")]
 NowOption = Annotated[
     str | None,
     typer.Option("--now", help="Act as of this instant (ISO 8601, e.g. 2026-06-01T09:00+02:00)"),
@@ -592,6 +594,7 @@ def meeting_cancel(
 def meeting_note(
     project_id: int,
     meeting_id: int,
+    by: ByOption,
     action: Annotated[str | None, typer.Option(help="the fiche-action it serves")] = None,
     reason: Annotated[str | None, typer.Option(help="why it was cancelled")] = None,
     gap: str | None = None,
@@ -607,6 +610,7 @@ def meeting_note(
         cancel_reason=reason,
         gap_explanation=gap,
         corrective_measure=corrective,
+        by=by,
     )
     typer.echo(f"meeting {meeting_id} noted")
 
@@ -834,6 +838,7 @@ def decision(
 def indicator(
     project_id: int,
     key: str,
+    by: ByOption,
     label: str | None = None,
     kind: Annotated[str | None, typer.Option(help="process, activity or result")] = None,
     planned: float | None = None,
@@ -868,6 +873,7 @@ def indicator(
         source=source,
         method=method,
         corrective_measure_cpom=corrective_cpom,
+        by=by,
     )
     typer.echo(f"project {project_id}: indicator {key} saved")
 
@@ -878,6 +884,7 @@ def indicator(
 def objective_set(
     project_id: int,
     key: str,
+    by: ByOption,
     label: str | None = None,
     level: Annotated[str | None, typer.Option(help="general, specific or operational")] = None,
     parent: Annotated[str | None, typer.Option(help="the objective it sits under")] = None,
@@ -887,7 +894,7 @@ def objective_set(
 ) -> None:
     """Create an objective or change its label, parent or position."""
     system(db, now).records.plan.set_objective(
-        project_id, key, label=label, level=level, parent=parent, position=position
+        project_id, key, label=label, level=level, parent=parent, position=position, by=by
     )
     typer.echo(f"project {project_id}: objective {key} saved")
 
@@ -897,6 +904,7 @@ def objective_set(
 def action_set(
     project_id: int,
     key: str,
+    by: ByOption,
     objective: Annotated[str | None, typer.Option(help="the objective it serves")] = None,
     label: str | None = None,
     partner: Annotated[int | None, typer.Option(help="the responsible partner's id")] = None,
@@ -936,6 +944,7 @@ def action_set(
             corrective_measure=corrective,
             corrective_measure_cpom=corrective_cpom,
         ),
+        by=by,
     )
     typer.echo(f"project {project_id}: action {key} saved")
 
@@ -948,6 +957,7 @@ def _euros_option(value: str | None, field: str) -> int | None:
 @errors
 def budget_set(
     project_id: int,
+    by: ByOption,
     line: Annotated[int | None, typer.Option(help="the line to change (none: a new line)")] = None,
     year: int | None = None,
     label: str | None = None,
@@ -970,6 +980,7 @@ def budget_set(
         spent_cents=_euros_option(spent, "--spent"),
         forecast_cents=_euros_option(forecast, "--forecast"),
         comment=comment,
+        by=by,
     )
     typer.echo(f"project {project_id}: budget line {line_id} saved")
 
@@ -978,6 +989,7 @@ def budget_set(
 @errors
 def budget_share(
     project_id: int,
+    by: ByOption,
     year: Annotated[int, typer.Option()],
     funder: Annotated[str, typer.Option()],
     share: Annotated[float, typer.Option(help="percent of the year's budget, e.g. 49")],
@@ -985,7 +997,9 @@ def budget_share(
     now: NowOption = None,
 ) -> None:
     """A co-funder's share of a year (0 removes it)."""
-    system(db, now).records.budget.set_funding_share(project_id, year, funder, round(share * 100))
+    system(db, now).records.budget.set_funding_share(
+        project_id, year, funder, round(share * 100), by=by
+    )
     typer.echo(f"project {project_id}: {funder} funds {share:g} % of {year}")
 
 
@@ -1007,8 +1021,11 @@ def budget_list(
 @report_app.command("annual")
 @errors
 def report_annual(
-    project_id: int,
     output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    project_id: Annotated[int | None, typer.Argument(help="the project")] = None,
+    programme: Annotated[
+        str | None, typer.Option("--programme", help="every project of this programme instead")
+    ] = None,
     year: int | None = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="take the report as it stood that day")
@@ -1017,14 +1034,27 @@ def report_annual(
     db: DbOption = None,
     now: NowOption = None,
 ) -> None:
-    """The annual CPOM report (seed 000's form) as XLSX or CSV."""
+    """The annual CPOM report (seed 000's form) as XLSX or CSV: a project's, or with
+    --programme every project's of a programme, a project column in front."""
     if format not in ("xlsx", "csv"):
         raise InvalidInput("--format", f"{format!r} is not xlsx or csv")
-    report = annual_report(system(db, now).engine, project_id, year, parse_day(as_of, "--as-of"))
-    output.write_bytes(annual_xlsx(report) if format == "xlsx" else annual_csv(report))
+    engine = system(db, now).engine
+    day = parse_day(as_of, "--as-of")
+    if project_id is not None and programme is None:
+        report = annual_report(engine, project_id, year, day)
+        output.write_bytes(annual_xlsx(report) if format == "xlsx" else annual_csv(report))
+        typer.echo(
+            f"project {project_id}: annual report {report.year} as of {report.as_of} "
+            f"written to {output}"
+        )
+        return
+    if programme is None or project_id is not None:
+        raise InvalidInput("--programme", "give a project id or --programme, not both")
+    whole = programme_annual_report(engine, programme, year, day)
+    output.write_bytes(programme_xlsx(whole) if format == "xlsx" else programme_csv(whole))
     typer.echo(
-        f"project {project_id}: annual report {report.year} as of {report.as_of} "
-        f"written to {output}"
+        f"programme {programme}: annual report {whole.year} as of {whole.as_of} of "
+        f"{len(whole.reports)} project(s) written to {output}"
     )
 
 

@@ -238,11 +238,11 @@ class _Replay:
         def act() -> None:
             self.records.set_indicator(
                 p.pid, key, label=label, kind=kind, planned=planned, realised=realised,
-                gap_explanation=gap, corrective_measure=measure,
+                gap_explanation=gap, corrective_measure=measure, by=p.pilot,
             )  # fmt: skip
             # The unit in a second call: Records.set_indicator cannot create an indicator
             # with a unit (it passes ``unit`` twice to the insert).
-            self.records.set_indicator(p.pid, key, unit=unit)
+            self.records.set_indicator(p.pid, key, unit=unit, by=p.pilot)
 
         self.on(p, day, act)
 
@@ -250,7 +250,7 @@ class _Replay:
         label, planned, spent, forecast = line
         add = self.records.add_budget_line
         self.on(p, day, lambda: add(p.pid, label, planned_cents=planned, spent_cents=spent,
-                                    forecast_cents=forecast))  # fmt: skip
+                                    forecast_cents=forecast, by=p.pilot))  # fmt: skip
 
     def quarterly_reports(
         self, p: _Project, since: date, actions: str, missing: Iterable[tuple[str, str]] = ()
@@ -273,11 +273,15 @@ class _Replay:
             year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
-def _objectives_tree(records: Records, pid: int) -> None:
+def _objectives_tree(records: Records, pid: int, by: str) -> None:
     """Seed 001, § 5.2: the objectives tree and a fiche-action, as the coopérative enters them."""
     plan = records.plan
     plan.set_objective(
-        pid, "acces_sante", level="general", label="Améliorer l'accès à la santé des habitants"
+        pid,
+        "acces_sante",
+        level="general",
+        label="Améliorer l'accès à la santé des habitants",
+        by=by,
     )
     plan.set_objective(
         pid,
@@ -285,6 +289,7 @@ def _objectives_tree(records: Records, pid: int) -> None:
         level="specific",
         parent="acces_sante",
         label="Développer les actions de prévention de proximité",
+        by=by,
     )
     plan.set_action(
         pid,
@@ -296,6 +301,7 @@ def _objectives_tree(records: Records, pid: int) -> None:
             etp=0.2,
             series="copil",
         ),
+        by=by,
     )
 
 
@@ -361,7 +367,7 @@ def _cooperative(
         r.held(p, at(day), "reunion_projet")
     r.held(p, at(PLAN + 30), "copil")
     r.done(p, at(PLAN + 40), "arbre_objectifs", "Arbre des objectifs")
-    r.on(p, at(PLAN + 40), lambda: _objectives_tree(r.records, p.pid))
+    r.on(p, at(PLAN + 40), lambda: _objectives_tree(r.records, p.pid, p.pilot))
     r.done(p, at(PLAN + 55), "fiches_actions", "Fiches-actions des partenaires")
     r.held(p, at(PLAN + 75), "copil", note="CR COPIL – validation des fiches-actions")
     if not implemented:  # seed 001: co-construction may drag on, without indicators

@@ -47,15 +47,34 @@ def test_objectives_actions_and_indicators_form_a_checked_tree(
 ) -> None:
     pid = _project(engine)
     plan = records.plan
-    plan.set_objective(pid, "acces", level="general", label="Améliorer l'accès aux soins")
-    plan.set_objective(pid, "prevention", level="specific", parent="acces", label="Prévenir")
-    plan.set_objective(pid, "ateliers", level="operational", parent="prevention", label="Ateliers")
-    _refused("parent", lambda: plan.set_objective(pid, "x", level="specific", label="X"))
+    plan.set_objective(
+        pid, "acces", level="general", label="Améliorer l'accès aux soins", by="Claire (DD 93)"
+    )
+    plan.set_objective(
+        pid, "prevention", level="specific", parent="acces", label="Prévenir", by="Claire (DD 93)"
+    )
+    plan.set_objective(
+        pid,
+        "ateliers",
+        level="operational",
+        parent="prevention",
+        label="Ateliers",
+        by="Claire (DD 93)",
+    )
     _refused(
         "parent",
-        lambda: plan.set_objective(pid, "x", level="operational", parent="acces", label="X"),
+        lambda: plan.set_objective(pid, "x", level="specific", label="X", by="Claire (DD 93)"),
     )
-    _refused("level", lambda: plan.set_objective(pid, "x", level="strategic", label="X"))
+    _refused(
+        "parent",
+        lambda: plan.set_objective(
+            pid, "x", level="operational", parent="acces", label="X", by="Claire (DD 93)"
+        ),
+    )
+    _refused(
+        "level",
+        lambda: plan.set_objective(pid, "x", level="strategic", label="X", by="Claire (DD 93)"),
+    )
     plan.set_action(
         pid,
         "atelier_nutrition",
@@ -69,19 +88,36 @@ def test_objectives_actions_and_indicators_form_a_checked_tree(
             etp=0.3,
             budget_cents=required_euros("12 500,00", "budget"),
         ),
+        by="Claire (DD 93)",
     )
     message = _refused(
         "ends_on",
-        lambda: plan.set_action(pid, "atelier_nutrition", ActionIn(ends_on=date(2026, 8, 1))),
+        lambda: plan.set_action(
+            pid, "atelier_nutrition", ActionIn(ends_on=date(2026, 8, 1)), by="Claire (DD 93)"
+        ),
     )
     assert "2026-08-01" in message and "2026-09-01" in message  # both dates named
     assert "not a partner" in _refused(
-        "partner_id", lambda: plan.set_action(pid, "atelier_nutrition", ActionIn(partner_id=999))
+        "partner_id",
+        lambda: plan.set_action(
+            pid, "atelier_nutrition", ActionIn(partner_id=999), by="Claire (DD 93)"
+        ),
     )
-    _refused("budget_cents", lambda: plan.set_action(pid, "a", ActionIn(budget_cents=-1)))
-    _refused("etp", lambda: plan.set_action(pid, "a", ActionIn(etp=-0.5)))
-    _refused("objective", lambda: plan.set_action(pid, "a", ActionIn(objective="x", label="A")))
-    _refused("series", lambda: plan.set_action(pid, "atelier_nutrition", ActionIn(series="x")))
+    _refused(
+        "budget_cents",
+        lambda: plan.set_action(pid, "a", ActionIn(budget_cents=-1), by="Claire (DD 93)"),
+    )
+    _refused("etp", lambda: plan.set_action(pid, "a", ActionIn(etp=-0.5), by="Claire (DD 93)"))
+    _refused(
+        "objective",
+        lambda: plan.set_action(pid, "a", ActionIn(objective="x", label="A"), by="Claire (DD 93)"),
+    )
+    _refused(
+        "series",
+        lambda: plan.set_action(
+            pid, "atelier_nutrition", ActionIn(series="x"), by="Claire (DD 93)"
+        ),
+    )
     records.set_indicator(
         pid,
         "participants",
@@ -93,9 +129,15 @@ def test_objectives_actions_and_indicators_form_a_checked_tree(
         unit="personnes",
         source="feuilles d'émargement",
         method="comptage",
+        by="Claire (DD 93)",
     )
-    _refused("year", lambda: records.set_indicator(pid, "participants", year=1789))
-    _refused("action", lambda: records.set_indicator(pid, "participants", action="nope"))
+    _refused(
+        "year", lambda: records.set_indicator(pid, "participants", year=1789, by="Claire (DD 93)")
+    )
+    _refused(
+        "action",
+        lambda: records.set_indicator(pid, "participants", action="nope", by="Claire (DD 93)"),
+    )
     view = plan_of(engine, pid)
     assert [(o.key, o.level, o.parent) for o in view.objectives] == [
         ("acces", "general", None),
@@ -118,19 +160,40 @@ def test_the_budget_of_a_year_is_edited_with_totals_gap_and_co_financing(
     engine: Engine, records: Records
 ) -> None:
     pid = _project(engine)
-    records.plan.set_objective(pid, "acces", level="general", label="Accès aux soins")
+    records.plan.set_objective(
+        pid, "acces", level="general", label="Accès aux soins", by="Claire (DD 93)"
+    )
     plan = records.budget
     line = plan.set_budget_line(
-        pid, None, year=2026, label="Salaires", objective="acces", planned_cents=31_419_35
+        pid,
+        None,
+        year=2026,
+        label="Salaires",
+        objective="acces",
+        planned_cents=31_419_35,
+        by="Claire (DD 93)",
     )
-    plan.set_budget_line(pid, line, spent_cents=12_290_15, forecast_cents=15_036_26)
-    plan.set_budget_line(pid, line, comment="salaires un peu plus importants (+878 €)")
-    plan.set_budget_line(pid, None, year=2027, label="Frais", planned_cents=1_000_00)
-    _refused("planned_cents", lambda: plan.set_budget_line(pid, line, planned_cents=-1))
-    _refused("year", lambda: plan.set_budget_line(pid, None, year=1900, label="x"))
-    plan.set_funding_share(pid, 2026, "FSE", 4900)
-    plan.set_funding_share(pid, 2026, "ARS", 5100)
-    assert "exceeds 100 %" in _refused("share", lambda: plan.set_funding_share(pid, 2026, "X", 1))
+    plan.set_budget_line(
+        pid, line, spent_cents=12_290_15, forecast_cents=15_036_26, by="Claire (DD 93)"
+    )
+    plan.set_budget_line(
+        pid, line, comment="salaires un peu plus importants (+878 €)", by="Claire (DD 93)"
+    )
+    plan.set_budget_line(
+        pid, None, year=2027, label="Frais", planned_cents=1_000_00, by="Claire (DD 93)"
+    )
+    _refused(
+        "planned_cents",
+        lambda: plan.set_budget_line(pid, line, planned_cents=-1, by="Claire (DD 93)"),
+    )
+    _refused(
+        "year", lambda: plan.set_budget_line(pid, None, year=1900, label="x", by="Claire (DD 93)")
+    )
+    plan.set_funding_share(pid, 2026, "FSE", 4900, by="Claire (DD 93)")
+    plan.set_funding_share(pid, 2026, "ARS", 5100, by="Claire (DD 93)")
+    assert "exceeds 100 %" in _refused(
+        "share", lambda: plan.set_funding_share(pid, 2026, "X", 1, by="Claire (DD 93)")
+    )
     report = annual_report(engine, pid, 2026, date(2026, 8, 31))
     (row,) = report.budget
     assert (row.general_objective, row.variance_cents, row.comment) == (
@@ -150,18 +213,28 @@ def test_a_meeting_note_carries_its_action_cancellation_reason_gap_and_measure(
     engine: Engine, records: Records
 ) -> None:
     pid = _project(engine)
-    records.plan.set_objective(pid, "acces", level="general", label="Accès")
-    records.plan.set_action(pid, "copil", ActionIn(objective="acces", label="COPIL"))
+    records.plan.set_objective(pid, "acces", level="general", label="Accès", by="Claire (DD 93)")
+    records.plan.set_action(
+        pid, "copil", ActionIn(objective="acces", label="COPIL"), by="Claire (DD 93)"
+    )
     held = records.meeting_held(
         pid, series="copil", held_on=date(2026, 5, 4), attendees=["Pia (Pilote)", "Léa (Asso)"]
     )
     mid = records.schedule_meeting(pid, "copil", datetime(2026, 6, 2, 14, tzinfo=PARIS))
-    _refused("cancel_reason", lambda: records.plan.meeting_note(pid, mid, cancel_reason="x"))
+    _refused(
+        "cancel_reason",
+        lambda: records.plan.meeting_note(pid, mid, cancel_reason="x", by="Claire (DD 93)"),
+    )
     records.cancel_meeting(pid, mid, "grève des transports")
     records.plan.meeting_note(
-        pid, mid, action="copil", gap_explanation="un COPIL de moins", corrective_measure="reporté"
+        pid,
+        mid,
+        action="copil",
+        gap_explanation="un COPIL de moins",
+        corrective_measure="reporté",
+        by="Claire (DD 93)",
     )
-    records.plan.meeting_note(pid, held, action="copil")
+    records.plan.meeting_note(pid, held, action="copil", by="Claire (DD 93)")
     section = annual_report(engine, pid, 2026).objectives[0]
     meetings = section.actions[0].meetings
     assert meetings is not None
@@ -202,9 +275,11 @@ def test_the_cooperative_needs_objectives_and_fiches_actions_to_end_its_plan(
         "aucun objectif général enregistré (arbre des objectifs)"
     )
     assert say("fix.record_objectives", "en") == "enter the project's objectives and fiches-actions"
-    records.plan.set_objective(pid, "acces", level="general", label="Accès")
+    records.plan.set_objective(pid, "acces", level="general", label="Accès", by="Claire (DD 93)")
     assert unmet() == ["actions_missing"]
-    records.plan.set_action(pid, "a", ActionIn(objective="acces", label="Action"))
+    records.plan.set_action(
+        pid, "a", ActionIn(objective="acces", label="Action"), by="Claire (DD 93)"
+    )
     assert unmet() == []
     with engine.db.connect() as conn:  # nothing was written by the refusals
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.objective)).scalar() == 1
@@ -239,9 +314,13 @@ def test_a_report_recorded_through_the_api_keeps_its_values_per_action_and_indic
 ) -> None:
     pid = _project(engine)
     partner = records.add_partner(pid, PartnerIn("Asso", "asso@exemple.fr", "Léa"))
-    records.plan.set_objective(pid, "acces", level="general", label="Accès")
-    records.plan.set_action(pid, "ateliers", ActionIn(objective="acces", label="Ateliers"))
-    records.set_indicator(pid, "familles", label="Familles", kind="activity", action="ateliers")
+    records.plan.set_objective(pid, "acces", level="general", label="Accès", by="Claire (DD 93)")
+    records.plan.set_action(
+        pid, "ateliers", ActionIn(objective="acces", label="Ateliers"), by="Claire (DD 93)"
+    )
+    records.set_indicator(
+        pid, "familles", label="Familles", kind="activity", action="ateliers", by="Claire (DD 93)"
+    )
     for content in (  # shapes a script may send: the odd ones are kept, nothing is derived
         {"actions": 5, "indicators": "x"},
         {"actions": [{"key": ["x"]}], "indicators": [{"key": {}, "realised": 1}]},

@@ -56,14 +56,27 @@ def test_objectives_refuse_an_empty_label_and_a_changed_level_and_keep_the_tree(
 ) -> None:
     pid = _project(engine)
     plan = records.plan
-    plan.set_objective(pid, "acces", level="general", label="Accès aux soins")
+    plan.set_objective(pid, "acces", level="general", label="Accès aux soins", by="Claire (DD 93)")
     before = _rows(engine, tables.objective)
-    assert _field_of(lambda: plan.set_objective(pid, "x", level="general", label="  ")) == "label"
-    assert _field_of(lambda: plan.set_objective(pid, "acces", level="specific")) == "level"
-    assert _field_of(lambda: plan.set_objective(pid, "neuf", label="Sans niveau")) == "objective"
+    assert (
+        _field_of(
+            lambda: plan.set_objective(pid, "x", level="general", label="  ", by="Claire (DD 93)")
+        )
+        == "label"
+    )
+    assert (
+        _field_of(lambda: plan.set_objective(pid, "acces", level="specific", by="Claire (DD 93)"))
+        == "level"
+    )
+    assert (
+        _field_of(lambda: plan.set_objective(pid, "neuf", label="Sans niveau", by="Claire (DD 93)"))
+        == "objective"
+    )
     assert _rows(engine, tables.objective) == before
     # an existing objective changes its label and position only
-    plan.set_objective(pid, "acces", label="Accès aux soins de premier recours", position=2)
+    plan.set_objective(
+        pid, "acces", label="Accès aux soins de premier recours", position=2, by="Claire (DD 93)"
+    )
     (row,) = _rows(engine, tables.objective)
     assert "Accès aux soins de premier recours" in row and 2 in row
 
@@ -73,27 +86,49 @@ def test_budget_lines_and_shares_refuse_what_is_wrong_and_change_nothing(
 ) -> None:
     pid = _project(engine)
     plan, budget = records.plan, records.budget
-    plan.set_objective(pid, "acces", level="general", label="Accès aux soins")
-    plan.set_objective(pid, "prevention", level="specific", parent="acces", label="Prévenir")
-    line = budget.set_budget_line(pid, None, year=2026, label="Salaires", planned_cents=1_000_00)
+    plan.set_objective(pid, "acces", level="general", label="Accès aux soins", by="Claire (DD 93)")
+    plan.set_objective(
+        pid, "prevention", level="specific", parent="acces", label="Prévenir", by="Claire (DD 93)"
+    )
+    line = budget.set_budget_line(
+        pid, None, year=2026, label="Salaires", planned_cents=1_000_00, by="Claire (DD 93)"
+    )
     lines, shares = _rows(engine, tables.budget_line), _rows(engine, tables.funding_share)
-    assert _field_of(lambda: budget.set_budget_line(pid, None, year=2026, label="")) == "label"
-    assert _field_of(lambda: budget.set_budget_line(pid, None, label="Sans année")) == "budget"
+    assert (
+        _field_of(
+            lambda: budget.set_budget_line(pid, None, year=2026, label="", by="Claire (DD 93)")
+        )
+        == "label"
+    )
+    assert (
+        _field_of(
+            lambda: budget.set_budget_line(pid, None, label="Sans année", by="Claire (DD 93)")
+        )
+        == "budget"
+    )
     assert (
         _field_of(
             lambda: budget.set_budget_line(
-                pid, None, year=2026, label="Ateliers", objective="prevention"
+                pid, None, year=2026, label="Ateliers", objective="prevention", by="Claire (DD 93)"
             )
         )
         == "objective"
     )
     with pytest.raises(NotFound):
-        budget.set_budget_line(pid, line + 99, comment="ligne inconnue")
-    assert _field_of(lambda: budget.set_funding_share(pid, 2026, "  ", 4_900)) == "funder"
-    assert _field_of(lambda: budget.set_funding_share(pid, 2026, "FSE", 10_001)) == "share"
+        budget.set_budget_line(pid, line + 99, comment="ligne inconnue", by="Claire (DD 93)")
+    assert (
+        _field_of(lambda: budget.set_funding_share(pid, 2026, "  ", 4_900, by="Claire (DD 93)"))
+        == "funder"
+    )
+    assert (
+        _field_of(lambda: budget.set_funding_share(pid, 2026, "FSE", 10_001, by="Claire (DD 93)"))
+        == "share"
+    )
     assert _rows(engine, tables.budget_line) == lines
     assert _rows(engine, tables.funding_share) == shares
     # a line on a general objective is kept, with its comment
-    budget.set_budget_line(pid, line, objective="acces", comment="financé par l'ARS")
+    budget.set_budget_line(
+        pid, line, objective="acces", comment="financé par l'ARS", by="Claire (DD 93)"
+    )
     (row,) = _rows(engine, tables.budget_line)
     assert "financé par l'ARS" in row

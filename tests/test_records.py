@@ -23,9 +23,17 @@ def test_a_new_indicator_keeps_its_unit_and_is_updated_in_place(
         )
     )
     records.set_indicator(
-        pid, "ateliers", label="Ateliers menés", kind="activity", planned=12, unit="ateliers"
+        pid,
+        "ateliers",
+        label="Ateliers menés",
+        kind="activity",
+        planned=12,
+        unit="ateliers",
+        by="Claire (DD 93)",
     )
-    records.set_indicator(pid, "ateliers", realised=9, gap_explanation="deux annulés")
+    records.set_indicator(
+        pid, "ateliers", realised=9, gap_explanation="deux annulés", by="Claire (DD 93)"
+    )
     with db.connect() as conn:
         rows = conn.execute(sa.select(tables.indicator)).all()
     assert [(r.key, r.unit, r.planned, r.realised, r.gap_explanation) for r in rows] == [

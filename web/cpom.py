@@ -31,6 +31,7 @@ from workflow.read_models.annual import (
     IndicatorRow,
     MeetingCount,
 )
+from workflow.read_models.programme_annual import ProgrammeReport
 
 __all__ = [
     "Amount",
@@ -42,6 +43,8 @@ __all__ = [
     "budget_rows",
     "neutralise",
     "preamble",
+    "programme_csv",
+    "programme_xlsx",
     "report_rows",
 ]
 
@@ -114,8 +117,8 @@ def _legacy_gap(a: CpomRow, as_of: date) -> str:
 
 def _no_gap(upcoming: tuple[date, ...]) -> str:
     if upcoming:
-        return f"Pas d'écart (prochaine réunion le {long_date(upcoming[0])})"
-    return "Pas d'écart"
+        return f"Pas d'écarts (prochaine réunion le {long_date(upcoming[0])})"
+    return "Pas d'écarts"  # seed 000's words
 
 
 def _cancellations(cancelled: Any) -> list[str]:
@@ -123,7 +126,7 @@ def _cancellations(cancelled: Any) -> list[str]:
     for c in cancelled:
         when = f" du {long_date(c.day)}" if c.day else ""
         reason = f" : {c.reason}" if c.reason else " (motif non renseigné)"
-        out.append(f"Réunion « {c.label} »{when} annulée{reason}")
+        out.append(f"Réunion{when} ({c.label}) annulée{reason}")
     return out
 
 
@@ -208,7 +211,7 @@ def _action_gap(a: ActionRow, as_of: date) -> str:
                 parts.append(_no_gap(m.upcoming))
     parts.extend(f"{i.label} : {i.gap_explanation}" for i in a.indicators if i.gap_explanation)
     if not parts:
-        parts.append("Pas d'écart")
+        parts.append("Pas d'écarts")
     return " ; ".join(parts)
 
 
@@ -265,10 +268,10 @@ def action_header(report: AnnualReport) -> list[str]:
         f"Actions mises en œuvre en {report.year}",
         "Échéance prévue",
         f"Échéance réalisée à la date du {as_of}",
-        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
-        "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
+        "Indicateur d'activité (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
+        "Indicateur d'activité (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
         "Explication des écarts",
-        f"Mesure corrective effectuée à la date du {as_of}",
+        f"Mesure corrective effectuée à la date du {long_date(report.as_of)}",  # seed 000
         "Mesure corrective soumise à l'agence pour la fin de la 3ème année du CPOM",
     ]
 
@@ -426,6 +429,148 @@ def annual_xlsx(report: AnnualReport) -> bytes:
         header=True,
     )
     for col, width in enumerate((28, 36, 16, 16, 22, 24, 30), start=1):
+        budget.column_dimensions[get_column_letter(col)].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- a programme's report: every project's, a project column in front -----------------------
+def _programme_preamble(report: ProgrammeReport) -> list[list[str]]:
+    return [
+        ["Programme", report.label],
+        ["Année d'exécution", str(report.year)],
+        ["À la date du", f"{report.as_of:%d/%m/%Y}"],
+        ["Projets", str(len(report.reports))],
+    ]
+
+
+def _programme_action_header(report: ProgrammeReport) -> list[str]:
+    return ["Projet", "Structure", *action_header(_header_source(report))]
+
+
+def _programme_budget_header(report: ProgrammeReport) -> list[str]:
+    return ["Projet", "Structure", *budget_header(_header_source(report))]
+
+
+def _header_source(report: ProgrammeReport) -> AnnualReport:
+    """The headers name only the year and the day, the same for every project."""
+    if report.reports:
+        return report.reports[0]
+    return AnnualReport(0, "", report.label, "", report.year, report.as_of, "", [], [])
+
+
+def programme_csv(report: ProgrammeReport) -> bytes:
+    """One table of every project's rows, the project in the first column (a spreadsheet
+    filters or pivots it by project), then one table of every project's budget lines and
+    total."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+
+    def row(cells: list[Any]) -> None:
+        writer.writerow([c if isinstance(c, Amount) else neutralise(str(c)) for c in cells])
+
+    for first in _programme_preamble(report):
+        row(first)
+    row([])
+    row(_programme_action_header(report))
+    for r in report.reports:
+        for line in report_rows(r):
+            cells = line.cells
+            row([r.title, r.structure, *cells[:3], _day(cells[3]), _day(cells[4]), *cells[5:]])
+    row([])
+    row(_programme_budget_header(report))
+    for r in report.reports:
+        for b in budget_rows(r):
+            row(
+                [
+                    r.title,
+                    r.structure,
+                    b.general_objective,
+                    b.label,
+                    Amount(_euros(b.planned_cents)),
+                    Amount(_euros(b.spent_cents)),
+                    Amount(_euros(b.forecast_cents)),
+                    Amount(_euros(b.variance_cents)),
+                    b.comment,
+                ]
+            )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def programme_xlsx(report: ProgrammeReport) -> bytes:
+    """Two sheets, "Actions" and "Budget", each one table with the project in its first
+    column (not a sheet per project: a programme of 25 projects stays one table to filter,
+    sort and total, and a sheet's name holds only 31 characters)."""
+    book = Workbook()
+    actions = book.active
+    assert actions is not None  # a new workbook has its first sheet
+    actions.title = "Actions"
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def put(sheet: Any, row: int, values: list[Any], header: bool = False) -> None:
+        for col, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=col)
+            if isinstance(value, str):
+                cell.value = _xlsx_text(value)
+                cell.data_type = "s"
+            else:
+                cell.value = value
+            if isinstance(value, date):
+                cell.number_format = "DD/MM/YYYY"
+            elif isinstance(value, float):
+                cell.number_format = '#,##0.00 "€"'
+            cell.alignment = wrap
+            if header:
+                cell.font = bold
+
+    rownum = 0
+    for first in _programme_preamble(report):
+        rownum += 1
+        put(actions, rownum, first)
+        actions.cell(row=rownum, column=1).font = bold
+    rownum += 2
+    put(actions, rownum, _programme_action_header(report), header=True)
+    actions.freeze_panes = actions.cell(row=rownum + 1, column=3)
+    for r in report.reports:
+        for line in report_rows(r):
+            rownum += 1
+            put(
+                actions,
+                rownum,
+                [r.title, r.structure, *line.cells],
+                header=line.kind == "objective",
+            )
+    widths = (28, 24, 28, 24, 36, 14, 18, 30, 30, 34, 30, 30)
+    for col, width in enumerate(widths, start=1):
+        actions.column_dimensions[get_column_letter(col)].width = width
+
+    budget = book.create_sheet("Budget")
+    put(budget, 1, _programme_budget_header(report), header=True)
+    budget.freeze_panes = budget.cell(row=2, column=3)
+    rownum = 1
+    for r in report.reports:
+        lines = budget_rows(r)
+        for n, b in enumerate(lines, start=1):
+            rownum += 1
+            put(
+                budget,
+                rownum,
+                [
+                    r.title,
+                    r.structure,
+                    b.general_objective,
+                    b.label,
+                    b.planned_cents / 100,
+                    b.spent_cents / 100,
+                    b.forecast_cents / 100,
+                    b.variance_cents / 100,
+                    b.comment,
+                ],
+                header=n == len(lines),  # the project's total
+            )
+    for col, width in enumerate((28, 24, 28, 36, 16, 16, 22, 24, 30), start=1):
         budget.column_dimensions[get_column_letter(col)].width = width
     out = io.BytesIO()
     book.save(out)

@@ -246,24 +246,29 @@ def once(
     c: Any,
     user: Any,
     token: str,
-    back: str,
+    back: str | Callable[[], str],
     action: Callable[[], str | Response],
 ) -> Response:
     """Run a form's ``action`` once per token, then redirect to ``back`` with its sentence.
 
     For the forms written out in a page (the project page's own forms); the action may
     return a response of its own (a refusal shown in the page), which frees the token. A
-    POST without a token (an older page) is run as it comes.
+    POST without a token (an older page) is run as it comes. ``back`` may be a function
+    called after the action (an upload goes back to the document it created).
     """
+
+    def where() -> str:
+        return back if isinstance(back, str) else back()
+
     if not _TOKEN.match(token or ""):
         outcome = action()
         if isinstance(outcome, str):
             flash(request, outcome)
-            return RedirectResponse(back, status_code=303)
+            return RedirectResponse(where(), status_code=303)
         return outcome
     earlier = _claim(c, token, user.id)
     if earlier is not None:
-        return _repeat(request, earlier, back)
+        return _repeat(request, earlier, back if isinstance(back, str) else request.url.path)
     try:
         outcome = action()
     except BaseException:
@@ -272,9 +277,10 @@ def once(
     if not isinstance(outcome, str):
         _settle(c, token, None, None)
         return outcome
-    _settle(c, token, back, outcome)
+    url = where()
+    _settle(c, token, url, outcome)
     flash(request, outcome)
-    return RedirectResponse(back, status_code=303)
+    return RedirectResponse(url, status_code=303)
 
 
 # -- pages ---------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from workflow import tables
 from workflow.conventions import CONVENTION_TRIGGERS
 from workflow.database import read
 from workflow.failures import failed_projects
+from workflow.plan import PLAN_TRIGGERS
 from workflow.window import SendingWindow
 
 if TYPE_CHECKING:
@@ -118,8 +119,9 @@ def transitions_by_trigger(db: sa.Engine) -> dict[str, int]:
             sa.select(tables.history.c.trigger, sa.func.count())
             .where(
                 tables.history.c.trigger != "create",
-                # A convention's changes are in the history, but they are not phase changes.
-                tables.history.c.trigger.not_in(CONVENTION_TRIGGERS),
+                # A convention's, the plan's and the budget's changes are in the history, but
+                # they are not phase changes.
+                tables.history.c.trigger.not_in((*CONVENTION_TRIGGERS, *PLAN_TRIGGERS)),
             )
             .group_by(tables.history.c.trigger)
         ).all()

@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.conventions import parse_euros
+from workflow.conventions import author, parse_euros
 from workflow.engine import Engine
 from workflow.errors import InvalidInput, NotFound
-from workflow.plan import Plan, cents_in, check_year, open_project, text_in
+from workflow.plan import Plan, cents_in, check_year, open_project, text_in, written
 
 __all__ = ["Budget", "required_euros"]
 
@@ -43,9 +43,11 @@ class Budget:
         spent_cents: int | None = None,
         forecast_cents: int | None = None,
         comment: str | None = None,
+        by: str,
     ) -> int:
         """Add a budget line of a year (``line_id`` None: year, label and planned needed) or
         change the fields given of an existing one."""
+        by = author(by)
         values: dict[str, Any] = {
             k: v
             for k, v in {
@@ -61,7 +63,7 @@ class Budget:
         if values.get("label") == "":
             raise InvalidInput("label", "a budget line needs a label")
         with self.engine.db.begin() as conn:
-            open_project(self.engine, conn, project_id)
+            project = open_project(self.engine, conn, project_id)
             if objective is not None:
                 row = Plan.objective_id(conn, project_id, objective, "objective")
                 if row.level != "general":
@@ -74,6 +76,8 @@ class Budget:
                 if "year" not in values or "label" not in values:
                     raise InvalidInput("budget", "a new budget line needs a year and a label")
                 base = {"planned_cents": 0, "spent_cents": 0, "forecast_cents": 0, "comment": ""}
+                what = f"{values['label']} ({values['year']})"
+                written(self.engine, conn, project, "budget_line_added", by, what)
                 return int(
                     conn.execute(
                         sa.insert(tables.budget_line)
@@ -82,11 +86,11 @@ class Budget:
                     ).scalar_one()
                 )
             found = conn.execute(
-                sa.select(tables.budget_line.c.id).where(
+                sa.select(tables.budget_line).where(
                     tables.budget_line.c.id == line_id,
                     tables.budget_line.c.project_id == project_id,
                 )
-            ).scalar()
+            ).one_or_none()
             if found is None:
                 raise NotFound("budget line", line_id)
             if values:
@@ -95,13 +99,17 @@ class Budget:
                     .where(tables.budget_line.c.id == line_id)
                     .values(**values)
                 )
+                year_of = values.get("year", found.year)
+                what = f"{values.get('label', found.label)}" + (f" ({year_of})" if year_of else "")
+                written(self.engine, conn, project, "budget_line_changed", by, what)
             return line_id
 
     def set_funding_share(
-        self, project_id: int, year: int, funder: str, share_basis_points: int
+        self, project_id: int, year: int, funder: str, share_basis_points: int, *, by: str
     ) -> None:
         """A funder's share of a year's budget (49 % is 4900); the shares of a year may not
         exceed 100 %; a share of 0 removes the funder."""
+        by = author(by)
         check_year(year)
         funder = (text_in(funder, "funder", 200) or "").strip()
         if not funder:
@@ -111,8 +119,8 @@ class Budget:
                 "share", f"{share_basis_points / 100:g} % is not between 0 and 100 %"
             )
         with self.engine.db.begin() as conn:
-            open_project(self.engine, conn, project_id)
-            conn.execute(
+            project = open_project(self.engine, conn, project_id)
+            removed = conn.execute(
                 sa.delete(tables.funding_share).where(
                     tables.funding_share.c.project_id == project_id,
                     tables.funding_share.c.year == year,
@@ -142,3 +150,9 @@ class Budget:
                         share_basis_points=share_basis_points,
                     )
                 )
+                percent = f"{share_basis_points / 100:g}".replace(".", ",")
+                what = f"{funder} ({year}) : {percent} %"
+                written(self.engine, conn, project, "funding_share_set", by, what)
+            elif removed.rowcount:
+                what = f"{funder} ({year})"
+                written(self.engine, conn, project, "funding_share_removed", by, what)

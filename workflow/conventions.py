@@ -40,8 +40,10 @@ __all__ = [
     "Conventions",
     "PartyIn",
     "amounts_in_force",
+    "author",
     "convention_anchor",
     "funding_year",
+    "history",
     "insert_convention",
     "parse_euros",
     "period_months",
@@ -180,6 +182,14 @@ def insert_convention(
     return convention_id
 
 
+def author(by: str) -> str:
+    """Who records a change, as the history shows them: required, at most 200 characters."""
+    by = by.strip()
+    if not by:
+        raise InvalidInput("by", "say who records this (it goes in the history)")
+    return by[:200]
+
+
 def history(
     conn: sa.Connection, project: Any, trigger: str, by: str, now: Any, comment: str
 ) -> None:
@@ -271,10 +281,7 @@ class Conventions:
 
     @staticmethod
     def _by(by: str) -> str:
-        by = by.strip()
-        if not by:
-            raise InvalidInput("by", "say who records this (it goes in the history)")
-        return by[:200]
+        return author(by)
 
     def _check_amounts(
         self, amounts: Mapping[int, int | None], parties: Mapping[int, Any], today: date

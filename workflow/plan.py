@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
+from workflow.conventions import author, history
 from workflow.engine import Engine
 from workflow.errors import InvalidInput, NotFound
 from workflow.progress import closed
@@ -22,12 +23,14 @@ from workflow.progress import closed
 __all__ = [
     "LEVELS",
     "MAX_CENTS",
+    "PLAN_TRIGGERS",
     "ActionIn",
     "Plan",
     "cents_in",
     "check_year",
     "open_project",
     "text_in",
+    "written",
 ]
 
 LEVELS = ("general", "specific", "operational")
@@ -35,6 +38,30 @@ _PARENT = {"general": None, "specific": "general", "operational": "specific"}
 MAX_CENTS = 10_000_000_000_00  # ten billion euros: beyond, a typo
 MAX_ETP = 1000.0
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+PLAN_TRIGGERS = (
+    "objective_created",
+    "objective_changed",
+    "action_created",
+    "action_changed",
+    "indicator_created",
+    "indicator_changed",
+    "meeting_noted",
+    "realised_reported",
+    "budget_line_added",
+    "budget_line_changed",
+    "funding_share_set",
+    "funding_share_removed",
+)
+"""What the history says of the plan d'actions' and the budget's changes (not phase changes;
+the pages word each one)."""
+
+
+def written(
+    engine: Engine, conn: sa.Connection, project: Any, trigger: str, by: str, what: str
+) -> None:
+    """A change of the plan d'actions or the budget in the project's history, with its author
+    and what it is about (the label people gave it), in the change's transaction."""
+    history(conn, project, trigger, by, engine.clock.now(), what[:500])
 
 
 def check_year(year: int, field: str = "year") -> int:
@@ -150,16 +177,18 @@ class Plan:
         level: str | None = None,
         parent: str | None = None,
         position: int | None = None,
+        by: str,
     ) -> int:
         """Create an objective (label and level needed; a specific one under a general one, an
         operational one under a specific one) or change its label or position."""
+        by = author(by)
         label = text_in(label, "label", 2000)
         if label == "":
             raise InvalidInput("label", "an objective needs a label")
         if level is not None and level not in LEVELS:
             raise InvalidInput("level", f"{level!r} is not one of {', '.join(LEVELS)}")
         with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
+            project = self._open(conn, project_id)
             existing = conn.execute(
                 sa.select(tables.objective).where(
                     tables.objective.c.project_id == project_id, tables.objective.c.key == key
@@ -183,6 +212,8 @@ class Plan:
                         .where(tables.objective.c.id == existing.id)
                         .values(**values)
                     )
+                    shown = values.get("label", existing.label)
+                    written(self.engine, conn, project, "objective_changed", by, shown)
                 return int(existing.id)
             if label is None or level is None:
                 raise InvalidInput(
@@ -192,6 +223,7 @@ class Plan:
             count = conn.execute(
                 sa.select(sa.func.count()).where(tables.objective.c.project_id == project_id)
             ).scalar_one()
+            written(self.engine, conn, project, "objective_created", by, label)
             return int(
                 conn.execute(
                     sa.insert(tables.objective)
@@ -226,8 +258,9 @@ class Plan:
         return int(row.id)
 
     # -- fiches-actions --------------------------------------------------------------------
-    def set_action(self, project_id: int, key: str, change: ActionIn) -> int:
+    def set_action(self, project_id: int, key: str, change: ActionIn, *, by: str) -> int:
         """Create a fiche-action or change the fields given."""
+        by = author(by)
         fields: dict[str, Any] = {
             "label": text_in(change.label, "label", 2000),
             "target_public": text_in(change.target_public, "target_public"),
@@ -298,6 +331,8 @@ class Plan:
                         .where(tables.fiche_action.c.id == existing.id)
                         .values(**values)
                     )
+                    shown = values.get("label", existing.label)
+                    written(self.engine, conn, project, "action_changed", by, shown)
                 return int(existing.id)
             if "objective_id" not in values or "label" not in values:
                 raise InvalidInput("action", f"a new action {key!r} needs an objective and a label")
@@ -305,6 +340,7 @@ class Plan:
                 sa.select(sa.func.count()).where(tables.fiche_action.c.project_id == project_id)
             ).scalar_one()
             base = {"target_public": "", "planned": "", "realised": "", "position": count}
+            written(self.engine, conn, project, "action_created", by, values["label"])
             return int(
                 conn.execute(
                     sa.insert(tables.fiche_action)
@@ -314,8 +350,8 @@ class Plan:
             )
 
     # -- what partners' reports say was realised ------------------------------------------------
-    @staticmethod
     def record_realised(
+        self,
         conn: sa.Connection,
         project_id: int,
         report_id: int,
@@ -382,6 +418,13 @@ class Plan:
                 )
         if rows:
             conn.execute(sa.insert(tables.realised_value), rows)
+            partner = conn.execute(
+                sa.select(tables.partner).where(tables.partner.c.id == partner_id)
+            ).one()
+            project = self.engine.project_row(conn, project_id)
+            who = partner.contact_name or partner.organisation
+            what = f"{partner.organisation} : {period}"
+            written(self.engine, conn, project, "realised_reported", who, what)
 
     # -- meetings' notes ---------------------------------------------------------------------
     def meeting_note(
@@ -393,6 +436,7 @@ class Plan:
         cancel_reason: str | None = None,
         gap_explanation: str | None = None,
         corrective_measure: str | None = None,
+        by: str,
     ) -> None:
         """Tie a meeting to the action it serves, or state why it was cancelled, its gap and
         the corrective measure (the CPOM report shows them on the action's row)."""
@@ -405,8 +449,9 @@ class Plan:
             }.items()
             if v is not None
         }
+        by = author(by)
         with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
+            project = self._open(conn, project_id)
             meeting = conn.execute(
                 sa.select(tables.meeting).where(
                     tables.meeting.c.id == meeting_id, tables.meeting.c.project_id == project_id
@@ -428,3 +473,4 @@ class Plan:
                     .where(tables.meeting.c.id == meeting_id)
                     .values(**values)
                 )
+                written(self.engine, conn, project, "meeting_noted", by, meeting.label)

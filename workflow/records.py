@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from workflow import tables
 from workflow.budget import Budget
 from workflow.calendar import in_paris, paris_date, years_later
-from workflow.conventions import convention_anchor
+from workflow.conventions import author, convention_anchor
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.lifecycle import SUSPENDED
 from workflow.occasions import meeting_chains, milestone_chains
-from workflow.plan import Plan, check_year
+from workflow.plan import Plan, check_year, written
 from workflow.planner import cancel_chains
 from workflow.progress import closed
 
@@ -583,9 +583,11 @@ class Records:
         source: str | None = None,
         method: str | None = None,
         corrective_measure_cpom: str | None = None,
+        by: str,
     ) -> None:
         """Create an indicator (label and kind needed) or change the values given. Issue 13:
         it may belong to a fiche-action (``action``, its key) and to a ``year``."""
+        by = author(by)
         if year is not None:
             check_year(year)
         if kind is not None and kind not in INDICATOR_KINDS:
@@ -611,14 +613,14 @@ class Records:
             if v is not None
         }
         with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
+            project = self._open(conn, project_id)
             if action is not None:
                 values["action_id"] = Plan.action_row(conn, project_id, action).id
             exists = conn.execute(
-                sa.select(tables.indicator.c.id).where(
+                sa.select(tables.indicator).where(
                     tables.indicator.c.project_id == project_id, tables.indicator.c.key == key
                 )
-            ).scalar()
+            ).one_or_none()
             if exists is None:
                 if "label" not in values or "kind" not in values:
                     raise InvalidInput(
@@ -631,12 +633,15 @@ class Records:
                         **{"unit": "", "period": "", "source": "", "method": "", **values},
                     )
                 )
-            else:
+                written(self.engine, conn, project, "indicator_created", by, str(values["label"]))
+            elif values:
                 conn.execute(
                     sa.update(tables.indicator)
-                    .where(tables.indicator.c.id == exists)
+                    .where(tables.indicator.c.id == exists.id)
                     .values(**values)
                 )
+                shown = str(values.get("label", exists.label))
+                written(self.engine, conn, project, "indicator_changed", by, shown)
 
     def add_budget_line(
         self,
@@ -646,26 +651,19 @@ class Records:
         planned_cents: int,
         spent_cents: int = 0,
         forecast_cents: int = 0,
+        by: str,
     ) -> int:
-        if min(planned_cents, spent_cents, forecast_cents) < 0:
-            raise InvalidInput("budget", "amounts cannot be negative")
-        with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
-            return int(
-                conn.execute(
-                    sa.insert(tables.budget_line)
-                    .values(
-                        project_id=project_id,
-                        label=label,
-                        planned_cents=planned_cents,
-                        spent_cents=spent_cents,
-                        forecast_cents=forecast_cents,
-                        year=self.engine.today().year,
-                        comment="",
-                    )
-                    .returning(tables.budget_line.c.id)
-                ).scalar_one()
-            )
+        """A budget line of the current year (the budget's one home: :mod:`workflow.budget`)."""
+        return self.budget.set_budget_line(
+            project_id,
+            None,
+            year=self.engine.today().year,
+            label=label,
+            planned_cents=planned_cents,
+            spent_cents=spent_cents,
+            forecast_cents=forecast_cents,
+            by=by,
+        )
 
     def edit_budget_line(
         self,
@@ -676,27 +674,18 @@ class Records:
         planned_cents: int,
         spent_cents: int,
         forecast_cents: int,
+        by: str,
     ) -> None:
         """Correct a budget line: its label and its three amounts."""
-        if min(planned_cents, spent_cents, forecast_cents) < 0:
-            raise InvalidInput("budget", "amounts cannot be negative")
-        with self.engine.db.begin() as conn:
-            self._open(conn, project_id)
-            changed = conn.execute(
-                sa.update(tables.budget_line)
-                .where(
-                    tables.budget_line.c.id == line_id,
-                    tables.budget_line.c.project_id == project_id,
-                )
-                .values(
-                    label=label,
-                    planned_cents=planned_cents,
-                    spent_cents=spent_cents,
-                    forecast_cents=forecast_cents,
-                )
-            ).rowcount
-            if changed != 1:
-                raise NotFound("budget line", line_id)
+        self.budget.set_budget_line(
+            project_id,
+            line_id,
+            label=label,
+            planned_cents=planned_cents,
+            spent_cents=spent_cents,
+            forecast_cents=forecast_cents,
+            by=by,
+        )
 
     def submit_report(
         self, project_id: int, partner_id: int, schedule: str, period: str, content: dict[str, Any]
@@ -746,5 +735,5 @@ class Records:
                         .returning(tables.report.c.id)
                     ).scalar_one()
                 )
-            Plan.record_realised(conn, project_id, report_id, partner_id, period, content)
+            self.plan.record_realised(conn, project_id, report_id, partner_id, period, content)
             return report_id

@@ -58,9 +58,16 @@ def to_implementation(site: Site) -> None:
     enter_plan(records, pid)  # issue 13: objectives: required
     engine.advance(pid, "validate_action_plan", actor="Pia")
     records.set_indicator(
-        pid, "beneficiaires", label="Bénéficiaires touchés", kind="activity", planned=40
+        pid,
+        "beneficiaires",
+        label="Bénéficiaires touchés",
+        kind="activity",
+        planned=40,
+        by="Claire (DD 93)",
     )
-    records.set_indicator(pid, "ateliers", label="Ateliers tenus", kind="process", planned=6)
+    records.set_indicator(
+        pid, "ateliers", label="Ateliers tenus", kind="process", planned=6, by="Claire (DD 93)"
+    )
 
 
 def mails_to(site: Site, email: str, kind_text: str = "") -> list[str]:

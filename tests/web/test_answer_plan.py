@@ -31,15 +31,15 @@ def test_a_partner_reports_on_their_own_actions_and_indicators(any_site: Site) -
     to_implementation(site)
     pid, records = site.project_a, site.c.records
     records.plan.set_action(pid, "parentalite", ActionIn(objective="acces_sante",
-                            label="Ateliers parentalité", partner_id=alpha))  # fmt: skip
+                            label="Ateliers parentalité", partner_id=alpha), by="Claire (DD 93)")  # fmt: skip
     records.plan.set_action(pid, "permanence", ActionIn(objective="acces_sante",
-                            label="Permanence santé", partner_id=beta))  # fmt: skip
+                            label="Permanence santé", partner_id=beta), by="Claire (DD 93)")  # fmt: skip
     records.set_indicator(pid, "familles", label="Familles accueillies", kind="activity",
-                          action="parentalite", year=2026, planned=30)  # fmt: skip
+                          action="parentalite", year=2026, planned=30, by="Claire (DD 93)")  # fmt: skip
     records.set_indicator(pid, "familles_2025", label="Familles 2025", kind="activity",
-                          action="parentalite", year=2025, planned=10)  # fmt: skip
+                          action="parentalite", year=2025, planned=10, by="Claire (DD 93)")  # fmt: skip
     records.set_indicator(pid, "passages", label="Passages", kind="activity",
-                          action="permanence", year=2026, planned=100)  # fmt: skip
+                          action="permanence", year=2026, planned=100, by="Claire (DD 93)")  # fmt: skip
     partner = site.client()
     q1 = link_path(site, "report", pid, alpha, "bilan_trimestriel:2026-Q1")
     page = html.unescape(partner.get(q1).text)

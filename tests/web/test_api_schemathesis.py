@@ -91,8 +91,10 @@ class FuzzedSite(Site):
         self.c.records.schedule_meeting(
             a, "reunion_projet", datetime(2026, 5, 12, 14, tzinfo=PARIS)
         )
-        self.c.records.set_indicator(a, "participants", label="Participants", kind="activity")
-        self.c.records.add_budget_line(a, "Animation", planned_cents=100_000)
+        self.c.records.set_indicator(
+            a, "participants", label="Participants", kind="activity", by="Claire (DD 93)"
+        )
+        self.c.records.add_budget_line(a, "Animation", planned_cents=100_000, by="Claire (DD 93)")
         self.tokens = {
             "agency": self.c.accounts.create_token(self.agency.id, "fuzz"),
             "pilot": self.c.accounts.create_token(self.pilot_a.id, "fuzz"),

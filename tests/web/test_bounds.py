@@ -192,7 +192,12 @@ def test_amounts_are_strict_integers_and_dates_bounded_in_the_schema(site: Site)
 def test_negative_amounts_stay_numbers_in_the_csv(site: Site) -> None:
     """Finding 18: formula neutralisation turned ``-200,00`` into the text ``'-200,00``."""
     site.c.records.add_budget_line(
-        site.project_a, "Frais", planned_cents=100_00, spent_cents=250_00, forecast_cents=50_00
+        site.project_a,
+        "Frais",
+        planned_cents=100_00,
+        spent_cents=250_00,
+        forecast_cents=50_00,
+        by="Claire (DD 93)",
     )
     csv_text = site.client(AGENCY).get(f"/projects/{site.project_a}/export/annual.csv")
     rows = list(csv.reader(io.StringIO(csv_text.content.decode("utf-8-sig")), delimiter=";"))

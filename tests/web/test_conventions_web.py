@@ -174,8 +174,31 @@ def test_the_conventions_page_records_with_csrf_french_errors_and_confirmations(
     )
     assert renewed.status_code == 303
     site.clock.set(datetime(2027, 5, 4, 9, tzinfo=PARIS))
+    target = renewed.headers["location"].split("#")[0]
+    assert "Express renewal recorded." in agency.get(target + "?lang=en").text
     shown = agency.get(page_url + "?lang=en")
     assert "Express renewal recorded." not in shown.text  # the confirmation is for the redirect
     assert "express renewal" in shown.text and "€25,000.00" in shown.text
     assert "grant decision" not in shown.text  # 25,000 EUR is a convention
     assert site.c.engine.today() == date(2027, 5, 4)
+
+
+def test_a_convention_form_sent_twice_records_one_convention(site: Site) -> None:
+    """The page's forms carry an idempotency token (web/forms.py): a double click records
+    one convention; a refusal frees the token, so the corrected form goes through."""
+    asso, _ = partners(site)
+    pilot = site.client(PILOT_A)
+    page_url = f"/projects/{site.project_a}/conventions"
+    page = pilot.get(page_url).text
+    token = page.split('name="form_token" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf_of(page), "form_token": token, "party": str(asso)}
+    refused = pilot.post(page_url, data={**form, f"amount_{asso}": "-5"})
+    assert refused.status_code == 422
+    first = pilot.post(page_url, data={**form, f"amount_{asso}": "5 000"}, follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"].endswith("#nouvelle-titre")
+    again = pilot.post(page_url, data={**form, f"amount_{asso}": "5 000"})
+    assert "il n&#39;a pas été répété" in again.text or "il n'a pas été répété" in again.text
+    with read(site.c.db) as conn:
+        view = project_conventions(site.c.engine, conn, site.project_a)
+    assert len(view.conventions) == 1
+    assert [p.amount_cents for p in view.conventions[0].parties] == [5_000_00]

@@ -4,11 +4,13 @@ their link, minutes mailed to the attendees, and the refusals (rights, links, li
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -422,3 +424,28 @@ def test_a_signed_convention_is_filed_against_its_own_record(site: Site) -> None
         )
     assert refused.value.field == "subject"
     assert count(site, tables.document_version) == stored
+
+
+def test_an_upload_sent_twice_files_one_version(site: Site) -> None:
+    """The documents page's form carries an idempotency token (web/forms.py): the second POST
+    of the same form goes to what the first produced, with the banner saying so."""
+    pilot = site.client(PILOT_A)
+    base = f"/projects/{site.project_a}/documents"
+    page = pilot.get(base).text
+    token = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert token
+    data = {"csrf_token": csrf_of(page), "form_token": token.group(1), "title": "Charte"}
+
+    def send() -> Any:
+        return pilot.post(
+            base, data=data, files={"file": ("charte.pdf", PDF, "application/pdf")},
+            follow_redirects=False,
+        )  # fmt: skip
+
+    first, second = send(), send()
+    assert first.status_code == second.status_code == 303
+    assert re.search(r"#doc-\d+$", first.headers["location"])
+    assert second.headers["location"] == first.headers["location"]
+    assert count(site, tables.document_version) == 1
+    shown = html.unescape(pilot.get(second.headers["location"]).text)
+    assert "Document déposé." in shown and "il n'a pas été répété" in shown

@@ -37,13 +37,32 @@ def filled(site: Site) -> None:
         unit="personnes",
         gap_explanation="+cmd|' /C calc'!A0",
         corrective_measure="-2+3",
+        by="Claire (DD 93)",
     )
-    records.set_indicator(pid, "reunions", label="Réunions", kind="process", planned=3, realised=3)
-    records.add_budget_line(
-        pid, "=1+1", planned_cents=31_419_35, spent_cents=12_290_15, forecast_cents=15_036_26
+    records.set_indicator(
+        pid,
+        "reunions",
+        label="Réunions",
+        kind="process",
+        planned=3,
+        realised=3,
+        by="Claire (DD 93)",
     )
     records.add_budget_line(
-        pid, "Frais", planned_cents=1_000_00, spent_cents=900_00, forecast_cents=300_00
+        pid,
+        "=1+1",
+        planned_cents=31_419_35,
+        spent_cents=12_290_15,
+        forecast_cents=15_036_26,
+        by="Claire (DD 93)",
+    )
+    records.add_budget_line(
+        pid,
+        "Frais",
+        planned_cents=1_000_00,
+        spent_cents=900_00,
+        forecast_cents=300_00,
+        by="Claire (DD 93)",
     )
 
 
@@ -73,10 +92,10 @@ def test_annual_report_csv_in_the_cpom_form_with_formulas_neutralised(site: Site
             "Actions mises en œuvre en 2026",
             "Échéance prévue",
             "Échéance réalisée à la date du 10/07/2026",
-            "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
-            "Indicateur (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
+            "Indicateur d'activité (pour mesurer l'atteinte des objectifs spécifiques) PRÉVISIONNEL",
+            "Indicateur d'activité (pour mesurer l'atteinte des objectifs spécifiques) RÉALISÉ",
             "Explication des écarts",
-            "Mesure corrective effectuée à la date du 10/07/2026",
+            "Mesure corrective effectuée à la date du 10 juillet 2026",
             # issue 13: seed 000's 10th column
             "Mesure corrective soumise à l'agence pour la fin de la 3ème année du CPOM",
         ]
@@ -105,13 +124,13 @@ def test_annual_report_csv_in_the_cpom_form_with_formulas_neutralised(site: Site
         "1 réunion(s)",
         # issue 13: the meeting planned after the report's date is not a gap (seed 000:
         # « Pas d'écarts (prochaine réunion le 10 octobre 2018) »)
-        "Pas d'écart (prochaine réunion le 20 juillet 2026)",
+        "Pas d'écarts (prochaine réunion le 20 juillet 2026)",
     ]
     assert "Comité de pilotage (COPIL)" not in actions  # no COPIL this year
     indicator = actions["'@SUM(A1:A9)"]
     assert indicator[1] == "Indicateurs d'activité"
     assert indicator[5:9] == ["20 personnes", "14 personnes", "'+cmd|' /C calc'!A0", "'-2+3"]
-    assert actions["Réunions"][5:8] == ["3", "3", "Pas d'écart"]
+    assert actions["Réunions"][5:8] == ["3", "3", "Pas d'écarts"]
     budget = rows.index(
         [
             "Objectif général",

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from web.api.errors import COMMON_ERRORS
+from web.api.projects import actor
 from web.api.schemas import (
     KEY,
     MAX_ID,
@@ -178,7 +179,7 @@ def set_objective(
     """Create an objective (label and level needed; specific under general, operational under
     specific) or change its label, parent or position."""
     accounts.check_act(who, project_id)
-    c.records.plan.set_objective(project_id, key, **body.model_dump())
+    c.records.plan.set_objective(project_id, key, **body.model_dump(), by=actor(who))
     return _plan(c, project_id)
 
 
@@ -193,7 +194,7 @@ def set_action(
 ) -> PlanOut:
     """Create a fiche-action (objective and label needed) or change the fields sent."""
     accounts.check_act(who, project_id)
-    c.records.plan.set_action(project_id, key, ActionIn(**body.model_dump()))
+    c.records.plan.set_action(project_id, key, ActionIn(**body.model_dump()), by=actor(who))
     return _plan(c, project_id)
 
 
@@ -208,7 +209,7 @@ def meeting_note(
 ) -> None:
     """Tie a meeting to its action; state why it was cancelled, its gap, the corrective measure."""
     accounts.check_act(who, project_id)
-    c.records.plan.meeting_note(project_id, meeting_id, **body.model_dump())
+    c.records.plan.meeting_note(project_id, meeting_id, **body.model_dump(), by=actor(who))
 
 
 def _budget_year(c: CopiloteDep, project_id: int, year: int) -> BudgetYearOut:
@@ -249,7 +250,7 @@ def change_budget_line(
 ) -> BudgetYearOut:
     """Change a budget line's year, label, objective, amounts or comment (only those sent)."""
     accounts.check_act(who, project_id)
-    c.records.budget.set_budget_line(project_id, line_id, **body.model_dump())
+    c.records.budget.set_budget_line(project_id, line_id, **body.model_dump(), by=actor(who))
     with read(c.db) as conn:
         year = conn.execute(
             tables.budget_line.select()
@@ -265,5 +266,7 @@ def set_funding_share(
 ) -> BudgetYearOut:
     """A co-funder's share of a year (e.g. FSE at 4900 for 49 %); 0 removes it."""
     accounts.check_act(who, project_id)
-    c.records.budget.set_funding_share(project_id, body.year, body.funder, body.share_basis_points)
+    c.records.budget.set_funding_share(
+        project_id, body.year, body.funder, body.share_basis_points, by=actor(who)
+    )
     return _budget_year(c, project_id, body.year)

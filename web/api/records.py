@@ -294,7 +294,7 @@ def set_indicator(
 ) -> IndicatorOut:
     """Create an indicator (label and kind needed) or change its values (only those sent)."""
     accounts.check_act(who, project_id)
-    c.records.set_indicator(project_id, key, **body.model_dump(exclude_none=True))
+    c.records.set_indicator(project_id, key, **body.model_dump(exclude_none=True), by=actor(who))
     with read(c.db) as conn:
         return reading.indicators(conn, project_id, key)[0]
 
@@ -349,6 +349,7 @@ def add_budget_line(
         spent_cents=body.spent_cents,
         forecast_cents=body.forecast_cents,
         comment=body.comment,
+        by=actor(who),
     )
     with read(c.db) as conn:
         return reading.budget(conn, project_id, line_id)[0]

@@ -14,6 +14,7 @@ from web.pages import (
     legal,
     objectives,
     preferences,
+    programme_report,
     project,
     session,
     users,
@@ -31,6 +32,7 @@ router.include_router(preferences.router)
 router.include_router(answer_links.router)
 router.include_router(exports.router)
 router.include_router(objectives.router)
+router.include_router(programme_report.router)
 router.include_router(users.router)
 router.include_router(legal.router)
 

@@ -14,12 +14,14 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from notifications.wording import euros, say
 from web import i18n
 from web.bounds import PageId, form_day, form_id, form_line, form_text
+from web.csrf import new_form_token
 from web.deps import CopiloteDep, CsrfForm, PageUser
+from web.forms import once
 from web.pages.responses import PAGE_RESPONSES
 from web.templating import render
 from workflow.conditions import active_partners
@@ -148,6 +150,7 @@ def show(
             "funding_year": say("funding.year", lang, n=year[0], m=year[1]) if year else None,
             "default_label": DEFAULT_LABEL,
             "today_iso": view.today.isoformat(),
+            "form_token": new_form_token(),
         },
         status_code=status_code,
     )
@@ -179,8 +182,16 @@ def _refused(
     )
 
 
-def _back(project_id: int, action: str) -> RedirectResponse:
-    return RedirectResponse(f"/projects/{project_id}/conventions?done={action}", status_code=303)
+def _back(project_id: int, action: str) -> str:
+    """Back to the page, at the form's section; the confirmation is the flash banner."""
+    return f"/projects/{project_id}/conventions#{_ANCHORS.get(action, 'conventions')}"
+
+
+_ANCHORS = {"create": "nouvelle-titre"}
+
+
+def _token(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _convention_of(c: Any, project_id: int, convention: str) -> int:
@@ -221,20 +232,25 @@ async def create_convention(
 ) -> Response:
     c.accounts.check_act(user, project_id)
     form = await request.form()
+    form_token = form.get("form_token")
     typed = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    try:
-        label = form_line(str(form.get("label", "")), "label") or DEFAULT_LABEL
-        chosen = [
-            pid
-            for v in form.getlist("party")
-            if isinstance(v, str) and (pid := form_id(v, "party"))
-        ]
-        amounts = _amounts(form, "amount_")
-        parties = [PartyIn(pid, amounts.get(pid)) for pid in chosen]
-        c.conventions.create(project_id, parties, by=_actor(user), label=label)
-    except InvalidInput as error:
-        return _refused(request, c, user, project_id, "create", error, typed)
-    return _back(project_id, "create")
+
+    def act() -> str | Response:
+        try:
+            label = form_line(str(form.get("label", "")), "label") or DEFAULT_LABEL
+            chosen = [
+                pid
+                for v in form.getlist("party")
+                if isinstance(v, str) and (pid := form_id(v, "party"))
+            ]
+            amounts = _amounts(form, "amount_")
+            parties = [PartyIn(pid, amounts.get(pid)) for pid in chosen]
+            c.conventions.create(project_id, parties, by=_actor(user), label=label)
+        except InvalidInput as error:
+            return _refused(request, c, user, project_id, "create", error, typed)
+        return _DONE["create"]
+
+    return once(request, c, user, _token(form_token), _back(project_id, "create"), act)
 
 
 @router.post("/projects/{project_id}/conventions/sign", dependencies=[CsrfForm])
@@ -246,16 +262,23 @@ def sign_convention(
     convention: Annotated[str, Form()],
     party: Annotated[str, Form()] = "",
     on: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
     convention_id = _convention_of(c, project_id, convention)
-    try:
-        partner_id = form_id(party, "partner_id") or 0
-        c.conventions.sign(convention_id, partner_id, on=_required_day(on, "on"), by=_actor(user))
-    except InvalidInput as error:
-        typed = {"convention": convention, "party": party, "on": on}
-        return _refused(request, c, user, project_id, "sign", error, typed)
-    return _back(project_id, "sign")
+
+    def act() -> str | Response:
+        try:
+            partner_id = form_id(party, "partner_id") or 0
+            c.conventions.sign(
+                convention_id, partner_id, on=_required_day(on, "on"), by=_actor(user)
+            )
+        except InvalidInput as error:
+            typed = {"convention": convention, "party": party, "on": on}
+            return _refused(request, c, user, project_id, "sign", error, typed)
+        return _DONE["sign"]
+
+    return once(request, c, user, _token(form_token), _back(project_id, "sign"), act)
 
 
 @router.post("/projects/{project_id}/conventions/renew", dependencies=[CsrfForm])
@@ -264,16 +287,21 @@ async def renew_convention(
 ) -> Response:
     _check_renew(c, user, project_id)
     form = await request.form()
+    form_token = form.get("form_token")
     convention_id = _convention_of(c, project_id, str(form.get("convention", "")))
     typed = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    try:
-        if form.get("confirm") != "yes":
-            raise InvalidInput("confirm", "confirm the renewal")
-        amounts = _amounts(form, "renew_")
-        c.conventions.renew(convention_id, by=_actor(user), amounts=amounts)
-    except InvalidInput as error:
-        return _refused(request, c, user, project_id, "renew", error, typed)
-    return _back(project_id, "renew")
+
+    def act() -> str | Response:
+        try:
+            if form.get("confirm") != "yes":
+                raise InvalidInput("confirm", "confirm the renewal")
+            amounts = _amounts(form, "renew_")
+            c.conventions.renew(convention_id, by=_actor(user), amounts=amounts)
+        except InvalidInput as error:
+            return _refused(request, c, user, project_id, "renew", error, typed)
+        return _DONE["renew"]
+
+    return once(request, c, user, _token(form_token), _back(project_id, "renew"), act)
 
 
 @router.post("/projects/{project_id}/conventions/amend", dependencies=[CsrfForm])
@@ -282,16 +310,21 @@ async def amend_convention(
 ) -> Response:
     c.accounts.check_act(user, project_id)
     form = await request.form()
+    form_token = form.get("form_token")
     convention_id = _convention_of(c, project_id, str(form.get("convention", "")))
     typed = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    try:
-        on = _required_day(str(form.get("on", "")), "on")
-        text = form_text(str(form.get("object", "")), "object")
-        amounts = _amounts(form, "avenant_")
-        c.conventions.amend(convention_id, on=on, object=text, amounts=amounts, by=_actor(user))
-    except InvalidInput as error:
-        return _refused(request, c, user, project_id, "amend", error, typed)
-    return _back(project_id, "amend")
+
+    def act() -> str | Response:
+        try:
+            on = _required_day(str(form.get("on", "")), "on")
+            text = form_text(str(form.get("object", "")), "object")
+            amounts = _amounts(form, "avenant_")
+            c.conventions.amend(convention_id, on=on, object=text, amounts=amounts, by=_actor(user))
+        except InvalidInput as error:
+            return _refused(request, c, user, project_id, "amend", error, typed)
+        return _DONE["amend"]
+
+    return once(request, c, user, _token(form_token), _back(project_id, "amend"), act)
 
 
 @router.post("/projects/{project_id}/conventions/notice", dependencies=[CsrfForm])
@@ -304,19 +337,26 @@ def give_notice(
     party: Annotated[str, Form()] = "",
     received_on: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
+    form_token: Annotated[str, Form()] = "",
 ) -> Response:
     c.accounts.check_act(user, project_id)
     convention_id = _convention_of(c, project_id, convention)
-    try:
-        if confirm != "yes":
-            raise InvalidInput("confirm", "confirm the notice")
-        partner_id = form_id(party, "partner_id") or 0
-        received = _required_day(received_on, "received_on")
-        c.conventions.terminate(convention_id, partner_id, received_on=received, by=_actor(user))
-    except InvalidInput as error:
-        typed = {"convention": convention, "party": party, "received_on": received_on}
-        return _refused(request, c, user, project_id, "notice", error, typed)
-    return _back(project_id, "notice")
+
+    def act() -> str | Response:
+        try:
+            if confirm != "yes":
+                raise InvalidInput("confirm", "confirm the notice")
+            partner_id = form_id(party, "partner_id") or 0
+            received = _required_day(received_on, "received_on")
+            c.conventions.terminate(
+                convention_id, partner_id, received_on=received, by=_actor(user)
+            )
+        except InvalidInput as error:
+            typed = {"convention": convention, "party": party, "received_on": received_on}
+            return _refused(request, c, user, project_id, "notice", error, typed)
+        return _DONE["notice"]
+
+    return once(request, c, user, _token(form_token), _back(project_id, "notice"), act)
 
 
 i18n.register(

@@ -19,7 +19,9 @@ from starlette.concurrency import run_in_threadpool
 
 from web import i18n
 from web.bounds import PageId
+from web.csrf import new_form_token
 from web.deps import CopiloteDep, PageUser
+from web.forms import once
 from web.links import LinkError, LinkTarget
 from web.pages.answer import _PRIVATE, ReportTarget, Target
 from web.pages.responses import PAGE_RESPONSES
@@ -128,6 +130,7 @@ def _project_page(
             "kinds": KINDS,
             "can_act": project_id in c.accounts.piloted(user),
             "max_mb": c.settings.upload_max_bytes / 1_000_000,
+            "form_token": new_form_token(),
             "chosen": target[:200],
             "error": error,
         },
@@ -140,18 +143,27 @@ async def upload_document(
     request: Request, project_id: PageId, user: PageUser, c: CopiloteDep
 ) -> Response:
     await run_in_threadpool(c.accounts.check_act, user, project_id)
+    created: list[int] = []
+
+    def attach(upload: Upload) -> str:
+        created.append(_project_attach(c, project_id, upload, str(user.name or user.email)))
+        return "Document déposé."
+
+    def at_the_document() -> str:
+        return f"/projects/{project_id}/documents#doc-{created[0]}"
+
     try:
         upload = await read_upload(request, c.settings.upload_max_bytes)
-        try:
-            document_id = await run_in_threadpool(
-                _project_attach, c, project_id, upload, str(user.name or user.email)
+        try:  # once per form token: a double click files one version
+            token = upload.fields.get("form_token", "")
+            return await run_in_threadpool(
+                once, request, c, user, token, at_the_document, lambda: attach(upload)
             )
         finally:
             upload.close()
     except InvalidInput as exc:  # the page again, saying why; nothing was stored
         error = refusal(exc, c.settings.upload_max_bytes / 1_000_000)
         return await run_in_threadpool(_project_page, request, c, user, project_id, "", error)
-    return RedirectResponse(f"/projects/{project_id}/documents#doc-{document_id}", 303)
 
 
 @router.get(
@@ -323,6 +335,7 @@ def minutes_download(c: CopiloteDep, token: str, document_id: PageId, number: Pa
 
 i18n.register(
     {
+        "Document déposé.": "Document filed.",
         "Documents": "Documents",
         "Espace documents": "Documents space",
         "Livrable": "Deliverable",

@@ -31,6 +31,7 @@ from web.pages.meeting_forms import (
     meeting_move_form,
     meeting_schedule_form,
 )
+from web.pages.plan_forms import budget_line_form, funding_share_form
 from web.pages.record_forms import (
     budget_add_form,
     budget_edit_form,
@@ -138,6 +139,8 @@ FORMS: dict[str, Callable[[Context], Form]] = {
     "indicator": indicator_form,
     "budget_add": budget_add_form,
     "budget_edit": budget_edit_form,
+    "budget_line": budget_line_form,
+    "funding_share": funding_share_form,
     "meeting_schedule": meeting_schedule_form,
     "meeting_move": meeting_move_form,
     "meeting_cancel": meeting_cancel_form,
@@ -178,7 +181,9 @@ async def form_post(
 ) -> Response:
     ctx = await run_in_threadpool(_context, request, c, user, project_id)
     form = _build(name, ctx)
-    back = f"/projects/{project_id}" + (f"#{form.anchor}" if form.anchor else "")
+    back = form.extra.get("back") or (
+        f"/projects/{project_id}" + (f"#{form.anchor}" if form.anchor else "")
+    )
     return await run_form(request, c, user, form, ctx.project, back)
 
 

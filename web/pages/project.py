@@ -29,6 +29,7 @@ from web.bounds import (
 )
 from web.deps import AccountsDep, CopiloteDep, CsrfForm, PageUser
 from web.forms import once
+from web.history_words import RECORD_LABELS
 from web.pages.documents import KINDS
 from web.pages.exports import feed_url
 from web.pages.forms import dangerous, fix_link
@@ -277,6 +278,7 @@ def show_project(
             },
             "trigger_labels": {
                 **HISTORY_LABELS,
+                **RECORD_LABELS,
                 **BUILTIN_LABELS,
                 **{t.trigger: t.label for t in board.definition.transitions},
             },

@@ -143,6 +143,7 @@ def indicator_form(ctx: Context) -> Form:
             period=v["period"] or None,
             gap_explanation=v["gap_explanation"],
             corrective_measure=v["corrective_measure"],
+            by=ctx.actor,
         )
         return "Indicateur enregistré."
 
@@ -210,6 +211,7 @@ def budget_add_form(ctx: Context) -> Form:
             planned_cents=v["planned"],
             spent_cents=v["spent"] or 0,
             forecast_cents=v["forecast"] or 0,
+            by=ctx.actor,
         )
         return "Ligne de budget ajoutée."
 
@@ -235,6 +237,7 @@ def budget_edit_form(ctx: Context) -> Form:
             planned_cents=v["planned"],
             spent_cents=v["spent"] or 0,
             forecast_cents=v["forecast"] or 0,
+            by=ctx.actor,
         )
         return "Ligne de budget modifiée."
 
