@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from web import i18n
 from web.auth import Forbidden
 from web.bounds import page_number
+from web.charts import dashboard_charts
 from web.deps import CopiloteDep, PageUser
 from web.pages.project import filter_options, page_context, read_filters
 from web.pages.responses import PAGE_RESPONSES
@@ -66,6 +67,7 @@ def dashboard(
             "meetings": upcoming_meetings(
                 c.engine, now, filters, page_number(meetings_page), weeks=UPCOMING_WEEKS
             ),
+            "charts": dashboard_charts(request, c, filters),
             **page_context(request),
             **filter_options(c, filters),
         },
