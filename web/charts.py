@@ -74,7 +74,12 @@ def _frame(chart_id: str, title: str, desc: str, height: int, body: list[str]) -
 
 
 def bar_chart(
-    chart_id: str, title: str, desc: str, groups: Sequence[BarGroup], empty: str
+    chart_id: str,
+    title: str,
+    desc: str,
+    groups: Sequence[BarGroup],
+    empty: str,
+    colon: str = " : ",
 ) -> Markup:
     """Horizontal bars by group: the group's name, then each bar under its own label."""
     top = max((b.value for g in groups for b in g.bars), default=0)
@@ -91,13 +96,13 @@ def bar_chart(
         for b in g.bars:
             width = 0 if top == 0 else max(2, round((WIDTH - 4) * b.value / top)) if b.value else 0
             body.append(
-                f'<text x="0" y="{y + 12}" font-size="13">{_esc(b.label)} : {_esc(b.text)}</text>'
+                f'<text x="0" y="{y + 12}" font-size="13">{_esc(b.label)}{colon}{_esc(b.text)}</text>'
             )
             y += LABEL_H - 2
             body.append(
                 f'<rect x="0" y="{y}" width="{width}" height="{BAR_H}"'
-                f' fill="{PALETTE[b.colour % len(PALETTE)]}"><title>{_esc(b.label)} :'
-                f" {_esc(b.text)}</title></rect>"
+                f' fill="{PALETTE[b.colour % len(PALETTE)]}"><title>{_esc(b.label)}{colon}'
+                f"{_esc(b.text)}</title></rect>"
             )
             y += BAR_H + GAP
         y += GROUP_GAP
@@ -112,6 +117,7 @@ def line_chart(
     week_label: Callable[[date], str],
     number: Callable[[int], str],
     empty: str,
+    colon: str = " : ",
 ) -> Markup:
     """One line per programme over the weeks; a week without data breaks the line (a gap).
     Each line ends with its programme's name and last value, and has its own dash pattern."""
@@ -170,7 +176,7 @@ def line_chart(
         )
         shown = "—" if last is None else number(last)
         body.append(
-            f'<text x="34" y="{ly}" font-size="13">{_esc(line.programme)} : {_esc(shown)}</text>'
+            f'<text x="34" y="{ly}" font-size="13">{_esc(line.programme)}{colon}{_esc(shown)}</text>'
         )
     return _frame(chart_id, title, desc, height, body)
 
@@ -200,6 +206,7 @@ def dashboard_charts(request: Request, c: Application, filters: Filters) -> Dash
         return str(format_currency(cents / 100, "EUR", locale=locale))
 
     empty = _("Aucune donnée pour ces filtres.")
+    colon = " : " if lang == "fr" else ": "
     by_programme: dict[str, list[Bar]] = {}
     for k, count in enumerate(data.phases):
         by_programme.setdefault(count.programme, []).append(
@@ -211,6 +218,7 @@ def dashboard_charts(request: Request, c: Application, filters: Filters) -> Dash
         _("Barres horizontales : nombre de projets de chaque phase, groupées par programme."),
         [BarGroup(p, bars) for p, bars in by_programme.items()],
         empty,
+        colon,
     )
     trend = line_chart(
         "graphique-retards",
@@ -223,6 +231,7 @@ def dashboard_charts(request: Request, c: Application, filters: Filters) -> Dash
         lambda day: str(format_date(day, "d MMM", locale=locale)),
         number,
         empty,
+        colon,
     )
     copil = bar_chart(
         "graphique-copil",
@@ -239,10 +248,11 @@ def dashboard_charts(request: Request, c: Application, filters: Filters) -> Dash
             for x in data.copil
         ],
         empty,
+        colon,
     )
     budget = bar_chart(
         "graphique-budget",
-        _("Budget") + f" {data.year} : " + _("prévu, dépensé, prévisionnel"),
+        _("Budget") + f" {data.year}{colon}" + _("prévu, dépensé, prévisionnel"),
         _("Barres horizontales : montants prévus, dépensés et prévisionnels, par programme."),
         [
             BarGroup(
@@ -256,6 +266,7 @@ def dashboard_charts(request: Request, c: Application, filters: Filters) -> Dash
             for t in data.budget
         ],
         empty,
+        colon,
     )
     charts = [phases, trend, copil, budget]
     if lang == "fr":  # narrow no-break spaces before « : » and the like

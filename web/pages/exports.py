@@ -212,18 +212,23 @@ def _portfolio_csv(c: Application, filters: Filters, lang: str) -> Iterator[byte
     _ = i18n.gettext(lang)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+
+    def written() -> bytes:
+        data = buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
     writer.writerow([_(name) for name, _width in PORTFOLIO_COLUMNS])
-    yield "\ufeff".encode() + buffer.getvalue().encode()
+    yield "\ufeff".encode() + written()
     for n, line in enumerate(_portfolio_lines(c, filters), start=1):
         cells = _cells(line, lang)
         writer.writerow(
             ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in cells]
         )
-        if n % 200 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+        if n % EXPORT_PAGE == 0:  # one chunk per page read
+            yield written()
+    yield written()
 
 
 @router.get(
