@@ -36,8 +36,8 @@ from workflow.database import read
 from workflow.driver import run_until
 from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.plan import ActionIn
-from workflow.read_models.charts import TREND_WEEKS
 from workflow.planner import quarter_end, quarter_of
+from workflow.read_models.charts import TREND_WEEKS
 from workflow.records import Records
 from workflow.sweep import Sweeper
 

@@ -105,9 +105,7 @@ def record_overdue_daily(engine: Engine, now: datetime) -> int:
     with read(engine.db) as conn:
         if _fresh(conn, now):
             return 0
-    found = _counts(engine, now)
-    if not found:
-        return 0
+    found = _counts(engine, now)  # every loaded programme, so never empty
     day = paris_date(now)
     values = [
         {"day": day, "programme": programme, "recorded_at": now, **figures}
