@@ -2,7 +2,7 @@
 markup by the tests.
 
 Each chart is an ``<svg role="img" aria-labelledby>`` with its ``<title>`` and ``<desc>``,
-drawn in a ``viewBox`` at 100 % width (readable at 390 px: horizontal bars, each bar with
+drawn in a ``viewBox`` 360 units wide at 100 % width (readable at 390 px: horizontal bars, each bar with
 its label and value written above it, so no information is carried by colour alone). Its
 data table, the accessible alternative, is always in the page (``dashboard/_charts.html``),
 under « Voir les données ». Colours are the DSFR's illustrative palette.
@@ -10,6 +10,7 @@ under « Voir les données ». Colours are the DSFR's illustrative palette.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -41,8 +42,8 @@ PALETTE = (
 )
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 4", "3 6")  # lines differ by dash too
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
-WIDTH = 600
-LABEL_H, BAR_H, GAP, GROUP_GAP = 18, 14, 6, 16
+WIDTH = 360  # a phone's width: text at its size on 390 px, CSS caps the width on wide screens
+BAR_H, GAP, GROUP_GAP = 14, 6, 16
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,21 @@ class BarGroup:
 
 def _esc(text: str) -> str:
     return str(escape(text))
+
+
+def _text(x: float, y: float, text: str, size: int, *, bold: bool = False) -> tuple[str, int]:
+    """A label wrapped to the chart's width (SVG text does not wrap): its markup, with ``y``
+    the baseline of its first line, and the height its lines take."""
+    chars = int((WIDTH - x) / (size * (0.6 if bold else 0.55)))
+    lines = textwrap.wrap(text, max(12, chars)) or [""]
+    weight = ' font-weight="bold"' if bold else ""
+    spans = "".join(
+        f'<tspan x="{x}" dy="{0 if n == 0 else size + 3}">{_esc(line)}</tspan>'
+        for n, line in enumerate(lines)
+    )
+    return f'<text x="{x}" y="{y}" font-size="{size}"{weight}>{spans}</text>', (
+        len(lines) * (size + 3)
+    )
 
 
 def _frame(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> Markup:
@@ -86,19 +102,18 @@ def bar_chart(
     body: list[str] = []
     y = 4
     if not groups:
-        body.append(f'<text x="0" y="{y + 14}" font-size="14">{_esc(empty)}</text>')
-        y += 24
+        markup, height = _text(0, y + 14, empty, 14)
+        body.append(markup)
+        y += height + 8
     for g in groups:
-        body.append(
-            f'<text x="0" y="{y + 14}" font-size="15" font-weight="bold">{_esc(g.label)}</text>'
-        )
-        y += LABEL_H + 2
+        markup, height = _text(0, y + 14, g.label, 15, bold=True)
+        body.append(markup)
+        y += height + 4
         for b in g.bars:
             width = 0 if top == 0 else max(2, round((WIDTH - 4) * b.value / top)) if b.value else 0
-            body.append(
-                f'<text x="0" y="{y + 12}" font-size="13">{_esc(b.label)}{colon}{_esc(b.text)}</text>'
-            )
-            y += LABEL_H - 2
+            markup, height = _text(0, y + 12, f"{b.label}{colon}{b.text}", 13)
+            body.append(markup)
+            y += height
             body.append(
                 f'<rect x="0" y="{y}" width="{width}" height="{BAR_H}"'
                 f' fill="{PALETTE[b.colour % len(PALETTE)]}"><title>{_esc(b.label)}{colon}'
@@ -121,9 +136,8 @@ def line_chart(
 ) -> Markup:
     """One line per programme over the weeks; a week without data breaks the line (a gap).
     Each line ends with its programme's name and last value, and has its own dash pattern."""
-    left, right, top_y, plot_h = 40, 16, 10, 180
+    left, right, top_y, plot_h = 34, 14, 10, 150
     legend_y = top_y + plot_h + 34
-    height = legend_y + 20 * max(1, len(trend.lines)) + 4
     values = [v for line in trend.lines for v in line.items if v is not None]
     top = max(values, default=0) or 1
     n = len(trend.mondays)
@@ -168,17 +182,16 @@ def line_chart(
                 f"{dashed} />"
             )
         last = next((v for v in reversed(line.items) if v is not None), None)
-        ly = legend_y + 20 * k
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
         body.append(
-            f'<line x1="0" y1="{ly - 4}" x2="28" y2="{ly - 4}" stroke="{colour}"'
+            f'<line x1="0" y1="{legend_y - 4}" x2="28" y2="{legend_y - 4}" stroke="{colour}"'
             f' stroke-width="3"{dashed} />'
         )
         shown = "—" if last is None else number(last)
-        body.append(
-            f'<text x="34" y="{ly}" font-size="13">{_esc(line.programme)}{colon}{_esc(shown)}</text>'
-        )
-    return _frame(chart_id, title, desc, height, body)
+        markup, height = _text(34, legend_y, f"{line.programme}{colon}{shown}", 13)
+        body.append(markup)
+        legend_y += height + 5
+    return _frame(chart_id, title, desc, legend_y, body)
 
 
 @dataclass(frozen=True)

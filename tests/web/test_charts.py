@@ -110,7 +110,7 @@ def test_each_chart_is_an_image_with_title_desc_text_labels_and_its_data_table(s
         svg = svg_of(page, chart)
         assert f'role="img" aria-labelledby="{chart}-t {chart}-d"' in svg
         assert f'<title id="{chart}-t">' in svg and f'<desc id="{chart}-d">' in svg
-        assert 'viewBox="0 0 600 ' in svg and 'width="100%"' in svg
+        assert 'viewBox="0 0 360 ' in svg and 'width="100%"' in svg
     copil = html.unescape(svg_of(page, "graphique-copil"))
     assert "COPIL prévus et tenus en 2026" in copil
     assert "Prévus\u202f: 3" in copil and "Tenus\u202f: 1" in copil  # words, not colours
