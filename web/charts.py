@@ -315,7 +315,8 @@ i18n.register(
         "Dépensé": "Spent",
         "Prévisionnel": "Forecast",
         "Graphiques": "Charts",
-        "La tendance des retards est relevée par programme : seuls les autres graphiques suivent"
+        "La tendance des retards est relevée par programme\u202f: seuls les autres graphiques"
+        " suivent"
         " les filtres de territoire et de phase.": (
             "The overdue trend is counted per programme: only the other charts follow the"
             " territory and phase filters."
@@ -324,7 +325,8 @@ i18n.register(
         "Programme": "Programme",
         "Phase": "Phase",
         "Projets": "Projects",
-        "jalons en retard + bilans manquants, au dernier relevé de la semaine ; « — » : aucun"
+        "jalons en retard + bilans manquants, au dernier relevé de la semaine\u202f; «\u202f—\u202f»"
+        "\u202f: aucun"
         " relevé": "overdue milestones + missing reports, as last counted in the week; « — »: no count",
         "Semaine du": "Week of",
         "jalons": "milestones",

@@ -133,7 +133,11 @@ def test_each_chart_is_an_image_with_title_desc_text_labels_and_its_data_table(s
 
     filtered = small.client(AGENCY).get("/dashboard", params={"territory": "Paris"}).text
     assert 'href="/dashboard/export.xlsx?territory=Paris"' in filtered
-    assert "seuls les autres graphiques suivent" in filtered
+    assert "relevée par programme\u202f: seuls les autres graphiques suivent" in filtered
+    english_filtered = small.client(AGENCY).get(
+        "/dashboard", params={"territory": "Paris", "lang": "en"}
+    )
+    assert "only the other charts follow the territory and phase filters" in english_filtered.text
 
     english = small.client(AGENCY).get("/dashboard", params={"lang": "en"}).text
     copil_en = html.unescape(svg_of(english, "graphique-copil"))

@@ -11,8 +11,9 @@ recorded per programme, so only the programme filter applies to it.
 - COPIL meetings of the year: *planned* = every meeting of a ``copil`` series dated in the
   year (held or still planned; a cancelled one is no longer planned), *held* = those held;
   a held meeting is dated by the day it was held, a planned one by its start (Paris);
-- budget: the year's budget lines (a line without a year counts for its project's first
-  year, as :mod:`workflow.budget` reads it), planned, spent and forecast, in cents.
+- budget: the year's budget lines (a line without a year, recorded before lines had one,
+  counts for its project's first year, as :class:`workflow.models.BudgetLine` says),
+  planned, spent and forecast, in cents.
 """
 
 from __future__ import annotations
