@@ -8,7 +8,8 @@ they name them; people, ``.example`` emails and the figures the seeds do not giv
 
 The projects are *replayed*, not inserted: an engine whose clock the replay moves creates each
 project and records its past on the day it happened, counted back from the clock's today, and
-runs that day's due work (automatic steps, reminders) as the service would have. Phase dates,
+runs that day's due work (automatic steps, reminders, the daily overdue count) as the
+service would have, at least once a week over the dashboard trend's half-year. Phase dates,
 history, overdue flags and pending reminders are those of a real past, and the demo always
 looks current. The messages this backfill queued are dropped: they are about the past.
 
@@ -36,6 +37,7 @@ from workflow.driver import run_until
 from workflow.engine import Engine, NewProject, PartnerIn
 from workflow.plan import ActionIn
 from workflow.planner import quarter_end, quarter_of
+from workflow.read_models.charts import TREND_WEEKS
 from workflow.records import Records
 from workflow.sweep import Sweeper
 
@@ -129,6 +131,10 @@ class _Replay:
         by_day: dict[date, list[tuple[Callable[[], Any], _Project | None]]] = defaultdict(list)
         for day, _, action, p in sorted(self._actions, key=lambda a: (a[0], a[1])):
             by_day[day].append((action, p))
+        # One pass a week at least, so that the due work's daily overdue count (the
+        # dashboard's trend) has a figure for every week of its half-year.
+        for weeks in range(TREND_WEEKS + 1):
+            by_day.setdefault(self.today - timedelta(weeks=weeks), [])
 
         def act(day: date) -> None:
             for action, p in by_day[day]:

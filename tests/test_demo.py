@@ -176,6 +176,28 @@ def test_some_projects_are_late_and_some_on_time(demo: Copilote) -> None:
     assert "Alliance d'acteurs en direction des publics invisibles" not in late
 
 
+def test_the_replay_fills_the_overdue_trend_of_every_week(demo: Copilote) -> None:
+    """The replay ran the due work at least once a week: the dashboard's 26-week trend has
+    a figure for every week and programme, and it is the count of those days."""
+    from workflow.read_models.charts import overdue_trend
+    from workflow.read_models.portfolio import Filters
+
+    trend = overdue_trend(demo.engine, demo.engine.today(), Filters())
+    assert {line.programme_id for line in trend.lines} == {"aceso", "acia", "cooperative", "unapei"}
+    for line in trend.lines:
+        assert None not in line.weeks, line.programme_id
+    coop = next(line for line in trend.lines if line.programme_id == "cooperative")
+    assert max(v for v in coop.items if v is not None) > 0  # the late coopérative shows
+    with read(demo.db) as conn:
+        today = conn.execute(
+            sa.select(tables.overdue_daily).where(
+                tables.overdue_daily.c.day == demo.engine.today(),
+                tables.overdue_daily.c.programme == "cooperative",
+            )
+        ).one()
+    assert today.projects == 6
+
+
 @pytest.mark.parametrize(
     ("today", "cohort"),
     [

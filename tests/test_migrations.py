@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -216,3 +217,50 @@ def _rows(db: sa.Engine, table: str) -> list[tuple[object, ...]]:
     t = getattr(tables, table)
     with db.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.select(t).order_by(t.c.id))]
+
+
+def test_0014_adds_the_daily_overdue_count_to_a_database_with_projects(db: sa.Engine) -> None:
+    """From 0013 with a project in it: 0014 adds ``overdue_daily`` (one row per day and
+    programme) and keeps the project; back to 0013 drops only that table."""
+    from datetime import UTC, date, datetime
+
+    from workflow import tables
+
+    _alembic(db, "downgrade", "0013")
+    with db.begin() as conn:
+        assert "overdue_daily" not in sa.inspect(conn).get_table_names()
+        pid = conn.execute(
+            sa.insert(tables.project)
+            .values(
+                definition_id="cooperative",
+                definition_version=1,
+                title="Coopérative 93",
+                territory="",
+                start_date=date(2026, 5, 4),
+                phase="prefiguration",
+                phase_entered_at=datetime(2026, 5, 4, tzinfo=UTC),
+                created_at=datetime(2026, 5, 4, tzinfo=UTC),
+            )
+            .returning(tables.project.c.id)
+        ).scalar_one()
+    _alembic(db, "upgrade", "head")
+    row = {
+        "day": date(2026, 9, 1),
+        "programme": "cooperative",
+        "overdue_milestones": 3,
+        "missing_reports": 1,
+        "late_projects": 1,
+        "projects": 1,
+        "recorded_at": datetime(2026, 9, 1, 7, tzinfo=UTC),
+    }
+    with db.begin() as conn:
+        conn.execute(sa.insert(tables.overdue_daily).values(row))
+        assert conn.execute(sa.select(tables.project.c.id)).scalars().all() == [pid]
+    with pytest.raises(sa.exc.IntegrityError), db.begin() as conn:
+        conn.execute(sa.insert(tables.overdue_daily).values(row))  # one row per day and programme
+    _alembic(db, "downgrade", "0013")
+    with db.connect() as conn:
+        assert "overdue_daily" not in sa.inspect(conn).get_table_names()
+        assert conn.execute(sa.select(tables.project.c.id)).scalars().all() == [pid]
+    _alembic(db, "upgrade", "head")
+

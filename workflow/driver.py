@@ -24,6 +24,7 @@ from typing import Any
 from workflow.calendar import PARIS, paris_date
 from workflow.clock import FixedClock
 from workflow.engine import Engine
+from workflow.overdue_daily import record_overdue_daily
 from workflow.sweep import Sweeper, SweepResult
 
 __all__ = ["Deliver", "Tick", "run_due", "run_until"]
@@ -57,7 +58,8 @@ class Tick:
 def run_due(
     engine: Engine, sweeper: Sweeper, now: datetime, deliver: Deliver | None = None
 ) -> Tick:
-    """The due work once, as of ``now``: automatic steps, then reminders, then delivery.
+    """The due work once, as of ``now``: automatic steps, then reminders, then the day's
+    overdue count (:mod:`workflow.overdue_daily`), then delivery.
 
     Each step runs even when an earlier one raised (each step isolates its projects'
     failures, so what escapes is a fault of the step itself, such as the database being
@@ -78,6 +80,12 @@ def run_due(
         sweep = sweeper.run(now)
     except Exception as error:
         log.exception("reminder sweep failed; delivery runs all the same")
+        errors.append(error)
+    try:
+        # The trend's daily figures, whatever the sending window (weekends count too).
+        record_overdue_daily(engine, now)
+    except Exception as error:
+        log.exception("daily overdue count failed; delivery runs all the same")
         errors.append(error)
     if deliver is not None:
         delivery = deliver(now)

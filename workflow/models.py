@@ -34,6 +34,7 @@ __all__ = [
     "MilestoneCompletion",
     "Objective",
     "OutboxMessage",
+    "OverdueDaily",
     "Partner",
     "Preference",
     "Project",
@@ -641,3 +642,22 @@ class FormSubmission(SQLModel, table=True):
     claimed_at: datetime = _ts()
     outcome_url: str | None = Field(default=None, max_length=300)  # none: still running
     flash: str | None = Field(default=None, max_length=1000)
+
+
+class OverdueDaily(SQLModel, table=True):
+    """What was late in one programme on one day (Paris), as the due work counted it: the
+    dashboard's trend reads these rows, a few hundred for half a year, never the projects.
+
+    One row per day and programme (the unique pair): a later pass the same day updates it.
+    """
+
+    __tablename__ = "overdue_daily"
+    __table_args__ = (sa.UniqueConstraint("day", "programme"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    programme: str = Field(max_length=64)  # the definition id
+    overdue_milestones: int = 0  # open milestones past their date, projects in progress
+    missing_reports: int = 0  # quarterly reports past their date and not received
+    late_projects: int = 0  # projects in progress with anything late (workflow.progress)
+    projects: int = 0  # projects in progress that day
+    recorded_at: datetime = _ts()

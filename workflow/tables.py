@@ -35,6 +35,7 @@ __all__ = [
     "milestone_completion",
     "objective",
     "outbox",
+    "overdue_daily",
     "partner",
     "preference",
     "project",
@@ -63,6 +64,7 @@ report_draft: sa.Table = metadata.tables["report_draft"]
 history: sa.Table = metadata.tables["history"]
 reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]
+overdue_daily: sa.Table = metadata.tables["overdue_daily"]
 attendance: sa.Table = metadata.tables["attendance"]
 preference: sa.Table = metadata.tables["preference"]
 objective: sa.Table = metadata.tables["objective"]

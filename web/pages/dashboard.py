@@ -24,12 +24,14 @@ from fastapi.responses import HTMLResponse, Response
 from web import i18n
 from web.auth import Forbidden
 from web.bounds import page_number
+from web.charts import dashboard_charts
 from web.deps import CopiloteDep, PageUser
 from web.pages.project import filter_options, page_context, read_filters
 from web.pages.responses import PAGE_RESPONSES
 from web.templating import render
 from workflow.failures import failed_projects
 from workflow.read_models.portfolio import (
+    DASHBOARD_SORT,
     PORTFOLIO_SORTS,
     Sort,
     Tiles,
@@ -45,7 +47,7 @@ from workflow.read_models.portfolio import (
 router = APIRouter(default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
 
 UPCOMING_WEEKS = 4
-DEFAULT_SORT = Sort("late", descending=True)
+DEFAULT_SORT = DASHBOARD_SORT
 # A column not yet sorted starts with its most useful direction: numbers largest first.
 FIRST_DESCENDING = {"late"}
 
@@ -142,6 +144,7 @@ def dashboard(
             "reports": reports,
             "meetings": meetings,
             "with_location": any(m.location for m in meetings.rows),
+            "charts": dashboard_charts(request, c, filters),
             **page_context(request),
             **filter_options(c, filters),
         },

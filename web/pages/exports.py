@@ -7,6 +7,13 @@ the CSV and in the XLSX alike; amounts and dates are typed cells in the XLSX. Th
 the French spreadsheet dialect: ``;`` between cells, decimal comma, UTF-8 with a BOM so
 that Excel shows the accents.
 
+The portfolio (the agency's dashboard, its filters and its order): CSV and XLSX, agency
+only. These files are for machines and further sums, so dates are ISO (``2026-05-04``) and
+numbers plain (``3``), not the page's « 4 mai 2026 »; the CSV is ``;``-separated UTF-8 with
+a BOM, as a French Excel opens it. Both are written page by page (:data:`EXPORT_PAGE` rows
+at a time): the CSV is streamed, the XLSX is written by openpyxl's write-only mode into a
+spooled temporary file, so 100,000 projects never sit in memory as objects.
+
 The calendar feed: a calendar application subscribes to a URL and polls it without
 signing in, so the project page gives each reader a personal feed address carrying a
 signed key (itsdangerous, salt ``copilote-calendar-feed``) that names the project and the
@@ -18,16 +25,27 @@ the feed without a key. A key for project A never opens project B.
 
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from icalendar import Calendar, Event
 from itsdangerous import BadSignature, URLSafeSerializer
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from notifications.message import clean_text_line
 from notifications.wording import money
-from web.auth import Principal
+from web import i18n
+from web.auth import Forbidden, Principal
 from web.bounds import FIRST_DAY, LAST_DAY, PageId, form_day, query_year
 from web.cpom import (
     action_header,
@@ -47,6 +65,15 @@ from web.templating import PARIS, render
 from workflow.calendar import in_paris
 from workflow.read_models.annual import AnnualReport, annual_report
 from workflow.read_models.detail import agenda
+from workflow.read_models.portfolio import (
+    DASHBOARD_SORT,
+    PORTFOLIO_SORTS,
+    Filters,
+    ProjectLine,
+    Sort,
+    portfolio,
+    read_sort,
+)
 
 __all__ = ["feed_url", "neutralise", "router"]
 
@@ -136,6 +163,210 @@ def annual_page(
             "money": money,
         },
     )
+
+
+# -- the portfolio -----------------------------------------------------------------------------
+
+EXPORT_PAGE = 1000
+PORTFOLIO_COLUMNS = (
+    ("Identifiant", 12),
+    ("Projet", 40),
+    ("Programme", 32),
+    ("Territoire", 22),
+    ("Phase", 26),
+    ("En cours", 10),
+    ("Prochaine échéance", 18),
+    ("Intitulé de l'échéance", 36),
+    ("Éléments en retard", 18),
+)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The dashboard's portfolio as the agency sees it: its filters, its order (``sort``, the
+    page's parameter) and ``show=late`` (late projects only)."""
+
+    filters: Filters
+    sort: Sort = DASHBOARD_SORT
+    late_only: bool = False
+
+
+def _portfolio_lines(c: Application, listing: Listing) -> Iterator[ProjectLine]:
+    """Every project of the dashboard's portfolio, in its order, a page at a time."""
+    today, number = c.engine.today(), 1
+    while True:
+        page = portfolio(
+            c.engine,
+            today,
+            listing.filters,
+            number,
+            size=EXPORT_PAGE,
+            sort=listing.sort,
+            late_only=listing.late_only,
+        )
+        yield from page.rows
+        if number >= page.pages:
+            return
+        number += 1
+
+
+def _cells(line: ProjectLine, lang: str) -> list[object]:
+    """One row: text (neutralised), the date as a date, counts as integers."""
+    _ = i18n.gettext(lang)
+    return [
+        line.id,
+        neutralise(line.title),
+        neutralise(line.programme),
+        neutralise(line.territory),
+        neutralise(line.phase_label),
+        _("oui") if line.in_progress else _("non"),
+        line.next_deadline,
+        neutralise(line.next_deadline_label or ""),
+        line.overdue,
+    ]
+
+
+def _agency_listing(
+    user: Principal, programme: str, territory: str, phase: str, sort: str, show: str
+) -> Listing:
+    if not user.is_agency:
+        raise Forbidden(user.email, "export the agency's portfolio")
+    # the dashboard's reading of its filters (web.pages.project imports this module)
+    from web.pages.project import read_filters
+
+    return Listing(
+        read_filters(programme, territory, phase),
+        read_sort(sort, PORTFOLIO_SORTS, DASHBOARD_SORT),
+        show == "late",
+    )
+
+
+def _portfolio_csv(c: Application, listing: Listing, lang: str) -> Iterator[bytes]:
+    _ = i18n.gettext(lang)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+
+    def written() -> bytes:
+        data = buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    writer.writerow([_(name) for name, _width in PORTFOLIO_COLUMNS])
+    yield "\ufeff".encode() + written()
+    for n, line in enumerate(_portfolio_lines(c, listing), start=1):
+        cells = _cells(line, lang)
+        writer.writerow(
+            ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in cells]
+        )
+        if n % EXPORT_PAGE == 0:  # one chunk per page read
+            yield written()
+    yield written()
+
+
+@router.get(
+    "/dashboard/export.csv",
+    response_class=Response,
+    responses=file_response("text/csv", "the agency's filtered portfolio (CSV)"),
+)
+def export_portfolio_csv(
+    request: Request,
+    user: PageUser,
+    c: CopiloteDep,
+    programme: str = "",
+    territory: str = "",
+    phase: str = "",
+    sort: str = "",
+    show: str = "",
+) -> StreamingResponse:
+    listing = _agency_listing(user, programme, territory, phase, sort, show)
+    lines = _portfolio_csv(c, listing, i18n.language(request))
+    # the first chunk (the header) is written now: a refusal of the filters is a page, not
+    # a broken download
+    head = next(lines)
+    return StreamingResponse(
+        _chain(head, lines),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(f"portefeuille-{c.engine.today().isoformat()}.csv"),
+    )
+
+
+def _chain(head: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield head
+    yield from rest
+
+
+def _xlsx_text(value: object) -> object:
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+@router.get(
+    "/dashboard/export.xlsx",
+    response_class=Response,
+    responses=file_response(XLSX_TYPE, "the agency's filtered portfolio (Excel workbook)"),
+)
+def export_portfolio_xlsx(
+    request: Request,
+    user: PageUser,
+    c: CopiloteDep,
+    programme: str = "",
+    territory: str = "",
+    phase: str = "",
+    sort: str = "",
+    show: str = "",
+) -> StreamingResponse:
+    listing = _agency_listing(user, programme, territory, phase, sort, show)
+    lang = i18n.language(request)
+    _ = i18n.gettext(lang)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Portefeuille"))
+    sheet.freeze_panes = "A2"
+    for index, (_name, width) in enumerate(PORTFOLIO_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    bold = Font(bold=True)
+    header = []
+    for name, _width in PORTFOLIO_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=_(name))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for line in _portfolio_lines(c, listing):
+        row = []
+        for value in _cells(line, lang):
+            cell = WriteOnlyCell(sheet, value=_xlsx_text(value))
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            row.append(cell)
+        sheet.append(row)
+    spool = tempfile.SpooledTemporaryFile(max_size=8_000_000)  # noqa: SIM115 (streamed below)
+    book.save(spool)
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while block := spool.read(65536):
+                yield block
+
+    return StreamingResponse(
+        chunks(),
+        media_type=XLSX_TYPE,
+        headers=_attachment(f"portefeuille-{c.engine.today().isoformat()}.xlsx"),
+    )
+
+
+i18n.register(
+    {
+        "Identifiant": "Id",
+        "Projet": "Project",
+        "Territoire": "Territory",
+        "En cours": "In progress",
+        "Prochaine échéance": "Next deadline",
+        "Intitulé de l'échéance": "Deadline",
+        "Éléments en retard": "Overdue items",
+        "oui": "yes",
+        "non": "no",
+    }
+)
 
 
 # -- the calendar feed -----------------------------------------------------------------------

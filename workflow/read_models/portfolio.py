@@ -228,6 +228,10 @@ date (0 for a project not in progress); ``programme`` by the programmes' titles;
 by programme, then the phase's place in its lifecycle (suspended and abandoned last)."""
 
 
+# The dashboard and its exports: the most days late first.
+DASHBOARD_SORT = Sort("late", descending=True)
+
+
 def read_sort(value: str, allowed: Sequence[str], default: Sort) -> Sort:
     """The ``sort`` query parameter (``key`` or ``-key``); anything else is the default."""
     key = value[1:] if value.startswith("-") else value
