@@ -263,4 +263,3 @@ def test_0014_adds_the_daily_overdue_count_to_a_database_with_projects(db: sa.En
         assert "overdue_daily" not in sa.inspect(conn).get_table_names()
         assert conn.execute(sa.select(tables.project.c.id)).scalars().all() == [pid]
     _alembic(db, "upgrade", "head")
-

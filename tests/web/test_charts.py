@@ -59,15 +59,15 @@ def small(site: Site) -> Site:
     records.cancel_meeting(site.project_b, cancelled, "reportée")
     records.schedule_meeting(site.project_b, "copil", paris(2026, 9, 14, 14))
     budget.set_budget_line(
-        site.project_a, None, year=2026, label="Animation", planned_cents=15_000_000,
+        site.project_a, None, year=2026, label="Animation", planned_cents=15_000_000, by="Pia",
         spent_cents=2_500_000, forecast_cents=14_000_050,
     )  # fmt: skip
     budget.set_budget_line(
-        site.project_b, None, year=2026, label="Diagnostic", planned_cents=384_675,
+        site.project_b, None, year=2026, label="Diagnostic", planned_cents=384_675, by="Pia",
         spent_cents=100_000, forecast_cents=384_675,
     )  # fmt: skip
     budget.set_budget_line(
-        site.project_b, None, year=2027, label="Suite", planned_cents=99_900_000
+        site.project_b, None, year=2027, label="Suite", planned_cents=99_900_000, by="Pia"
     )  # another year: not in this year's chart
     return site
 

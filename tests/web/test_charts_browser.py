@@ -45,7 +45,13 @@ def test_the_charts_fit_a_phone_and_work_without_scripts(site: LiveService) -> N
         )
         c.records.meeting_held(pid, series="copil")
         Budget(c.engine).set_budget_line(
-            pid, None, year=2026, label="Animation", planned_cents=7_692_337, spent_cents=10_000
+            pid,
+            None,
+            year=2026,
+            label="Animation",
+            planned_cents=7_692_337,
+            spent_cents=10_000,
+            by="Pia",
         )
     site.tick(at(date(2026, 7, 6)))  # the due work counts what is late that day
     with sync_playwright() as p:

@@ -448,9 +448,13 @@ def test_the_year_of_a_multi_year_programme_and_the_plan_s_indicators(site: Site
             pilot=PartnerIn("Structure A", PILOT_A, "Pia", ("pilot",)),
         )
     )
-    c.records.plan.set_objective(pid, "acces", level="general", label="Améliorer l'accès")
-    c.records.plan.set_action(pid, "ateliers", ActionIn(objective="acces", label="Ateliers"))
-    c.records.plan.set_action(pid, "visites", ActionIn(objective="acces", label="Visites"))
+    c.records.plan.set_objective(pid, "acces", level="general", label="Améliorer l'accès", by="Pia")
+    c.records.plan.set_action(
+        pid, "ateliers", ActionIn(objective="acces", label="Ateliers"), by="Pia"
+    )
+    c.records.plan.set_action(
+        pid, "visites", ActionIn(objective="acces", label="Visites"), by="Pia"
+    )
     for key, action, year, planned, realised in (
         ("participants", "ateliers", 2026, 120, 90),
         ("seances", "ateliers", 2026, 10, 12),
@@ -466,6 +470,7 @@ def test_the_year_of_a_multi_year_programme_and_the_plan_s_indicators(site: Site
             realised=realised,
             action=action,
             year=year,
+            by="Pia",
         )
     page = site.client(PILOT_A).get(f"/projects/{pid}").text
     assert "Financement pluriannuel année 2 sur 5" in text(page)

@@ -160,6 +160,8 @@ i18n.register(
             " details"
         ),
         "Tableau de bord de l'agence": "Agency dashboard",
+        "Rapport annuel CPOM du programme (XLSX)": "Programme's CPOM annual report (XLSX)",
+        "Rapport annuel CPOM du programme (CSV)": "Programme's CPOM annual report (CSV)",
         "Projets en échec": "Failing projects",
         "Le travail automatique de ces projets a échoué ; les autres projets continuent.": (
             "The automatic work of these projects failed; the other projects go on."
