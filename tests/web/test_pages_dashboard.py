@@ -356,7 +356,7 @@ def test_a_failing_project_is_shown_on_the_dashboard_and_its_page(site: Site) ->
     assert "OverflowError: too far" in found.group(0)
     own = site.client(PILOT_B).get(f"/projects/{site.project_b}")
     failure = re.search(
-        r'<section class="alerts" aria-labelledby="echec">.*?</section>', own.text, re.S
+        r'<div class="fr-alert fr-alert--error" id="echec">.*?</div>', own.text, re.S
     )
     assert failure, "no failure section on the project's page"
     assert "04/05/2026" in failure.group(0) and "OverflowError: too far" in failure.group(0)

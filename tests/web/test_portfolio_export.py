@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from tests.web.conftest import AGENCY, PARIS, PILOT_A, Site
 from web.pages import exports
 from workflow.engine import NewProject, PartnerIn
-from workflow.read_models.portfolio import Filters, portfolio
+from workflow.read_models.portfolio import DASHBOARD_SORT, Filters, Sort, portfolio
 
 HEADER = [
     "Identifiant",
@@ -55,7 +55,7 @@ def test_the_csv_is_the_filtered_portfolio_in_the_page_order(site: Site) -> None
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == HEADER
-    page = portfolio(site.c.engine, site.c.engine.today(), Filters()).rows
+    page = portfolio(site.c.engine, site.c.engine.today(), Filters(), sort=DASHBOARD_SORT).rows
     assert [int(r[0]) for r in rows[1:]] == [p.id for p in page]  # the dashboard's order
     by_id = {int(r[0]): r for r in rows[1:]}
     a = next(p for p in page if p.id == site.project_a)
@@ -137,3 +137,38 @@ def test_only_the_agency_exports_the_portfolio(site: Site) -> None:
         303,
         401,
     )
+
+
+def test_the_exports_follow_the_pages_sort_and_its_late_only_list(site: Site) -> None:
+    """What the agency sorted or narrowed to the late projects is what it downloads; the
+    dashboard's export links carry those parameters, and a chosen programme adds its CPOM
+    annual report."""
+    site.clock.set(datetime(2026, 9, 1, 9, tzinfo=PARIS))
+    site.c.engine.create_project(  # starts today: nothing of it is late yet
+        NewProject(
+            definition_id="cooperative",
+            title="Coopérative D",
+            start_date=date(2026, 9, 1),
+            territory="Paris",
+            pilot=PartnerIn("Structure D", "d@exemple.fr", "Dora", ("pilot", "copil")),
+        )
+    )
+    agency = site.client(AGENCY)
+    today = site.c.engine.today()
+
+    def ids(params: dict[str, str]) -> list[int]:
+        body = agency.get("/dashboard/export.csv", params=params).content.decode("utf-8-sig")
+        return [int(r[0]) for r in list(csv.reader(io.StringIO(body), delimiter=";"))[1:]]
+
+    by_title = portfolio(site.c.engine, today, Filters(), sort=Sort("title", True)).rows
+    assert ids({"sort": "-title"}) == [p.id for p in by_title]
+    late = portfolio(site.c.engine, today, Filters(), sort=DASHBOARD_SORT, late_only=True)
+    assert ids({"show": "late"}) == [p.id for p in late.rows]
+    assert 0 < len(late.rows) < len(by_title)
+    assert ids({"sort": "nonsense"}) == ids({})  # an unknown order is the page's default
+
+    page = agency.get("/dashboard", params={"sort": "-title", "show": "late"}).text
+    assert "/dashboard/export.xlsx?sort=-title&amp;show=late" in page
+    assert "/programmes/" not in page
+    chosen = agency.get("/dashboard", params={"programme": "cooperative"}).text
+    assert 'href="/programmes/cooperative/export/annual.xlsx"' in chosen

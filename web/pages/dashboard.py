@@ -145,6 +145,12 @@ def dashboard(
             "meetings": meetings,
             "with_location": any(m.location for m in meetings.rows),
             "charts": dashboard_charts(request, c, filters),
+            # what the exports download: the page's filters, its order, its late-only list
+            "listing": {
+                **filters.params(),
+                **({} if order == DEFAULT_SORT else {"sort": order.param}),
+                **({"show": "late"} if late_only else {}),
+            },
             **page_context(request),
             **filter_options(c, filters),
         },
