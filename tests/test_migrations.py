@@ -219,11 +219,16 @@ def test_0013_indexes_the_dashboard_over_rows_written_before(db: sa.Engine) -> N
     assert open_ones == 3
     # what the missing reports read of reminders and partners is in their indexes
     columns = {
-        i["name"]: i["column_names"] for t in ("reminder", "partner")
+        i["name"]: i["column_names"]
+        for t in ("reminder", "partner")
         for i in sa.inspect(db).get_indexes(t)
     }
     assert columns["ix_reminder_report_overdue"] == [
-        "due_at", "project_id", "schedule", "period", "kind",
+        "due_at",
+        "project_id",
+        "schedule",
+        "period",
+        "kind",
     ]
     assert columns["ix_partner_project_active"][:3] == ["project_id", "joined_on", "left_on"]
     _alembic(db, "downgrade", "0012")
