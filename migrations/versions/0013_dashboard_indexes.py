@@ -9,7 +9,7 @@ the meetings of the coming weeks without reading the meeting table;
 ``ix_reminder_report_overdue`` reads the reports' overdue reminders only, out of the ~4
 reminders a milestone the planner writes and never deletes, and covers what the missing
 reports read of them (project, schedule, period: no probe into the 4,000,000-row table);
-``ix_partner_project_active`` covers what they read of the partners (dates, roles, name).
+``ix_partner_project_active`` the partners' dates (and on PostgreSQL roles and name).
 
 Revision ID: 0013
 Revises: 0012
@@ -61,19 +61,12 @@ def upgrade() -> None:
     )
     # The partners of a project as the missing reports filter them. ``roles`` is JSON:
     # PostgreSQL has no b-tree order for it, so it rides as an INCLUDE column there.
-    if op.get_bind().dialect.name == "postgresql":
-        op.create_index(
-            "ix_partner_project_active",
-            "partner",
-            ["project_id", "joined_on", "left_on"],
-            postgresql_include=["roles", "organisation", "id"],
-        )
-    else:
-        op.create_index(
-            "ix_partner_project_active",
-            "partner",
-            ["project_id", "joined_on", "left_on", "roles", "organisation", "id"],
-        )
+    op.create_index(
+        "ix_partner_project_active",
+        "partner",
+        ["project_id", "joined_on", "left_on"],
+        postgresql_include=["roles", "organisation", "id"],
+    )
 
 
 def downgrade() -> None:
