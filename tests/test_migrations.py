@@ -126,6 +126,7 @@ DASHBOARD_INDEXES = {
     "milestone": {"ix_milestone_open_project"},
     "meeting": {"ix_meeting_planned_start"},
     "reminder": {"ix_reminder_report_overdue"},
+    "partner": {"ix_partner_project_active"},
 }
 
 
@@ -195,6 +196,17 @@ def test_0013_indexes_the_dashboard_over_rows_written_before(db: sa.Engine) -> N
                 due_at=at,
             )
         )
+        conn.execute(
+            sa.insert(tables.partner).values(
+                project_id=pid,
+                organisation="Association A",
+                contact_name="Awa Diallo",
+                email="a@asso.example.fr",
+                roles=["partner"],
+                lang="fr",
+                joined_on=date(2026, 5, 4),
+            )
+        )
     before = {t: _rows(db, t) for t in DASHBOARD_INDEXES}
     _alembic(db, "upgrade", "head")
     assert all(DASHBOARD_INDEXES[t] <= found for t, found in _indexes(db).items())
@@ -206,6 +218,20 @@ def test_0013_indexes_the_dashboard_over_rows_written_before(db: sa.Engine) -> N
             .where(tables.milestone.c.project_id == pid, tables.milestone.c.done_on.is_(None))
         ).scalar_one()
     assert open_ones == 3
+    # what the missing reports read of reminders and partners is in their indexes
+    columns = {
+        i["name"]: i["column_names"]
+        for t in ("reminder", "partner")
+        for i in sa.inspect(db).get_indexes(t)
+    }
+    assert columns["ix_reminder_report_overdue"] == [
+        "due_at",
+        "project_id",
+        "schedule",
+        "period",
+        "kind",
+    ]
+    assert columns["ix_partner_project_active"][:3] == ["project_id", "joined_on", "left_on"]
     _alembic(db, "downgrade", "0012")
     assert all(not (found & DASHBOARD_INDEXES[t]) for t, found in _indexes(db).items())
     _alembic(db, "upgrade", "head")

@@ -141,6 +141,18 @@ class Partner(SQLModel, table=True):
     joined_on: date
     left_on: date | None = None
 
+    # The dashboard's missing reports read a project's active partners (0013); on
+    # PostgreSQL the index also carries what they show and filter (JSON has no b-tree order).
+    __table_args__ = (
+        sa.Index(
+            "ix_partner_project_active",
+            "project_id",
+            "joined_on",
+            "left_on",
+            postgresql_include=["roles", "organisation", "id"],
+        ),
+    )
+
 
 class Milestone(SQLModel, table=True):
     __table_args__ = (
@@ -447,6 +459,9 @@ class Reminder(SQLModel, table=True):
             "ix_reminder_report_overdue",
             "due_at",
             "project_id",
+            "schedule",
+            "period",
+            "kind",  # covering on SQLite only with every column the query names
             sqlite_where=sa.text("kind = 'report_overdue'"),
             postgresql_where=sa.text("kind = 'report_overdue'"),
         ),

@@ -708,7 +708,11 @@ def missing_reports(
     where = [
         _REPORT_OVERDUE,
         tables.reminder.c.due_at <= now,
-        (tables.reminder.c.project_id + 0).in_(eligible_projects(engine, filters)),
+        # the project is joined already: its own row says whether it is in progress and
+        # passes the filters (no ``IN (SELECT id FROM project ...)`` built over every project
+        # and probed for each partner)
+        _built(engine, "in_progress", lambda: in_progress_clause(engine)),
+        *filters.conditions(),
         tables.partner.c.joined_on <= today,
         sa.or_(tables.partner.c.left_on.is_(None), tables.partner.c.left_on > today),
         sa.or_(*owed),
