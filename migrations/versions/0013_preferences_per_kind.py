@@ -56,9 +56,7 @@ def _rewrite(change: Any) -> None:
         chosen = json.loads(stored) if isinstance(stored, str) else list(stored or [])
         new = change(chosen)
         if new != chosen:
-            bind.execute(
-                sa.update(table).where(table.c.email == email).values(digest_kinds=new)
-            )
+            bind.execute(sa.update(table).where(table.c.email == email).values(digest_kinds=new))
 
 
 def upgrade() -> None:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
-
-import sqlalchemy as sa
 
 from web import i18n
 from web.deps import CopiloteDep
@@ -149,9 +148,7 @@ def _page(
         request.state.lang = preference.lang
     context: dict[str, Any] = {
         "email": preference.email,
-        "kinds": [
-            (key, LABELS[key], key in preference.digest, key in ALWAYS) for key in kinds
-        ],
+        "kinds": [(key, LABELS[key], key in preference.digest, key in ALWAYS) for key in kinds],
         "languages": [(key, LANGUAGE_LABELS[key]) for key in LANGUAGES],
         "chosen_lang": preference.lang or "fr",
         "saved": saved,
