@@ -342,3 +342,44 @@ def test_diligent_cooperative_volume(
         print("\ndiligent coopérative, messages per month:")
         for email in table.people:
             print(f"  {email:28} {table.row(email)} peak {table.peak(email)}")
+
+
+def _plain(m: Mail) -> str:
+    return str(m.message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_partner_owing_a_deliverable_gets_a_link_to_send_it(
+    years: dict[tuple[str, str], Year],
+) -> None:
+    """The partners' milestone reminders carry each partner's own link to the page where
+    they send it (``/deliver/``); the pilot's carry the project page."""
+    year = years[("cooperative", "diligent")]
+    theirs = [m for m in year.mails if m.kind == "milestone_reminder" and m.to in PARTNERS]
+    assert theirs
+    links = set()
+    for m in theirs:
+        text = _plain(m)
+        found = re.search(r"http://127\.0\.0\.1:8000/deliver/\S+", text)
+        assert found, text
+        links.add(found.group(0))
+        if m.to != ENGLISH:
+            assert "Merci de le transmettre avec votre lien personnel ci-dessous" in text
+        else:
+            assert "Please send it with your personal link below" in text
+    assert len(links) == len(theirs)  # one link per partner
+    pilots = [m for m in year.mails if m.kind == "milestone_reminder" and m.to == PILOT_EMAIL]
+    assert pilots and all("/deliver/" not in _plain(m) for m in pilots)
+    assert all("/projects/" in _plain(m) for m in pilots)
+
+
+@pytest.mark.slow
+def test_the_organiser_is_not_invited_to_the_meeting_they_planned(
+    years: dict[tuple[str, str], Year],
+) -> None:
+    """The pilot (the calendar entry's ORGANIZER) schedules every meeting of the diligent
+    years: the attendees are invited, not the pilot, who still gets the reminders."""
+    year = years[("cooperative", "diligent")]
+    invited = {m.to for m in year.mails if m.kind == "meeting_invitation"}
+    assert PARTNERS[0] in invited and PILOT_EMAIL not in invited
+    assert any(m.to == PILOT_EMAIL and m.kind == "meeting_reminder" for m in year.mails)

@@ -8,6 +8,7 @@ from web.pages import (
     answer_links,
     conventions,
     dashboard,
+    deliver,
     documents,
     exports,
     forms,
@@ -28,6 +29,7 @@ router.include_router(answer.router)
 router.include_router(documents.router)
 router.include_router(preferences.router)
 router.include_router(answer_links.router)
+router.include_router(deliver.router)
 router.include_router(exports.router)
 router.include_router(objectives.router)
 router.include_router(users.router)
