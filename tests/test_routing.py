@@ -73,8 +73,11 @@ def test_definitions_show_prints_the_routing_table_in_words() -> None:
     assert "Coordinateur·rice de la coopérative (DD de l'ARS)" in line
     assert "ARS Île-de-France (siège – DPSRI)" in line and "choix du programme" in line
     assert "report_escalation" not in result.output  # labels, never keys
+    invited = next(x for x in result.output.splitlines() if "Invitation à une réunion" in x)
+    assert "(sauf le pilote qui l'organise)" in invited
     english = CliRunner().invoke(app, ["definitions", "show", "cooperative", "--lang", "en"])
     assert "Missing report escalated" in english.output
+    assert "except the pilot who organises it" in english.output
 
 
 @pytest.mark.parametrize(
