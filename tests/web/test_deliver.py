@@ -163,3 +163,22 @@ def test_a_link_opens_only_for_its_partner_and_its_deliverable(site: Site) -> No
     # a partner who left can no longer use theirs
     site.c.records.partner_leaves(pid, owing, on=site.c.engine.today())
     assert client.get(_path(site, pid, owing)).status_code == 403
+
+
+def test_nothing_is_sent_while_the_project_is_suspended(site: Site) -> None:
+    pid, owing, _ = _project(site, "mini_owed")
+    path = _path(site, pid, owing)
+    client = TestClient(site.app, base_url=BASE)
+    token = csrf_of(client.get(path).text)  # the page was opened before the suspension
+    site.c.engine.advance(pid, "suspend", actor="Pia", comment="Pause estivale")
+    page = client.get(path)
+    assert "Ce projet est suspendu" in html.unescape(page.text)
+    declared = client.post(path, data={"csrf_token": token, "comment": "envoyé"})
+    assert declared.status_code == 422
+    filed = client.post(
+        f"{path}/file",
+        data={"csrf_token": token},
+        files={"file": ("fiche.pdf", PDF, "application/pdf")},
+    )
+    assert filed.status_code == 422
+    assert _done(site, pid)[0] is None

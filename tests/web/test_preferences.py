@@ -58,9 +58,11 @@ def test_a_partner_is_offered_the_kinds_it_receives_and_no_other(site: Site) -> 
     site.c.records.add_partner(
         site.project_a, PartnerIn("Asso", partner, "Alix", ("partner",)), date(2026, 5, 4)
     )
+    site.c.tick(site.clock.now())  # their welcome is queued: a kind they were sent
     path = site.c.links.preferences(partner).removeprefix("http://127.0.0.1:8000")
     text = html.unescape(site.client().get(path).text)
     assert "Demandes de bilan trimestriel" in text
+    assert "Arrivées de partenaires" in text  # not a partner's by routing, but received
     assert "Toujours envoyé, au plus tard dans le récapitulatif" in text
     assert "Demandes de compte rendu après une réunion" not in text
     assert "Livrables toujours en retard malgré les relances" not in text
