@@ -138,6 +138,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "routing.escalation_rule": (
             "jamais la partie en retard ni ses pairs ; l'agence quand le pilote est en retard"
         ),
+        "routing.organiser_rule": "sauf le pilote qui l'organise",
         "routing.title": "Qui reçoit quoi",
         "routing.kind": "Message",
         "routing.audience": "Destinataires",
@@ -298,6 +299,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "routing.audience.informed": "the informed roles (RACI)",
         "routing.overridden": "the programme's choice",
         "routing.escalation_rule": "never the late party nor its peers; the agency when the pilot is late",
+        "routing.organiser_rule": "except the pilot who organises it",
         "routing.title": "Who receives what",
         "routing.kind": "Message",
         "routing.audience": "Recipients",

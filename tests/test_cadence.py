@@ -29,7 +29,7 @@ from workflow.loader import load_definition
 from workflow.occasions import MilestoneOverdue
 from workflow.outbox import Outgoing, SqlOutboxStore, queue
 from workflow.planner import plan
-from workflow.preferences import KINDS, load, save
+from workflow.preferences import FAMILIES, KINDS, load, save
 from workflow.window import EXEMPT_KINDS, SendingWindow
 
 WINDOW = SendingWindow()
@@ -308,13 +308,27 @@ def test_preferences_hold_messages_for_the_digest_and_choose_the_language(
     system: System,
 ) -> None:
     s = system
+    news = {"partner_joined", "phase_changed"}  # per kind of message
     with s.c.db.begin() as conn:
-        save(conn, PILOT.upper(), "en", ["news"], s.clock.now())
+        save(conn, PILOT.upper(), "en", sorted(news), s.clock.now())
     with read(s.c.db) as conn:
         assert load(conn, PILOT) == load(conn, PILOT.upper())
-        assert load(conn, PILOT).digest == {"news"} and load(conn, PILOT).lang == "en"
+        assert load(conn, PILOT).digest == news and load(conn, PILOT).lang == "en"
     with s.c.db.begin() as conn, pytest.raises(ValueError, match="digest: 'spam'"):
         save(conn, PILOT, "fr", ["spam"], s.clock.now())
+    with s.c.db.begin() as conn, pytest.raises(ValueError, match="digest: 'news'"):
+        save(conn, PILOT, "fr", ["news"], s.clock.now())  # a family is no longer a choice
+    with s.c.db.begin() as conn:  # a row stored per family before (0013 rewrites them)
+        conn.execute(
+            sa.insert(tables.preference).values(
+                email="old@asso.example.fr",
+                lang="fr",
+                digest_kinds=["reports", "unknown"],
+                updated_at=s.clock.now(),
+            )
+        )
+    with read(s.c.db) as conn:
+        assert load(conn, "old@asso.example.fr").digest == set(FAMILIES["reports"])
     s.set(at(date(2026, 5, 4), 10))
     pid = _project(s, "Coopérative A")
     s.records.add_partner(pid, person("Asso", PARTNER, "partner", "copil"), date(2026, 5, 4))
@@ -339,7 +353,7 @@ def test_preferences_hold_messages_for_the_digest_and_choose_the_language(
     assert their_url != url
     text = theirs.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"récapitulatif hebdomadaire, et choisir leur langue\u202f: {their_url}" in text
-    assert sorted(KINDS) == ["deadlines", "meetings", "news", "reports"]
+    assert "report_request" in KINDS and "overdue_digest" not in KINDS  # the digest: never held
 
 
 @pytest.mark.slow

@@ -289,3 +289,47 @@ def test_0014_adds_the_daily_overdue_count_to_a_database_with_projects(db: sa.En
         assert "overdue_daily" not in sa.inspect(conn).get_table_names()
         assert conn.execute(sa.select(tables.project.c.id)).scalars().all() == [pid]
     _alembic(db, "upgrade", "head")
+
+
+def test_0015_turns_stored_families_into_their_kinds_and_back(db: sa.Engine) -> None:
+    """A choice stored per family (meetings, news) before preferences were per kind keeps its
+    effect: every kind of the family; going back keeps the families wholly chosen."""
+    from datetime import UTC, datetime
+
+    from workflow import tables
+    from workflow.database import read
+    from workflow.preferences import FAMILIES, load
+
+    _alembic(db, "downgrade", "0014")
+    now = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    with db.begin() as conn:
+        for email, chosen in (
+            ("a@asso.example.fr", ["meetings", "news"]),
+            ("b@asso.example.fr", []),
+        ):
+            conn.execute(
+                sa.insert(tables.preference).values(
+                    email=email, lang="fr", digest_kinds=chosen, updated_at=now
+                )
+            )
+    _alembic(db, "upgrade", "head")
+    with read(db) as conn:
+        stored = {
+            row.email: row.digest_kinds
+            for row in conn.execute(
+                sa.select(tables.preference.c.email, tables.preference.c.digest_kinds)
+            )
+        }
+        a = load(conn, "a@asso.example.fr")
+    assert sorted(stored["a@asso.example.fr"]) == sorted(FAMILIES["meetings"] + FAMILIES["news"])
+    assert stored["b@asso.example.fr"] == []
+    assert a.holds(["meeting_invitation", "partner_joined"]) and not a.holds(["report_request"])
+    _alembic(db, "downgrade", "0014")
+    with read(db) as conn:
+        back = conn.execute(
+            sa.select(tables.preference.c.digest_kinds).where(
+                tables.preference.c.email == "a@asso.example.fr"
+            )
+        ).scalar_one()
+    assert back == ["meetings", "news"]
+    _alembic(db, "upgrade", "head")

@@ -12,7 +12,7 @@ from tests.conftest import paris
 from tests.test_engine import new_mini, ready_to_deploy
 from workflow import tables
 from workflow.clock import FixedClock
-from workflow.engine import Engine
+from workflow.engine import Engine, PartnerIn
 from workflow.occasions import (
     AnnualReview,
     ConventionEnd,
@@ -319,6 +319,8 @@ def test_a_meeting_moved_then_held_keeps_only_its_current_reminders(
     engine: Engine, records: Records, db: sa.Engine, clock: FixedClock
 ) -> None:
     pid = new_mini(engine)
+    # a COPIL member to invite (the pilot organises the meeting and is not invited to it)
+    records.add_partner(pid, PartnerIn("Asso", "asso@asso.example", "", ("partner", "copil")))
     meeting = records.schedule_meeting(pid, "copil", paris(2026, 6, 12, 14), occurrence="copil_1")
     records.move_meeting(pid, meeting, paris(2026, 6, 19, 14))
 

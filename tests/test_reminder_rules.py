@@ -132,8 +132,12 @@ def test_reminder_at_nine_paris_across_dst(
                 pilot=person("Pilote", PILOT, "pilot", "copil"),
             )
         )
+        member = "membre@asso.example"  # invited; the pilot organises it
+        s.records.add_partner(pid, person("Asso", member, "partner", "copil"))
         meeting = s.records.schedule_meeting(pid, "copil", at(meeting_day, 14))
-        assert kinds_to(s.tick(at(date(2026, 3, 2), 9)), PILOT) == ["meeting_invitation"]
+        invited = s.tick(at(date(2026, 3, 2), 9))
+        assert "meeting_invitation" in kinds_to(invited, member)  # beside its welcome
+        assert "meeting_invitation" not in kinds_to(invited, PILOT)
         with read(s.c.db) as conn:
             due_at = conn.execute(
                 sa.select(tables.reminder.c.due_at).where(
@@ -147,7 +151,8 @@ def test_reminder_at_nine_paris_across_dst(
         s.tick(at(reminder_day - timedelta(days=1), 9))  # whatever else was due before
         assert s.tick(at(reminder_day, 8, 59)) == []
         mails = s.tick(at(reminder_day, 9))
-        assert summary(mails) == [
+        assert sorted(summary(mails)) == [
+            (f"{reminder_day} 09:00", member, "meeting_reminder"),
             (f"{reminder_day} 09:00", PILOT, "meeting_reminder"),
         ]
         assert mails[0].when.utcoffset() is not None
@@ -178,7 +183,7 @@ def test_ics_invitation_update_and_cancel(system: System) -> None:
     s.records.cancel_meeting(pid, meeting)
     cancels = s.tick(at(date(2026, 5, 13), 10))
 
-    attendees = sorted([PILOT, ARACT])  # copil, pilot, aract; not the agency
+    attendees = [ARACT]  # copil, pilot, aract; not the agency, not the pilot who organises it
     for mails, kind in (
         (invitations, "meeting_invitation"),
         (updates, "meeting_update"),

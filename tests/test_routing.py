@@ -73,8 +73,11 @@ def test_definitions_show_prints_the_routing_table_in_words() -> None:
     assert "Coordinateur·rice de la coopérative (DD de l'ARS)" in line
     assert "ARS Île-de-France (siège – DPSRI)" in line and "choix du programme" in line
     assert "report_escalation" not in result.output  # labels, never keys
+    invited = next(x for x in result.output.splitlines() if "Invitation à une réunion" in x)
+    assert "(sauf le pilote qui l'organise)" in invited
     english = CliRunner().invoke(app, ["definitions", "show", "cooperative", "--lang", "en"])
     assert "Missing report escalated" in english.output
+    assert "except the pilot who organises it" in english.output
 
 
 @pytest.mark.parametrize(
@@ -342,3 +345,70 @@ def test_diligent_cooperative_volume(
         print("\ndiligent coopérative, messages per month:")
         for email in table.people:
             print(f"  {email:28} {table.row(email)} peak {table.peak(email)}")
+
+
+def _plain(m: Mail) -> str:
+    return str(m.message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_partner_owing_a_deliverable_gets_a_link_to_send_it(
+    years: dict[tuple[str, str], Year],
+) -> None:
+    """The partners' milestone reminders carry each partner's own link to the page where
+    they send it (``/deliver/``); the pilot's carry the project page."""
+    year = years[("cooperative", "diligent")]
+    theirs = [m for m in year.mails if m.kind == "milestone_reminder" and m.to in PARTNERS]
+    assert theirs
+    links = set()
+    for m in theirs:
+        text = _plain(m)
+        found = re.search(r"http://127\.0\.0\.1:8000/deliver/\S+", text)
+        assert found, text
+        links.add(found.group(0))
+        if m.to != ENGLISH:
+            assert "Merci de le transmettre avec votre lien personnel ci-dessous" in text
+        else:
+            assert "Please send it with your personal link below" in text
+    assert len(links) == len(theirs)  # one link per partner
+    pilots = [m for m in year.mails if m.kind == "milestone_reminder" and m.to == PILOT_EMAIL]
+    assert pilots and all("/deliver/" not in _plain(m) for m in pilots)
+    assert all("/projects/" in _plain(m) for m in pilots)
+
+
+@pytest.mark.slow
+def test_the_organiser_is_not_invited_to_the_meeting_they_planned(
+    years: dict[tuple[str, str], Year],
+) -> None:
+    """The pilot (the calendar entry's ORGANIZER) schedules every meeting of the diligent
+    years: the attendees are invited, not the pilot, who still gets the reminders."""
+    year = years[("cooperative", "diligent")]
+    invited = {m.to for m in year.mails if m.kind == "meeting_invitation"}
+    assert PARTNERS[0] in invited and PILOT_EMAIL not in invited
+    assert any(m.to == PILOT_EMAIL and m.kind == "meeting_reminder" for m in year.mails)
+
+
+@pytest.mark.slow
+def test_simulate_prints_the_diligent_cooperative_within_the_targets() -> None:
+    """The issue's own command, ``copilote simulate cooperative --scenario diligent
+    --partners 5`` over a year, ticking at 9 h and 18 h as it does: its monthly
+    table meets the targets (the pilot had 7 messages in November, 4 of them invitations
+    to the meetings they had planned themselves)."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    args = ["simulate", "cooperative"]
+    args += ["--from", FIRST.isoformat(), "--to", LAST.isoformat()]
+    result = CliRunner().invoke(app, [*args, "--scenario", "diligent", "--partners", "5"])
+    assert result.exit_code == 0, result.output
+    table = result.output.split("messages per person per month", 1)[1]
+    rows = {
+        line.split()[0]: [int(n) for n in line.split()[1:-2]]
+        for line in table.strip().splitlines()[1:]
+    }
+    assert set(rows) == {PILOT_EMAIL, AGENCY_EMAIL, HABITANTS_EMAIL, *PARTNERS}
+    for email, row in rows.items():
+        assert len(row) == 12 and max(row) <= 6, (email, row)
+    for email in PARTNERS:
+        assert sum(rows[email]) / 12 <= 4, (email, rows[email])

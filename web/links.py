@@ -45,7 +45,7 @@ class LinkError(ValueError):
 
 @dataclass(frozen=True)
 class LinkTarget:
-    purpose: str  # "report" | "meeting" | "minutes" (see workflow.sweep / workflow.planner)
+    purpose: str  # "report" | "meeting" | "minutes" | "milestone" (workflow.sweep, .planner)
     project_id: int
     partner_id: int
     detail: str  # report: "<schedule>:<period>"; meeting, minutes: the meeting id
@@ -53,7 +53,7 @@ class LinkTarget:
 
 
 # Where each purpose's link opens: answers under /answer, documents to read under /shared.
-_PATHS = {"minutes": "/shared/"}
+_PATHS = {"minutes": "/shared/", "milestone": "/deliver/"}
 
 
 class Links:

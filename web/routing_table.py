@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from notifications.wording import say
 from workflow.definition import Definition
-from workflow.routing import ESCALATIONS, TOKENS, routing_table
+from workflow.routing import ESCALATIONS, ORGANISED, TOKENS, routing_table
 
 __all__ = ["RoutingRow", "routing_rows"]
 
@@ -22,7 +22,7 @@ class RoutingRow:
     label: str
     audience: list[str]  # role labels (or what a token means), in order
     overridden: bool  # the definition says so, not the default
-    note: str | None  # the escalations' rule
+    note: str | None  # the escalations' rule, the organiser's
 
 
 def routing_rows(definition: Definition, lang: str = "fr") -> list[RoutingRow]:
@@ -37,7 +37,11 @@ def routing_rows(definition: Definition, lang: str = "fr") -> list[RoutingRow]:
             say(f"routing.kind.{route.kind}", lang),
             [who(key) for key in route.audience],
             route.overridden,
-            say("routing.escalation_rule", lang) if route.kind in ESCALATIONS else None,
+            say("routing.escalation_rule", lang)
+            if route.kind in ESCALATIONS
+            else say("routing.organiser_rule", lang)
+            if route.kind in ORGANISED
+            else None,
         )
         for route in routing_table(definition)
     ]

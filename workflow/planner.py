@@ -51,7 +51,7 @@ from workflow.occasions import (
 )
 from workflow.outbox import NoticeBudget, Outgoing, personal_key, queue, queue_within_budget
 from workflow.progress import cadence_interval
-from workflow.routing import audience, expand
+from workflow.routing import ORGANISED, audience, expand
 
 __all__ = [
     "AUTOMATIC_ACTOR",
@@ -596,6 +596,12 @@ class Planner:
             notice = MeetingNotice(meeting.id, change, meeting.sequence)
             link = ("meeting", str(meeting.id)) if change != "cancelled" else None
             attendees = expand(audience(definition, notice.kind), attendees=series.attendees)
+            # the organiser (the calendar entry's ORGANIZER) planned it: not invited to it
+            organiser = (
+                str(self.context(conn, project, today)["pilot_email"]).lower()
+                if notice.kind in ORGANISED
+                else ""
+            )
             self._notify(
                 conn,
                 project,
@@ -606,7 +612,7 @@ class Planner:
                 now,
                 today,
                 link=link,
-                only=lambda person: person.email.lower() not in unsent,
+                only=lambda person: person.email.lower() not in unsent | {organiser},
                 subject_id=meeting.id,
             )
             if change == "moved" and unsent:
@@ -621,7 +627,7 @@ class Planner:
                     now,
                     today,
                     link=link,
-                    only=lambda person: person.email.lower() in unsent,
+                    only=lambda person: person.email.lower() in unsent - {organiser},
                     subject_id=meeting.id,
                 )
         if change in ("scheduled", "moved") and meeting.starts_at is not None:

@@ -7,8 +7,10 @@ reads it for every message it writes: a message of a kind moved to the digest is
 ``held`` (unless it is about a meeting held before the next digest), in the language chosen.
 The sweep then gathers a person's held messages into their weekly digest (``merged``).
 
-Kinds are offered as a few families people recognise (``KINDS``); convocations and report
-requests can be moved to the digest like the others, but nothing can be switched off.
+The choice is per kind of message (``KINDS``, the routing's kinds but the digest itself);
+convocations and report requests can be moved to the digest like the others, but nothing can
+be switched off. Choices stored before per family (``FAMILIES``: meetings, reports,
+deadlines, news) still read as every kind of the family (migration 0013 rewrites them).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from workflow import tables
 from workflow.database import Raw, placeholders
 
 __all__ = [
+    "FAMILIES",
     "KINDS",
     "LANGUAGES",
     "Preference",
-    "family_of",
+    "kinds_of",
     "load",
     "load_many",
     "save",
@@ -35,7 +38,7 @@ __all__ = [
 
 LANGUAGES = ("fr", "en")
 
-KINDS: Mapping[str, tuple[str, ...]] = {
+FAMILIES: Mapping[str, tuple[str, ...]] = {
     # convocations: invitations, changes, cancellations, reminders, minutes
     "meetings": (
         "meeting_invitation",
@@ -61,31 +64,39 @@ KINDS: Mapping[str, tuple[str, ...]] = {
         "convention_end",
     ),
 }
-"""The families of messages a person chooses for (their labels live in the web catalogue)."""
+"""The families preferences were once chosen by (kept to read what was stored then)."""
 
-_FAMILY = {kind: family for family, kinds in KINDS.items() for kind in kinds}
+KINDS: tuple[str, ...] = tuple(kind for kinds in FAMILIES.values() for kind in kinds)
+"""The kinds of message a person chooses for, in the page's order (their labels live in the
+web catalogue); the weekly digest itself is not among them: it is never held."""
 
 
-def family_of(kind: str) -> str | None:
-    """The family a message kind belongs to; None for the digest itself (never held)."""
-    return _FAMILY.get(kind)
+def kinds_of(chosen: Iterable[str]) -> frozenset[str]:
+    """The kinds ``chosen`` names: kinds as they are, a family as all its kinds (a choice
+    stored before preferences were per kind); anything else is dropped."""
+    out: set[str] = set()
+    for name in chosen:
+        if name in FAMILIES:
+            out.update(FAMILIES[name])
+        elif name in KINDS:
+            out.add(name)
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
 class Preference:
     email: str
     lang: str | None = None
-    digest: frozenset[str] = frozenset()  # families moved to the weekly digest
+    digest: frozenset[str] = frozenset()  # kinds moved to the weekly digest
 
     def holds(self, kinds: Iterable[str]) -> bool:
         """Whether a message of these kinds waits for the digest: all of them moved there."""
-        families = [family_of(kind) for kind in kinds]
-        return bool(families) and all(f is not None and f in self.digest for f in families)
+        listed = list(kinds)
+        return bool(listed) and all(kind in self.digest for kind in listed)
 
 
-def _row(email: str, lang: str | None, families: Any) -> Preference:
-    chosen = frozenset(f for f in (families or []) if f in KINDS)
-    return Preference(email, lang if lang in LANGUAGES else None, chosen)
+def _row(email: str, lang: str | None, chosen: Any) -> Preference:
+    return Preference(email, lang if lang in LANGUAGES else None, kinds_of(chosen or []))
 
 
 def load(conn: sa.Connection, email: str) -> Preference:
@@ -114,22 +125,22 @@ def load_many(db: Raw, emails: Sequence[str]) -> dict[str, Preference]:
 def save(
     conn: sa.Connection, email: str, lang: str | None, digest: Iterable[str], now: datetime
 ) -> Preference:
-    """Record ``email``'s choice; ValueError naming the field for an unknown language or
-    family (nothing is written then)."""
+    """Record ``email``'s choice (kinds); ValueError naming the field for an unknown
+    language or kind (nothing is written then)."""
     email = email.strip().lower()
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"lang: {lang!r} is not offered: choose one of {', '.join(LANGUAGES)}")
-    families = sorted(set(digest))
-    unknown = [f for f in families if f not in KINDS]
+    kinds = sorted(set(digest))
+    unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ValueError(
             f"digest: {', '.join(map(repr, unknown))} is not a kind of message: "
             f"choose among {', '.join(KINDS)}"
         )
-    values = {"lang": lang, "digest_kinds": families, "updated_at": now}
+    values = {"lang": lang, "digest_kinds": kinds, "updated_at": now}
     updated = conn.execute(
         sa.update(tables.preference).where(tables.preference.c.email == email).values(**values)
     ).rowcount
     if not updated:
         conn.execute(sa.insert(tables.preference).values(email=email, **values))
-    return Preference(email, lang, frozenset(families))
+    return Preference(email, lang, frozenset(kinds))

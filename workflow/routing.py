@@ -15,6 +15,11 @@ invitations (the meeting's attendees) and informed roles get phase notifications
 steering committee and the agency hear of partners joining or leaving and of a project
 suspended, resumed or abandoned. A definition overrides any kind in its ``routing`` section.
 
+A meeting's invitation, change and cancellation never go to its organiser, the project's
+pilot named as ``ORGANIZER`` in the calendar entry (:data:`ORGANISED`): they planned it
+and are not asked whether they will attend it; its reminder and minutes request still reach
+them.
+
 An escalation is about someone late: it never reaches the people who hold the late party's
 role (peer partners) nor anybody outside its audience; when the late party is the pilot
 itself, it goes to the agency. This is the one home of that rule
@@ -33,6 +38,7 @@ __all__ = [
     "ESCALATIONS",
     "INFORMED",
     "KINDS",
+    "ORGANISED",
     "RESPONSIBLE",
     "TOKENS",
     "Route",
@@ -40,6 +46,7 @@ __all__ = [
     "audience",
     "escalation_audience",
     "expand",
+    "kinds_reaching",
     "routing_table",
 ]
 
@@ -49,6 +56,8 @@ INFORMED = "informed"
 TOKENS = (RESPONSIBLE, ATTENDEES, INFORMED)
 
 ESCALATIONS = frozenset({"milestone_escalation", "report_escalation"})
+ORGANISED = frozenset({"meeting_invitation", "meeting_update", "meeting_cancel"})
+"""What a meeting's organiser does not receive about it (they made the change)."""
 
 # Kind -> its class of message, which gives its default audience.
 KINDS: dict[str, str] = {
@@ -178,4 +187,42 @@ def expand(
         for value in values:
             if value not in out:
                 out.append(value)
+    return tuple(out)
+
+
+def kinds_reaching(definition: Definition, roles: Iterable[str]) -> tuple[str, ...]:
+    """The kinds of message that may reach a person holding ``roles`` in a project of
+    ``definition``, in the order of :data:`KINDS` (what their preferences page offers).
+
+    A token counts when one of the roles can stand for it anywhere in the definition: owing
+    a milestone or a report (``responsible``), attending a meeting series (``attendees``),
+    being informed by the RACI or a notification rule (``informed``)."""
+    held = set(roles)
+    responsible = {m.responsible for m in definition.milestones} | {
+        r.owed_by for r in definition.reports
+    }
+    attendees = {role for s in definition.meetings for role in s.attendees}
+    informed = {role for e in definition.raci for role in e.informed} | {
+        role for n in definition.notifications for role in n.notify
+    }
+    out: list[str] = []
+    for kind in KINDS:
+        if kind in ESCALATIONS:
+            # every accountable a RACI entry names, beside the kind's audience; never the
+            # late party, which is the responsible: an escalation is not about the reader
+            roles_of = set(audience(definition, kind)) | {
+                r for e in definition.raci for r in e.accountable
+            }
+            roles_of = roles_of - set(TOKENS) or {"agency"}
+        else:
+            roles_of = set(
+                expand(
+                    audience(definition, kind),
+                    responsible=responsible,
+                    attendees=attendees,
+                    informed=informed,
+                )
+            )
+        if held & roles_of:
+            out.append(kind)
     return tuple(out)

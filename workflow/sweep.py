@@ -429,7 +429,22 @@ class Sweeper:
         if r.kind == "milestone_overdue":
             self._next_digest(conn, project.id, definition, today)
         roles = list(expand(audience(definition, r.kind), responsible=responsible))
-        return self._to(conn, project, roles, today, item, r.occasion)
+        outs = self._to(conn, project, roles, today, item, r.occasion)
+        # Who owes it without being the pilot or the agency sends it from a personal link
+        # (the deliverable page): the pilot and the agency act on the project page.
+        for out in outs:
+            if (
+                self.links
+                and m.responsible_role in out.person.roles
+                and not {
+                    "pilot",
+                    "agency",
+                }
+                & set(out.person.roles)
+            ):
+                url = self.links("milestone", project.id, out.person.id, m.key)
+                out.item = {**out.item, "answer_url": url}
+        return outs
 
     @staticmethod
     def _milestone_item(

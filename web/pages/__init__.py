@@ -8,6 +8,7 @@ from web.pages import (
     answer_links,
     conventions,
     dashboard,
+    deliver,
     documents,
     exports,
     forms,
@@ -30,6 +31,7 @@ router.include_router(answer.router)
 router.include_router(documents.router)
 router.include_router(preferences.router)
 router.include_router(answer_links.router)
+router.include_router(deliver.router)
 router.include_router(exports.router)
 router.include_router(objectives.router)
 router.include_router(programme_report.router)
