@@ -154,17 +154,12 @@ def _field(loc: Iterable[str | int], data: Any) -> str:
     node = data
     for part in loc:
         if isinstance(part, int):
-            key = (
-                node[part].get("key")
+            item = (
+                node[part]
                 if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
-                else None
+                else {}
             )
-            trig = (
-                node[part].get("trigger")
-                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
-                else None
-            )
-            out += f"[{key or trig or part}]"
+            out += f"[{item.get('key') or item.get('trigger') or item.get('action') or part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
         else:
             out += f".{part}" if out else str(part)
@@ -189,6 +184,16 @@ def _path_at(positions: _Positions, line: int) -> Loc:
         if at == line and len(path) > len(best):
             best = path
     return best
+
+
+def _line(positions: _Positions, loc: Loc, kind: str) -> int:
+    """The line of a problem; a missing English field (``label_en``, ``title_en``) is placed
+    on the French one it translates, where the writer adds it."""
+    if kind == "missing" and loc and isinstance(loc[-1], str) and loc[-1].endswith("_en"):
+        french = (*loc[:-1], loc[-1].removesuffix("_en"))
+        if french in positions.lines:
+            return positions.lines[french]
+    return positions.line_of(loc)
 
 
 def parse_definition(
@@ -248,7 +253,9 @@ def parse_definition(
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = f"unknown field {loc[-1]!r} (check its spelling)"
-            problems.append(Problem(file, positions.line_of(loc), _field(loc, data), message))
+            problems.append(
+                Problem(file, _line(positions, loc, err["type"]), _field(loc, data), message)
+            )
         raise DefinitionError(file, problems) from None
     for loc, message in check_definition(definition, templates):
         problems.append(Problem(file, positions.line_of(loc), _field(loc, data), message))
