@@ -50,6 +50,7 @@ __all__ = [
     "UnknownLanguage",
     "UnknownTemplate",
     "french_spacing",
+    "in_language",
 ]
 
 LANGUAGES = ("fr", "en")
@@ -187,6 +188,26 @@ def _upgraded(item: Mapping[str, Any]) -> Mapping[str, Any]:
     return item
 
 
+ENGLISH_SUFFIX = "_en"
+
+
+def in_language(item: Mapping[str, Any], lang: str) -> Mapping[str, Any]:
+    """What ``item`` says to a reader of ``lang``. An item carries what a definition names
+    in both languages (``milestone_label`` and ``milestone_label_en``, also inside lists
+    such as a digest's ``overdue``); an English reader gets each ``X_en`` under the name
+    ``X``, so one template variable serves both languages and no French label reaches an
+    English reader. An item queued before it carried English keeps its French."""
+    if lang != "en":
+        return item
+    english: dict[str, Any] = {}
+    for name, value in item.items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            english[name] = [in_language(v, lang) for v in value]
+        elif name.endswith(ENGLISH_SUFFIX) and isinstance(value, str) and value:
+            english[name.removesuffix(ENGLISH_SUFFIX)] = value
+    return {**item, **english} if english else item
+
+
 # What an item queued before a field existed is rendered with (its own value wins).
 _ITEM_DEFAULTS: dict[str, Any] = {
     "reader": "partner",
@@ -272,13 +293,18 @@ class Renderer:
         if not items:
             raise ValueError("A message needs at least one item to render.")
         known = self.kinds()
-        items = [_upgraded(item) for item in items]
+        items = [in_language(_upgraded(item), lang) for item in items]
         for item in items:
             kind = item.get("kind")
             if not isinstance(kind, str) or kind not in known:
                 raise UnknownTemplate(str(kind), known)
 
-        common = {**self._globals, **_ITEM_DEFAULTS, **(base_context or {}), "lang": lang}
+        common = {
+            **self._globals,
+            **_ITEM_DEFAULTS,
+            **in_language(base_context or {}, lang),
+            "lang": lang,
+        }
         common["recipient_name"] = recipient_name
         # Who the message is written for (the same for all its items).
         common["reader"] = items[0].get("reader", common["reader"])

@@ -616,6 +616,26 @@ class Definition(_Strict):
             return key if default is None else default
         return in_language(found[0], found[1], lang)
 
+    def label_fields(
+        self, name: str, kind: LabelKind, key: str, default: str | None = None
+    ) -> dict[str, str]:
+        """A message item's fields for the label of ``key``: ``name`` in French and
+        ``name + "_en"`` in English; the renderer gives English readers the second under the
+        first's name (:func:`notifications.render`), so a template says ``milestone_label``
+        in both languages and an English reader never reads the French label."""
+        return {
+            name: self.label(kind, key, "fr", default),
+            f"{name}_en": self.label(kind, key, "en", default),
+        }
+
+    def meeting_fields(self, series: str, occurrence: str | None, stored: str) -> dict[str, str]:
+        """A message item's ``meeting_label`` and ``series_label`` in French and English."""
+        return {
+            "meeting_label": stored,
+            "meeting_label_en": self.meeting_label(series, occurrence, stored, "en"),
+            **self.label_fields("series_label", "meeting", series),
+        }
+
     def meeting_label(
         self, series: str, occurrence: str | None, stored: str, lang: str = "fr"
     ) -> str:
