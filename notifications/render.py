@@ -39,7 +39,7 @@ from markupsafe import Markup
 from . import days
 from .calendar import PARIS
 from .message import clean_text_line
-from .wording import clock_time
+from .wording import clock_time, count
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -156,6 +156,12 @@ def _non_working(context: Context, value: Mapping[str, Any]) -> str:
     return days.non_working_day(value, context["lang"])
 
 
+@pass_context
+def _count(context: Context, value: int, unit: str) -> str:
+    """ "1 jour de retard", "3 days late": ``value`` things of ``unit`` in the reader's language."""
+    return count(value, unit, context["lang"])
+
+
 _INTERVAL = re.compile(r"tous les (\d+) (mois|semaines)")
 
 NARROW_NBSP = "\u202f"
@@ -247,6 +253,7 @@ class Renderer:
         self.env.filters["quarter"] = _quarter
         self.env.filters["cadence"] = _cadence
         self.env.filters["non_working"] = _non_working
+        self.env.filters["count"] = _count
         # Contexts are handed to Jinja as they are (see _render), so they carry the globals.
         self._globals = dict(self.env.globals)
         self._templates: dict[str, Template] = {}

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from notifications.days import quarter
-from notifications.wording import clock_time
+from notifications.wording import clock_time, count
 from web.csrf import csrf_token, new_form_token
 from web.i18n import gettext, language
 from workflow.calendar import in_paris
@@ -99,6 +99,13 @@ def _quarter(context: Context, period: str) -> str:
         return period
 
 
+@pass_context
+def _count(context: Context, value: int, unit: str) -> str:
+    """ "1 jour", "3 jours", "12 people": ``value`` things of ``unit``, in the page's language."""
+    return count(value, unit, str(context.get("lang", "fr")))
+
+
+templates.env.filters["count"] = _count
 templates.env.filters["money"] = _money
 templates.env.filters["quarter"] = _quarter
 templates.env.filters["when"] = _when
