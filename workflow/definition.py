@@ -653,6 +653,16 @@ class Definition(_Strict):
                 return in_language(labels[0], labels[1], lang)
         return stored
 
+    def english_labels(self) -> dict[str, str]:
+        """Each French label of this programme and its English label, where they differ:
+        what a page written from French values shows an English reader instead (a read
+        model's ``phase_label``, ``label``, ``programme``: see :mod:`web.i18n`)."""
+        pairs = [(self.title, self.title_en), *self._labels().values()]
+        pairs += [
+            (f"{self.title} — {v.label}", f"{self.title_en} — {v.label_en}") for v in self.variants
+        ]
+        return {fr: en for fr, en in pairs if en and fr != en}
+
     def _labels(self) -> dict[tuple[str, str], tuple[str, str | None]]:
         cached: dict[tuple[str, str], tuple[str, str | None]] | None = self.__dict__.get(
             "_label_index"

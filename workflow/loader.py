@@ -300,6 +300,7 @@ class DefinitionRegistry:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, int], Definition] = {}
         self._paths: dict[tuple[str, int], Path | None] = {}
+        self._english: dict[str, str] | None = None
 
     def add(self, definition: Definition, path: Path | None = None) -> None:
         key = (definition.id, definition.version)
@@ -319,6 +320,18 @@ class DefinitionRegistry:
             )
         self._by_key[key] = definition
         self._paths[key] = path
+        self._english = None
+
+    def english_labels(self) -> dict[str, str]:
+        """The French labels of every loaded definition and their English ones (the newest
+        version's wording first), for pages that show a definition's French values."""
+        if self._english is None:
+            table: dict[str, str] = {}
+            for key in sorted(self._by_key, key=lambda k: (k[0], -k[1])):
+                for french, english in self._by_key[key].english_labels().items():
+                    table.setdefault(french, english)
+            self._english = table
+        return self._english
 
     def get(self, definition_id: str, version: int | None = None) -> Definition:
         if version is None:

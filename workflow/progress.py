@@ -122,6 +122,7 @@ class OverdueItem:
     unit: str | None = None
     conditions: tuple[Unmet, ...] = ()  # an automatic step's unmet conditions, as data
     step: str = ""  # an automatic step's label
+    label_en: str = ""  # the English label of what is late (its French ``label`` otherwise)
 
     def days_late(self, today: date) -> int:
         return (today - self.since).days
@@ -143,7 +144,7 @@ class OverdueItem:
         conditions worded in its language (``refusal.<kind>``)."""
         if self.conditions:
             return {"label": self.step, "every": self.every}
-        return {"label": self.label, "every": self.every}
+        return {"label": self.label, "label_en": self.label_en or self.label, "every": self.every}
 
 
 def _last_meetings(conn: sa.Connection, project_ids: Sequence[int]) -> dict[tuple[int, str], date]:
@@ -220,6 +221,7 @@ def overdue_by_project(
                     due + timedelta(days=1),
                     role,
                     definition.role_label(role),
+                    label_en=definition.label("milestone", key, "en", default=label),
                 )
             )
     last_meeting = _last_meetings(conn, ids)
@@ -241,6 +243,7 @@ def overdue_by_project(
                         end + timedelta(days=1),
                         "pilot",
                         pilot,
+                        label_en=phase.label_en,
                     )
                 )
         # A step due on a day is met until the end of that day in Paris: flagged at 00:30 on
@@ -286,6 +289,7 @@ def overdue_by_project(
                         pilot,
                         every,
                         unit,
+                        label_en=series.label_en,
                     )
                 )
     for items in found.values():

@@ -67,7 +67,7 @@ def dashboard(
                 c.engine, now, filters, page_number(meetings_page), weeks=UPCOMING_WEEKS
             ),
             **page_context(request),
-            **filter_options(c, filters),
+            **filter_options(c, filters, i18n.language(request)),
         },
     )
 
