@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from notifications import Renderer
-from workflow.definition import Definition
+from workflow.definition import Definition, LabelKind
 from workflow.errors import DefinitionError
 from workflow.lifecycle import Lifecycle
 from workflow.loader import load_definition, parse_definition
@@ -308,7 +309,7 @@ def test_every_label_of_a_shipped_definition_reads_in_english(path: Path) -> Non
     """What an English reader is shown: the English label of each thing the programme names,
     written for the programme (no French left in it)."""
     d = load_definition(path)
-    named = [
+    named: list[tuple[LabelKind, str, Any]] = [
         *(("phase", p.key, p) for p in d.phases),
         *(("role", r.key, r) for r in d.roles),
         *(("variant", v.key, v) for v in d.variants),
