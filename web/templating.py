@@ -126,7 +126,14 @@ def _finalize(value: Any) -> Any:
 def _join(value: Any, d: str = "", attribute: Any = None) -> Markup:
     """Jinja's ``join`` (escaping as it does), each item shown as ``{{ item }}`` would be: in
     the reader's language."""
-    items = [getattr(v, attribute) if attribute is not None else v for v in value]
+    items = [
+        v
+        if attribute is None
+        else v[attribute]
+        if isinstance(v, Mapping)
+        else getattr(v, attribute)
+        for v in value
+    ]
     return Markup(escape(d).join(escape(_finalize(v)) for v in items))
 
 
