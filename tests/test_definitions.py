@@ -357,3 +357,17 @@ def test_label_lookup_falls_back_and_names_meetings() -> None:
         d.meeting_label("copil", None, "Réunion exceptionnelle", "en") == "Réunion exceptionnelle"
     )
     assert d.meeting_label("gone", None, "Séminaire n°1", "en") == "Séminaire n°1"
+
+
+def test_show_in_english_names_everything_in_english() -> None:
+    english = CliRunner().invoke(app, ["definitions", "show", "acia", "--lang", "en"])
+    assert english.exit_code == 0, english.output
+    assert english.output.startswith("ACIA – Innovative collective learning actions (acia v1)")
+    assert "phase cadrage: Framing" in english.output
+    assert "Steering committee (COPIL)" in english.output and "Project lead" in english.output
+    d = load_definition(ROOT / "definitions" / "acia.yaml")
+    french = {label for label in d.english_labels() if len(label) > 6}
+    assert not [label for label in french if label in english.output]
+    assert (
+        "phase cadrage: Cadrage" in CliRunner().invoke(app, ["definitions", "show", "acia"]).output
+    )
