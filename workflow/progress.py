@@ -143,7 +143,7 @@ class OverdueItem:
         """For ``overdue.automatic_step.unmet`` the caller adds ``conditions``: the unmet
         conditions worded in its language (``refusal.<kind>``)."""
         if self.conditions:
-            return {"label": self.step, "every": self.every}
+            return {"label": self.step, "label_en": self.label_en or self.step, "every": self.every}
         return {"label": self.label, "label_en": self.label_en or self.label, "every": self.every}
 
 
@@ -266,6 +266,15 @@ def overdue_by_project(
                     pilot,
                     conditions=flag.unmet if flag else (),
                     step=flag.step if flag else "",
+                    # the engine recorded the step's French label: its English one by it
+                    label_en=next(
+                        (
+                            t.label_en
+                            for t in definition.transitions
+                            if flag and flag.unmet and t.label == flag.step
+                        ),
+                        "",
+                    ),
                 )
             )
         for series in definition.meetings:
