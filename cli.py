@@ -264,9 +264,10 @@ def definitions_show(
         raise InvalidInput("--format", "use text or mermaid")
     if lang not in ("fr", "en"):
         raise InvalidInput("--lang", "use fr or en")
-    typer.echo(f"{d.title} ({d.id} v{d.version})")
+    typer.echo(f"{d.title_in(lang)} ({d.id} v{d.version})")
     for p in d.phases:
-        typer.echo(f"  phase {p.key}: {p.label}{' (terminal)' if p.key in d.terminal else ''}")
+        label = d.phase_label(p.key, lang)
+        typer.echo(f"  phase {p.key}: {label}{' (terminal)' if p.key in d.terminal else ''}")
         for t in d.transitions:
             if p.key in t.source:
                 conds = "; ".join(
@@ -277,11 +278,16 @@ def definitions_show(
         for m in d.milestones:
             if m.phase == p.key:
                 typer.echo(
-                    f"    milestone {m.key}: {m.label}, {d.role_label(m.responsible)}, {m.deadline.describe()}"
+                    f"    milestone {m.key}: {d.label('milestone', m.key, lang)}, "
+                    f"{d.role_label(m.responsible, lang)}, {m.deadline.describe()}"
                 )
     for s in d.meetings:
-        what = s.cadence.describe() if s.cadence else ", ".join(o.label for o in s.occurrences)
-        typer.echo(f"  meetings {s.key}: {s.label} ({what})")
+        what = (
+            s.cadence.describe()
+            if s.cadence
+            else ", ".join(d.label("meeting", o.key, lang) for o in s.occurrences)
+        )
+        typer.echo(f"  meetings {s.key}: {d.label('meeting', s.key, lang)} ({what})")
     _print_routing(d, lang)
 
 

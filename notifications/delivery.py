@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from .calendar import build_ics, ics_attachment
 from .mailer import DeliveryResult, Mailer
 from .message import Attachment, OutgoingMessage, Recipient
-from .render import Renderer
+from .render import Renderer, in_language
 
 __all__ = ["Claimed", "Delivery", "DeliveryStats", "Outage", "OutboxStore"]
 
@@ -127,7 +127,9 @@ class Delivery:
         recipient = Recipient(claimed.name, claimed.email)
         attachments: tuple[Attachment, ...] = ()
         if len(claimed.items) == 1 and claimed.kind in _ICS_METHOD:
-            attachments = (self._invitation(claimed.items[0], claimed.kind, recipient, now),)
+            # the calendar entry in the reader's language, as the message is
+            item = in_language(claimed.items[0], claimed.lang)
+            attachments = (self._invitation(item, claimed.kind, recipient, now),)
         return OutgoingMessage(
             message_id=self.message_id(claimed.key),
             sender=self.sender,

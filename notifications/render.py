@@ -39,7 +39,7 @@ from markupsafe import Markup
 from . import days
 from .calendar import PARIS
 from .message import clean_text_line
-from .wording import clock_time
+from .wording import clock_time, count
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -50,6 +50,7 @@ __all__ = [
     "UnknownLanguage",
     "UnknownTemplate",
     "french_spacing",
+    "in_language",
 ]
 
 LANGUAGES = ("fr", "en")
@@ -155,6 +156,12 @@ def _non_working(context: Context, value: Mapping[str, Any]) -> str:
     return days.non_working_day(value, context["lang"])
 
 
+@pass_context
+def _count(context: Context, value: int, unit: str) -> str:
+    """ "1 jour de retard", "3 days late": ``value`` things of ``unit`` in the reader's language."""
+    return count(value, unit, context["lang"])
+
+
 _INTERVAL = re.compile(r"tous les (\d+) (mois|semaines)")
 
 NARROW_NBSP = "\u202f"
@@ -185,6 +192,26 @@ def _upgraded(item: Mapping[str, Any]) -> Mapping[str, Any]:
     if item.get("kind") in ("partner_joined", "partner_left") and "partners" not in item:
         item = {**item, "partners": [item.get("partner_name", "")], "welcome": False}
     return item
+
+
+ENGLISH_SUFFIX = "_en"
+
+
+def in_language(item: Mapping[str, Any], lang: str) -> Mapping[str, Any]:
+    """What ``item`` says to a reader of ``lang``. An item carries what a definition names
+    in both languages (``milestone_label`` and ``milestone_label_en``, also inside lists
+    such as a digest's ``overdue``); an English reader gets each ``X_en`` under the name
+    ``X``, so one template variable serves both languages and no French label reaches an
+    English reader. An item queued before it carried English keeps its French."""
+    if lang != "en":
+        return item
+    english: dict[str, Any] = {}
+    for name, value in item.items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            english[name] = [in_language(v, lang) for v in value]
+        elif name.endswith(ENGLISH_SUFFIX) and isinstance(value, str) and value:
+            english[name.removesuffix(ENGLISH_SUFFIX)] = value
+    return {**item, **english} if english else item
 
 
 # What an item queued before a field existed is rendered with (its own value wins).
@@ -226,6 +253,7 @@ class Renderer:
         self.env.filters["quarter"] = _quarter
         self.env.filters["cadence"] = _cadence
         self.env.filters["non_working"] = _non_working
+        self.env.filters["count"] = _count
         # Contexts are handed to Jinja as they are (see _render), so they carry the globals.
         self._globals = dict(self.env.globals)
         self._templates: dict[str, Template] = {}
@@ -272,13 +300,18 @@ class Renderer:
         if not items:
             raise ValueError("A message needs at least one item to render.")
         known = self.kinds()
-        items = [_upgraded(item) for item in items]
+        items = [in_language(_upgraded(item), lang) for item in items]
         for item in items:
             kind = item.get("kind")
             if not isinstance(kind, str) or kind not in known:
                 raise UnknownTemplate(str(kind), known)
 
-        common = {**self._globals, **_ITEM_DEFAULTS, **(base_context or {}), "lang": lang}
+        common = {
+            **self._globals,
+            **_ITEM_DEFAULTS,
+            **in_language(base_context or {}, lang),
+            "lang": lang,
+        }
         common["recipient_name"] = recipient_name
         # Who the message is written for (the same for all its items).
         common["reader"] = items[0].get("reader", common["reader"])

@@ -17,14 +17,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.core import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
 __all__ = [
+    "COUNTED",
     "LANGUAGES",
     "PHRASES",
     "UnknownPhrase",
+    "UnknownUnit",
     "clock_time",
+    "count",
     "euros",
     "long_date",
     "money",
@@ -53,7 +57,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "refusal.occurrence_not_held": "{label} : réunion non tenue",
         "refusal.series_not_held": "aucune réunion « {label} » tenue dans cette phase",
         "refusal.decision_not_recorded": "décision « {decision} » non enregistrée",
-        "refusal.too_few_partners": "{active} partenaire(s) actif(s), il en faut au moins {needed}",
+        "refusal.too_few_partners": "{active:active_partner}, il en faut au moins {needed}",
         "refusal.reports_missing": "{label} non reçu de : {organisations}",
         "refusal.no_partner_to_report": "{label} : aucun partenaire actif pour le remettre",
         "refusal.comment_required": (
@@ -93,7 +97,7 @@ PHRASES: dict[str, dict[str, str]] = {
             "{label} : aucune réunion tenue ou prévue depuis {every} semaines"
         ),
         "overdue.meeting_series.months": "{label} : aucune réunion tenue ou prévue depuis {every} mois",
-        "overdue.days_late": "{days} jour(s) de retard",
+        "overdue.days_late": "{days:day_late}",
         # -- reminders: periods, cadences, non-working days ------------------------------------
         "reminders.quarter.short": "T{quarter} {year}",
         "reminders.quarter.long.1": "1er trimestre {year}",
@@ -222,7 +226,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "refusal.occurrence_not_held": "{label}: meeting not held",
         "refusal.series_not_held": "no “{label}” meeting held in this phase",
         "refusal.decision_not_recorded": "decision “{decision}” not recorded",
-        "refusal.too_few_partners": "{active} active partner(s), at least {needed} needed",
+        "refusal.too_few_partners": "{active:active_partner}, at least {needed} needed",
         "refusal.reports_missing": "{label} not received from: {organisations}",
         "refusal.no_partner_to_report": "{label}: no active partner to submit it",
         "refusal.comment_required": "a comment saying why is required for this step",
@@ -256,7 +260,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "overdue.automatic_step.unmet": "automatic step “{label}” not possible: {conditions}",
         "overdue.meeting_series.weeks": "{label}: none held or planned every {every} weeks",
         "overdue.meeting_series.months": "{label}: none held or planned every {every} months",
-        "overdue.days_late": "{days} day(s) late",
+        "overdue.days_late": "{days:day_late}",
         # -- reminders: periods, cadences, non-working days ------------------------------------
         "reminders.quarter.short": "Q{quarter} {year}",
         "reminders.quarter.long.1": "first quarter of {year}",
@@ -372,6 +376,88 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
+# What is counted, in the singular and the plural, per language: "1 séminaire", "2
+# séminaires", "1 day", "3 days". A phrase counts with a format spec ("{days:day_late}").
+COUNTED: dict[str, dict[str, tuple[str, str]]] = {
+    "fr": {
+        "day": ("jour", "jours"),
+        "day_late": ("jour de retard", "jours de retard"),
+        "week": ("semaine", "semaines"),
+        "month": ("mois", "mois"),
+        "person": ("personne", "personnes"),
+        "partner": ("partenaire", "partenaires"),
+        "active_partner": ("partenaire actif", "partenaires actifs"),
+        "structure": ("structure", "structures"),
+        "meeting": ("réunion", "réunions"),
+        "meeting_not_held": ("réunion non tenue", "réunions non tenues"),
+        "meeting_planned_not_held": ("réunion prévue non tenue", "réunions prévues non tenues"),
+        "meeting_cancelled": ("réunion annulée", "réunions annulées"),
+        "seminar": ("séminaire", "séminaires"),
+        "working_group": ("groupe de travail", "groupes de travail"),
+        "project": ("projet", "projets"),
+        "overdue_item": ("élément en retard", "éléments en retard"),
+        "message": ("message", "messages"),
+    },
+    "en": {
+        "day": ("day", "days"),
+        "day_late": ("day late", "days late"),
+        "week": ("week", "weeks"),
+        "month": ("month", "months"),
+        "person": ("person", "people"),
+        "partner": ("partner", "partners"),
+        "active_partner": ("active partner", "active partners"),
+        "structure": ("organisation", "organisations"),
+        "meeting": ("meeting", "meetings"),
+        "meeting_not_held": ("meeting not held", "meetings not held"),
+        "meeting_planned_not_held": ("planned meeting not held", "planned meetings not held"),
+        "meeting_cancelled": ("cancelled meeting", "cancelled meetings"),
+        "seminar": ("seminar", "seminars"),
+        "working_group": ("working group", "working groups"),
+        "project": ("project", "projects"),
+        "overdue_item": ("overdue item", "overdue items"),
+        "message": ("message", "messages"),
+    },
+}
+
+
+class UnknownUnit(LookupError):
+    def __init__(self, unit: str) -> None:
+        super().__init__(
+            f"nothing counted as {unit!r} in notifications/wording.py: add its singular and "
+            "plural to COUNTED, in French and in English"
+        )
+        self.unit = unit
+
+
+def count(n: int, unit: str, lang: str = "fr") -> str:
+    """``n`` things of ``unit`` with the right plural: "0 jour", "1 personne", "12 personnes"
+    (French takes the singular for 0 and 1), "0 days", "1 person", "12 people"; the number
+    formatted for the language ("1 234 jours"). The one home of plurals: pages, emails,
+    exports and the command line count through it."""
+    forms = COUNTED.get(lang, COUNTED["fr"]).get(unit)
+    if forms is None:
+        raise UnknownUnit(unit)
+    locale = Locale.parse(_LOCALES.get(lang, _LOCALES["fr"]))
+    one = locale.plural_form(abs(n)) == "one"
+    return f"{format_decimal(n, locale=locale)} {forms[0] if one else forms[1]}"
+
+
+class _Number(str):
+    """A number in a phrase: formatted for the language, or counted with a unit as its
+    format spec (``{days:day_late}``)."""
+
+    n: int
+    lang: str
+
+    def __new__(cls, n: int, lang: str) -> _Number:
+        number = super().__new__(cls, format_decimal(n, locale=_LOCALES.get(lang, "fr_FR")))
+        number.n, number.lang = n, lang
+        return number
+
+    def __format__(self, spec: str) -> str:
+        return count(self.n, spec, self.lang) if spec else str(self)
+
+
 def long_date(value: date, lang: str = "fr", *, with_year: bool = True) -> str:
     """A date as people write it: "1er janvier 2027", "14 février 2018", "1 January 2027"."""
     locale = _LOCALES.get(lang, _LOCALES["fr"])
@@ -401,7 +487,9 @@ def _format(value: Any, lang: str) -> Any:
         return long_date(value, lang)
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        return _Number(value, lang)
+    if isinstance(value, float):
         return format_decimal(value, locale=locale)
     return value
 

@@ -179,12 +179,12 @@ def test_show_words_what_is_late_from_the_read_model(run) -> None:  # type: igno
     )
     shown = run("project", "show", "1", now="2026-08-01T10:00")
     late = shown.split("  overdue:\n")[1].split("  history:\n")[0].splitlines()
-    assert "    phase Préfiguration past its planned end: 27 day(s) late, " in [
+    assert "    phase Preparation past its planned end: 27 days late, " in [
         line[: line.rindex(", ") + 2] for line in late
     ]
     assert any(
         line.endswith(
-            ": none held or planned every 2 weeks: 75 day(s) late, Coordinateur·rice"
+            ": none held or planned every 2 weeks: 75 days late, Coordinateur·rice"
             " de la coopérative (DD de l'ARS)"
         )
         for line in late

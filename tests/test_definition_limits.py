@@ -60,7 +60,7 @@ def test_an_alias_in_a_definition_is_refused_with_its_line() -> None:
     )
     assert text.count("who") == 2
     found = problems_of(text)
-    assert any(re.search(r"prog\.yaml:73: .*anchors \(&who\) are not allowed", p) for p in found)
+    assert any(re.search(r"prog\.yaml:79: .*anchors \(&who\) are not allowed", p) for p in found)
 
 
 def test_alias_bomb_in_the_definitions_folder_is_refused_not_expanded(tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
         (
             'deadline: {date: "06-30"}',
             'deadline: {date: "02-30"}',
-            r"prog\.yaml:61: milestones\[fiche_cadrage\]\.deadline\.date: '02-30' is not a date: month 2 has at most 29 days",
+            r"prog\.yaml:67: milestones\[fiche_cadrage\]\.deadline\.date: '02-30' is not a date: month 2 has at most 29 days",
         ),
         (
             'at: {date: "11-30"}',
@@ -235,7 +235,7 @@ def test_a_phase_ending_before_the_phase_before_it_is_refused_naming_both() -> N
     found = problems_of(acia_with('planned_end: {date: "11-30"}', 'planned_end: {date: "06-10"}'))
     assert any(
         re.search(
-            r"prog\.yaml:91: phases\[deploiement\]\.planned_end\.date: the phase 'deploiement' "
+            r"prog\.yaml:102: phases\[deploiement\]\.planned_end\.date: the phase 'deploiement' "
             r"ends on 06-10, before the phase 'cadrage' that comes before it ends \(06-30\)",
             p,
         )
@@ -308,7 +308,7 @@ def test_a_milestone_counted_past_its_phase_planned_end_is_refused() -> None:
     found = problems_of(with_end("1 month"))
     assert any(
         re.search(
-            r"prog\.yaml:68: milestones\[diagnostic\]\.deadline\.offset: the milestone "
+            r"prog\.yaml:74: milestones\[diagnostic\]\.deadline\.offset: the milestone "
             r"'diagnostic' is due 6 weeks after entering the phase, after the planned end of its "
             r"phase 'deploiement' \(1 months after entering the phase\)",
             p,

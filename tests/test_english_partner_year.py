@@ -6,8 +6,10 @@ still read French. Each message is dated (Date header) by the clock of the tick 
 The French phrases are read from the French templates themselves (their literal text between
 Jinja tags and HTML tags), so a French line added to a template is checked without editing this
 test. What the programmes' definitions say (phase, role, milestone, meeting and report labels)
-is French by design: exactly those values, and the names the test gives (organisations,
-contacts, project titles, places), are taken out of the text before it is checked.
+has an English label beside the French one (``label_en``, ``deliverable_en``, ``title_en``):
+English readers get it, and no French label may appear in their messages. The names the test
+gives (organisations, contacts, project titles, places) and what a definition says that no
+reader is shown are taken out of the text before it is checked.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import holidays
 import pytest
 from babel.dates import get_day_names, get_month_names
 
+from notifications.wording import COUNTED
 from tests.e2e_support import System, at, definitions_dir
 from tests.plan_support import enter_plan
 from tests.smtp_support import SmtpServer
+from workflow.definition import Definition
 from workflow.engine import NewProject, PartnerIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +83,12 @@ def french_phrases() -> tuple[str, ...]:
     month, day and public holiday names."""
     phrases = _fragments("fr") - SAME_IN_ENGLISH
     phrases.update(SWEEP_WORDS)
+    # what is counted ("3 jours de retard") is worded in notifications/wording.py, not in
+    # the templates: its French forms are French phrases too
+    english = {form for forms in COUNTED["en"].values() for form in forms}
+    phrases.update(
+        form for forms in COUNTED["fr"].values() for form in forms if form not in english
+    )
     phrases.update(get_month_names("wide", locale="fr_FR").values())
     phrases.update(get_day_names("wide", locale="fr_FR").values())
     phrases.update(holidays.country_holidays("FR", years=2026, language="fr").values())
@@ -109,6 +119,17 @@ def _readable(message: EmailMessage) -> str:
     return re.sub(r"https?://\S+|[\w.+-]+@[\w.-]+", " ", text)
 
 
+def _calendar(message: EmailMessage) -> str:
+    """The calendar entries a message carries, unfolded and unescaped (RFC 5545)."""
+    entries = [
+        part.get_content() if isinstance(part.get_content(), str) else part.get_content().decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/calendar"
+    ]
+    text = "\n".join(entries).replace("\r\n ", "").replace("\n ", "")
+    return re.sub(r"\\([,;\\])", r"\1", text)
+
+
 def french_in(text: str, allowed: Iterable[str]) -> list[str]:
     """The French phrases found in ``text`` once the ``allowed`` values are taken out."""
     for value in sorted((v for v in allowed if len(v) >= 3), key=len, reverse=True):
@@ -121,6 +142,7 @@ def test_the_phrase_list_catches_french() -> None:
     phrases = set(french_phrases())
     assert {"Bonjour", "Merci de ne pas répondre à cette adresse", "tous les"} <= phrases
     assert "trimestre" in phrases and "lundi" in phrases and "Lundi de Pâques" in phrases
+    assert "jours de retard" in phrases and "message" not in phrases
     assert "Copilote" not in phrases and "Date" not in phrases  # shared with English
     found = set(french_in("The committee is expected to meet tous les 2 mois.", ()))
     assert found == {"tous les", "mois"}
@@ -134,8 +156,36 @@ def test_the_phrase_list_catches_french() -> None:
     assert {"toutes les", "semaines", "au plus tard le", "lundi"} <= found
 
 
+def french_labels(definition: Definition) -> set[str]:
+    """What the definition names in French where its English label differs: these must not
+    reach an English reader."""
+    pairs: list[tuple[str, str | None]] = [(definition.title, definition.title_en)]
+    for group in (
+        definition.phases,
+        definition.roles,
+        definition.variants,
+        definition.milestones,
+        definition.meetings,
+        [o for s in definition.meetings for o in s.occurrences],
+        definition.reports,
+        definition.decisions,
+        definition.transitions,
+        definition.raci,
+        definition.funding.instruments if definition.funding else [],
+    ):
+        pairs.extend((x.label, x.label_en) for x in group)
+    pairs.extend((m.deliverable, m.deliverable_en) for m in definition.milestones if m.deliverable)
+    return {french for french, english in pairs if french != english}
+
+
 def _definition_values(system: System, definition_id: str) -> set[str]:
-    return set(_strings(system.engine.definition(definition_id).model_dump()))
+    """What the definition says besides its French labels (descriptions, keys, English labels)."""
+    definition = system.engine.definition(definition_id)
+    return set(_strings(definition.model_dump())) - french_labels(definition)
+
+
+def _french_labels_in(text: str, labels: Iterable[str]) -> list[str]:
+    return [x for x in labels if re.search(rf"(?<!\w){re.escape(x)}(?!\w)", text)]
 
 
 def _person(org: str, email: str, *roles: str, lang: str = "fr") -> PartnerIn:
@@ -143,7 +193,12 @@ def _person(org: str, email: str, *roles: str, lang: str = "fr") -> PartnerIn:
 
 
 def _check_year(
-    s: System, english: set[str], french: set[str], allowed: set[str], kinds: set[str]
+    s: System,
+    english: set[str],
+    french: set[str],
+    allowed: set[str],
+    kinds: set[str],
+    labels: set[str],
 ) -> None:
     assert s.log, "no message was sent"
     # Every message is dated by the clock of the tick that delivered it.
@@ -157,6 +212,17 @@ def _check_year(
         if (found := french_in(_readable(m.message), allowed))
     }
     assert not problems, "French in English messages:\n" + "\n".join(map(str, sorted(problems)))
+    labels = labels - allowed  # an organisation the test names like a role ("ARS Corse")
+    labelled = {
+        (m.kind, m.subject, tuple(found))
+        for m in to_english
+        if (found := _french_labels_in(_readable(m.message) + _calendar(m.message), labels))
+    }
+    invitations = [m for m in to_english if m.kind == "meeting_invitation"]
+    assert all("SUMMARY" in _calendar(m.message) for m in invitations)
+    assert not labelled, "French labels in English messages:\n" + "\n".join(
+        map(str, sorted(labelled))
+    )
     for m in to_english:
         assert "Hello" in _readable(m.message) and m.message["Subject"].startswith("Copilote: ")
     to_french = [m for m in s.log if m.to in french]
@@ -266,7 +332,13 @@ def test_cooperative_year_for_an_english_partner(coop: System) -> None:
         "report_overdue",
         "report_escalation",
     }
-    _check_year(s, {COORD, PB}, {PA, PC, AGENCY}, allowed, english_kinds)
+    labels = french_labels(s.engine.definition("cooperative"))
+    _check_year(s, {COORD, PB}, {PA, PC, AGENCY}, allowed, english_kinds, labels)
+    # the French readers still read the French labels
+    french_text = "\n".join(_readable(m.message) for m in s.log if m.to == PA)
+    assert "Bilan trimestriel" in french_text
+    english_text = "\n".join(_readable(m.message) for m in s.log if m.to == PB)
+    assert "Quarterly report" in english_text
     # the periods and the cadence, in English
     text = "\n".join(_readable(m.message) for m in s.log if m.to == PB)
     assert "first quarter of 2026" in text and "third quarter of 2026" in text
@@ -364,7 +436,11 @@ def test_acia_year_for_an_english_partner(acia: System) -> None:
         "overdue_digest",
         "phase_changed",
     }
-    _check_year(s, {PILOT, PARTNER, ACIA_AGENCY}, {ARACT}, allowed, english_kinds)
+    labels = french_labels(s.engine.definition("acia"))
+    _check_year(s, {PILOT, PARTNER, ACIA_AGENCY}, {ARACT}, allowed, english_kinds, labels)
+    pilot_text = "\n".join(_readable(m.message) for m in s.log if m.to == PILOT)
+    assert "Framing" in pilot_text and "Deployment" in pilot_text
+    assert "Cadrage" in "\n".join(_readable(m.message) for m in s.log if m.to == ARACT)
     automatic = [m for m in s.log if m.kind == "phase_changed" and m.to == PARTNER][1:]
     assert len(automatic) == 2
     for mail in automatic:

@@ -32,13 +32,23 @@ def test_a_refusal_carries_each_unmet_condition_as_data_with_its_fix(engine: Eng
         Unmet(
             "occurrence_not_held",
             "copil_1",
-            {"label": "COPIL 1", "series": "Comité de pilotage"},
+            {
+                "label": "COPIL 1",
+                "label_en": "COPIL 1",
+                "series": "Comité de pilotage",
+                "series_en": "Steering committee",
+            },
             "record_meeting",
         ),
         Unmet(
             "deliverable_not_delivered",
             "fiche_cadrage",
-            {"label": "Fiche de cadrage", "deliverable": "fiche de cadrage"},
+            {
+                "label": "Fiche de cadrage",
+                "label_en": "Framing sheet",
+                "deliverable": "fiche de cadrage",
+                "deliverable_en": "framing sheet",
+            },
             "record_milestone",
         ),
         Unmet("too_few_partners", "partner", {"active": 0, "needed": 2}, "add_partner"),
@@ -86,12 +96,17 @@ def test_missing_comments_and_reports_are_data_too(
         Unmet(
             "reports_missing",
             "bilan_trimestriel",
-            {"label": "Bilan trimestriel", "organisations": ["Asso A", "Asso B"], "count": 2},
+            {
+                "label": "Bilan trimestriel",
+                "label_en": "Quarterly report",
+                "organisations": ["Asso A", "Asso B"],
+                "count": 2,
+            },
             "submit_reports",
         )
     ]
     assert sentence(unmet[0], "fr") == "Bilan trimestriel non reçu de : Asso A, Asso B"
-    assert how_to_fix(unmet[0], "en") == "get the “Bilan trimestriel” from: Asso A, Asso B"
+    assert how_to_fix(unmet[0], "en") == "get the “Quarterly report” from: Asso A, Asso B"
 
 
 SAMPLE = {

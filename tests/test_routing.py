@@ -97,13 +97,15 @@ def test_definitions_show_prints_the_routing_table_in_words() -> None:
             r"'partner'",
         ),
         (
-            "raci:\n  - {action: cadrer, about: fiche_cadrag, label: Cadrer, phase: cadrage,"
+            "raci:\n  - {action: cadrer, about: fiche_cadrag, label: Cadrer, label_en: Frame,"
+            " phase: cadrage,"
             " responsible: [pilot]}\n",
-            r"prog\.yaml:\d+: raci\[0\]\.about: unknown action 'fiche_cadrag'",
+            r"prog\.yaml:\d+: raci\[cadrer\]\.about: unknown action 'fiche_cadrag'",
         ),
         (
-            "raci:\n  - {action: cadrer, label: Cadrer, phase: cadrage, responsible: [pilotte]}\n",
-            r"prog\.yaml:\d+: raci\[0\]\.responsible\[0\]: unknown role 'pilotte'",
+            "raci:\n  - {action: cadrer, label: Cadrer, label_en: Frame, phase: cadrage,"
+            " responsible: [pilotte]}\n",
+            r"prog\.yaml:\d+: raci\[cadrer\]\.responsible\[0\]: unknown role 'pilotte'",
         ),
     ],
     ids=["unknown-kind", "unknown-role", "escalation-to-peers", "raci-action", "raci-role"],

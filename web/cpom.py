@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from notifications.wording import long_date
+from notifications.wording import count, long_date
 from workflow.read_models.annual import (
     ActionRow,
     AnnualReport,
@@ -90,15 +90,15 @@ def _number(value: float | None, unit: str) -> str:
 
 
 def _meetings(n: int) -> str:
-    return f"{n} réunion" + ("s" if n > 1 else "")
+    return count(n, "meeting")
 
 
 # -- the layout without objectives (the programme's milestones and meeting series) -----------
 def _legacy_gap(a: CpomRow, as_of: date) -> str:
     if a.gap == "done_late":
-        return f"Réalisé avec {a.days_late} jour(s) de retard"
+        return f"Réalisé avec {count(a.days_late, 'day_late')}"
     if a.gap == "not_done":
-        return f"Non réalisé : {a.days_late} jour(s) de retard"
+        return f"Non réalisé : {count(a.days_late, 'day_late')}"
     if a.gap == "upcoming":
         return "Échéance à venir"
     if a.gap == "stated":
@@ -106,7 +106,7 @@ def _legacy_gap(a: CpomRow, as_of: date) -> str:
     parts: list[str] = []
     if a.gap == "meetings_missing":
         missing = a.planned_meetings - a.held_meetings - len(a.upcoming) - a.cancelled_meetings
-        parts.append(f"{missing} réunion(s) non tenue(s) à la date du {as_of:%d/%m/%Y}")
+        parts.append(f"{count(missing, 'meeting_not_held')} à la date du {as_of:%d/%m/%Y}")
     elif a.gap == "none":
         parts.append(_no_gap(a.upcoming))
     parts.extend(_cancellations(a.cancellations))
@@ -145,8 +145,8 @@ def _legacy_cells(a: CpomRow, as_of: date) -> list[Any]:
     elif a.kind == "meeting_series":
         specific = a.specific_objective
         realised = ", ".join(f"{d:%d/%m/%Y}" for d in a.held_on)
-        planned_indicator = f"{a.planned_meetings} réunion(s)"
-        realised_indicator = f"{a.held_meetings} réunion(s)"
+        planned_indicator = _meetings(a.planned_meetings)
+        realised_indicator = _meetings(a.held_meetings)
     else:
         kind = a.indicator_kind or ""
         specific = INDICATOR_KINDS.get(kind, kind)
@@ -204,7 +204,7 @@ def _action_gap(a: ActionRow, as_of: date) -> str:
         if not parts:
             if m.not_held:
                 parts.append(
-                    f"{_meetings(len(m.not_held))} prévue(s) non tenue(s) à la date du "
+                    f"{count(len(m.not_held), 'meeting_planned_not_held')} à la date du "
                     f"{as_of:%d/%m/%Y}"
                 )
             else:

@@ -9,11 +9,14 @@ language stored for the partner whose link opened the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 
 from starlette.requests import Request
 
-__all__ = ["DATABASE_BUSY", "LANGS", "gettext", "language", "register"]
+from workflow.definition import meeting_number
+
+__all__ = ["DATABASE_BUSY", "LANGS", "gettext", "in_reader_language", "language", "register"]
 
 LANGS = ("fr", "en")
 _DATABASE_BUSY = (
@@ -31,6 +34,26 @@ def gettext(lang: str) -> Callable[[str], str]:
     if lang == "en":
         return lambda text: _EN.get(text, text)
     return lambda text: text
+
+
+_NUMBERED = re.compile(r"(.+) n°(\d+)")
+
+
+def in_reader_language(value: str, lang: str, english: Mapping[str, str]) -> str:
+    """What a page shows for ``value`` in ``lang``: for an English reader, the English label
+    of a definition's French label (``english``: :meth:`DefinitionRegistry.english_labels`,
+    built from each definition's ``label``/``label_en``), and the series' English label in a
+    numbered meeting ("COPIL no. 2"). Only whole values are translated: a person's own text
+    that happens to contain a label is left as written."""
+    if lang != "en" or not value:
+        return value
+    found = english.get(value)
+    if found is not None:
+        return found
+    numbered = _NUMBERED.fullmatch(value)
+    if numbered is not None and numbered[1] in english:
+        return meeting_number(english[numbered[1]], numbered[2], "en")
+    return value
 
 
 def language(request: Request) -> str:

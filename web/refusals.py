@@ -45,6 +45,11 @@ def _params(unmet: Unmet, lang: str) -> dict[str, Any]:
         name: ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
         for name, value in unmet.params.items()
     }
+    return _in_language(params, lang)
+
+
+def _in_language(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A label given in ``lang`` too (``label_en`` beside ``label``) replaces the French one."""
     if lang != "fr":
         for name in [n for n in params if n.endswith(f"_{lang}")]:
             params[name.removesuffix(f"_{lang}")] = params[name]
@@ -63,7 +68,7 @@ def how_to_fix(unmet: Unmet, lang: str) -> str:
 
 def overdue_words(item: OverdueItem, lang: str) -> str:
     """What is late, in the reader's words; an automatic step names its unmet conditions."""
-    params = item.phrase_params
+    params = _in_language(dict(item.phrase_params), lang)
     if item.conditions:
         params = {**params, "conditions": "; ".join(sentence(u, lang) for u in item.conditions)}
     return say(item.phrase_key, lang, **params)

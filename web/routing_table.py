@@ -29,7 +29,7 @@ def routing_rows(definition: Definition, lang: str = "fr") -> list[RoutingRow]:
     def who(key: str) -> str:
         if key in TOKENS:
             return say(f"routing.audience.{key}", lang)
-        return definition.role_label(key)
+        return definition.role_label(key, lang)
 
     return [
         RoutingRow(

@@ -5,6 +5,8 @@ Autoescaping is on for every template (names from partners may contain HTML).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,14 @@ from babel.numbers import format_currency, format_decimal
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from notifications.days import quarter
-from notifications.wording import clock_time
+from notifications.wording import clock_time, count
 from web.csrf import csrf_token, new_form_token
-from web.i18n import gettext, language
+from web.i18n import gettext, in_reader_language, language
 from workflow.calendar import in_paris
 
 __all__ = ["render", "templates"]
@@ -99,6 +102,44 @@ def _quarter(context: Context, period: str) -> str:
         return period
 
 
+@pass_context
+def _count(context: Context, value: int, unit: str) -> str:
+    """ "1 jour", "3 jours", "12 people": ``value`` things of ``unit``, in the page's language."""
+    return count(value, unit, str(context.get("lang", "fr")))
+
+
+# The English labels of the page being rendered for an English reader (set by ``render``
+# around the rendering, so that macros of imported templates, which do not see the page's
+# variables, translate too); None for a French reader.
+_ENGLISH: ContextVar[Mapping[str, str] | None] = ContextVar("english_labels", default=None)
+
+
+def _finalize(value: Any) -> Any:
+    """Every value a page prints: a definition's French label reaches an English reader in
+    English (:func:`web.i18n.in_reader_language`)."""
+    english = _ENGLISH.get()
+    if english is None or type(value) is not str:
+        return value
+    return in_reader_language(value, "en", english)
+
+
+def _join(value: Any, d: str = "", attribute: Any = None) -> Markup:
+    """Jinja's ``join`` (escaping as it does), each item shown as ``{{ item }}`` would be: in
+    the reader's language."""
+    items = [
+        v
+        if attribute is None
+        else v[attribute]
+        if isinstance(v, Mapping)
+        else getattr(v, attribute)
+        for v in value
+    ]
+    return Markup(escape(d).join(escape(_finalize(v)) for v in items))
+
+
+templates.env.finalize = _finalize
+templates.env.filters["join"] = _join
+templates.env.filters["count"] = _count
 templates.env.filters["money"] = _money
 templates.env.filters["quarter"] = _quarter
 templates.env.filters["when"] = _when
@@ -124,7 +165,13 @@ def render(
         "flash_repeated": request.session.pop("flash_repeated", False),
         **context,
     }
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    copilote = getattr(request.app.state, "copilote", None)
+    english = copilote.registry.english_labels() if lang == "en" and copilote else None
+    token = _ENGLISH.set(english)
+    try:
+        response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    finally:
+        _ENGLISH.reset(token)
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
     return response

@@ -204,16 +204,22 @@ def unmet_conditions(
                 Unmet(
                     "deliverable_file_missing",
                     c.milestone,
-                    {"label": m.label, "deliverable": m.deliverable or m.label},
+                    {
+                        "label": m.label,
+                        "label_en": m.label_en,
+                        "deliverable": m.deliverable or m.label,
+                        "deliverable_en": m.deliverable_en or m.label_en,
+                    },
                     "upload_deliverable",
                 )
             )
         elif c.milestone and c.milestone not in done:
             m = definition.milestone(c.milestone)
             kind = "deliverable_not_delivered" if m.deliverable else "milestone_not_done"
-            params: dict[str, Any] = {"label": m.label}
+            params: dict[str, Any] = {"label": m.label, "label_en": m.label_en}
             if m.deliverable:
                 params["deliverable"] = m.deliverable
+                params["deliverable_en"] = m.deliverable_en or m.deliverable
             unmet.append(Unmet(kind, c.milestone, params, "record_milestone"))
         elif c.meeting:
             if c.meeting in occurrences:
@@ -223,14 +229,24 @@ def unmet_conditions(
                         Unmet(
                             "occurrence_not_held",
                             c.meeting,
-                            {"label": occurrence.label, "series": series.label},
+                            {
+                                "label": occurrence.label,
+                                "label_en": occurrence.label_en,
+                                "series": series.label,
+                                "series_en": series.label_en,
+                            },
                             "record_meeting",
                         )
                     )
             elif c.meeting not in held_series:
-                label = definition.series(c.meeting).label
+                found = definition.series(c.meeting)
                 unmet.append(
-                    Unmet("series_not_held", c.meeting, {"label": label}, "record_meeting")
+                    Unmet(
+                        "series_not_held",
+                        c.meeting,
+                        {"label": found.label, "label_en": found.label_en},
+                        "record_meeting",
+                    )
                 )
         elif c.objectives:
             unmet.extend(_plan_missing(db, project_id))
@@ -271,19 +287,30 @@ def unmet_conditions(
                 )
             }
             missing = [p.organisation for p in active_now if p.id not in submitted]
-            label = next(r.label for r in definition.reports if r.key == schedule)
+            spec = next(r for r in definition.reports if r.key == schedule)
+            label, label_en = spec.label, spec.label_en
             if missing:
                 unmet.append(
                     Unmet(
                         "reports_missing",
                         schedule,
-                        {"label": label, "organisations": missing, "count": len(missing)},
+                        {
+                            "label": label,
+                            "label_en": label_en,
+                            "organisations": missing,
+                            "count": len(missing),
+                        },
                         "submit_reports",
                     )
                 )
             elif not active_now:
                 unmet.append(
-                    Unmet("no_partner_to_report", schedule, {"label": label}, "add_partner")
+                    Unmet(
+                        "no_partner_to_report",
+                        schedule,
+                        {"label": label, "label_en": label_en},
+                        "add_partner",
+                    )
                 )
     return unmet
 

@@ -26,6 +26,7 @@ __all__ = [
     "Definition",
     "Funding",
     "FundingInstrument",
+    "LabelKind",
     "MeetingOccurrence",
     "MeetingSeries",
     "Milestone",
@@ -39,6 +40,8 @@ __all__ = [
     "Role",
     "Transition",
     "Variant",
+    "in_language",
+    "meeting_number",
     "parse_months",
     "parse_offset",
 ]
@@ -209,6 +212,7 @@ class DateRule(_Strict):
 class Role(_Strict):
     key: Key
     label: str
+    label_en: str
     description: str | None = None
 
 
@@ -217,11 +221,13 @@ class Variant(_Strict):
 
     key: Key
     label: str
+    label_en: str
 
 
 class Phase(_Strict):
     key: Key
     label: str
+    label_en: str
     description: str | None = None
     planned_end: DateRule | None = None
     reporting: bool = False
@@ -289,6 +295,9 @@ class Milestone(_Strict):
     # The deliverable's label; ``deliverable: file`` says a document must be filed (the
     # milestone's label names it), as ``deliverable_file: true`` does beside a label.
     deliverable: str | None = None
+    deliverable_en: str | None = None
+    """The deliverable's English label, required beside a ``deliverable`` label (checked
+    by :mod:`workflow.validation`, which names the line)."""
     deliverable_file: bool = False
     responsible: Key
     deadline: DateRule
@@ -426,6 +435,7 @@ class FundingInstrument(_Strict):
 
     key: Key
     label: str
+    label_en: str
 
 
 class Funding(_Strict):
@@ -446,6 +456,7 @@ class RaciEntry(_Strict):
 
     action: Key
     label: str
+    label_en: str
     about: Key | None = None
     phase: Key
     variants: list[Key] | None = None
@@ -541,6 +552,7 @@ class Definition(_Strict):
     id: Key
     version: Annotated[int, Field(ge=1, le=MAX_VERSION)]
     title: str
+    title_en: str
     source: str | None = None
     description: str | None = None
     roles: list[Role]
@@ -567,13 +579,8 @@ class Definition(_Strict):
     def phase(self, key: str) -> Phase:
         return next(p for p in self.phases if p.key == key)
 
-    def phase_label(self, key: str) -> str:
-        from workflow.lifecycle import BUILTIN_PHASE_LABELS
-
-        for p in self.phases:
-            if p.key == key:
-                return p.label
-        return BUILTIN_PHASE_LABELS.get(key, key)
+    def phase_label(self, key: str, lang: str = "fr") -> str:
+        return self.label("phase", key, lang)
 
     def milestone(self, key: str) -> Milestone:
         return next(m for m in self.milestones if m.key == key)
@@ -585,10 +592,130 @@ class Definition(_Strict):
         return next(s for s in self.meetings if s.key == key)
 
     def decision_label(self, key: str, lang: str = "fr") -> str:
-        for spec in self.decisions:
-            if spec.key == key:
-                return spec.label_en if lang == "en" else spec.label
-        return key
+        return self.label("decision", key, lang)
 
-    def role_label(self, key: str) -> str:
-        return next((r.label for r in self.roles if r.key == key), key)
+    def role_label(self, key: str, lang: str = "fr") -> str:
+        return self.label("role", key, lang)
+
+    def title_in(self, lang: str = "fr") -> str:
+        """The programme's title in ``lang``."""
+        return in_language(self.title, self.title_en, lang)
+
+    def label(self, kind: LabelKind, key: str, lang: str = "fr", default: str | None = None) -> str:
+        """The label of the ``kind`` named ``key`` in ``lang`` ("fr", or "en" for an English
+        reader): the one home of "what a person reads for this key", used by pages, emails,
+        exports and the command line. A meeting key is a series or a numbered occurrence.
+        An unknown key (a project still on an older version that named it) gives
+        ``default`` when one is given, else the key itself."""
+        from workflow.lifecycle import BUILTIN_PHASE_LABELS, BUILTIN_PHASE_LABELS_EN
+
+        found = self._labels().get((kind, key))
+        if found is None:
+            if kind == "phase" and key in BUILTIN_PHASE_LABELS:
+                return in_language(BUILTIN_PHASE_LABELS[key], BUILTIN_PHASE_LABELS_EN[key], lang)
+            return key if default is None else default
+        return in_language(found[0], found[1], lang)
+
+    def label_fields(
+        self, name: str, kind: LabelKind, key: str, default: str | None = None
+    ) -> dict[str, str]:
+        """A message item's fields for the label of ``key``: ``name`` in French and
+        ``name + "_en"`` in English; the renderer gives English readers the second under the
+        first's name (:func:`notifications.render`), so a template says ``milestone_label``
+        in both languages and an English reader never reads the French label."""
+        return {
+            name: self.label(kind, key, "fr", default),
+            f"{name}_en": self.label(kind, key, "en", default),
+        }
+
+    def meeting_fields(self, series: str, occurrence: str | None, stored: str) -> dict[str, str]:
+        """A message item's ``meeting_label`` and ``series_label`` in French and English."""
+        return {
+            "meeting_label": stored,
+            "meeting_label_en": self.meeting_label(series, occurrence, stored, "en"),
+            **self.label_fields("series_label", "meeting", series),
+        }
+
+    def meeting_label(
+        self, series: str, occurrence: str | None, stored: str, lang: str = "fr"
+    ) -> str:
+        """What a meeting of a project is called in ``lang``: its occurrence's label, or the
+        series' label and its number when the engine named it ("COPIL n°2" / "COPIL no. 2"),
+        else the name a person gave it (``stored``), which is nobody's translation to make."""
+        if occurrence is not None and ("meeting", occurrence) in self._labels():
+            return self.label("meeting", occurrence, lang)
+        labels = self._labels().get(("meeting", series))
+        if labels is not None:
+            numbered = re.fullmatch(re.escape(labels[0]) + r" n°(\d+)", stored)
+            if numbered is not None:
+                return meeting_number(in_language(labels[0], labels[1], lang), numbered[1], lang)
+            if stored == labels[0]:
+                return in_language(labels[0], labels[1], lang)
+        return stored
+
+    def english_labels(self) -> dict[str, str]:
+        """Each French label of this programme and its English label, where they differ:
+        what a page written from French values shows an English reader instead (a read
+        model's ``phase_label``, ``label``, ``programme``: see :mod:`web.i18n`)."""
+        pairs = [(self.title, self.title_en), *self._labels().values()]
+        pairs += [
+            (f"{self.title} — {v.label}", f"{self.title_en} — {v.label_en}") for v in self.variants
+        ]
+        return {fr: en for fr, en in pairs if en and fr != en}
+
+    def _labels(self) -> dict[tuple[str, str], tuple[str, str | None]]:
+        cached: dict[tuple[str, str], tuple[str, str | None]] | None = self.__dict__.get(
+            "_label_index"
+        )
+        if cached is None:
+            cached = {}
+            named: list[tuple[LabelKind, list[Any]]] = [
+                ("phase", self.phases),
+                ("role", self.roles),
+                ("variant", self.variants),
+                ("milestone", self.milestones),
+                ("meeting", self.meetings),
+                ("meeting", [o for s in self.meetings for o in s.occurrences]),
+                ("report", self.reports),
+                ("decision", self.decisions),
+                ("instrument", self.funding.instruments if self.funding else []),
+            ]
+            for kind, items in named:
+                for item in items:
+                    cached[(kind, item.key)] = (item.label, item.label_en)
+            for t in self.transitions:
+                cached.setdefault(("transition", t.trigger), (t.label, t.label_en))
+            for r in self.raci:
+                cached[("raci", r.action)] = (r.label, r.label_en)
+            for m in self.milestones:
+                if m.deliverable is not None:
+                    cached[("deliverable", m.key)] = (m.deliverable, m.deliverable_en)
+            # frozen model: the index is derived data, kept beside the fields
+            object.__setattr__(self, "_label_index", cached)
+        return cached
+
+
+LabelKind = Literal[
+    "phase",
+    "role",
+    "variant",
+    "milestone",
+    "meeting",
+    "report",
+    "decision",
+    "transition",
+    "instrument",
+    "raci",
+    "deliverable",
+]
+"""What a definition names, each with a French ``label`` and an English ``label_en``."""
+
+
+def in_language(label: str, label_en: str | None, lang: str) -> str:
+    """``label_en`` for an English reader (when there is one), else the French ``label``."""
+    return label_en if lang == "en" and label_en else label
+
+
+def meeting_number(series_label: str, number: int | str, lang: str = "fr") -> str:
+    """The engine's name for the Nth meeting of a series: "COPIL n°2" / "COPIL no. 2"."""
+    return f"{series_label} no. {number}" if lang == "en" else f"{series_label} n°{number}"

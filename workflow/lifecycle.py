@@ -26,6 +26,7 @@ from workflow.definition import (
 __all__ = [
     "ABANDONED",
     "BUILTIN_PHASE_LABELS",
+    "BUILTIN_PHASE_LABELS_EN",
     "BUILTIN_TRIGGERS",
     "SUSPENDED",
     "Lifecycle",
@@ -38,6 +39,7 @@ Opened = tuple[tuple[Milestone, ...], tuple[Expected, ...]]  # what entering a p
 SUSPENDED = "suspendu"
 ABANDONED = "abandonne"
 BUILTIN_PHASE_LABELS = {SUSPENDED: "Suspendu", ABANDONED: "Abandonné"}
+BUILTIN_PHASE_LABELS_EN = {SUSPENDED: "Suspended", ABANDONED: "Abandoned"}
 BUILTIN_TRIGGERS = ("suspend", "resume", "abandon")
 
 

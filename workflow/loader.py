@@ -154,17 +154,12 @@ def _field(loc: Iterable[str | int], data: Any) -> str:
     node = data
     for part in loc:
         if isinstance(part, int):
-            key = (
-                node[part].get("key")
+            item = (
+                node[part]
                 if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
-                else None
+                else {}
             )
-            trig = (
-                node[part].get("trigger")
-                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
-                else None
-            )
-            out += f"[{key or trig or part}]"
+            out += f"[{item.get('key') or item.get('trigger') or item.get('action') or part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
         else:
             out += f".{part}" if out else str(part)
@@ -189,6 +184,16 @@ def _path_at(positions: _Positions, line: int) -> Loc:
         if at == line and len(path) > len(best):
             best = path
     return best
+
+
+def _line(positions: _Positions, loc: Loc, kind: str) -> int:
+    """The line of a problem; a missing English field (``label_en``, ``title_en``) is placed
+    on the French one it translates, where the writer adds it."""
+    if kind == "missing" and loc and isinstance(loc[-1], str) and loc[-1].endswith("_en"):
+        french = (*loc[:-1], loc[-1].removesuffix("_en"))
+        if french in positions.lines:
+            return positions.lines[french]
+    return positions.line_of(loc)
 
 
 def parse_definition(
@@ -248,7 +253,9 @@ def parse_definition(
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = f"unknown field {loc[-1]!r} (check its spelling)"
-            problems.append(Problem(file, positions.line_of(loc), _field(loc, data), message))
+            problems.append(
+                Problem(file, _line(positions, loc, err["type"]), _field(loc, data), message)
+            )
         raise DefinitionError(file, problems) from None
     for loc, message in check_definition(definition, templates):
         problems.append(Problem(file, positions.line_of(loc), _field(loc, data), message))
@@ -293,6 +300,7 @@ class DefinitionRegistry:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, int], Definition] = {}
         self._paths: dict[tuple[str, int], Path | None] = {}
+        self._english: dict[str, str] | None = None
 
     def add(self, definition: Definition, path: Path | None = None) -> None:
         key = (definition.id, definition.version)
@@ -312,6 +320,18 @@ class DefinitionRegistry:
             )
         self._by_key[key] = definition
         self._paths[key] = path
+        self._english = None
+
+    def english_labels(self) -> dict[str, str]:
+        """The French labels of every loaded definition and their English ones (the newest
+        version's wording first), for pages that show a definition's French values."""
+        if self._english is None:
+            table: dict[str, str] = {}
+            for key in sorted(self._by_key, key=lambda k: (k[0], -k[1])):
+                for french, english in self._by_key[key].english_labels().items():
+                    table.setdefault(french, english)
+            self._english = table
+        return self._english
 
     def get(self, definition_id: str, version: int | None = None) -> Definition:
         if version is None:

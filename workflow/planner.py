@@ -225,6 +225,8 @@ class _Step:
 
     from_label: str
     to_label: str
+    from_label_en: str
+    to_label_en: str
     informed: tuple[str, ...]  # the roles informed of this step (RACI and rules), sorted
     closing: bool  # into a terminal phase
     reporting: bool  # into a phase where partners owe reports
@@ -244,6 +246,8 @@ class _Step:
         return cls(
             definition.phase_label(source),
             definition.phase_label(dest),
+            definition.phase_label(source, "en"),
+            definition.phase_label(dest, "en"),
             tuple(sorted(roles)),
             dest in definition.terminal,
             next((p.reporting for p in definition.phases if p.key == dest), False),
@@ -296,6 +300,7 @@ class Planner:
         return {
             "project_title": project.title,
             "programme": definition.title,
+            "programme_en": definition.title_in("en"),
             "pilot_name": (pilot.contact_name or pilot.organisation) if pilot else "",
             "pilot_email": pilot.email if pilot else "",
             "answer_url": None,
@@ -382,6 +387,9 @@ class Planner:
             "from_phase": step.from_label,
             "to_phase": step.to_label,
             "phase": step.from_label,
+            "from_phase_en": step.from_label_en,
+            "to_phase_en": step.to_label_en,
+            "phase_en": step.from_label_en,
             "actor": event.actor,
             # An automatic step's comment is the engine's, not a person's: the templates say
             # what happened (the end of the calendar window) in the recipient's language.
@@ -552,8 +560,7 @@ class Planner:
             occasion.kind,
             occasion,
             {
-                "meeting_label": meeting.label,
-                "series_label": series.label,
+                **definition.meeting_fields(series.key, meeting.occurrence, meeting.label),
                 "held_on": meeting.held_on,
                 "filename": filename,
             },
@@ -578,8 +585,7 @@ class Planner:
         cancel_chains(conn, meeting_chains(meeting.id))
         item = {
             "meeting_id": meeting.id,
-            "meeting_label": meeting.label,
-            "series_label": series.label,
+            **definition.meeting_fields(series.key, meeting.occurrence, meeting.label),
             "starts_at": meeting.starts_at,
             "ends_at": meeting.ends_at,
             "location": meeting.location,

@@ -122,6 +122,7 @@ class OverdueItem:
     unit: str | None = None
     conditions: tuple[Unmet, ...] = ()  # an automatic step's unmet conditions, as data
     step: str = ""  # an automatic step's label
+    label_en: str = ""  # the English label of what is late (its French ``label`` otherwise)
 
     def days_late(self, today: date) -> int:
         return (today - self.since).days
@@ -142,8 +143,8 @@ class OverdueItem:
         """For ``overdue.automatic_step.unmet`` the caller adds ``conditions``: the unmet
         conditions worded in its language (``refusal.<kind>``)."""
         if self.conditions:
-            return {"label": self.step, "every": self.every}
-        return {"label": self.label, "every": self.every}
+            return {"label": self.step, "label_en": self.label_en or self.step, "every": self.every}
+        return {"label": self.label, "label_en": self.label_en or self.label, "every": self.every}
 
 
 def _last_meetings(conn: sa.Connection, project_ids: Sequence[int]) -> dict[tuple[int, str], date]:
@@ -220,6 +221,7 @@ def overdue_by_project(
                     due + timedelta(days=1),
                     role,
                     definition.role_label(role),
+                    label_en=definition.label("milestone", key, "en", default=label),
                 )
             )
     last_meeting = _last_meetings(conn, ids)
@@ -241,6 +243,7 @@ def overdue_by_project(
                         end + timedelta(days=1),
                         "pilot",
                         pilot,
+                        label_en=phase.label_en,
                     )
                 )
         # A step due on a day is met until the end of that day in Paris: flagged at 00:30 on
@@ -263,6 +266,15 @@ def overdue_by_project(
                     pilot,
                     conditions=flag.unmet if flag else (),
                     step=flag.step if flag else "",
+                    # the engine recorded the step's French label: its English one by it
+                    label_en=next(
+                        (
+                            t.label_en
+                            for t in definition.transitions
+                            if flag and flag.unmet and t.label == flag.step
+                        ),
+                        "",
+                    ),
                 )
             )
         for series in definition.meetings:
@@ -286,6 +298,7 @@ def overdue_by_project(
                         pilot,
                         every,
                         unit,
+                        label_en=series.label_en,
                     )
                 )
     for items in found.values():

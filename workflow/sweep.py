@@ -454,9 +454,14 @@ class Sweeper:
         return {
             **base,
             "kind": kind,
-            "milestone_label": m.label,
+            **definition.label_fields("milestone_label", "milestone", m.key, m.label),
             "deliverable": m.deliverable,
-            "responsible": definition.role_label(m.responsible_role),
+            **(
+                {}
+                if m.deliverable is None
+                else definition.label_fields("deliverable", "deliverable", m.key, m.deliverable)
+            ),
+            **definition.label_fields("responsible", "role", m.responsible_role),
             "due": m.due_on,
             "days_left": (m.due_on - today).days,
             "days_late": (today - m.due_on).days,
@@ -571,10 +576,10 @@ class Sweeper:
             "kind": "overdue_digest",
             "overdue": [
                 {
-                    "label": m.label,
+                    **definition.label_fields("label", "milestone", m.key, m.label),
                     "due": m.due_on,
                     "days_late": (today - m.due_on).days,
-                    "responsible": definition.role_label(m.responsible_role),
+                    **definition.label_fields("responsible", "role", m.responsible_role),
                 }
                 for m in late
             ],
@@ -606,8 +611,7 @@ class Sweeper:
             **base,
             "kind": r.kind,
             "meeting_id": m.id,
-            "meeting_label": m.label,
-            "series_label": series.label,
+            **definition.meeting_fields(series.key, m.occurrence, m.label),
             "starts_at": m.starts_at,
             "ends_at": m.ends_at,
             "location": m.location,
@@ -660,7 +664,7 @@ class Sweeper:
         item = {
             **base,
             "kind": "series_behind",
-            "series_label": series.label,
+            **definition.label_fields("series_label", "meeting", series.key),
             "last_held": last,
             "cadence": {"every": every, "unit": unit},
             "expected_by": today,
@@ -733,7 +737,7 @@ class Sweeper:
         common = {
             **base,
             "kind": r.kind,
-            "report_label": spec.label,
+            **definition.label_fields("report_label", "report", spec.key),
             "period": period,  # the "2026-Q1" key; templates word it (``|quarter``)
             "due": due,
             "days_left": (due - today).days,

@@ -177,6 +177,12 @@ def _check(d: Definition, templates: Collection[str] | None) -> Iterator[tuple[L
 
     for i, m in enumerate(d.milestones):
         yield from phase_ref(("milestones", i, "phase"), m.phase)
+        if m.deliverable is not None and not m.deliverable_en:
+            yield (
+                ("milestones", i, "deliverable"),
+                "the deliverable has no English label: add 'deliverable_en' beside it "
+                "(English-speaking partners read it)",
+            )
         if m.responsible not in roles:
             yield (
                 ("milestones", i, "responsible"),

@@ -110,18 +110,18 @@ def test_annual_report_csv_in_the_cpom_form_with_formulas_neutralised(site: Site
         "10/07/2026",
     ]
     assert gouvernance[6] == '\'=HYPERLINK("http://x")'
-    assert gouvernance[7] == "Réalisé avec 6 jour(s) de retard"
+    assert gouvernance[7] == "Réalisé avec 6 jours de retard"
     orientations = actions["Validation des orientations – communication"]
     assert orientations[4] == "" and orientations[6] == "Non réalisé"
-    assert orientations[7] == "Non réalisé : 6 jour(s) de retard"
+    assert orientations[7] == "Non réalisé : 6 jours de retard"
     meetings = actions["Réunion de préfiguration / d'élaboration du projet"]
     assert meetings[1:8] == [  # seed 000: « 3 réunions » planned, « 2 réunions » held
         "Préfiguration",
         "Réunion de préfiguration / d'élaboration du projet",
         "",
         "04/05/2026",
-        "2 réunion(s)",
-        "1 réunion(s)",
+        "2 réunions",
+        "1 réunion",
         # issue 13: the meeting planned after the report's date is not a gap (seed 000:
         # « Pas d'écarts (prochaine réunion le 10 octobre 2018) »)
         "Pas d'écarts (prochaine réunion le 20 juillet 2026)",

@@ -308,7 +308,7 @@ def test_the_alerts_word_what_is_late_in_the_reader_s_language(site: Site) -> No
         " depuis 2 semaines" in french
     )
     english = text(site.client(AGENCY).get(url + "?lang=en").text)
-    assert "phase Préfiguration past its planned end" in english
+    assert "phase Preparation past its planned end" in english
     assert "none held or planned every 2 weeks" in english
     assert "fin prévue dépassée" not in english
 

@@ -10,6 +10,7 @@ import re
 from tests.web.conftest import PILOT_A, Site, csrf_of
 
 LAUNCH = "Première réunion collective (lancement de la coopérative)"
+LAUNCH_EN = "First collective meeting (launch of the cooperative)"
 
 
 def test_a_refused_advance_carries_the_conditions_as_data_and_words(site: Site) -> None:
@@ -35,10 +36,8 @@ def test_a_refused_advance_carries_the_conditions_as_data_and_words(site: Site) 
         api.post(url, json={"trigger": "start_diagnostic"}, headers={"Accept-Language": "en-GB"}),
     ):
         conditions = english.json()["conditions"]
-        assert conditions[0]["text"] == f"{LAUNCH}: meeting not held"
-        assert conditions[1]["fix_text"] == (
-            "record “Mise en place des instances de gouvernance” as done"
-        )
+        assert conditions[0]["text"] == f"{LAUNCH_EN}: meeting not held"
+        assert conditions[1]["fix_text"] == "record “Setting up the governance bodies” as done"
         assert english.json()["conditions"][0]["params"] == first["params"]
 
     comment = api.post(url, json={"trigger": "suspend"}).json()["conditions"]
@@ -60,7 +59,7 @@ def test_the_page_says_how_to_meet_each_condition_in_its_language(site: Site) ->
     token = csrf_of(pilot.get(f"/projects/{pid}").text)
     for lang, missing, fix in (
         ("fr", f"{LAUNCH} : réunion non tenue", f"tenir la réunion « {LAUNCH} »"),
-        ("en", f"{LAUNCH}: meeting not held", f"hold the meeting “{LAUNCH}”, then record it"),
+        ("en", f"{LAUNCH_EN}: meeting not held", f"hold the meeting “{LAUNCH_EN}”, then record it"),
     ):
         page = html.unescape(pilot.get(f"/projects/{pid}?lang={lang}").text)
         assert missing in page and fix in page, lang  # under the step's button

@@ -291,7 +291,7 @@ def test_an_expired_report_link_says_so_in_french_with_the_pilots_address(site: 
     assert "obligatoire" in page.text
     site.clock.set(datetime(2026, 8, 10, 9, 0, tzinfo=PARIS))
     late = site.client().get(path)
-    assert "en retard de 11 jour(s)" in late.text
+    assert "en retard de 11 jours" in late.text
     site.clock.set(datetime(2026, 9, 1, 9, 0, tzinfo=PARIS))  # due + 14 days, 60 days: over
     refused = site.client().get(path)
     assert refused.status_code == 403 and "Lien expiré" in refused.text

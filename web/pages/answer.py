@@ -432,6 +432,7 @@ def meeting_ics(request: Request, c: CopiloteDep, t: Target) -> Response:
     if not isinstance(t, MeetingTarget) or t.meeting.starts_at is None:
         raise LinkError("it is not an invitation to a meeting with a date")
     m = t.meeting
+    lang = t.partner.lang if t.partner.lang in i18n.LANGS else "fr"
     start = in_paris(m.starts_at)
     end = in_paris(m.ends_at) if m.ends_at is not None else start
     if end <= start:
@@ -445,8 +446,10 @@ def meeting_ics(request: Request, c: CopiloteDep, t: Target) -> Response:
         uid=f"meeting-{m.id}@{c.settings.mail_domain}",
         sequence=int(m.sequence),
         method="REQUEST",
-        summary=f"{m.label} — {t.project.title}",
-        description=f"{t.series.label} ({t.definition.title})",
+        summary=f"{t.definition.meeting_label(m.series, m.occurrence, m.label, lang)} — "
+        f"{t.project.title}",
+        description=f"{t.definition.label('meeting', t.series.key, lang)} "
+        f"({t.definition.title_in(lang)})",
         location=str(m.location or ""),
         starts_at=start,
         ends_at=end,

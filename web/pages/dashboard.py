@@ -152,7 +152,7 @@ def dashboard(
                 **({"show": "late"} if late_only else {}),
             },
             **page_context(request),
-            **filter_options(c, filters),
+            **filter_options(c, filters, i18n.language(request)),
         },
     )
 

@@ -88,6 +88,7 @@ def dangerous(definition: Definition, source: str, trigger: str, dest: str | Non
 def step_form(ctx: Context) -> Form:
     """The confirmation of a dangerous step (suspend, abandon, a step back)."""
     from web.pages.project import BUILTIN_LABELS
+    from workflow.definition import in_language
 
     lifecycle = ctx.c.engine.lifecycle(ctx.project.definition_id, ctx.project.definition_version)
     phase = ctx.project.phase
@@ -96,7 +97,11 @@ def step_form(ctx: Context) -> Form:
         t = lifecycle.transition(trigger, phase)
         dest = t.dest if t is not None else None
         if dangerous(ctx.definition, phase, trigger, dest):
-            label = (t.label or trigger) if t is not None else BUILTIN_LABELS[trigger]
+            label = (
+                in_language(t.label, t.label_en, ctx.lang)
+                if t is not None
+                else BUILTIN_LABELS[trigger]
+            )
             choices.append((trigger, label))
 
     def act(v: dict[str, Any]) -> str:

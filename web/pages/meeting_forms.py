@@ -24,7 +24,8 @@ def _meeting_choices(ctx: Context, statuses: tuple[str, ...]) -> list[tuple[str,
     return [
         (
             str(m.id),
-            m.label + (f" ({m.starts_at.astimezone(PARIS):%d/%m/%Y %H:%M})" if m.starts_at else ""),
+            ctx.definition.meeting_label(m.series, m.occurrence, m.label, ctx.lang)
+            + (f" ({m.starts_at.astimezone(PARIS):%d/%m/%Y %H:%M})" if m.starts_at else ""),
         )
         for m in ctx.project.meetings
         if m.status in statuses
@@ -32,9 +33,11 @@ def _meeting_choices(ctx: Context, statuses: tuple[str, ...]) -> list[tuple[str,
 
 
 def meeting_schedule_form(ctx: Context) -> Form:
-    series = [(s.key, s.label) for s in ctx.definition.meetings]
+    series = [
+        (s.key, ctx.definition.label("meeting", s.key, ctx.lang)) for s in ctx.definition.meetings
+    ]
     expected = [
-        (m.occurrence, m.label)
+        (m.occurrence, ctx.definition.meeting_label(m.series, m.occurrence, m.label, ctx.lang))
         for m in ctx.project.meetings
         if m.status == "expected" and m.occurrence
     ]
@@ -129,7 +132,13 @@ def _yes_answers(ctx: Context, meeting_id: int) -> set[int]:
 
 def meeting_held_form(ctx: Context) -> Form:
     opened = _meeting_choices(ctx, ("expected", "planned"))
-    new = [(f"series:{s.key}", f"nouvelle réunion : {s.label}") for s in ctx.definition.meetings]
+    new = [
+        (
+            f"series:{s.key}",
+            f"nouvelle réunion : {ctx.definition.label('meeting', s.key, ctx.lang)}",
+        )
+        for s in ctx.definition.meetings
+    ]
     chosen = ctx.query.get("meeting", "")
     if not chosen and ctx.query.get("occurrence"):
         chosen = next(

@@ -122,8 +122,9 @@ def page_context(request: Request) -> dict[str, Any]:
     return {"qs": qs, "num": num, "months": MONTHS.get(lang, MONTHS["fr"])}
 
 
-def filter_options(c: Any, filters: Filters) -> dict[str, Any]:
-    """Choices of the filter form: programmes, territories, phases (of the chosen programme)."""
+def filter_options(c: Any, filters: Filters, lang: str = "fr") -> dict[str, Any]:
+    """Choices of the filter form: programmes, territories, phases (of the chosen programme),
+    in the reader's language."""
     definitions = c.registry.latest()
     phases: list[tuple[str, str]] = []
     seen = set()
@@ -133,11 +134,13 @@ def filter_options(c: Any, filters: Filters) -> dict[str, Any]:
         for p in d.phases:
             if p.key not in seen:
                 seen.add(p.key)
-                label = p.label if filters.programme else f"{p.label} ({d.title})"
-                phases.append((p.key, label))
-    phases += [("suspendu", "Suspendu"), ("abandonne", "Abandonné")]
+                label = d.phase_label(p.key, lang)
+                phases.append(
+                    (p.key, label if filters.programme else f"{label} ({d.title_in(lang)})")
+                )
+    phases += [(key, definitions[0].phase_label(key, lang)) for key in ("suspendu", "abandonne")]
     return {
-        "programmes": [(d.id, d.title) for d in definitions],
+        "programmes": [(d.id, d.title_in(lang)) for d in definitions],
         "territories": territories(c.engine),
         "phases": phases,
     }
@@ -173,7 +176,7 @@ def project_list(
             "filters": filters,
             "counts": phase_counts(c.engine, filters, readable),
             **page_context(request),
-            **filter_options(c, filters),
+            **filter_options(c, filters, i18n.language(request)),
         },
     )
 
@@ -186,7 +189,7 @@ def _triggers(c: Any, board: Any, lang: str) -> list[dict[str, Any]]:
         transition = lifecycle.transition(trigger, project.phase)
         if transition is not None:
             label = transition.label_en if lang == "en" else transition.label
-            dest = board.definition.phase_label(transition.dest)
+            dest = board.definition.phase_label(transition.dest, lang)
             needs_comment = transition.comment_required
             automatic = transition.automatic is not None
         else:

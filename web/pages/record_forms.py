@@ -50,7 +50,11 @@ def decision_form(ctx: Context) -> Form:
 
 
 def partner_add_form(ctx: Context) -> Form:
-    roles = [(r.key, r.label) for r in ctx.definition.roles if r.key not in ("agency", "pilot")]
+    roles = [
+        (r.key, ctx.definition.role_label(r.key, ctx.lang))
+        for r in ctx.definition.roles
+        if r.key not in ("agency", "pilot")
+    ]
 
     def act(v: dict[str, Any]) -> str:
         if "@" not in v["email"]:
@@ -262,7 +266,11 @@ def budget_edit_form(ctx: Context) -> Form:
 
 
 def milestone_done_form(ctx: Context) -> Form:
-    opened = [(m.key, m.label) for m in ctx.project.milestones if m.done_on is None]
+    opened = [
+        (m.key, ctx.definition.label("milestone", m.key, ctx.lang, default=m.label))
+        for m in ctx.project.milestones
+        if m.done_on is None
+    ]
 
     def act(v: dict[str, Any]) -> str:
         on = not_after_today(ctx, "on", v["on"])
@@ -290,7 +298,11 @@ def milestone_done_form(ctx: Context) -> Form:
 
 
 def milestone_reopen_form(ctx: Context) -> Form:
-    done = [(m.key, m.label) for m in ctx.project.milestones if m.done_on is not None]
+    done = [
+        (m.key, ctx.definition.label("milestone", m.key, ctx.lang, default=m.label))
+        for m in ctx.project.milestones
+        if m.done_on is not None
+    ]
 
     def act(v: dict[str, Any]) -> str:
         ctx.c.records.reopen_milestone(ctx.pid, v["milestone"], by=ctx.actor, comment=v["comment"])
