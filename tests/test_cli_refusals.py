@@ -37,8 +37,10 @@ def test_a_refused_advance_words_each_condition_and_its_fix(run) -> None:  # typ
     assert "\n      $ copilote meeting held 1 --occurrence copil_1\n" in french
     assert "\n      $ copilote milestone done 1 fiche_cadrage --by NAME\n" in french
     english = run(*advance, "--lang", "en", now="2026-03-20T10:00", code=3)
-    assert f"\n  - {copil}: meeting not held\n" in english
-    assert f"\n    To fix it: hold the meeting “{copil}”, then record it as held\n" in english
+    copil_en = "COPIL 1 – creation of the steering committee and framing"  # its label_en
+    assert f"\n  - {copil_en}: meeting not held\n" in english
+    assert f"\n    To fix it: hold the meeting “{copil_en}”, then record it as held\n" in english
+    assert "création du comité" not in english.split("\n", 1)[1]  # the developer line aside
 
 
 def test_a_done_milestone_is_refused_then_corrected_keeping_both(run) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

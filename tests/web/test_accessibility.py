@@ -447,6 +447,9 @@ def test_a_pilot_records_a_meeting_as_held_with_the_keyboard_alone(
     assert project is not None
     page = open_as(browser, cookies["pilot"])
     page.goto(f"{served.url}/projects/{project.group(1)}")
+    # The meetings sit in their own section, closed: Enter on its heading opens it.
+    tab_to(page, "#plus-reunions > summary", limit=1500)
+    page.keyboard.press("Enter")
     tab_to(page, f"a[href$='/forms/meeting_held?meeting={meeting}']", limit=1500)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/forms/meeting_held\?meeting=\d+$"))

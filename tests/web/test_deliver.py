@@ -34,13 +34,14 @@ def site(sqlite_url: str, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[S
     )
     mini = (root / "tests/fixtures/mini.yaml").read_text()
     owed = mini.replace(
-        "deliverable: fiche de cadrage\n    responsible: pilot",
-        "deliverable: fiche de cadrage\n    responsible: partner",
+        "deliverable_en: framing sheet\n    responsible: pilot",
+        "deliverable_en: framing sheet\n    responsible: partner",
     )
+    assert "responsible: partner" in owed
     (definitions / "mini_owed.yaml").write_text(owed.replace("id: mini", "id: mini_owed"))
     (definitions / "mini_owed_file.yaml").write_text(
         owed.replace("id: mini", "id: mini_owed_file").replace(
-            "deliverable: fiche de cadrage", "deliverable: file"
+            "deliverable: fiche de cadrage\n    deliverable_en: framing sheet", "deliverable: file"
         )
     )
     s = Site(sqlite_url, smtp_server, definitions_dir=definitions)
