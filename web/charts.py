@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from babel.dates import format_date
@@ -205,12 +205,37 @@ class DashboardCharts:
     budget_svg: Markup
 
 
+def _in_reader_language(data: ChartData, lang: str, c: Application) -> ChartData:
+    """The programmes' and phases' labels the charts draw, for an English reader in English
+    (the pages' one rule, :func:`web.i18n.in_reader_language`; the SVG is drawn here, out of
+    reach of the templates' translation of printed values)."""
+    if lang == "fr":
+        return data
+    english = c.registry.english_labels()
+
+    def say(label: str) -> str:
+        return i18n.in_reader_language(label, lang, english)
+
+    return replace(
+        data,
+        phases=[
+            replace(p, programme=say(p.programme), phase_label=say(p.phase_label))
+            for p in data.phases
+        ],
+        trend=replace(
+            data.trend, lines=[replace(t, programme=say(t.programme)) for t in data.trend.lines]
+        ),
+        copil=[replace(x, programme=say(x.programme)) for x in data.copil],
+        budget=[replace(b, programme=say(b.programme)) for b in data.budget],
+    )
+
+
 def dashboard_charts(request: Request, c: Application, filters: Filters) -> DashboardCharts:
     lang = i18n.language(request)
     _ = i18n.gettext(lang)
     locale = _LOCALES.get(lang, "fr_FR")
     today = c.engine.today()
-    data = chart_data(c.engine, today, filters)
+    data = _in_reader_language(chart_data(c.engine, today, filters), lang, c)
 
     def number(value: int) -> str:
         return str(format_decimal(value, locale=locale))
