@@ -190,6 +190,11 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "input.out_of_bounds": "le {day} n'est pas entre le {first} et le {last}.",
         "input.too_long": "{max_length} caractères au plus.",
+        "input.required": "ce champ est obligatoire.",
+        "input.year_out_of_range": "{year} n'est pas une année entre {first} et {last}.",
+        "input.negative_amount": "un montant ne peut pas être négatif.",
+        "input.amount_too_large": "un montant ne peut pas dépasser dix milliards d'euros.",
+        "input.end_before_start": "la fin ({end}) est avant le début ({start}).",
         "input.control_characters": (
             "caractères non autorisés (caractères de contrôle, retours à la ligne)."
         ),
@@ -345,6 +350,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "input.not_an_instant": "“{value}” is not a date and time (for example 12/06/2026 14:00).",
         "input.out_of_bounds": "{day} is not between {first} and {last}.",
         "input.too_long": "at most {max_length} characters.",
+        "input.required": "this field is required.",
+        "input.year_out_of_range": "{year} is not a year between {first} and {last}.",
+        "input.negative_amount": "an amount cannot be negative.",
+        "input.amount_too_large": "an amount cannot be over ten billion euros.",
+        "input.end_before_start": "the end ({end}) is before the start ({start}).",
         "input.control_characters": "characters not allowed (control characters, line breaks).",
         "input.meeting_in_past": (
             "{day} is past: a meeting is scheduled from today ({today}). A meeting already"

@@ -33,6 +33,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from notifications.wording import say
 from web import i18n
 from web.bounds import FIRST_DAY, LAST_DAY, MAX_ID, MAX_LENGTH, storable
 from web.csrf import new_form_token
@@ -336,18 +337,19 @@ def show_form(
     )
 
 
-def _refusal(exc: Exception, form: Form) -> Invalid:
-    """What a record function refused, beside the field it names (else in the summary)."""
+def _refusal(exc: Exception, form: Form, lang: str) -> Invalid:
+    """What a record function refused, beside the field it names (else in the summary), in
+    the reader's language: the refusal's phrase when it has one, else a plain "refused"."""
     names = {spec.name for spec in form.inputs}
     if isinstance(exc, InvalidInput):
         name = exc.field if exc.field in names else "_form"
-        text = str(exc).removeprefix(f"{exc.field}: ")
-    elif isinstance(exc, AlreadyRecorded):
+        if exc.phrase is None:
+            return Invalid(name, "valeur refusée : vérifiez ce champ.")
+        return Invalid(name, "refusé : {reason}", reason=say(exc.phrase, lang, **exc.params))
+    if isinstance(exc, AlreadyRecorded):
         name, text = "_form", "déjà enregistré par {by} le {on}"
         return Invalid(name, text, by=exc.done_by, on=exc.done_on.strftime("%d/%m/%Y"))
-    else:
-        name, text = "_form", str(exc)
-    return Invalid(name, "refusé : {reason}", reason=text)
+    return Invalid("_form", "introuvable : la page a peut-être changé entre-temps.")
 
 
 async def run_form(
@@ -375,7 +377,7 @@ async def run_form(
         message = await run_in_threadpool(form.action, values)
     except (Invalid, InvalidInput, NotFound, AlreadyRecorded) as exc:
         _settle(c, token, None, None)
-        refusal = exc if isinstance(exc, Invalid) else _refusal(exc, form)
+        refusal = exc if isinstance(exc, Invalid) else _refusal(exc, form, i18n.language(request))
         return show_form(request, form, project, data=data, errors=[refusal], status_code=422)
     except BaseException:
         _settle(c, token, None, None)
@@ -404,6 +406,10 @@ i18n.register(
             "this form has expired: check it and send it again"
         ),
         "refusé : {reason}": "refused: {reason}",
+        "valeur refusée : vérifiez ce champ.": "value refused: check this field.",
+        "introuvable : la page a peut-être changé entre-temps.": (
+            "not found: the page may have changed meanwhile."
+        ),
         "déjà enregistré par {by} le {on}": "already recorded by {by} on {on}",
         "Ce formulaire est déjà en cours d'enregistrement : il n'a pas été répété.": (
             "This form is already being recorded: it was not repeated."

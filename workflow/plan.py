@@ -66,7 +66,12 @@ def written(
 
 def check_year(year: int, field: str = "year") -> int:
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InvalidInput(field, f"{year} is not a year between {FIRST_YEAR} and {LAST_YEAR}")
+        raise InvalidInput(
+            field,
+            f"{year} is not a year between {FIRST_YEAR} and {LAST_YEAR}",
+            "input.year_out_of_range",
+            {"year": year, "first": FIRST_YEAR, "last": LAST_YEAR},
+        )
     return year
 
 
@@ -74,9 +79,13 @@ def cents_in(value: int | None, field: str) -> int | None:
     if value is None:
         return None
     if value < 0:
-        raise InvalidInput(field, f"{value} is below 0: an amount cannot be negative")
+        raise InvalidInput(
+            field, f"{value} is below 0: an amount cannot be negative", "input.negative_amount"
+        )
     if value > MAX_CENTS:
-        raise InvalidInput(field, f"{value} cents is beyond ten billion euros")
+        raise InvalidInput(
+            field, f"{value} cents is beyond ten billion euros", "input.amount_too_large"
+        )
     return value
 
 
@@ -85,7 +94,12 @@ def text_in(value: str | None, field: str, limit: int = 5000) -> str | None:
         return None
     value = value.strip()
     if len(value) > limit:
-        raise InvalidInput(field, f"{len(value)} characters, at most {limit}")
+        raise InvalidInput(
+            field,
+            f"{len(value)} characters, at most {limit}",
+            "input.too_long",
+            {"max_length": limit},
+        )
     return value
 
 
@@ -184,7 +198,7 @@ class Plan:
         by = author(by)
         label = text_in(label, "label", 2000)
         if label == "":
-            raise InvalidInput("label", "an objective needs a label")
+            raise InvalidInput("label", "an objective needs a label", "input.required")
         if level is not None and level not in LEVELS:
             raise InvalidInput("level", f"{level!r} is not one of {', '.join(LEVELS)}")
         with self.engine.db.begin() as conn:
@@ -282,7 +296,7 @@ class Plan:
                 raise InvalidInput("etp", f"{change.etp:g} ETP is not between 0 and {MAX_ETP:g}")
             fields["etp"] = change.etp
         if fields["label"] == "":
-            raise InvalidInput("label", "an action needs a label")
+            raise InvalidInput("label", "an action needs a label", "input.required")
         values = {k: v for k, v in fields.items() if v is not None}
         with self.engine.db.begin() as conn:
             project = self._open(conn, project_id)
@@ -322,7 +336,10 @@ class Plan:
             ends = values.get("ends_on", existing.ends_on if existing else None)
             if starts is not None and ends is not None and ends < starts:
                 raise InvalidInput(
-                    "ends_on", f"the end {ends} is before the start {starts} (starts_on)"
+                    "ends_on",
+                    f"the end {ends} is before the start {starts} (starts_on)",
+                    "input.end_before_start",
+                    {"end": ends, "start": starts},
                 )
             if existing is not None:
                 if values:
