@@ -71,6 +71,7 @@ def test_an_objective_is_added_refused_and_edited_through_its_form(site: Site) -
     assert "Ajouter un objectif" in plan and f"/projects/{pid}/forms/objective" in plan
     form, tokens = _open(pilot, pid, "objective")
     assert "Niveau" in form and ">spécifique<" in form
+    assert f'href="/projects/{pid}/plan#objectifs">Retour au plan d' in html.unescape(form)
     # The rule (workflow.plan): a specific objective sits under a general one.
     shown = _refused(
         pilot.post(
@@ -119,7 +120,8 @@ def test_a_fiche_action_names_its_objective_and_partner_by_their_labels(site: Si
             sa.select(tables.partner.c.id).where(tables.partner.c.project_id == pid)
         ).scalar_one()
     data = {**tokens, "label": "Ateliers", "objective": "acces", "partner_id": str(pilot_partner),
-            "starts_on": "2026-09-01", "ends_on": "2027-06-30", "etp": "5000"}  # fmt: skip
+            "starts_on": "2026-09-01", "ends_on": "2027-06-30", "etp": "5000",
+            "budget": "12 500"}  # fmt: skip
     shown = _refused(pilot.post(f"/projects/{pid}/forms/action", data=data), "etp")
     assert "5000 ETP is not between 0 and 1000" in shown
     assert _history(site, pid) == before
@@ -131,6 +133,8 @@ def test_a_fiche_action_names_its_objective_and_partner_by_their_labels(site: Si
     assert "Ateliers Accès Structure A 01/09/2026 – 30/06/2027" in page
     assert "(ateliers)" not in page and "acces" not in page
     assert _history(site, pid)[len(before) :] == [("action_created", "Pia", "Ateliers")]
+    form, _ = _open(pilot, pid, "action", "?action=ateliers")
+    assert 'value="12500,00"' in form and 'value="0,5"' in form and 'value="2026-09-01"' in form
     english = _text(pilot.get(f"/projects/{pid}/forms/action?action=ateliers&lang=en").text)
     assert "Action sheet" in english and "Responsible partner" in english
     assert "Target public" in english and "Partenaire responsable" not in english

@@ -320,6 +320,7 @@ def meeting_note_form(ctx: Context) -> Form:
 i18n.register(
     {
         "nouvel objectif": "new objective",
+        "Retour au plan d'actions": "Back to the action plan",
         "nouvelle fiche-action": "new action sheet",
         "Objectif du plan d'actions": "Objective of the action plan",
         "Objectif à modifier": "Objective to edit",
