@@ -31,6 +31,12 @@ from web.pages.meeting_forms import (
     meeting_move_form,
     meeting_schedule_form,
 )
+from web.pages.plan_entry_forms import (
+    action_form,
+    meeting_note_form,
+    objective_form,
+    plan_indicator_form,
+)
 from web.pages.plan_forms import budget_line_form, funding_share_form
 from web.pages.record_forms import (
     budget_add_form,
@@ -146,6 +152,10 @@ FORMS: dict[str, Callable[[Context], Form]] = {
     "budget_edit": budget_edit_form,
     "budget_line": budget_line_form,
     "funding_share": funding_share_form,
+    "objective": objective_form,
+    "action": action_form,
+    "plan_indicator": plan_indicator_form,
+    "meeting_note": meeting_note_form,
     "meeting_schedule": meeting_schedule_form,
     "meeting_move": meeting_move_form,
     "meeting_cancel": meeting_cancel_form,

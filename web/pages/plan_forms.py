@@ -15,7 +15,7 @@ from workflow.plan import FIRST_YEAR, LAST_YEAR
 from workflow.read_models.annual import annual_report
 from workflow.read_models.plan import plan_of
 
-__all__ = ["budget_line_form", "funding_share_form"]
+__all__ = ["budget_line_form", "checked_year", "funding_share_form"]
 
 
 def _year(ctx: Context) -> int:
@@ -25,7 +25,7 @@ def _year(ctx: Context) -> int:
     )
 
 
-def _checked_year(value: float) -> int:
+def checked_year(value: float) -> int:
     if value != int(value) or not FIRST_YEAR <= value <= LAST_YEAR:
         raise Invalid("year", "une année entre {first} et {last}", first=FIRST_YEAR, last=LAST_YEAR)
     return int(value)
@@ -46,7 +46,7 @@ def funding_share_form(ctx: Context) -> Form:
         if not 0 <= share <= 100:
             raise Invalid("share", "un pourcentage entre 0 et 100")
         ctx.c.records.budget.set_funding_share(
-            ctx.pid, _checked_year(v["year"]), v["funder"], round(share * 100), by=ctx.actor
+            ctx.pid, checked_year(v["year"]), v["funder"], round(share * 100), by=ctx.actor
         )
         return "Part de cofinancement enregistrée." if share else "Part de cofinancement retirée."
 
@@ -90,7 +90,7 @@ def budget_line_form(ctx: Context) -> Form:
         ctx.c.records.budget.set_budget_line(
             ctx.pid,
             int(v["line"]) if v["line"] else None,
-            year=_checked_year(v["year"]),
+            year=checked_year(v["year"]),
             label=v["label"],
             objective=v["objective"],
             planned_cents=v["planned"],
