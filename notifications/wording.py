@@ -191,6 +191,17 @@ PHRASES: dict[str, dict[str, str]] = {
         "input.out_of_bounds": "le {day} n'est pas entre le {first} et le {last}.",
         "input.too_long": "{max_length} caractères au plus.",
         "input.required": "ce champ est obligatoire.",
+        "input.shares_over_100": (
+            "{share} % avec les {others} % des autres cofinanceurs dépasse 100 % pour {year}."
+        ),
+        "input.objective_under_general": "un objectif spécifique se range sous un objectif général.",
+        "input.objective_under_specific": (
+            "un objectif opérationnel se range sous un objectif spécifique."
+        ),
+        "input.etp_out_of_range": "{etp} ETP n'est pas entre 0 et {max}.",
+        "input.reason_only_if_cancelled": (
+            "seule une réunion annulée a un motif d'annulation : annulez-la d'abord."
+        ),
         "input.year_out_of_range": "{year} n'est pas une année entre {first} et {last}.",
         "input.negative_amount": "un montant ne peut pas être négatif.",
         "input.amount_too_large": "un montant ne peut pas dépasser dix milliards d'euros.",
@@ -351,6 +362,17 @@ PHRASES: dict[str, dict[str, str]] = {
         "input.out_of_bounds": "{day} is not between {first} and {last}.",
         "input.too_long": "at most {max_length} characters.",
         "input.required": "this field is required.",
+        "input.shares_over_100": (
+            "{share} % with the other co-funders' {others} % exceeds 100 % for {year}."
+        ),
+        "input.objective_under_general": "a specific objective sits under a general objective.",
+        "input.objective_under_specific": (
+            "an operational objective sits under a specific objective."
+        ),
+        "input.etp_out_of_range": "{etp} FTE is not between 0 and {max}.",
+        "input.reason_only_if_cancelled": (
+            "only a cancelled meeting has a cancellation reason: cancel it first."
+        ),
         "input.year_out_of_range": "{year} is not a year between {first} and {last}.",
         "input.negative_amount": "an amount cannot be negative.",
         "input.amount_too_large": "an amount cannot be over ten billion euros.",

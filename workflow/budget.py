@@ -61,7 +61,7 @@ class Budget:
             if v is not None
         }
         if values.get("label") == "":
-            raise InvalidInput("label", "a budget line needs a label")
+            raise InvalidInput("label", "a budget line needs a label", "input.required")
         with self.engine.db.begin() as conn:
             project = open_project(self.engine, conn, project_id)
             if objective is not None:
@@ -140,6 +140,8 @@ class Budget:
                     "share",
                     f"{funder} at {share_basis_points / 100:g} % with the other funders' "
                     f"{others / 100:g} % exceeds 100 % of {year}",
+                    "input.shares_over_100",
+                    {"share": share_basis_points / 100, "others": others / 100, "year": str(year)},
                 )
             if share_basis_points:
                 conn.execute(

@@ -70,7 +70,7 @@ def check_year(year: int, field: str = "year") -> int:
             field,
             f"{year} is not a year between {FIRST_YEAR} and {LAST_YEAR}",
             "input.year_out_of_range",
-            {"year": year, "first": FIRST_YEAR, "last": LAST_YEAR},
+            {"year": str(year), "first": str(FIRST_YEAR), "last": str(LAST_YEAR)},
         )
     return year
 
@@ -262,12 +262,17 @@ class Plan:
                 raise InvalidInput("parent", "a general objective has no parent")
             return None
         if parent is None:
-            raise InvalidInput("parent", f"a {level} objective sits under a {wanted} objective")
+            raise InvalidInput(
+                "parent",
+                f"a {level} objective sits under a {wanted} objective",
+                f"input.objective_under_{wanted}",
+            )
         row = self.objective_id(conn, project_id, parent, "parent")
         if row.level != wanted:
             raise InvalidInput(
                 "parent",
                 f"{parent!r} is {row.level}: a {level} objective sits under a {wanted} one",
+                f"input.objective_under_{wanted}",
             )
         return int(row.id)
 
@@ -293,7 +298,12 @@ class Plan:
         }
         if change.etp is not None:
             if not 0 <= change.etp <= MAX_ETP:
-                raise InvalidInput("etp", f"{change.etp:g} ETP is not between 0 and {MAX_ETP:g}")
+                raise InvalidInput(
+                    "etp",
+                    f"{change.etp:g} ETP is not between 0 and {MAX_ETP:g}",
+                    "input.etp_out_of_range",
+                    {"etp": change.etp, "max": MAX_ETP},
+                )
             fields["etp"] = change.etp
         if fields["label"] == "":
             raise InvalidInput("label", "an action needs a label", "input.required")
@@ -481,6 +491,7 @@ class Plan:
                     "cancel_reason",
                     f"meeting {meeting_id} is {meeting.status}: only a cancelled meeting has a "
                     "cancellation reason (cancel it first)",
+                    "input.reason_only_if_cancelled",
                 )
             if action is not None:
                 values["action_id"] = self.action_row(conn, project_id, action).id

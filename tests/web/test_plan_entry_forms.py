@@ -80,7 +80,7 @@ def test_an_objective_is_added_refused_and_edited_through_its_form(site: Site) -
         ),
         "parent",
     )
-    assert "sits under a general objective" in shown
+    assert "se range sous un objectif général" in shown
     assert _history(site, pid) == []
     back = f"/projects/{pid}/plan#objectifs"
     sent = {**tokens, "level": "general", "label": "Accès aux soins"}
@@ -123,7 +123,15 @@ def test_a_fiche_action_names_its_objective_and_partner_by_their_labels(site: Si
             "starts_on": "2026-09-01", "ends_on": "2027-06-30", "etp": "5000",
             "budget": "12 500"}  # fmt: skip
     shown = _refused(pilot.post(f"/projects/{pid}/forms/action", data=data), "etp")
-    assert "5000 ETP is not between 0 and 1000" in shown
+    assert "ETP n'est pas entre 0 et" in shown
+    assert "is not between" not in shown  # the engine's English sentence stays out of the page
+    pilot.cookies.set("lang", "en")
+    form_en, tokens_en = _open(pilot, pid, "action")
+    english = _refused(
+        pilot.post(f"/projects/{pid}/forms/action", data={**data, **tokens_en}), "etp"
+    )
+    assert "FTE is not between 0 and" in english and "n'est pas" not in english
+    pilot.cookies.set("lang", "fr")
     assert _history(site, pid) == before
     _done(
         pilot, pid, "action", {**data, "etp": "0,5"}, f"/projects/{pid}/plan#fiches",
@@ -191,7 +199,7 @@ def test_a_meeting_is_annotated_by_its_label_for_the_cpom_report(site: Site) -> 
     # The rule: only a cancelled meeting has a cancellation reason.
     data = {**tokens, "meeting_id": str(meeting), "cancel_reason": "Grève"}
     shown = _refused(pilot.post(f"/projects/{pid}/forms/meeting_note", data=data), "cancel_reason")
-    assert "only a cancelled meeting has a cancellation reason" in shown
+    assert "seule une réunion annulée a un motif d'annulation" in shown
     empty = pilot.post(
         f"/projects/{pid}/forms/meeting_note", data={**tokens, "meeting_id": str(meeting)}
     )

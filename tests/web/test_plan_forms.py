@@ -80,7 +80,9 @@ def test_a_co_funders_share_is_entered_once_checked_and_written_in_the_history(
         data={**tokens, "year": "2026", "funder": "Région", "share": "60"},
     )
     assert over.status_code == 422 and 'id="e-share"' in over.text
-    assert "exceeds 100 %" in html.unescape(over.text)
+    assert "dépasse 100 % pour 2026" in html.unescape(
+        over.text
+    ) or "dépasse 100 % pour 2026" in html.unescape(over.text)
     bad_year = pilot.post(
         f"/projects/{pid}/forms/funding_share",
         data={**tokens, "year": "1850", "funder": "Région", "share": "10"},
@@ -114,7 +116,7 @@ def test_a_budget_line_is_added_and_corrected_through_its_form(site: Site) -> No
         f"/projects/{pid}/forms/budget_line", data={**tokens, "year": "2026", "planned": "5"}
     )
     assert unnamed.status_code == 422 and 'id="e-label"' in unnamed.text
-    assert "a budget line needs a label" in html.unescape(unnamed.text)
+    assert "ce champ est obligatoire" in html.unescape(unnamed.text)
     added = pilot.post(
         f"/projects/{pid}/forms/budget_line",
         data={**tokens, "year": "2026", "label": "Salaires", "planned": "31 419,35",
