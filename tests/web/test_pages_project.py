@@ -500,3 +500,15 @@ def test_a_suspended_project_s_stepper_names_its_phase_and_says_it_is_suspended(
     stepper = text(page.split('id="etapes">')[1].split("</p>")[0])
     assert stepper.startswith("Préfiguration Suspendu Étape 1 sur 5")
     assert "Préfiguration en cours 04/05/2026 04/07/2026" in section(page, "tableau")
+
+
+def test_a_reopened_milestone_says_so_in_words(site: Site) -> None:
+    """The reopening kept beside the milestone reads « rouvert : <why> », never the stored
+    marker."""
+    site.c.records.milestone_done(site.project_a, "gouvernance", by="Pia", on=date(2026, 5, 6))
+    site.c.records.reopen_milestone(
+        site.project_a, "gouvernance", by="Pia", comment="Le document n'était pas validé"
+    )
+    page = html.unescape(site.client(PILOT_A).get(f"/projects/{site.project_a}").text)
+    assert "rouvert : Le document n'était pas validé" in page
+    assert "reopened:" not in page

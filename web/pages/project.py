@@ -491,6 +491,7 @@ i18n.register(
         "fait le": "done on",
         "enregistré par": "recorded by",
         "correction :": "correction:",
+        "rouvert :": "reopened:",
         "jours de retard": "days late",
         "reporté du": "moved from",
         "Réf. du livrable": "Deliverable reference",
