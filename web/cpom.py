@@ -337,18 +337,23 @@ def annual_csv(report: AnnualReport) -> bytes:
     row([])
     row(budget_header(report))
     for b in budget_rows(report):
-        row(
-            [
-                b.general_objective,
-                b.label,
-                Amount(_euros(b.planned_cents)),
-                Amount(_euros(b.spent_cents)),
-                Amount(_euros(b.forecast_cents)),
-                Amount(_euros(b.variance_cents)),
-                b.comment,
-            ]
-        )
+        row(_budget_cells(b, lambda cents: Amount(_euros(cents))))
     return out.getvalue().encode("utf-8-sig")
+
+
+def _budget_cells(b: Any, amount: Any) -> list[Any]:
+    """One budget row's cells (objective, line, planned, spent, forecast, gap, comment), its
+    amounts given by ``amount`` (a CSV amount or an XLSX number): the one order of the seed's
+    budget columns, for a project's report and a programme's."""
+    return [
+        b.general_objective,
+        b.label,
+        amount(b.planned_cents),
+        amount(b.spent_cents),
+        amount(b.forecast_cents),
+        amount(b.variance_cents),
+        b.comment,
+    ]
 
 
 def _xlsx_text(value: str) -> str:
@@ -402,15 +407,7 @@ def annual_xlsx(report: AnnualReport) -> bytes:
         put(
             budget,
             rownum,
-            [
-                b.general_objective,
-                b.label,
-                b.planned_cents / 100,
-                b.spent_cents / 100,
-                b.forecast_cents / 100,
-                b.variance_cents / 100,
-                b.comment,
-            ],
+            _budget_cells(b, lambda cents: cents / 100),
         )
     total = report.budget_total
     rownum += 1
@@ -482,19 +479,7 @@ def programme_csv(report: ProgrammeReport) -> bytes:
     row(_programme_budget_header(report))
     for r in report.reports:
         for b in budget_rows(r):
-            row(
-                [
-                    r.title,
-                    r.structure,
-                    b.general_objective,
-                    b.label,
-                    Amount(_euros(b.planned_cents)),
-                    Amount(_euros(b.spent_cents)),
-                    Amount(_euros(b.forecast_cents)),
-                    Amount(_euros(b.variance_cents)),
-                    b.comment,
-                ]
-            )
+            row([r.title, r.structure, *_budget_cells(b, lambda cents: Amount(_euros(cents)))])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -557,17 +542,7 @@ def programme_xlsx(report: ProgrammeReport) -> bytes:
             put(
                 budget,
                 rownum,
-                [
-                    r.title,
-                    r.structure,
-                    b.general_objective,
-                    b.label,
-                    b.planned_cents / 100,
-                    b.spent_cents / 100,
-                    b.forecast_cents / 100,
-                    b.variance_cents / 100,
-                    b.comment,
-                ],
+                [r.title, r.structure, *_budget_cells(b, lambda cents: cents / 100)],
                 header=n == len(lines),  # the project's total
             )
     for col, width in enumerate((28, 24, 28, 36, 16, 16, 22, 24, 30), start=1):
