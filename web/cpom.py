@@ -360,34 +360,39 @@ def _xlsx_text(value: str) -> str:
     return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
+_BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def put(sheet: Any, row: int, values: list[Any], header: bool = False) -> None:
+    """One row of a CPOM sheet (a project's report or a programme's): text stays text, never
+    a formula whatever it starts with; dates and euros get their formats."""
+    for col, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=col)
+        if isinstance(value, str):
+            cell.value = _xlsx_text(value)
+            cell.data_type = "s"
+        else:
+            cell.value = value
+        if isinstance(value, date):
+            cell.number_format = "DD/MM/YYYY"
+        elif isinstance(value, float):
+            cell.number_format = '#,##0.00 "€"'
+        cell.alignment = _WRAP
+        if header:
+            cell.font = _BOLD
+
+
 def annual_xlsx(report: AnnualReport) -> bytes:
     book = Workbook()
     actions = book.active
     assert actions is not None  # a new workbook has its first sheet
     actions.title = "Actions"
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def put(sheet: Any, row: int, values: list[Any], header: bool = False) -> None:
-        for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=col)
-            if isinstance(value, str):
-                cell.value = _xlsx_text(value)
-                cell.data_type = "s"  # text, never a formula, whatever it starts with
-            else:
-                cell.value = value
-            if isinstance(value, date):
-                cell.number_format = "DD/MM/YYYY"
-            elif isinstance(value, float):
-                cell.number_format = '#,##0.00 "€"'
-            cell.alignment = wrap
-            if header:
-                cell.font = bold
 
     rownum = 1
     for line in preamble(report):
         put(actions, rownum, line)
-        actions.cell(row=rownum, column=1).font = bold
+        actions.cell(row=rownum, column=1).font = _BOLD
         rownum += 1
     rownum += 1
     put(actions, rownum, action_header(report), header=True)
@@ -491,30 +496,12 @@ def programme_xlsx(report: ProgrammeReport) -> bytes:
     actions = book.active
     assert actions is not None  # a new workbook has its first sheet
     actions.title = "Actions"
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def put(sheet: Any, row: int, values: list[Any], header: bool = False) -> None:
-        for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=col)
-            if isinstance(value, str):
-                cell.value = _xlsx_text(value)
-                cell.data_type = "s"
-            else:
-                cell.value = value
-            if isinstance(value, date):
-                cell.number_format = "DD/MM/YYYY"
-            elif isinstance(value, float):
-                cell.number_format = '#,##0.00 "€"'
-            cell.alignment = wrap
-            if header:
-                cell.font = bold
 
     rownum = 0
     for first in _programme_preamble(report):
         rownum += 1
         put(actions, rownum, first)
-        actions.cell(row=rownum, column=1).font = bold
+        actions.cell(row=rownum, column=1).font = _BOLD
     rownum += 2
     put(actions, rownum, _programme_action_header(report), header=True)
     actions.freeze_panes = actions.cell(row=rownum + 1, column=3)
