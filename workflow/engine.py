@@ -33,6 +33,7 @@ from workflow.errors import (
     Unmet,
 )
 from workflow.failures import clear_failure, reason, record_failure
+from workflow.lateness import refresh_open_due
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import AUTOMATIC_ACTOR, Planner, TransitionEvent
@@ -563,6 +564,7 @@ class Engine:
                     for n in new_milestones
                 ],
             )
+            refresh_open_due(db, project_id)
         if expected:
             known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, {"project_id": project_id})}
             missing = [(s, o) for s, o in expected if o.key not in known_occ]

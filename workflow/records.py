@@ -16,6 +16,7 @@ from workflow.calendar import in_paris, paris_date, years_later
 from workflow.conventions import author, convention_anchor
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
+from workflow.lateness import refresh_open_due
 from workflow.lifecycle import SUSPENDED
 from workflow.occasions import meeting_chains, milestone_chains
 from workflow.plan import Plan, check_year, written
@@ -163,6 +164,7 @@ class Records:
                 )
             )
             if not correct:
+                refresh_open_due(conn, project_id)
                 self.engine.planner.on_milestone_done(conn, row.id)
 
     @staticmethod
@@ -200,6 +202,7 @@ class Records:
                 .where(tables.milestone.c.id == row.id)
                 .values(done_on=None, done_by=None, deliverable_ref=None)
             )
+            refresh_open_due(conn, project_id)
             conn.execute(
                 sa.insert(tables.milestone_completion).values(
                     project_id=project_id,

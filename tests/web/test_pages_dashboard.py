@@ -590,11 +590,35 @@ def test_portfolio_order_and_late_counts_on_sqlite_and_postgresql(any_site: Site
     assert queries.project_count(engine, Filters(territory="Paris")) == 2
     second = queries.portfolio(engine, today, page=2, size=2, sort=most_late)
     assert [p.id for p in second.rows] == [site.project_b] and second.total == 3
+    # The late projects and the others are read as two parts: pages of one or two rows, in
+    # either direction, straddle them and still follow the listing.
+    for sort in (most_late, queries.Sort("late")):
+        whole = [p.id for p in queries.portfolio(engine, today, sort=sort).rows]
+        by_one = [
+            p.id
+            for n in (1, 2, 3, 4)
+            for p in queries.portfolio(engine, today, page=n, size=1, sort=sort).rows
+        ]
+        assert by_one == whole
+        assert [p.id for p in queries.portfolio(engine, today, size=2, sort=sort).rows] == (
+            whole[:2]
+        )
     # a suspended project has nothing late: last, 0 days, not counted
     engine.advance(site.project_a, "suspend", actor="ARS", comment="Travaux")
     lines = queries.portfolio(engine, today, sort=most_late)
     assert [(p.id, p.days_late) for p in lines.rows][0] == (c_id, 12)
     assert queries.late_projects(engine, today) == 1
+    # the earliest open milestone follows milestones done and reopened
+    overdue_c = [m for m in queries.overdue_milestones(engine, today).rows if m.project_id == c_id]
+    for m in overdue_c:
+        site.c.records.milestone_done(c_id, m.key, by="Chloé")
+    assert queries.late_projects(engine, today) == 0
+    assert queries.portfolio(engine, today, sort=most_late).rows[0].days_late == 0
+    site.c.records.reopen_milestone(c_id, overdue_c[0].key, by="ARS", comment="Incomplet")
+    assert queries.late_projects(engine, today) == 1
+    assert [(p.id, p.days_late) for p in queries.portfolio(engine, today, sort=most_late).rows][
+        0
+    ] == (c_id, 12)
     # the sort parameter: a known key in either direction, anything else the default
     sorts = queries.PORTFOLIO_SORTS
     assert queries.read_sort("-title", sorts, most_late) == queries.Sort("title", True)

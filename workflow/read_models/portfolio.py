@@ -238,24 +238,22 @@ def read_sort(value: str, allowed: Sequence[str], default: Sort) -> Sort:
     return Sort(key, value.startswith("-")) if key in allowed else default
 
 
-def _late_by_project(engine: Engine, today: date, filters: Filters) -> Any:
-    """Per project in progress passing the filters: its oldest open milestone past its date
-    (``oldest``) and how many (``late``), read from ``ix_milestone_open_due`` alone."""
-    # Grouped by ``project_id + 0``: grouping by the bare column, SQLite would read every
-    # milestone through ix_milestone_project_id to get them in order (65 ms at 500 projects)
-    # instead of the overdue ones through the partial index, then sort those few.
-    # (the CAST gives the column an integer affinity again, so that SQLite indexes the
-    # materialised rows to join them to ``project``).
-    project = sa.cast(tables.milestone.c.project_id + 0, sa.Integer).label("project_id")
-    return (
-        sa.select(
-            project,
-            sa.func.min(tables.milestone.c.due_on).label("oldest"),
-            sa.func.count().label("late"),
-        )
-        .where(*_overdue_where(engine, today, filters, few=False))
-        .group_by(project)
-        .cte("late_projects")
+def _late(engine: Engine, today: date) -> Any:
+    """ "Late on ``today``" as a condition on ``project``: in progress, and its earliest open
+    milestone (``open_due``, kept by :mod:`workflow.lateness`) is past. Every column it reads
+    is in ``ix_project_open_due``, with the filters' ones: counting the late projects reads
+    that index alone."""
+    in_progress = _built(engine, "in_progress", lambda: in_progress_clause(engine))
+    return sa.and_(tables.project.c.open_due < today, in_progress)
+
+
+def _not_late(engine: Engine, today: date) -> Any:
+    """The complement of :func:`_late` (``open_due`` NULL included)."""
+    in_progress = _built(engine, "in_progress", lambda: in_progress_clause(engine))
+    return sa.or_(
+        tables.project.c.open_due.is_(None),
+        tables.project.c.open_due >= today,
+        sa.not_(in_progress),
     )
 
 
@@ -282,30 +280,42 @@ def _phase_rank(engine: Engine) -> Any:
     return sa.case(*whens, else_=len(whens)) if whens else sa.literal(0)
 
 
-def _portfolio_order(engine: Engine, sort: Sort, late: Any) -> list[Any]:
+def _portfolio_order(engine: Engine, sort: Sort) -> list[Any]:
+    """The order of a sort other than ``late`` (see :func:`_late_segments` for that one)."""
     project = tables.project.c
-    if sort.key == "late":
-        # days late descending: the oldest date first, projects with nothing late last
-        if sort.descending:
-            columns = [late.c.oldest.is_(None), late.c.oldest, project.title]
-        else:
-            columns = [late.c.oldest.is_not(None), late.c.oldest.desc(), project.title]
-    else:
-        by = {
-            "title": [project.title],
-            "programme": [
-                _built(engine, "programmes", lambda: _programme_rank(engine)),
-                project.variant,
-            ],
-            "territory": [project.territory],
-            "phase": [
-                _built(engine, "programmes", lambda: _programme_rank(engine)),
-                _built(engine, "phases", lambda: _phase_rank(engine)),
-            ],
-        }[sort.key]
-        columns = [c.desc() for c in by] if sort.descending else list(by)
-        columns.append(project.title)
-    return [*columns, project.id]
+    by = {
+        "title": [project.title],
+        "programme": [
+            _built(engine, "programmes", lambda: _programme_rank(engine)),
+            project.variant,
+        ],
+        "territory": [project.territory],
+        "phase": [
+            _built(engine, "programmes", lambda: _programme_rank(engine)),
+            _built(engine, "phases", lambda: _phase_rank(engine)),
+        ],
+    }[sort.key]
+    columns = [c.desc() for c in by] if sort.descending else list(by)
+    return [*columns, project.title, project.id]
+
+
+def _late_segments(engine: Engine, today: date, sort: Sort) -> list[tuple[Any, list[Any]]]:
+    """The portfolio sorted by days late, as two parts read one after the other, each in an
+    order an index serves: the late projects by ``open_due`` (the most days late first when
+    descending) and the others by title. Descending: late first; ascending: the others
+    first, then the late ones from the fewest days late."""
+    project = tables.project.c
+    late = (_late(engine, today), [project.open_due, project.title, project.id])
+    others = (_not_late(engine, today), [project.title, project.id])
+    if sort.descending:
+        return [late, others]
+    return [others, (late[0], [project.open_due.desc(), project.title, project.id])]
+
+
+def _days_late(engine: Engine, row: Any, today: date) -> int:
+    """Days since the project's earliest open milestone fell due (0 unless it is late)."""
+    late = row.open_due is not None and row.open_due < today and in_progress(engine, row)
+    return (today - row.open_due).days if late else 0
 
 
 @dataclass(frozen=True)
@@ -332,29 +342,52 @@ def portfolio(
     where = filters.conditions()
     if readable is not None:
         where.append(tables.project.c.id.in_(sorted(readable)) if readable else sa.false())
-    late = _late_by_project(engine, today, filters)
-    joined = (
-        tables.project.join(late, late.c.project_id == tables.project.c.id)
-        if late_only
-        else tables.project.outerjoin(late, late.c.project_id == tables.project.c.id)
-    )
+    late = _late(engine, today)
+    if late_only:
+        where.append(late)
+    offset = _offset(page, size)
+    columns = sa.select(tables.project)
     with read(engine.db) as conn:
-        total = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(joined if late_only else tables.project)
-            .where(*where)
-        ).scalar_one()
-        # the late projects' count rides along: the aggregate (a CTE used twice) is
-        # computed once for both
-        late_total = sa.select(sa.func.count()).select_from(late).scalar_subquery()
-        rows = conn.execute(
-            sa.select(tables.project, late.c.oldest, late_total.label("late_total"))
-            .select_from(joined)
-            .where(*where)
-            .order_by(*_portfolio_order(engine, sort, late))
-            .limit(size)
-            .offset(_offset(page, size))
-        ).all()
+
+        def count(*conditions: Any) -> int:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(tables.project).where(*conditions)
+                ).scalar_one()
+            )
+
+        total = count(*where)
+        late_count = count(*filters.conditions(), late)
+        rows: list[Any] = []
+        if sort.key != "late" or late_only:
+            order = (
+                _late_segments(engine, today, sort)[0 if sort.descending else 1][1]
+                if sort.key == "late"
+                else _portfolio_order(engine, sort)
+            )
+            rows = list(
+                conn.execute(columns.where(*where).order_by(*order).limit(size).offset(offset))
+            )
+        else:
+            # Two parts, each paged in SQL: the page takes the first part's rows from its
+            # offset and, when that part ends on this page, the second part's first rows.
+            (first, first_order), (second, second_order) = _late_segments(engine, today, sort)
+            in_first = (
+                late_count
+                if sort.descending and readable is None  # the late ones: counted already
+                else count(*where, first)
+            )
+            if offset < in_first:
+                rows += conn.execute(
+                    columns.where(*where, first).order_by(*first_order).limit(size).offset(offset)
+                ).all()
+            if len(rows) < size:
+                rows += conn.execute(
+                    columns.where(*where, second)
+                    .order_by(*second_order)
+                    .limit(size - len(rows))
+                    .offset(max(0, offset - in_first))
+                ).all()
         ids = [r.id for r in rows]
         nxt: dict[int, tuple[date, str]] = {}
         if ids:
@@ -387,11 +420,6 @@ def portfolio(
             ):
                 nxt[pid] = (due, label)
         counts = overdue_counts(conn, engine, rows, today)
-        late_count = (
-            rows[0].late_total
-            if rows
-            else conn.execute(sa.select(sa.func.count()).select_from(late)).scalar_one()
-        )
     lines = [
         ProjectLine(
             id=r.id,
@@ -405,7 +433,7 @@ def portfolio(
             next_deadline=nxt[r.id][0] if r.id in nxt else None,
             next_deadline_label=nxt[r.id][1] if r.id in nxt else None,
             overdue=counts.get(r.id, 0),
-            days_late=(today - r.oldest).days if r.oldest is not None else 0,
+            days_late=_days_late(engine, r, today),
         )
         for r in rows
     ]
@@ -434,11 +462,14 @@ def project_count(engine: Engine, filters: Filters = Filters()) -> int:
 
 
 def late_projects(engine: Engine, today: date, filters: Filters = Filters()) -> int:
-    """How many projects in progress passing the filters have a milestone past its date."""
+    """How many projects in progress passing the filters have a milestone past its date
+    (read from ``ix_project_open_due`` alone)."""
     with read(engine.db) as conn:
         return int(
             conn.execute(
-                sa.select(sa.func.count()).select_from(_late_by_project(engine, today, filters))
+                sa.select(sa.func.count())
+                .select_from(tables.project)
+                .where(*filters.conditions(), _late(engine, today))
             ).scalar_one()
         )
 
