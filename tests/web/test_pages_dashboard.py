@@ -604,7 +604,16 @@ def test_portfolio_order_and_late_counts_on_sqlite_and_postgresql(any_site: Site
             whole[:2]
         )
     # a suspended project has nothing late: last, 0 days, not counted
+    overdue = queries.overdue_milestones(engine, today)
+    of_a = sum(1 for m in overdue.rows if m.project_id == site.project_a)
+    assert of_a and overdue.total == len(overdue.rows)
     engine.advance(site.project_a, "suspend", actor="ARS", comment="Travaux")
+    # the unfiltered total (every one, less the idle projects') agrees with the filtered plan
+    # (B, in Seine-Saint-Denis, has nothing late)
+    assert queries.overdue_milestones(engine, today).total == overdue.total - of_a
+    assert queries.overdue_milestones(engine, today, Filters(territory="Paris")).total == (
+        overdue.total - of_a
+    )
     lines = queries.portfolio(engine, today, sort=most_late)
     assert [(p.id, p.days_late) for p in lines.rows][0] == (c_id, 12)
     assert queries.late_projects(engine, today) == 1

@@ -587,6 +587,29 @@ def _overdue_where(engine: Engine, today: date, filters: Filters, few: bool) -> 
     ]
 
 
+def _overdue_total(engine: Engine, conn: sa.Connection, today: date) -> int:
+    """How many open milestones are past their date in the projects in progress, counted
+    without looking at each one's project: every open milestone past its date (the partial
+    index ``ix_milestone_open_due`` alone), less those of the projects not in progress (a
+    few: suspended, abandoned, ended; each read through ``ix_milestone_open_project``)."""
+    in_progress = _built(engine, "in_progress", lambda: in_progress_clause(engine))
+    past = [tables.milestone.c.done_on.is_(None), tables.milestone.c.due_on < today]
+    every = conn.execute(
+        sa.select(sa.func.count()).select_from(tables.milestone).where(*past)
+    ).scalar_one()
+    idle = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(tables.milestone)
+        .where(
+            *past,
+            tables.milestone.c.project_id.in_(
+                sa.select(tables.project.c.id).where(sa.not_(in_progress))
+            ),
+        )
+    ).scalar_one()
+    return int(every) - int(idle)
+
+
 def overdue_milestones(
     engine: Engine,
     today: date,
@@ -607,9 +630,12 @@ def overdue_milestones(
             <= FEW_PROJECTS
         )
         where = _overdue_where(engine, today, filters, few)
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(tables.milestone).where(*where)
-        ).scalar_one()
+        if filters.params():
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(tables.milestone).where(*where)
+            ).scalar_one()
+        else:
+            total = _overdue_total(engine, conn, today)
         rows = conn.execute(
             sa.select(
                 tables.milestone.c.id,
@@ -833,42 +859,41 @@ def upcoming_meetings(
     size: int = PAGE_SIZE,
 ) -> Page[UpcomingMeeting]:
     """Planned meetings of projects in progress from ``now`` to ``weeks`` ahead, soonest first."""
+    in_progress = _built(engine, "in_progress", lambda: in_progress_clause(engine))
+    m, p = tables.meeting, tables.project
+    # ix_meeting_planned_start: the planned meetings of these weeks only, each joined to its
+    # project by its key (``project_id + 0``: read the meetings first, never a project's all)
+    # to check it is in progress and passes the filters; counted, then paged, in SQL.
+    joined = m.join(p, p.c.id == m.c.project_id + 0)
     where = [
         _PLANNED,
-        tables.meeting.c.starts_at >= now,
-        tables.meeting.c.starts_at < now + timedelta(weeks=weeks),
-        (tables.meeting.c.project_id + 0).in_(eligible_projects(engine, filters)),
+        m.c.starts_at >= now,
+        m.c.starts_at < now + timedelta(weeks=weeks),
+        in_progress,
+        *filters.conditions(),
     ]
     with read(engine.db) as conn:
-        # ix_meeting_planned_start: the planned meetings of these weeks only, counted then
-        # paged in SQL.
         total = conn.execute(
-            sa.select(sa.func.count()).select_from(tables.meeting).where(*where)
+            sa.select(sa.func.count()).select_from(joined).where(*where)
         ).scalar_one()
         rows = conn.execute(
             sa.select(
-                tables.meeting.c.id,
-                tables.meeting.c.project_id,
-                tables.meeting.c.label,
-                tables.meeting.c.starts_at,
-                tables.meeting.c.location,
+                m.c.id,
+                m.c.project_id,
+                m.c.label,
+                m.c.starts_at,
+                m.c.location,
+                p.c.title,
+                p.c.territory,
             )
+            .select_from(joined)
             .where(*where)
-            .order_by(tables.meeting.c.starts_at, tables.meeting.c.id)
+            .order_by(m.c.starts_at, m.c.id)
             .limit(size)
             .offset(_offset(page, size))
         ).all()
-        projects = _projects(conn, {r.project_id for r in rows})
     found = [
-        UpcomingMeeting(
-            r.id,
-            r.project_id,
-            projects[r.project_id].title,
-            projects[r.project_id].territory,
-            r.label,
-            r.starts_at,
-            r.location,
-        )
+        UpcomingMeeting(r.id, r.project_id, r.title, r.territory, r.label, r.starts_at, r.location)
         for r in rows
     ]
     return Page(found, total, max(1, page), size)
