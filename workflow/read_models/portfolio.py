@@ -571,20 +571,28 @@ FEW_PROJECTS = 200
 """Up to this many eligible projects, their milestones are read project by project."""
 
 
-def _overdue_where(engine: Engine, today: date, filters: Filters, few: bool) -> list[Any]:
-    # Two plans. Many eligible projects (no filter, a programme, a phase): walk the partial
-    # index of open milestones by due date; ``project_id + 0`` keeps any index on project_id
-    # from serving the term (without statistics SQLite would rather read every milestone
-    # of every eligible project through ix_milestone_project_id: 1.8 s instead of ~0.1 s
-    # at 10,000 projects). Few (a territory): read those projects' milestones through
-    # ix_milestone_project_id, a few thousand rows. Either way the project conditions are
-    # one ``IN (SELECT ...)``, built once, not a join evaluated per milestone.
-    project = tables.milestone.c.project_id if few else tables.milestone.c.project_id + 0
-    return [
-        tables.milestone.c.done_on.is_(None),
-        tables.milestone.c.due_on < today,
-        project.in_(eligible_projects(engine, filters)),
-    ]
+def _overdue_source(engine: Engine, today: date, filters: Filters, few: bool) -> Any:
+    """The open milestones past their date of the projects in progress passing the filters:
+    ``(from, where)``.
+
+    Two plans. Few eligible projects (a territory): read those projects' open milestones
+    through ``ix_milestone_open_project``, the projects as one ``IN (SELECT ...)``. Many (no
+    filter, a programme, a phase): walk ``ix_milestone_open_due`` by due date, each
+    milestone joined to its project by its key to check it (``project_id + 0``: without
+    statistics SQLite would rather read every milestone of every eligible project through
+    ix_milestone_project_id, 1.8 s instead of ~0.1 s at 10,000 projects); a page stops after
+    its rows, and no list of every eligible project is built first."""
+    past = [tables.milestone.c.done_on.is_(None), tables.milestone.c.due_on < today]
+    if few:
+        return tables.milestone, [
+            *past,
+            tables.milestone.c.project_id.in_(eligible_projects(engine, filters)),
+        ]
+    in_progress = _built(engine, "in_progress", lambda: in_progress_clause(engine))
+    joined = tables.milestone.join(
+        tables.project, tables.project.c.id == tables.milestone.c.project_id + 0
+    )
+    return joined, [*past, in_progress, *filters.conditions()]
 
 
 def _overdue_total(engine: Engine, conn: sa.Connection, today: date) -> int:
@@ -629,10 +637,10 @@ def overdue_milestones(
             ).scalar_one()
             <= FEW_PROJECTS
         )
-        where = _overdue_where(engine, today, filters, few)
+        source, where = _overdue_source(engine, today, filters, few)
         if filters.params():
             total = conn.execute(
-                sa.select(sa.func.count()).select_from(tables.milestone).where(*where)
+                sa.select(sa.func.count()).select_from(source).where(*where)
             ).scalar_one()
         else:
             total = _overdue_total(engine, conn, today)
@@ -646,6 +654,7 @@ def overdue_milestones(
                 tables.milestone.c.due_on,
                 tables.milestone.c.responsible_role,
             )
+            .select_from(source)
             .where(*where)
             .order_by(tables.milestone.c.due_on, tables.milestone.c.id)
             .limit(size)
