@@ -26,6 +26,7 @@ from workflow import tables
 from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.engine import Engine
+from workflow.lifecycle import ABANDONED, SUSPENDED
 from workflow.planner import quarter_end
 from workflow.progress import in_progress, in_progress_clause, overdue_by_project
 from workflow.sweep import resolve_due
@@ -600,7 +601,6 @@ def _overdue_total(engine: Engine, conn: sa.Connection, today: date) -> int:
     without looking at each one's project: every open milestone past its date (the partial
     index ``ix_milestone_open_due`` alone), less those of the projects not in progress (a
     few: suspended, abandoned, ended; each read through ``ix_milestone_open_project``)."""
-    in_progress = _built(engine, "in_progress", lambda: in_progress_clause(engine))
     past = [tables.milestone.c.done_on.is_(None), tables.milestone.c.due_on < today]
     every = conn.execute(
         sa.select(sa.func.count()).select_from(tables.milestone).where(*past)
@@ -610,12 +610,24 @@ def _overdue_total(engine: Engine, conn: sa.Connection, today: date) -> int:
         .select_from(tables.milestone)
         .where(
             *past,
-            tables.milestone.c.project_id.in_(
-                sa.select(tables.project.c.id).where(sa.not_(in_progress))
-            ),
+            tables.milestone.c.project_id.in_(_built(engine, "idle", lambda: _idle(engine))),
         )
     ).scalar_one()
     return int(every) - int(idle)
+
+
+def _idle(engine: Engine) -> Any:
+    """``SELECT id FROM project`` of the projects not in progress, found through the phase
+    index: only the phases where a project may rest (suspended, abandoned, a definition's
+    terminal phases) are looked up, then each such project is checked exactly (a phase named
+    like another definition's terminal one may be in progress)."""
+    in_progress = in_progress_clause(engine)
+    resting = {SUSPENDED, ABANDONED}.union(
+        *(engine.lifecycle(d.id, d.version).terminal for d in engine.registry)
+    )
+    return sa.select(tables.project.c.id).where(
+        tables.project.c.phase.in_(sorted(resting)), sa.not_(in_progress)
+    )
 
 
 def overdue_milestones(
