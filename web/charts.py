@@ -24,7 +24,7 @@ from notifications.render import french_spacing
 from web import i18n
 from web.ports import Application
 from workflow.read_models.charts import ChartData, Trend, chart_data
-from workflow.read_models.portfolio import Filters
+from workflow.read_models.portfolio import Filters, PhaseCount
 
 __all__ = ["PALETTE", "Bar", "BarGroup", "DashboardCharts", "bar_chart", "dashboard_charts"]
 
@@ -230,12 +230,14 @@ def _in_reader_language(data: ChartData, lang: str, c: Application) -> ChartData
     )
 
 
-def dashboard_charts(request: Request, c: Application, filters: Filters) -> DashboardCharts:
+def dashboard_charts(
+    request: Request, c: Application, filters: Filters, counts: list[PhaseCount] | None = None
+) -> DashboardCharts:
     lang = i18n.language(request)
     _ = i18n.gettext(lang)
     locale = _LOCALES.get(lang, "fr_FR")
     today = c.engine.today()
-    data = _in_reader_language(chart_data(c.engine, today, filters), lang, c)
+    data = _in_reader_language(chart_data(c.engine, today, filters, counts), lang, c)
 
     def number(value: int) -> str:
         return str(format_decimal(value, locale=locale))

@@ -587,6 +587,8 @@ def test_portfolio_order_and_late_counts_on_sqlite_and_postgresql(any_site: Site
     paris_only = queries.portfolio(engine, today, Filters(territory="Paris"), sort=most_late)
     assert paris_only.late_projects == 2 and paris_only.total == 2
     assert queries.project_count(engine) == 3
+    # the filter's territories: each once, in order, none for a project without one
+    assert queries.territories(engine) == ["Paris", "Seine-Saint-Denis"]
     assert queries.project_count(engine, Filters(territory="Paris")) == 2
     second = queries.portfolio(engine, today, page=2, size=2, sort=most_late)
     assert [p.id for p in second.rows] == [site.project_b] and second.total == 3

@@ -117,6 +117,7 @@ def dashboard(
     meetings = upcoming_meetings(
         c.engine, now, filters, page_number(meetings_page), weeks=UPCOMING_WEEKS
     )
+    counts = phase_counts(c.engine, filters)  # the list and its chart
     # the portfolio's total is one of the project tiles, its page counts the late projects
     tiles = Tiles(
         projects=project_count(c.engine, filters) if late_only else projects.total,
@@ -132,7 +133,7 @@ def dashboard(
             "filters": filters,
             "today": today,
             "weeks": UPCOMING_WEEKS,
-            "counts": phase_counts(c.engine, filters),
+            "counts": counts,
             "tiles": tiles,
             "late_only": late_only,
             "sort": order,
@@ -144,7 +145,7 @@ def dashboard(
             "reports": reports,
             "meetings": meetings,
             "with_location": any(m.location for m in meetings.rows),
-            "charts": dashboard_charts(request, c, filters),
+            "charts": dashboard_charts(request, c, filters, counts),
             # what the exports download: the page's filters, its order, its late-only list
             "listing": {
                 **filters.params(),

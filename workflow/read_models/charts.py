@@ -60,9 +60,12 @@ def _project_where(filters: Filters) -> list[Any]:
     return filters.conditions()
 
 
-def phases_by_programme(engine: Engine, filters: Filters) -> list[PhaseCount]:
-    """Projects per programme and phase, every filter applied (the phase one too)."""
-    found = phase_counts(engine, filters)
+def phases_by_programme(
+    engine: Engine, filters: Filters, counts: list[PhaseCount] | None = None
+) -> list[PhaseCount]:
+    """Projects per programme and phase, every filter applied (the phase one too).
+    ``counts``: :func:`phase_counts` for these filters, when the caller has them already."""
+    found = phase_counts(engine, filters) if counts is None else counts
     return [c for c in found if not filters.phase or c.phase == filters.phase]
 
 
@@ -199,11 +202,14 @@ class ChartData:
     budget: list[BudgetTotal]
 
 
-def chart_data(engine: Engine, today: date, filters: Filters) -> ChartData:
-    """Every chart of the dashboard, for this year and these filters."""
+def chart_data(
+    engine: Engine, today: date, filters: Filters, counts: list[PhaseCount] | None = None
+) -> ChartData:
+    """Every chart of the dashboard, for this year and these filters (``counts``: the
+    dashboard's :func:`phase_counts`, read once for its list and its chart)."""
     return ChartData(
         year=today.year,
-        phases=phases_by_programme(engine, filters),
+        phases=phases_by_programme(engine, filters, counts),
         trend=overdue_trend(engine, today, filters),
         copil=copil_counts(engine, today.year, filters),
         budget=budget_totals(engine, today.year, filters),

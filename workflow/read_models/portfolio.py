@@ -507,14 +507,29 @@ def phase_counts(
 
 
 def territories(engine: Engine) -> list[str]:
+    """The territories named by projects, in order: one index seek per territory (a loose
+    scan of ``ix_project_territory``: each step asks for the first territory after the last
+    one), not a pass over every project."""
+    inner = tables.project.alias("later")
+    steps = (
+        sa.select(sa.func.min(tables.project.c.territory).label("territory"))
+        .where(tables.project.c.territory > "")
+        .cte("territories", recursive=True)
+    )
+    steps = steps.union_all(
+        sa.select(
+            sa.select(sa.func.min(inner.c.territory))
+            .where(inner.c.territory > steps.c.territory)
+            .scalar_subquery()
+        ).where(steps.c.territory.is_not(None))
+    )
     with read(engine.db) as conn:
         return [
             t
             for (t,) in conn.execute(
-                sa.select(tables.project.c.territory)
-                .where(tables.project.c.territory != "")
-                .distinct()
-                .order_by(tables.project.c.territory)
+                sa.select(steps.c.territory)
+                .where(steps.c.territory.is_not(None))
+                .order_by(steps.c.territory)
             )
         ]
 
