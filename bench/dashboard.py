@@ -21,7 +21,8 @@ a ``bench_built`` marker table. Per project:
 - 4 partners (pilot, two partners, the agency), 6 meetings (held, planned (some in the next
   four weeks, some with a place), expected, cancelled), 70 % of the reports received.
 
-What the service derives from these rows (``project.open_due``, :mod:`workflow.lateness`) is
+What the service derives from these rows (``project.open_due``, :mod:`workflow.lateness`;
+``copil_tally``, :mod:`workflow.copil_tally`) is
 filled after the load by the service's own function; a database cached at an older schema
 revision is upgraded by the migrations when the service opens it, as a deployment's would be.
 
@@ -288,11 +289,13 @@ def _derived(url: str) -> None:
     indexes are rebuilt: the rules read through them)."""
     import sqlalchemy as sa
 
+    from workflow.copil_tally import refresh_all_copil_tallies
     from workflow.lateness import refresh_all_open_due
 
     db = sa.create_engine(url)
     with db.begin() as conn:
         refresh_all_open_due(conn)
+        refresh_all_copil_tallies(conn)
     db.dispose()
 
 

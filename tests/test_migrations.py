@@ -414,3 +414,75 @@ def test_0016_sets_each_project_s_earliest_open_milestone(db: sa.Engine) -> None
     with db.connect() as conn:
         assert sorted(conn.execute(sa.select(tables.project.c.id)).scalars()) == sorted(ids)
     _alembic(db, "upgrade", "head")
+
+
+def test_0017_tallies_each_project_s_copil_meetings_per_year(db: sa.Engine) -> None:
+    """From 0016 with meetings: 0017 counts per project and year the COPIL meetings held or
+    planned (a held one in the year it was held, a planned one in the year of its start in
+    Paris: 31 December 23:30 UTC is already 1 January there), not the cancelled ones nor
+    other series; back to 0016 drops the table, the meetings stay."""
+    from datetime import UTC, date, datetime
+
+    from workflow import tables
+
+    _alembic(db, "downgrade", "0016")
+    at = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+    with db.begin() as conn:
+        pid = conn.execute(
+            sa.insert(tables.project)
+            .values(
+                definition_id="cooperative",
+                definition_version=1,
+                title="Coopérative 93",
+                territory="",
+                start_date=date(2025, 5, 4),
+                phase="prefiguration",
+                phase_entered_at=at,
+                created_at=at,
+            )
+            .returning(tables.project.c.id)
+        ).scalar_one()
+        meetings = [
+            ("copil", "held", date(2025, 12, 1), at),  # held in 2025, whatever its start
+            ("copil", "planned", None, datetime(2025, 12, 31, 23, 30, tzinfo=UTC)),  # 2026
+            ("copil", "planned", None, datetime(2026, 9, 1, 12, tzinfo=UTC)),
+            ("copil", "cancelled", None, datetime(2026, 10, 1, 12, tzinfo=UTC)),
+            ("copil", "expected", None, None),
+            ("coordination", "held", date(2026, 3, 1), at),
+        ]
+        conn.execute(
+            sa.insert(tables.meeting),
+            [
+                {
+                    "project_id": pid,
+                    "series": series,
+                    "label": f"{series} {n}",
+                    "status": status,
+                    "held_on": held_on,
+                    "starts_at": starts_at,
+                    "attendees": [],
+                    "location": "",
+                    "sequence": 0,
+                }
+                for n, (series, status, held_on, starts_at) in enumerate(meetings)
+            ],
+        )
+    _alembic(db, "upgrade", "head")
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                tables.copil_tally.c.year,
+                tables.copil_tally.c.definition_id,
+                tables.copil_tally.c.planned,
+                tables.copil_tally.c.held,
+            ).where(tables.copil_tally.c.project_id == pid)
+        ).all()
+    assert sorted(tuple(r) for r in rows) == [
+        (2025, "cooperative", 1, 1),
+        (2026, "cooperative", 2, 0),
+    ]
+    _alembic(db, "downgrade", "0016")
+    with db.connect() as conn:
+        assert "copil_tally" not in sa.inspect(conn).get_table_names()
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.meeting)).scalar() == 6
+    _alembic(db, "upgrade", "head")

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workflow import tables
+from workflow.copil_tally import refresh_copil_tally
 from workflow.database import read
 from workflow.definition import Definition
 from workflow.engine import Engine
@@ -220,6 +221,7 @@ def apply_migration(
             conn.execute(
                 sa.update(tables.meeting).where(tables.meeting.c.id == meeting_id).values(series=to)
             )
+        refresh_copil_tally(conn, project_id)  # a series may have become the COPIL or left it
         if orphans:
             conn.execute(
                 sa.update(tables.reminder)

@@ -21,6 +21,7 @@ __all__ = [
     "Convention",
     "ConventionChange",
     "ConventionParty",
+    "CopilTally",
     "Decision",
     "Document",
     "DocumentVersion",
@@ -141,6 +142,19 @@ class Project(SQLModel, table=True):
     # The earliest due date of the project's open milestones, NULL when none is open: kept
     # by workflow.lateness, the one home of that rule (added by 0016, hence last).
     open_due: date | None = None
+
+
+class CopilTally(SQLModel, table=True):
+    """A project's COPIL meetings of a year, planned and held (workflow.copil_tally keeps it;
+    the agency's chart sums it per programme through ``ix_copil_tally_year``)."""
+
+    __tablename__ = "copil_tally"
+    __table_args__ = (sa.Index("ix_copil_tally_year", "year", "definition_id", "planned", "held"),)
+    project_id: int = Field(foreign_key="project.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    definition_id: str = Field(max_length=64)
+    planned: int = 0
+    held: int = 0
 
 
 class Partner(SQLModel, table=True):

@@ -14,6 +14,7 @@ from workflow import tables
 from workflow.budget import Budget
 from workflow.calendar import in_paris, paris_date, years_later
 from workflow.conventions import author, convention_anchor
+from workflow.copil_tally import refresh_copil_tally
 from workflow.engine import Engine, PartnerIn
 from workflow.errors import AlreadyRecorded, InvalidInput, NotFound
 from workflow.lateness import refresh_open_due
@@ -309,6 +310,7 @@ class Records:
             self.engine.planner.on_meeting(
                 conn, definition, project, meeting, "scheduled", now, paris_date(now)
             )
+            refresh_copil_tally(conn, project_id)
         return int(meeting_id)
 
     def _meeting(self, conn: sa.Connection, project_id: int, meeting_id: int) -> Any:
@@ -355,6 +357,7 @@ class Records:
                 now,
                 paris_date(now),
             )
+            refresh_copil_tally(conn, project_id)
 
     def cancel_meeting(self, project_id: int, meeting_id: int, reason: str | None = None) -> None:
         """Cancel a planned meeting, with why (the CPOM report shows it as planned and
@@ -384,6 +387,7 @@ class Records:
                 now,
                 paris_date(now),
             )
+            refresh_copil_tally(conn, project_id)
 
     def meeting_held(
         self,
@@ -462,6 +466,7 @@ class Records:
                 )
             # Recorded as held: the minutes request planned for it is dropped.
             cancel_chains(conn, meeting_chains(meeting_id)[1:])
+            refresh_copil_tally(conn, project_id)
         return int(meeting_id)
 
     # -- partners ------------------------------------------------------------------------

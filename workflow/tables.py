@@ -21,6 +21,7 @@ __all__ = [
     "convention",
     "convention_change",
     "convention_party",
+    "copil_tally",
     "decision",
     "document",
     "document_version",
@@ -49,6 +50,7 @@ __all__ = [
 metadata: sa.MetaData = SQLModel.metadata
 
 project: sa.Table = metadata.tables["project"]
+copil_tally: sa.Table = metadata.tables["copil_tally"]
 partner: sa.Table = metadata.tables["partner"]
 milestone: sa.Table = metadata.tables["milestone"]
 milestone_completion: sa.Table = metadata.tables["milestone_completion"]

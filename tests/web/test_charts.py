@@ -97,6 +97,18 @@ def test_the_figures_of_each_chart_on_a_small_portfolio_with_the_filters(small: 
     other_phase = chart_data(engine, today, Filters(phase="diagnostic"))
     assert other_phase.phases == [] and other_phase.copil == []
 
+    # the yearly tally follows the meetings: B's September COPIL moved to next year leaves
+    # this year's count, and held counts once held
+    with engine.db.connect() as conn:
+        september = conn.execute(
+            sa.select(tables.meeting.c.id).where(
+                tables.meeting.c.project_id == small.project_b,
+                tables.meeting.c.status == "planned",
+            )
+        ).scalar_one()
+    small.c.records.move_meeting(small.project_b, september, paris(2027, 2, 1, 14))
+    assert [(c.planned, c.held) for c in chart_data(engine, today, Filters()).copil] == [(2, 1)]
+
 
 def svg_of(page: str, chart_id: str) -> str:
     found = re.search(rf'<svg id="{chart_id}".*?</svg>', page, re.S)

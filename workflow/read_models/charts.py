@@ -19,13 +19,13 @@ recorded per programme, so only the programme filter applies to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from workflow import tables
-from workflow.calendar import PARIS
+from workflow.copil_tally import COPIL_SERIES
 from workflow.database import read
 from workflow.engine import Engine
 from workflow.read_models.portfolio import Filters, PhaseCount, phase_counts
@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 TREND_WEEKS = 26
-COPIL_SERIES = "copil"
 
 
 def _programme_label(engine: Engine, definition_id: str) -> str:
@@ -129,31 +128,25 @@ class CopilCount:
 
 
 def copil_counts(engine: Engine, year: int, filters: Filters) -> list[CopilCount]:
-    """COPIL meetings planned and held in ``year``, per programme."""
-    m, p = tables.meeting, tables.project
-    first, after = date(year, 1, 1), date(year + 1, 1, 1)
-    start = datetime.combine(first, datetime.min.time(), tzinfo=PARIS)
-    end = datetime.combine(after, datetime.min.time(), tzinfo=PARIS)
-    in_year = sa.or_(
-        sa.and_(m.c.held_on.is_not(None), m.c.held_on >= first, m.c.held_on < after),
-        sa.and_(m.c.held_on.is_(None), m.c.starts_at >= start, m.c.starts_at < end),
+    """COPIL meetings planned and held in ``year``, per programme: summed from
+    ``copil_tally`` (:mod:`workflow.copil_tally`), through its index alone unless a
+    territory or a phase is chosen (then each row's project is read to filter it)."""
+    t, p = tables.copil_tally, tables.project
+    query = sa.select(t.c.definition_id, sa.func.sum(t.c.planned), sa.func.sum(t.c.held)).where(
+        t.c.year == year
     )
-    held = sa.func.sum(sa.case((m.c.status == "held", 1), else_=0))
+    if filters.territory or filters.phase:
+        query = query.select_from(t.join(p, p.c.id == t.c.project_id)).where(
+            *_project_where(filters)
+        )
+    elif filters.programme:
+        query = query.where(t.c.definition_id == filters.programme)
     with read(engine.db) as conn:
-        rows = conn.execute(
-            sa.select(p.c.definition_id, sa.func.count(), held)
-            .select_from(m.join(p))
-            .where(
-                m.c.series == COPIL_SERIES,
-                m.c.status.in_(["planned", "held"]),
-                in_year,
-                *_project_where(filters),
-            )
-            .group_by(p.c.definition_id)
-        ).all()
+        rows = conn.execute(query.group_by(t.c.definition_id)).all()
     found = [
-        CopilCount(pid, _programme_label(engine, pid), planned, int(done or 0))
-        for pid, planned, done in rows
+        CopilCount(pid, _programme_label(engine, pid), int(planned), int(held or 0))
+        for pid, planned, held in rows
+        if planned
     ]
     return sorted(found, key=lambda c: c.programme)
 
