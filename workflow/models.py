@@ -114,6 +114,8 @@ class Project(SQLModel, table=True):
         ),
         # The portfolio sorted by title (0016): a page without sorting every project.
         sa.Index("ix_project_title", "title", "id"),
+        # The projects not in progress, from the index alone (0018, read_models.portfolio).
+        sa.Index("ix_project_phase_definition", "phase", "definition_id", "definition_version"),
     )
     id: int | None = Field(default=None, primary_key=True)
     definition_id: str = Field(max_length=64, index=True)
@@ -244,6 +246,15 @@ class Meeting(SQLModel, table=True):
             "ix_meeting_planned_start",
             "starts_at",
             "project_id",
+            sqlite_where=sa.text("status = 'planned'"),
+            postgresql_where=sa.text("status = 'planned'"),
+        ),
+        # A project's planned meetings by start (0018): the meetings ahead of the projects not
+        # in progress, subtracted from the whole count (read_models.portfolio).
+        sa.Index(
+            "ix_meeting_project_planned",
+            "project_id",
+            "starts_at",
             sqlite_where=sa.text("status = 'planned'"),
             postgresql_where=sa.text("status = 'planned'"),
         ),

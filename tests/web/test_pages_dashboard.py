@@ -609,7 +609,12 @@ def test_portfolio_order_and_late_counts_on_sqlite_and_postgresql(any_site: Site
     overdue = queries.overdue_milestones(engine, today)
     of_a = sum(1 for m in overdue.rows if m.project_id == site.project_a)
     assert of_a and overdue.total == len(overdue.rows)
+    now = site.clock.now()
+    assert queries.upcoming_meetings(engine, now).total == 1  # A's COPIL on 10/08
     engine.advance(site.project_a, "suspend", actor="ARS", comment="Travaux")
+    # nor are its meetings ahead, counted either way (all less the idle projects', filtered)
+    assert queries.upcoming_meetings(engine, now).total == 0
+    assert queries.upcoming_meetings(engine, now, Filters(territory="Paris")).total == 0
     # the unfiltered total (every one, less the idle projects') agrees with the filtered plan
     # (B, in Seine-Saint-Denis, has nothing late)
     assert queries.overdue_milestones(engine, today).total == overdue.total - of_a

@@ -909,9 +909,23 @@ def upcoming_meetings(
         *filters.conditions(),
     ]
     with read(engine.db) as conn:
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(joined).where(*where)
-        ).scalar_one()
+        if filters.params():
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(joined).where(*where)
+            ).scalar_one()
+        else:
+            # every planned meeting of these weeks (the index alone), less those of the
+            # projects not in progress (a few, each through ix_meeting_project_planned)
+            ahead = [_PLANNED, m.c.starts_at >= now, m.c.starts_at < now + timedelta(weeks=weeks)]
+            every = conn.execute(
+                sa.select(sa.func.count()).select_from(m).where(*ahead)
+            ).scalar_one()
+            idle = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(m)
+                .where(*ahead, m.c.project_id.in_(_built(engine, "idle", lambda: _idle(engine))))
+            ).scalar_one()
+            total = int(every) - int(idle)
         rows = conn.execute(
             sa.select(
                 m.c.id,
