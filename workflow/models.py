@@ -115,7 +115,13 @@ class Project(SQLModel, table=True):
         # The portfolio sorted by title (0016): a page without sorting every project.
         sa.Index("ix_project_title", "title", "id"),
         # The projects not in progress, from the index alone (0018, read_models.portfolio).
-        sa.Index("ix_project_phase_definition", "phase", "definition_id", "definition_version"),
+        sa.Index(
+            "ix_project_phase_definition",
+            "phase",
+            "definition_id",
+            "definition_version",
+            "open_due",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     definition_id: str = Field(max_length=64, index=True)

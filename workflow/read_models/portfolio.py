@@ -358,7 +358,7 @@ def portfolio(
             )
 
         total = count(*where)
-        late_count = count(*filters.conditions(), late)
+        late_count = _late_count(conn, engine, today, filters)
         rows: list[Any] = []
         if sort.key != "late" or late_only:
             order = (
@@ -462,17 +462,31 @@ def project_count(engine: Engine, filters: Filters = Filters()) -> int:
         )
 
 
-def late_projects(engine: Engine, today: date, filters: Filters = Filters()) -> int:
-    """How many projects in progress passing the filters have a milestone past its date
-    (read from ``ix_project_open_due`` alone)."""
-    with read(engine.db) as conn:
+def _late_count(conn: sa.Connection, engine: Engine, today: date, filters: Filters) -> int:
+    """How many projects in progress passing the filters have a milestone past its date.
+    Without filters: every project whose earliest open milestone is past (a range of
+    ``ix_project_open_due``, the index alone), less the idle ones among them (a few, from
+    ``ix_project_phase_definition`` alone); with filters, the late test on each project."""
+    p = tables.project.c
+
+    def count(*where: Any) -> int:
         return int(
             conn.execute(
-                sa.select(sa.func.count())
-                .select_from(tables.project)
-                .where(*filters.conditions(), _late(engine, today))
+                sa.select(sa.func.count()).select_from(tables.project).where(*where)
             ).scalar_one()
         )
+
+    if filters.params():
+        return count(*filters.conditions(), _late(engine, today))
+    idle = _built(engine, "idle_where", lambda: _idle_where(engine))
+    return count(p.open_due < today) - count(p.open_due < today, idle)
+
+
+def late_projects(engine: Engine, today: date, filters: Filters = Filters()) -> int:
+    """How many projects in progress passing the filters have a milestone past its date
+    (read from the project indexes alone)."""
+    with read(engine.db) as conn:
+        return _late_count(conn, engine, today, filters)
 
 
 def phase_counts(
@@ -631,18 +645,20 @@ def _overdue_total(engine: Engine, conn: sa.Connection, today: date) -> int:
     return int(every) - int(idle)
 
 
-def _idle(engine: Engine) -> Any:
-    """``SELECT id FROM project`` of the projects not in progress, found through the phase
-    index: only the phases where a project may rest (suspended, abandoned, a definition's
-    terminal phases) are looked up, then each such project is checked exactly (a phase named
+def _idle_where(engine: Engine) -> Any:
+    """ "Not in progress" as a condition an index serves: only the phases where a project may
+    rest (suspended, abandoned, a definition's terminal phases) are looked up in
+    ``ix_project_phase_definition``, then each such project is tested exactly (a phase named
     like another definition's terminal one may be in progress)."""
-    in_progress = in_progress_clause(engine)
     resting = {SUSPENDED, ABANDONED}.union(
         *(engine.lifecycle(d.id, d.version).terminal for d in engine.registry)
     )
-    return sa.select(tables.project.c.id).where(
-        tables.project.c.phase.in_(sorted(resting)), sa.not_(in_progress)
-    )
+    return sa.and_(tables.project.c.phase.in_(sorted(resting)), sa.not_(in_progress_clause(engine)))
+
+
+def _idle(engine: Engine) -> Any:
+    """``SELECT id FROM project`` of the projects not in progress (:func:`_idle_where`)."""
+    return sa.select(tables.project.c.id).where(_idle_where(engine))
 
 
 def overdue_milestones(
