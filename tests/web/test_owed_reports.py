@@ -114,3 +114,16 @@ def test_a_partner_joining_after_the_request_owes_the_period_too(site: Site) -> 
             )
         ).all()
     assert owing == []  # no role owing the report: never written
+
+
+def test_a_project_on_a_definition_version_no_longer_loaded_lists_no_report(site: Site) -> None:
+    """As before the table (and as its due work, flagged): its reports are not listed, and
+    the dashboard still answers."""
+    _q2_requested(site)
+    with site.c.db.begin() as conn:  # the project's version, as if its file were bumped
+        for table in (tables.project, tables.owed_report):
+            key = table.c.id if table is tables.project else table.c.project_id
+            conn.execute(
+                sa.update(table).where(key == site.project_a).values(definition_version=99)
+            )
+    assert _missing(site) == ([], 0)

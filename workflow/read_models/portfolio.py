@@ -650,6 +650,21 @@ _OPEN = tables.owed_report.c.received_at.is_(None)
 _PLANNED = tables.meeting.c.status == sa.literal_column("'planned'")
 
 
+def _loaded_reports(engine: Engine) -> Any:
+    """The rows of projects whose definition version is loaded and asks for reports: a
+    project left on a version no longer loaded lists none (its due work is flagged), as
+    before the rows were kept."""
+    owed = tables.owed_report.c
+    return sa.or_(
+        sa.false(),
+        *(
+            sa.and_(owed.definition_id == d.id, owed.definition_version == d.version)
+            for d in engine.registry
+            if d.reports
+        ),
+    )
+
+
 def missing_reports(
     engine: Engine,
     now: datetime,
@@ -675,6 +690,7 @@ def missing_reports(
         # the row carries the project's programme, version, phase and territory and the
         # partner's dates: the count reads ix_owed_report_open alone, never a project row
         _built(engine, "owed_in_progress", lambda: in_progress_clause(engine, owed)),
+        _built(engine, "owed_loaded", lambda: _loaded_reports(engine)),
         *filters.conditions(table=owed),
         owed.c.partner_joined_on <= today,
         sa.or_(owed.c.partner_left_on.is_(None), owed.c.partner_left_on > today),
