@@ -21,10 +21,11 @@ a ``bench_built`` marker table. Per project:
 - 4 partners (pilot, two partners, the agency), 6 meetings (held, planned (some in the next
   four weeks, some with a place), expected, cancelled), 70 % of the reports received.
 
-What the service derives from these rows (``project.open_due``, :mod:`workflow.lateness`;
-``copil_tally``, :mod:`workflow.copil_tally`) is
-filled after the load by the service's own function; a database cached at an older schema
-revision is upgraded by the migrations when the service opens it, as a deployment's would be.
+What the service derives from these rows (each project's earliest open milestone,
+:mod:`workflow.lateness`; the COPIL tallies, :mod:`workflow.copil_tally`; the reports owed,
+:mod:`workflow.owed_reports`) is filled after the load by the service's own functions; a
+database cached at an older schema revision is upgraded by the migrations when the service
+opens it, as a deployment's would be.
 
 No ``ANALYZE`` on SQLite (a deployment never runs it); PostgreSQL's autovacuum analyses as it
 always would, and the load runs ``VACUUM ANALYZE`` once, as autovacuum would after a load.
@@ -284,18 +285,20 @@ def _schema(url: str, mail_dir: Path) -> list[Any]:
     return definitions
 
 
-def _derived(url: str) -> None:
-    """What the service keeps from the rows loaded, by the service's own rules (after the
-    indexes are rebuilt: the rules read through them)."""
-    import sqlalchemy as sa
-
+def _derived(url: str, definitions: list[Any]) -> None:
+    """What the service keeps from the rows loaded, by the service's own functions (after
+    the indexes are rebuilt: they read through them): each project's earliest open
+    milestone, the COPIL tallies, the reports owed."""
     from workflow.copil_tally import refresh_all_copil_tallies
+    from workflow.database import create_db_engine
     from workflow.lateness import refresh_all_open_due
+    from workflow.owed_reports import owe
 
-    db = sa.create_engine(url)
+    db = create_db_engine(url)
     with db.begin() as conn:
         refresh_all_open_due(conn)
         refresh_all_copil_tallies(conn)
+        owe(conn, definitions)
     db.dispose()
 
 
@@ -322,7 +325,7 @@ def build_sqlite(path: Path, size: int) -> None:
     for _, sql in indexes:
         con.execute(sql)
     con.close()
-    _derived(f"sqlite:///{path}")
+    _derived(f"sqlite:///{path}", definitions)
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")  # as the service runs it
     con.close()
@@ -375,7 +378,7 @@ def build_postgresql(size: int, mail_dir: Path) -> None:
             )
         for _, sql in indexes:
             con.execute(sql)
-        _derived(_pg_url(size))
+        _derived(_pg_url(size), definitions)
         con.execute("VACUUM ANALYZE")
         con.execute("CREATE TABLE bench_built (version integer)")
         con.execute("INSERT INTO bench_built VALUES (%s)", (BUILD,))
@@ -538,7 +541,7 @@ def main() -> None:
                 f"\n{size:,} projects: "
                 + ", ".join(
                     f"{counts.execute(f'SELECT count(*) FROM {t}').fetchone()[0]:,} {t}"
-                    for t in TABLES
+                    for t in (*TABLES, "owed_report")
                 )
             )
             counts.close()

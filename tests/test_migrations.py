@@ -486,3 +486,98 @@ def test_0017_tallies_each_project_s_copil_meetings_per_year(db: sa.Engine) -> N
         assert "copil_tally" not in sa.inspect(conn).get_table_names()
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.meeting)).scalar() == 6
     _alembic(db, "upgrade", "head")
+
+
+def test_0019_writes_the_reports_owed_by_the_partners_of_reminders_planned_before(
+    db: sa.Engine,
+) -> None:
+    """From 0018 with a project whose Q1 report is overdue: 0019 writes one owed row per
+    partner holding the role that owes it (the shipped coopérative: ``partner``), received
+    where a report was sent, with the project's and partner's columns; down again, it goes."""
+    from datetime import UTC, date, datetime
+
+    from workflow import tables
+
+    _alembic(db, "downgrade", "0018")
+    at = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+    with db.begin() as conn:
+        assert "owed_report" not in sa.inspect(conn).get_table_names()
+        pid = conn.execute(
+            sa.insert(tables.project)
+            .values(
+                definition_id="cooperative",
+                definition_version=1,
+                title="Coopérative 93",
+                territory="Seine-Saint-Denis",
+                start_date=date(2025, 5, 4),
+                phase="mise_en_oeuvre",
+                phase_entered_at=at,
+                created_at=at,
+            )
+            .returning(tables.project.c.id)
+        ).scalar_one()
+        partners = {
+            name: conn.execute(
+                sa.insert(tables.partner)
+                .values(
+                    project_id=pid,
+                    organisation=name,
+                    contact_name=name,
+                    email=f"{name.lower()}@asso.example.fr",
+                    roles=roles,
+                    lang="fr",
+                    joined_on=date(2025, 5, 4),
+                    left_on=date(2026, 9, 1) if name == "Beta" else None,
+                )
+                .returning(tables.partner.c.id)
+            ).scalar_one()
+            for name, roles in (("Alpha", ["partner"]), ("Beta", ["partner"]), ("Pia", ["pilot"]))
+        }
+        conn.execute(
+            sa.insert(tables.reminder).values(
+                project_id=pid,
+                occasion=f"report:{pid}:bilan_trimestriel:2026-Q1:overdue",
+                kind="report_overdue",
+                chain=f"report:{pid}:bilan_trimestriel:2026-Q1",
+                schedule="bilan_trimestriel",
+                period="2026-Q1",
+                step="overdue",
+                due_at=at,
+            )
+        )
+        conn.execute(
+            sa.insert(tables.report).values(
+                project_id=pid,
+                partner_id=partners["Alpha"],
+                schedule="bilan_trimestriel",
+                period="2026-Q1",
+                submitted_at=at,
+                content={},
+            )
+        )
+    _alembic(db, "upgrade", "head")
+    o = tables.owed_report.c
+    with db.connect() as conn:
+        owed = conn.execute(
+            sa.select(
+                o.partner_id,
+                o.period,
+                o.overdue_at,
+                o.received_at,
+                o.phase,
+                o.territory,
+                o.project_title,
+                o.partner_organisation,
+                o.partner_left_on,
+            ).order_by(o.partner_id)
+        ).all()
+    assert [tuple(r) for r in owed] == [
+        (partners["Alpha"], "2026-Q1", at, at, "mise_en_oeuvre", "Seine-Saint-Denis",
+         "Coopérative 93", "Alpha", None),
+        (partners["Beta"], "2026-Q1", at, None, "mise_en_oeuvre", "Seine-Saint-Denis",
+         "Coopérative 93", "Beta", date(2026, 9, 1)),
+    ]  # fmt: skip
+    _alembic(db, "downgrade", "0018")
+    with db.connect() as conn:
+        assert "owed_report" not in sa.inspect(conn).get_table_names()
+    _alembic(db, "upgrade", "head")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from workflow import tables
+from workflow import owed_reports, tables
 from workflow.calendar import months_later, paris_date
 from workflow.database import read
 from workflow.definition import Definition
@@ -597,6 +597,7 @@ class Conventions:
                     .where(tables.partner.c.id == partner_id)
                     .values(left_on=leaves)
                 )
+                owed_reports.partner_leaves(conn, partner_id, leaves)
                 self.engine.planner.on_partner_change(conn, project, partner, False, leaves, now)
             history(
                 conn,

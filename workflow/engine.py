@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from workflow import tables
+from workflow import owed_reports, tables
 from workflow.addresses import check_email
 from workflow.calendar import months_later, paris_date, resolve
 from workflow.clock import Clock
@@ -473,6 +473,7 @@ class Engine:
             if moved.rowcount != 1:
                 current = db.execute(_PHASE, {"id": project_id})
                 raise ConflictError(project_id, current.fetchone()[0])
+            owed_reports.project_moved(db, project_id, dest)
             db.execute(
                 _HISTORY,
                 {

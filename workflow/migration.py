@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import tables
+from workflow import owed_reports, tables
 from workflow.copil_tally import refresh_copil_tally
 from workflow.database import read
 from workflow.definition import Definition
@@ -204,6 +204,7 @@ def apply_migration(
             raise MigrationRefused(
                 project_id, "the project changed meanwhile; plan the migration again"
             )
+        owed_reports.project_migrated(conn, engine.registry, project_id)
         conn.execute(
             sa.insert(tables.history).values(
                 project_id=project_id,

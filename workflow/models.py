@@ -462,6 +462,52 @@ class Report(SQLModel, table=True):
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class OwedReport(SQLModel, table=True):
+    """A quarterly report a partner owes (one per partner, schedule and period), from the
+    moment its ``report_overdue`` reminder is planned; ``received_at`` once it is sent.
+
+    Kept by :mod:`workflow.owed_reports` alone. It carries the project's and the partner's
+    columns that the dashboard orders by (title, organisation: never changed once written)
+    and filters on (programme, version, phase, territory; joined and left dates), so that
+    the missing reports are counted and paged from ``ix_owed_report_open`` in its order,
+    without reading a project or a partner row."""
+
+    __tablename__ = "owed_report"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "partner_id", "schedule", "period"),
+        sa.Index(
+            "ix_owed_report_open",
+            "overdue_at",
+            "project_title",
+            "partner_organisation",
+            "partner_id",
+            "definition_id",
+            "definition_version",
+            "phase",
+            "territory",
+            "partner_joined_on",
+            "partner_left_on",
+            sqlite_where=sa.text("received_at IS NULL"),
+            postgresql_where=sa.text("received_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    schedule: str = Field(max_length=64)
+    period: str = Field(max_length=16)
+    overdue_at: datetime = _ts()  # the report_overdue reminder's time: listed from then on
+    received_at: datetime | None = _ts(nullable=True)
+    definition_id: str = Field(max_length=64)
+    definition_version: int
+    phase: str = Field(max_length=64)
+    territory: str = Field(default="", max_length=200)
+    project_title: str = Field(max_length=300)
+    partner_organisation: str = Field(max_length=300)
+    partner_joined_on: date
+    partner_left_on: date | None = None
+
+
 class ReportDraft(SQLModel, table=True):
     """What a partner has typed in a report form and saved without sending it (one per
     partner, schedule and period: the link's report); removed when the report is sent."""

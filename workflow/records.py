@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import tables
+from workflow import owed_reports, tables
 from workflow.budget import Budget
 from workflow.calendar import in_paris, paris_date, years_later
 from workflow.conventions import author, convention_anchor
@@ -492,6 +492,7 @@ class Records:
             row = conn.execute(
                 sa.select(tables.partner).where(tables.partner.c.id == partner_id)
             ).one()
+            owed_reports.owe(conn, [definition], project_id)
             self.engine.planner.on_partner_change(conn, project, row, True, joined_on, now)
         return partner_id
 
@@ -525,6 +526,7 @@ class Records:
                 .where(tables.partner.c.id == partner_id)
                 .values(left_on=on)
             )
+            owed_reports.partner_leaves(conn, partner_id, on)
             self.engine.planner.on_partner_change(conn, project, row, False, on, now)
         return on
 
@@ -729,6 +731,7 @@ class Records:
                 )
                 report_id = int(exists)
             else:
+                owed_reports.received(conn, project_id, partner_id, schedule, period, now)
                 report_id = int(
                     conn.execute(
                         sa.insert(tables.report)

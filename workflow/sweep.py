@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import tables
+from workflow import owed_reports, tables
 from workflow.calendar import Deadline, at_paris_time, paris_date, resolve, years_later
 from workflow.conditions import active_partners, project_partners
 from workflow.conventions import convention_anchor
@@ -714,6 +714,7 @@ class Sweeper:
                 ReportOverdue(project.id, spec.key, period),
                 at_paris_time(due + timedelta(days=policy.overdue_after_days), policy.send_at),
             )
+            owed_reports.owe(conn, [definition], project.id)
             plan(
                 conn,
                 project.id,

@@ -37,6 +37,7 @@ __all__ = [
     "objective",
     "outbox",
     "overdue_daily",
+    "owed_report",
     "partner",
     "preference",
     "project",
@@ -67,6 +68,7 @@ history: sa.Table = metadata.tables["history"]
 reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]
 overdue_daily: sa.Table = metadata.tables["overdue_daily"]
+owed_report: sa.Table = metadata.tables["owed_report"]
 attendance: sa.Table = metadata.tables["attendance"]
 preference: sa.Table = metadata.tables["preference"]
 objective: sa.Table = metadata.tables["objective"]

@@ -87,14 +87,17 @@ class Filters:
     territory: str = ""
     phase: str = ""
 
-    def conditions(self, *, with_phase: bool = True) -> list[Any]:
+    def conditions(self, *, with_phase: bool = True, table: sa.Table | None = None) -> list[Any]:
+        """On ``project`` (``table``: another carrying its ``definition_id``, ``territory``
+        and ``phase``, such as ``owed_report``)."""
+        c = (tables.project if table is None else table).c
         found = []
         if self.programme:
-            found.append(tables.project.c.definition_id == self.programme)
+            found.append(c.definition_id == self.programme)
         if self.territory:
-            found.append(tables.project.c.territory == self.territory)
+            found.append(c.territory == self.territory)
         if self.phase and with_phase:
-            found.append(tables.project.c.phase == self.phase)
+            found.append(c.phase == self.phase)
         return found
 
     def params(self) -> dict[str, str]:
@@ -752,28 +755,23 @@ class MissingReport:
 
 # Literals, not bound parameters: SQLite uses a partial index only when the query's own
 # terms say what its WHERE says.
-_REPORT_OVERDUE = tables.reminder.c.kind == sa.literal_column("'report_overdue'")
+_OPEN = tables.owed_report.c.received_at.is_(None)
 _PLANNED = tables.meeting.c.status == sa.literal_column("'planned'")
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _owed(engine: Engine) -> list[Any]:
-    """Per report of each definition: its projects, its schedule, the role that owes it."""
-    return [
-        sa.and_(
-            tables.project.c.definition_id == definition.id,
-            tables.project.c.definition_version == definition.version,
-            tables.reminder.c.schedule == spec.key,
-            sa.cast(tables.partner.c.roles, sa.Text).like(
-                f'%"{_like_escape(spec.owed_by)}"%', escape="\\"
-            ),
-        )
-        for definition in engine.registry
-        for spec in definition.reports
-    ]
+def _loaded_reports(engine: Engine) -> Any:
+    """The rows of projects whose definition version is loaded and asks for reports: a
+    project left on a version no longer loaded lists none (its due work is flagged), as
+    before the rows were kept."""
+    owed = tables.owed_report.c
+    return sa.or_(
+        sa.false(),
+        *(
+            sa.and_(owed.definition_id == d.id, owed.definition_version == d.version)
+            for d in engine.registry
+            if d.reports
+        ),
+    )
 
 
 def missing_reports(
@@ -787,81 +785,56 @@ def missing_reports(
     """Quarterly reports requested, past their date, and not received from a partner who owes
     them, the oldest first.
 
-    A period counts once its request has gone out: the sweep then plans the period's
-    ``report_overdue`` reminder (``report:{project}:{schedule}:{period}:overdue``) at the due
-    date plus the programme's grace (``overdue_after_days``). That row, its time passed, an
-    active partner holding the role that owes the report, and no report row of that partner
-    for that period: the report is missing.
+    Who owes which report is kept in ``owed_report`` (:mod:`workflow.owed_reports`, the one
+    home of that rule): a row per partner holding the role that owes a period's report,
+    from the time of the period's ``report_overdue`` reminder (the due date plus the
+    programme's grace). It is missing from then on, while not received, the project in
+    progress and the partner active today.
     """
     today = paris_date(now)
-    owed = _built(engine, "owed", lambda: _owed(engine))
-    if not owed:
-        return Page([], 0, max(1, page), size)
-    submitted = (
-        sa.select(tables.report.c.id)
-        .where(
-            tables.report.c.project_id == tables.reminder.c.project_id,
-            tables.report.c.partner_id == tables.partner.c.id,
-            tables.report.c.schedule == tables.reminder.c.schedule,
-            tables.report.c.period == tables.reminder.c.period,
-        )
-        .exists()
-    )
-    # ``reminder.project_id + 0`` in the joins: the reminders are then read first, through
-    # ix_reminder_report_overdue, and never project by project through ix_reminder_project_id
-    # (which SQLite, without statistics, would otherwise pick: every reminder of a programme).
-    reminder_project = tables.reminder.c.project_id + 0
-    joined = tables.reminder.join(
-        tables.partner, tables.partner.c.project_id == reminder_project
-    ).join(tables.project, tables.project.c.id == reminder_project)
+    owed = tables.owed_report
     where = [
-        _REPORT_OVERDUE,
-        tables.reminder.c.due_at <= now,
-        # the project is joined already: its own row says whether it is in progress and
-        # passes the filters (no ``IN (SELECT id FROM project ...)`` built over every project
-        # and probed for each partner)
-        _built(engine, "in_progress", lambda: in_progress_clause(engine)),
-        *filters.conditions(),
-        tables.partner.c.joined_on <= today,
-        sa.or_(tables.partner.c.left_on.is_(None), tables.partner.c.left_on > today),
-        sa.or_(*owed),
-        ~submitted,
+        _OPEN,
+        owed.c.overdue_at <= now,
+        # the row carries the project's programme, version, phase and territory and the
+        # partner's dates: the count reads ix_owed_report_open alone, never a project row
+        _built(engine, "owed_in_progress", lambda: in_progress_clause(engine, owed)),
+        _built(engine, "owed_loaded", lambda: _loaded_reports(engine)),
+        *filters.conditions(table=owed),
+        owed.c.partner_joined_on <= today,
+        sa.or_(owed.c.partner_left_on.is_(None), owed.c.partner_left_on > today),
     ]
-    # Only the reports' overdue reminders are read (ix_reminder_report_overdue: a few a
-    # project and quarter out of the ~4 reminders a milestone the planner keeps). The total
-    # rides on the page's rows (``count(*) OVER ()``): the join is evaluated once, not once
-    # to count and again to page; a page past the end counts on its own.
     with read(engine.db) as conn:
-        rows = conn.execute(
-            sa.select(
-                tables.reminder.c.schedule,
-                tables.reminder.c.period,
-                tables.project.c.id,
-                tables.project.c.title,
-                tables.project.c.territory,
-                tables.project.c.definition_id,
-                tables.project.c.definition_version,
-                tables.partner.c.id.label("partner_id"),
-                tables.partner.c.organisation,
-                sa.func.count().over().label("total"),
-            )
-            .select_from(joined)
-            .where(*where)
-            .order_by(
-                tables.reminder.c.due_at,
-                tables.project.c.title,
-                tables.partner.c.organisation,
-                tables.partner.c.id,
-            )
-            .limit(size)
-            .offset(_offset(page, size))
-        ).all()
-        total = (
-            rows[0].total
-            if rows
-            else conn.execute(
-                sa.select(sa.func.count()).select_from(joined).where(*where)
-            ).scalar_one()
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(owed).where(*where)
+        ).scalar_one()
+        # The page walks ix_owed_report_open in its order (the reminder's time, the
+        # project's title, the partner's organisation and id) and stops after the page.
+        rows = (
+            conn.execute(
+                sa.select(
+                    owed.c.schedule,
+                    owed.c.period,
+                    owed.c.project_id,
+                    owed.c.project_title,
+                    owed.c.territory,
+                    owed.c.definition_id,
+                    owed.c.definition_version,
+                    owed.c.partner_id,
+                    owed.c.partner_organisation,
+                )
+                .where(*where)
+                .order_by(
+                    owed.c.overdue_at,
+                    owed.c.project_title,
+                    owed.c.partner_organisation,
+                    owed.c.partner_id,
+                )
+                .limit(size)
+                .offset(_offset(page, size))
+            ).all()
+            if total > _offset(page, size)
+            else []
         )
     found = []
     for r in rows:
@@ -872,11 +845,11 @@ def missing_reports(
         due = resolve_due(quarter_end(year, quarter), spec, definition).due
         found.append(
             MissingReport(
-                project_id=r.id,
-                project_title=r.title,
+                project_id=r.project_id,
+                project_title=r.project_title,
                 territory=r.territory,
                 partner_id=r.partner_id,
-                partner=r.organisation,
+                partner=r.partner_organisation,
                 schedule=key,
                 report_label=spec.label,
                 period=period,
