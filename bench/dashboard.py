@@ -443,6 +443,14 @@ def run(url: str, label: str, bare: Callable[[list[tuple[str, Any]]], Callable[[
     # A cached database built at an older revision is upgraded as a deployment's would be:
     # the new migrations fill what they add from the rows loaded.
     c = Copilote(settings, FixedClock(NOW))
+    with c.db.connect() as conn:  # after the migrations: what they derived is counted too
+        print(
+            f"\n{label}: "
+            + ", ".join(
+                f"{conn.exec_driver_sql(f'SELECT count(*) FROM {t}').scalar_one():,} {t}"
+                for t in (*TABLES, "owed_report", "copil_tally")
+            )
+        )
     client = TestClient(c.app(), base_url="http://127.0.0.1:8000")
     login = client.get("/login").text
     token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -536,15 +544,6 @@ def main() -> None:
                 build_sqlite(partial, size)
                 partial.rename(path)
                 print(f"built {path} in {time.perf_counter() - t0:.0f} s")
-            counts = sqlite3.connect(path)
-            print(
-                f"\n{size:,} projects: "
-                + ", ".join(
-                    f"{counts.execute(f'SELECT count(*) FROM {t}').fetchone()[0]:,} {t}"
-                    for t in (*TABLES, "owed_report")
-                )
-            )
-            counts.close()
             run(f"sqlite:///{path}", f"SQLite, {size:,} projects", bare_sqlite(path))
         if "postgresql" in backends:
             if not postgres_built(size):
