@@ -17,11 +17,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from tests.smtp_support import start_server
-from tests.web.test_accessibility import AXE_OPTIONS
+from tests.web.test_accessibility import open_modal_with_the_keyboard, violations
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, PASSWORD, LiveService, require_chromium
 from workflow import tables
 from workflow.engine import NewProject, PartnerIn
@@ -354,20 +353,11 @@ def test_a_refused_step_links_to_its_forms_and_dangerous_steps_come_last(served:
     # the focus moves into it; Escape closes it and gives the focus back to the link.
     page.goto(f"{url}/projects/{served.pid}")
     link = page.locator("a.danger:has-text('Suspendre le projet')")
-    dialog = page.locator("dialog#confirmer-suspend")
-    expect(link).to_have_attribute("data-fr-js-modal-button", "true")  # the DSFR took it
-    link.focus()
-    page.keyboard.press("Enter")
-    expect(dialog).to_be_visible()
-    page.wait_for_function("document.activeElement.closest('dialog#confirmer-suspend') !== null")
+    dialog = open_modal_with_the_keyboard(page, link)
+    assert dialog.get_attribute("id") == "confirmer-suspend"
     assert page.url.endswith(f"/projects/{served.pid}")  # the link was not followed
-    # axe reads the modal once its fade-in is over (colours mid-transition are not its)
-    page.wait_for_function(
-        "getComputedStyle(document.querySelector('dialog#confirmer-suspend')).opacity === '1'"
-    )
     page.screenshot(path=str(ARTIFACTS / "step_modal.png"))
-    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
-    assert [f"{v['id']} {n['target']}" for v in violations for n in v["nodes"]] == []
+    assert violations(page) == []
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(link).to_be_focused()
