@@ -100,6 +100,7 @@ def test_disabling_and_revoking_are_confirmed_first_and_refused_without_it(site:
     assert f"{site.pilot_b.name} ({PILOT_B}) ne pourra plus se connecter" in page.text
     assert agency.get(f"/users/{site.agency.id}/disable").status_code == 422  # oneself
     assert agency.get(f"/users/{uid}/tokens/999999/revoke").status_code == 404
+    assert agency.get("/users/999999/disable").status_code == 404
     assert site.client(PILOT_A).get(f"/users/{uid}/disable").status_code == 403
 
     # The old one-click POST (no confirmation): refused, in words, and nothing changed.
