@@ -191,6 +191,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "input.out_of_bounds": "le {day} n'est pas entre le {first} et le {last}.",
         "input.too_long": "{max_length} caractères au plus.",
         "input.required": "ce champ est obligatoire.",
+        "input.confirmation_missing": (
+            "cette action demande d'être confirmée (par sa page ou sa fenêtre de confirmation) ;"
+            " rien n'a été modifié."
+        ),
         "input.shares_over_100": (
             "{share} % avec les {others} % des autres cofinanceurs dépasse 100 % pour {year}."
         ),
@@ -227,6 +231,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "field.series": "instance",
         "field.trigger": "étape",
         "field.project": "projet",
+        "field.confirm": "confirmation",
         "noun.project": "Projet",
         "noun.meeting": "Réunion",
         "noun.partner": "Partenaire",
@@ -362,6 +367,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "input.out_of_bounds": "{day} is not between {first} and {last}.",
         "input.too_long": "at most {max_length} characters.",
         "input.required": "this field is required.",
+        "input.confirmation_missing": (
+            "this action must be confirmed (through its confirmation page or window);"
+            " nothing was changed."
+        ),
         "input.shares_over_100": (
             "{share} % with the other co-funders' {others} % exceeds 100 % for {year}."
         ),
@@ -397,6 +406,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "field.series": "body",
         "field.trigger": "step",
         "field.project": "project",
+        "field.confirm": "confirmation",
         "noun.project": "Project",
         "noun.meeting": "Meeting",
         "noun.partner": "Partner",

@@ -95,6 +95,10 @@ register(
         "Demande refusée": "Request refused",
         "Lien invalide": "Invalid link",
         "Service momentanément indisponible": "Service temporarily unavailable",
+        # the confirmations' modal and page (web/templates/_confirm.html)
+        "Annuler": "Cancel",
+        "Fermer": "Close",
+        "Fermer la fenêtre": "Close the window",
         _DATABASE_BUSY: "The database is not answering at the moment. Please try again"
         " in a few seconds.",
     }

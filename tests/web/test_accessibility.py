@@ -32,7 +32,7 @@ import sqlalchemy as sa
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from notifications import RecordingMailer
 from service import Copilote, Settings
@@ -337,6 +337,55 @@ def tab_to(page: Page, selector: str, limit: int = 400) -> None:
         if page.evaluate("(s) => document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} never got the focus in {limit} tabs")
+
+
+def violations(page: Page) -> list[str]:
+    """axe-core's violations on the page as it stands, one line per rule and target."""
+    result = Axe().run(page, options=AXE_OPTIONS)
+    return [f"{v['id']} {n['target']}" for v in result.response["violations"] for n in v["nodes"]]
+
+
+def open_modal_with_the_keyboard(page: Page, link: Locator) -> Locator:
+    """Enter on a link that opens a confirmation modal (``_confirm.html``): the modal, open,
+    with the focus inside it, its fade-in over (axe reads final colours)."""
+    expect(link).to_have_attribute("data-fr-js-modal-button", "true")  # the DSFR took it
+    dialog = page.locator(f"dialog#{link.get_attribute('aria-controls')}")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    page.wait_for_function(
+        "(d) => d.contains(document.activeElement) && getComputedStyle(d).opacity === '1'",
+        arg=dialog.element_handle(),
+    )
+    return dialog
+
+
+def test_the_agency_confirms_disabling_a_user_in_a_modal_or_on_a_page(
+    served: Served, browser: Browser, cookies: dict[str, list[dict[str, Any]]]
+) -> None:
+    """With JavaScript, « Désactiver » opens its confirmation in a modal from the keyboard,
+    which axe finds nothing wrong with, and Escape gives the focus back to the link; without
+    JavaScript the same link is the confirmation page. Neither disables anyone (no POST)."""
+    page = open_as(browser, cookies["agency"])
+    page.goto(served.url + "/users")
+    link = page.locator("a[href$='/disable']").first
+    dialog = open_modal_with_the_keyboard(page, link)
+    expect(dialog.locator(".fr-modal__title")).to_contain_text("Désactiver le compte de")
+    assert page.url == served.url + "/users"  # the link was not followed
+    assert violations(page) == []
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(link).to_be_focused()
+    page.context.close()
+    context = browser.new_context(java_script_enabled=False)
+    context.add_cookies(cookies["agency"])  # type: ignore[arg-type]
+    page = context.new_page()
+    page.goto(served.url + "/users")
+    page.locator("a[href$='/disable']").first.click()
+    page.wait_for_url(re.compile(r".*/users/\d+/disable$"))
+    expect(page.locator("h1")).to_contain_text("Désactiver le compte de")
+    expect(page.locator("form.cp-confirm input[name=confirm]")).to_have_value("yes")
+    context.close()
 
 
 def test_a_partner_sends_a_quarterly_report_with_the_keyboard_alone(

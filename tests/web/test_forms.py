@@ -289,13 +289,29 @@ def test_abandon_suspend_and_steps_back_come_last_behind_a_confirmation(site: Si
     page = pilot.get(f"/projects/{pid}").text
     steps = re.search(r'<section id="avancement".*?</section>', page, re.S).group(0)  # type: ignore[union-attr]
     forward = steps.index("Lancer le diagnostic local de santé")
-    risky = re.search(r'<div class="dangerous-steps">.*?</div>', steps, re.S)
+    risky = re.search(r'<div class="dangerous-steps">.*?</ul>', steps, re.S)
     assert risky is not None and risky.start() > forward
-    assert re.findall(r'<a class="danger" href="([^"]+)">([^<]+)</a>', risky.group(0)) == [
-        (f"/projects/{pid}/forms/step?trigger=suspend", "Suspendre le projet"),
-        (f"/projects/{pid}/forms/step?trigger=abandon", "Abandonner le projet"),
+    # Each link keeps its confirmation page (without JavaScript) and opens its modal (with it).
+    link = r'<a class="danger" href="([^"]+)" aria-controls="([^"]+)" data-fr-opened="false">'
+    assert re.findall(link + r"([^<]+)</a>", risky.group(0)) == [
+        (f"/projects/{pid}/forms/step?trigger=suspend", "confirmer-suspend", "Suspendre le projet"),
+        (
+            f"/projects/{pid}/forms/step?trigger=abandon",
+            "confirmer-abandon",
+            "Abandonner le projet",
+        ),
     ]
-    assert 'value="abandon"' not in steps  # no one-click button for it
+    # The modal holds the confirmation page's form: the same POST, its trigger preselected.
+    modal = re.search(r'<dialog id="confirmer-abandon".*?</dialog>', steps, re.S)
+    assert modal is not None and 'aria-labelledby="confirmer-abandon-titre"' in modal.group(0)
+    assert f'action="/projects/{pid}/forms/step"' in modal.group(0)
+    for field in ('name="trigger" value="abandon"', 'name="comment"', 'name="confirm"'):
+        assert field in modal.group(0), field
+    assert "Confirmer l'étape : Abandonner le projet" in html.unescape(modal.group(0))
+    # no one-click button for it: outside its modal (which asks the comment and the tick), the
+    # page never sends "abandon"
+    outside = re.sub(r"<dialog .*?</dialog>", "", steps, flags=re.S)
+    assert 'value="abandon"' not in outside
     english = site.client(PILOT_A).get(f"/projects/{pid}?lang=en").text
     assert ">Start the local health diagnosis</button>" in english
     url = f"/projects/{pid}/forms/step?trigger=abandon"

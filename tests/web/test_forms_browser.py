@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect, sync_playwright
 
 from tests.smtp_support import start_server
+from tests.web.test_accessibility import open_modal_with_the_keyboard, violations
 from tests.web.test_browser import ARTIFACTS, CHROMIUM, PASSWORD, LiveService, require_chromium
 from workflow import tables
 from workflow.engine import NewProject, PartnerIn
@@ -333,7 +334,9 @@ def test_a_refused_step_links_to_its_forms_and_dangerous_steps_come_last(served:
     page.goto(f"{url}/projects/{served.pid}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "project_forms.png"), full_page=True)
-    buttons = page.locator("#avancement button, #avancement a.danger").all_inner_texts()
+    buttons = page.locator(
+        "#avancement button:not(dialog button), #avancement a.danger"
+    ).all_inner_texts()
     assert buttons[0] == "Lancer le diagnostic local de santé"
     assert buttons[-2:] == ["Suspendre le projet", "Abandonner le projet"]
     page.click("button:has-text('Lancer le diagnostic local de santé')")
@@ -346,16 +349,39 @@ def test_a_refused_step_links_to_its_forms_and_dangerous_steps_come_last(served:
     chosen = page.locator("select[name=milestone] option:checked").inner_text()
     assert chosen == "Mise en place des instances de gouvernance"
 
-    # Abandon: a confirmation page, a comment and a tick; refused without them.
+    # Suspend: its link opens the confirmation in a DSFR modal, from the keyboard (Enter);
+    # the focus moves into it; Escape closes it and gives the focus back to the link.
     page.goto(f"{url}/projects/{served.pid}")
-    page.click("a.danger:has-text('Suspendre le projet')")
-    page.locator("form.form-page button.danger").click()
+    link = page.locator("a.danger:has-text('Suspendre le projet')")
+    dialog = open_modal_with_the_keyboard(page, link)
+    assert dialog.get_attribute("id") == "confirmer-suspend"
+    assert page.url.endswith(f"/projects/{served.pid}")  # the link was not followed
+    page.screenshot(path=str(ARTIFACTS / "step_modal.png"))
+    assert violations(page) == []
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(link).to_be_focused()
+    # Its form is the confirmation page's: sent empty, the same refusals come back there.
+    page.keyboard.press("Enter")
+    dialog.locator("button[type=submit]").click()
     expect(page.locator("#e-comment")).to_have_text("à remplir")
     expect(page.locator("#e-confirm")).to_have_text("cochez au moins une case")
-    fill(page, {"comment": "Attente du financement", "confirm": ["yes"]})
-    page.locator("form.form-page button.danger").click()
+    assert served.row(tables.project, tables.project.c.id == served.pid).phase != "suspendu"
+    # Filled in the modal: the project is suspended, the history keeps the comment.
+    page.goto(f"{url}/projects/{served.pid}")
+    link.click()
+    dialog.locator("textarea[name=comment]").fill("Attente du financement")
+    dialog.locator("input[name=confirm]").check()
+    dialog.locator("button[type=submit]").click()
     expect(page.locator(".flash")).to_have_text("Étape enregistrée.")
     assert served.row(tables.project, tables.project.c.id == served.pid).phase == "suspendu"
+    entry = served.row(
+        tables.history,
+        tables.history.c.project_id == served.pid,
+        tables.history.c.trigger == "suspend",
+    )
+    assert entry.comment == "Attente du financement" and entry.to_phase == "suspendu"
+    # Without JavaScript the same link is the confirmation page (tests/web/test_forms.py).
 
 
 def test_the_project_page_reads_on_a_phone_without_sideways_scrolling(served: Served) -> None:

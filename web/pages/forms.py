@@ -275,6 +275,7 @@ i18n.register(
         ),
         "Jalon rouvert.": "Milestone reopened.",
         "Confirmer l'étape": "Confirm the step",
+        "Confirmer l'étape : {step}": "Confirm the step: {step}",
         "Pourquoi ? (obligatoire)": "Why? (required)",
         "Confirmation": "Confirmation",
         "Je confirme cette étape": "I confirm this step",

@@ -245,6 +245,7 @@ def show_project(
             "p": board.project,
             "can_act": can_act,
             "triggers": _triggers(c, board, lang) if can_act else [],
+            "comment_limit": MAX_LENGTH["comment"],  # the step's confirmation (form "step")
             "refused": refused,
             "failure": failure,
             "alerts": [
