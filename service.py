@@ -20,6 +20,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -162,6 +163,7 @@ class Copilote:
         mailer: Mailer | None = None,
         *,
         migrate_schema: bool = True,
+        password_hasher: PasswordHasher | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.clock = clock or SystemClock()
@@ -190,7 +192,10 @@ class Copilote:
         )
         self.documents = Documents(self.engine, store, self.settings.upload_max_bytes)
         self.accounts = Accounts(
-            self.db, self.clock.now, token_max_age_days=self.settings.token_max_age_days
+            self.db,
+            self.clock.now,
+            token_max_age_days=self.settings.token_max_age_days,
+            hasher=password_hasher,
         )
         # The weekly digest's weekday holds either way; the window only when it is on.
         cadence = self.settings.window()

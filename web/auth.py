@@ -123,11 +123,14 @@ class Accounts:
         token_max_age_days: int = 365,
         throttle: LoginThrottle | None = None,
         hashing: HashingSlots | None = None,
+        hasher: PasswordHasher | None = None,
     ) -> None:
         self.db, self._now = db, now
         self.token_max_age = timedelta(days=token_max_age_days)
         self.throttle = throttle or LoginThrottle(now)
         self.hashing = hashing or HashingSlots()
+        # argon2id with argon2-cffi's defaults (64 MiB, 3 passes); the tests pass a cheaper one.
+        self.hasher = hasher or _hasher
 
     # -- users ---------------------------------------------------------------------------
     def create_user(
@@ -138,7 +141,7 @@ class Accounts:
             raise InvalidInput("role", f"{role!r} is not one of {', '.join(ROLES)}")
         _check_password(password)
         with self.hashing.hold():
-            password_hash = _hasher.hash(password)
+            password_hash = self.hasher.hash(password)
         with self.db.begin() as conn:
             if conn.execute(
                 sa.select(tables.user_account.c.id).where(tables.user_account.c.email == email)
@@ -211,11 +214,11 @@ class Accounts:
             ).first()
         with self.hashing.hold():
             if row is None:
-                _hasher.hash(password)  # same cost whether the account exists or not
+                self.hasher.hash(password)  # same cost whether the account exists or not
                 ok = False
             else:
                 try:
-                    ok = _hasher.verify(row.password_hash, password)
+                    ok = self.hasher.verify(row.password_hash, password)
                 except (VerificationError, InvalidHashError):
                     ok = False
         if not ok or row is None or row.disabled_at is not None:
@@ -232,7 +235,7 @@ class Accounts:
         """A new password; every session of the user ends."""
         _check_password(password)
         with self.hashing.hold():
-            password_hash = _hasher.hash(password)
+            password_hash = self.hasher.hash(password)
         self._update_user(user_id, password_hash=password_hash)
 
     def set_disabled(self, user_id: int, disabled: bool) -> None:

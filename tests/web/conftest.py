@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from service import Copilote, Settings
@@ -25,12 +26,23 @@ PASSWORD = "correct horse battery"
 AGENCY = "agence@ars.example"
 PILOT_A = "pilote.a@exemple.fr"
 PILOT_B = "pilote.b@exemple.fr"
+LIGHT_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+"""argon2id through the same code, with one pass over 1 MiB: the production hasher (64 MiB,
+3 passes) costs ~0.4 s a password on a busy machine, and each site creates three users and
+each client signs in. Tests of the hashing's cost itself pass ``hasher=None``."""
 
 
 class Site:
     """The running system and two projects: A piloted by PILOT_A, B by PILOT_B."""
 
-    def __init__(self, database_url: str, server: SmtpServer, **settings: Any) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        server: SmtpServer,
+        *,
+        hasher: PasswordHasher | None = LIGHT_ARGON2,
+        **settings: Any,
+    ) -> None:
         self.clock = FixedClock(datetime(2026, 5, 4, 9, 0, tzinfo=PARIS))
         defaults: dict[str, Any] = {
             "database_url": database_url,
@@ -42,7 +54,7 @@ class Site:
             "secret_key": "test-secret",
         }
         self.settings = Settings(**{**defaults, **settings})
-        self.c = Copilote(self.settings, self.clock)
+        self.c = Copilote(self.settings, self.clock, password_hasher=hasher)
         self.server = server
         self.app = self.c.app()
         acc = self.c.accounts

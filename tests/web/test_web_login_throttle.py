@@ -4,13 +4,14 @@ a flood of wrong sign-ins neither guesses a password nor exhausts the server's m
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.smtp_support import SmtpServer
 from tests.web.conftest import AGENCY, PASSWORD, PILOT_A, PILOT_B, Site, csrf_of
-from web import auth
 from web.throttle import HashingSlots, LoginThrottle, SignInThrottled
 
 
@@ -71,15 +72,24 @@ def test_no_password_is_checked_while_the_hashing_slots_are_taken(site: Site) ->
     assert _attempt(client, AGENCY, PASSWORD)[0] == 303
 
 
+@pytest.fixture
+def full_cost_site(sqlite_url: str, smtp_server: SmtpServer) -> Iterator[Site]:
+    """The site with the production hasher (64 MiB, 3 passes), so the hashes overlap."""
+    s = Site(sqlite_url, smtp_server, hasher=None)
+    yield s
+    s.c.db.dispose()
+
+
 def test_concurrent_sign_ins_hash_two_at_a_time(
-    site: Site, monkeypatch: pytest.MonkeyPatch
+    full_cost_site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """40 concurrent wrong sign-ins: never more than two argon2 computations at once."""
+    site = full_cost_site
     site.c.accounts.hashing = HashingSlots(slots=2, wait_seconds=30)
     site.c.accounts.throttle = LoginThrottle(site.clock.now, per_account=100, per_address=100)
     running, most = 0, 0
     lock = threading.Lock()
-    real = auth._hasher
+    real = site.c.accounts.hasher
 
     class Counting:
         def _around(self, fn: object, *args: str) -> object:
@@ -99,7 +109,7 @@ def test_concurrent_sign_ins_hash_two_at_a_time(
         def verify(self, stored: str, password: str) -> object:
             return self._around(real.verify, stored, password)
 
-    monkeypatch.setattr(auth, "_hasher", Counting())
+    monkeypatch.setattr(site.c.accounts, "hasher", Counting())
     start = threading.Barrier(40)
     results: list[object] = []
 
