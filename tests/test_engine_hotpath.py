@@ -191,13 +191,32 @@ def test_the_phase_update_of_each_kind_of_move(
             p = conn.execute(sa.select(tables.project).where(tables.project.c.id == pid)).one()
         return p.phase, p.suspended_from, p.phase_entered_at, p.auto_due_on, p.version
 
+    def open_due() -> tuple[Any, Any]:
+        """The project's ``open_due`` as the move wrote it, and as its definition says: the
+        earliest due date of its milestones not done."""
+        m = tables.milestone.c
+        with db.connect() as conn:
+            kept = conn.execute(
+                sa.select(tables.project.c.open_due).where(tables.project.c.id == pid)
+            ).scalar_one()
+            earliest = conn.execute(
+                sa.select(sa.func.min(m.due_on)).where(m.project_id == pid, m.done_on.is_(None))
+            ).scalar_one()
+        return kept, earliest
+
+    before = open_due()
+    assert before[0] == before[1]
     clock.set(paris(2026, 6, 15, 10, 0))
     engine.advance(pid, "start_deployment", actor="Anne", comment="COPIL 1 favorable")
     entered = paris(2026, 6, 15, 10, 0)
     assert state() == ("deploiement", None, entered, date(2026, 11, 30), 2)
+    # the phase's UPDATE lowered it to the milestones deploiement opened
+    after = open_due()
+    assert after[0] == after[1] is not None and after != before
     clock.set(paris(2026, 7, 1, 10, 0))
     engine.advance(pid, "suspend", actor="Anne", comment="attente du financement")
     assert state() == (SUSPENDED, "deploiement", entered, date(2026, 11, 30), 3)
     clock.set(paris(2026, 7, 10, 10, 0))
     engine.advance(pid, "resume", actor="Anne")
     assert state() == ("deploiement", None, paris(2026, 7, 10, 10, 0), date(2026, 11, 30), 4)
+    assert open_due() == after  # a suspension and a resume open nothing

@@ -33,7 +33,7 @@ from workflow.errors import (
     Unmet,
 )
 from workflow.failures import clear_failure, reason, record_failure
-from workflow.lateness import refresh_open_due
+from workflow.lateness import LOWER_OPEN_DUE, refresh_open_due
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import AUTOMATIC_ACTOR, Planner, TransitionEvent
@@ -69,6 +69,7 @@ _MOVE = (
     " phase_entered_at = COALESCE(:entered_at, phase_entered_at),"
     " flagged_overdue_at = NULL, flag_reason = NULL,"
     " auto_due_on = CASE WHEN :reschedules THEN :auto_due_on ELSE auto_due_on END,"
+    f" open_due = {LOWER_OPEN_DUE},"  # the milestones the new phase opens (workflow.lateness)
     " version = :new_version WHERE id = :id AND version = :version"
 )
 _PHASE = "SELECT phase FROM project WHERE id = :id"
@@ -457,6 +458,13 @@ class Engine:
             dest = state.state
             enters = dest not in (SUSPENDED, ABANDONED) and trigger != "resume"
             auto_due = _auto_due(lifecycle, dest, row.start_date, today) if enters else None
+            opened = (
+                self._milestones_to_open(
+                    db, lifecycle, project_id, row.variant, dest, row.start_date, today
+                )
+                if enters
+                else []
+            )
             moved = db.execute(
                 _MOVE,
                 {
@@ -465,6 +473,7 @@ class Engine:
                     "entered_at": None if dest == SUSPENDED else db.instant(now),
                     "reschedules": enters,
                     "auto_due_on": db.day(auto_due),
+                    "opened_due": db.day(min((n["due_on"] for n in opened), default=None)),
                     "new_version": row.version + 1,
                     "id": project_id,
                     "version": row.version,
@@ -486,9 +495,9 @@ class Engine:
                     "comment": comment,
                 },
             )
-            if enters:  # auto_due_on is written by the UPDATE above
+            if enters:  # auto_due_on and open_due are written by the UPDATE above
                 self._open_phase(
-                    db, lifecycle, project_id, row.variant, dest, row.start_date, today
+                    db, lifecycle, project_id, row.variant, dest, row.start_date, today, opened
                 )
             self.planner.on_transition(
                 db,
@@ -518,7 +527,7 @@ class Engine:
             .values(auto_due_on=auto_due)
         )
 
-    def _open_phase(
+    def _milestones_to_open(
         self,
         db: Raw,
         lifecycle: Lifecycle,
@@ -527,10 +536,11 @@ class Engine:
         phase: str,
         project_start: date,
         today: date,
-    ) -> None:
-        """Open the phase's milestones and expected meetings (kept if the phase is re-entered)."""
+    ) -> list[dict[str, Any]]:
+        """The milestones the phase opens that the project does not have yet, with their
+        deadlines resolved (nothing written)."""
         definition = lifecycle.definition
-        candidates, expected = lifecycle.opened_in(phase, variant)
+        candidates, _ = lifecycle.opened_in(phase, variant)
         new_milestones: list[dict[str, Any]] = []
         if candidates:
             existing = {key for (key,) in db.execute(_MILESTONE_KEYS, {"project_id": project_id})}
@@ -558,6 +568,32 @@ class Engine:
                         moved_from=deadline.moved_from,
                     )
                 )
+        return new_milestones
+
+    def _open_phase(
+        self,
+        db: Raw,
+        lifecycle: Lifecycle,
+        project_id: int,
+        variant: str | None,
+        phase: str,
+        project_start: date,
+        today: date,
+        opened: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Open the phase's milestones and expected meetings (kept if the phase is re-entered).
+
+        ``opened``: :meth:`_milestones_to_open`, when the caller read them already and has
+        lowered ``open_due`` for them in its own UPDATE of the project (an advance);
+        otherwise they are read here and ``open_due`` refreshed."""
+        definition = lifecycle.definition
+        _, expected = lifecycle.opened_in(phase, variant)
+        new_milestones = opened
+        if new_milestones is None:
+            new_milestones = self._milestones_to_open(
+                db, lifecycle, project_id, variant, phase, project_start, today
+            )
+        if new_milestones:
             db.executemany(
                 _OPEN_MILESTONE,
                 [
@@ -565,7 +601,8 @@ class Engine:
                     for n in new_milestones
                 ],
             )
-            refresh_open_due(db, project_id)
+            if opened is None:
+                refresh_open_due(db, project_id)
         if expected:
             known_occ = {occ for (occ,) in db.execute(_OCCURRENCES, {"project_id": project_id})}
             missing = [(s, o) for s, o in expected if o.key not in known_occ]
