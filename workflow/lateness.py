@@ -26,8 +26,7 @@ __all__ = ["LOWER_OPEN_DUE", "refresh_all_open_due", "refresh_open_due"]
 
 LOWER_OPEN_DUE = (
     # each use of the parameter sits beside the column, so PostgreSQL types it as a date
-    "COALESCE(CASE WHEN :opened_due < open_due THEN :opened_due ELSE open_due END,"
-    " :opened_due)"
+    "COALESCE(CASE WHEN :opened_due < open_due THEN :opened_due ELSE open_due END, :opened_due)"
 )
 """The rule for milestones being opened, as an expression in an ``UPDATE project``: the
 earliest due date of the new ones (``:opened_due``, NULL when none) lowers ``open_due``. The
