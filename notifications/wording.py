@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.core import Locale
@@ -471,6 +472,14 @@ class UnknownUnit(LookupError):
         self.unit = unit
 
 
+@lru_cache(maxsize=4096)
+def _whole(n: int, locale: str) -> str:
+    """An integer formatted for a locale ("1 234"): babel's work (tens of µs) done once per
+    number, as a page counts the same days late and totals on many of its rows."""
+    return format_decimal(n, locale=locale)
+
+
+@lru_cache(maxsize=4096)
 def count(n: int, unit: str, lang: str = "fr") -> str:
     """``n`` things of ``unit`` with the right plural: "0 jour", "1 personne", "12 personnes"
     (French takes the singular for 0 and 1), "0 days", "1 person", "12 people"; the number
@@ -479,9 +488,9 @@ def count(n: int, unit: str, lang: str = "fr") -> str:
     forms = COUNTED.get(lang, COUNTED["fr"]).get(unit)
     if forms is None:
         raise UnknownUnit(unit)
-    locale = Locale.parse(_LOCALES.get(lang, _LOCALES["fr"]))
-    one = locale.plural_form(abs(n)) == "one"
-    return f"{format_decimal(n, locale=locale)} {forms[0] if one else forms[1]}"
+    name = _LOCALES.get(lang, _LOCALES["fr"])
+    one = Locale.parse(name).plural_form(abs(n)) == "one"
+    return f"{_whole(n, name)} {forms[0] if one else forms[1]}"
 
 
 class _Number(str):
@@ -492,7 +501,7 @@ class _Number(str):
     lang: str
 
     def __new__(cls, n: int, lang: str) -> _Number:
-        number = super().__new__(cls, format_decimal(n, locale=_LOCALES.get(lang, "fr_FR")))
+        number = super().__new__(cls, _whole(n, _LOCALES.get(lang, "fr_FR")))
         number.n, number.lang = n, lang
         return number
 

@@ -416,6 +416,68 @@ def test_0016_sets_each_project_s_earliest_open_milestone(db: sa.Engine) -> None
     _alembic(db, "upgrade", "head")
 
 
+def test_0020_counts_the_open_milestones_of_the_projects_in_progress_per_day(
+    db: sa.Engine,
+) -> None:
+    """From 0019 with a project in progress, a suspended one and a closed one: 0020 counts
+    per programme and day the open milestones of the first alone; back to 0019 drops the
+    table, the milestones stay."""
+    from datetime import UTC, date, datetime
+
+    from workflow import tables
+
+    _alembic(db, "downgrade", "0019")
+    at = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+    ids = []
+    with db.begin() as conn:
+        for phase in ("prefiguration", "suspendu", "cloture"):
+            ids.append(
+                conn.execute(
+                    sa.insert(tables.project)
+                    .values(
+                        definition_id="cooperative",
+                        definition_version=1,
+                        title=phase,
+                        territory="",
+                        start_date=date(2026, 5, 4),
+                        phase=phase,
+                        suspended_from="prefiguration" if phase == "suspendu" else None,
+                        phase_entered_at=at,
+                        created_at=at,
+                        version=1,
+                        lang="fr",
+                    )
+                    .returning(tables.project.c.id)
+                ).scalar_one()
+            )
+        conn.execute(
+            sa.insert(tables.milestone),
+            [
+                {
+                    "project_id": pid,
+                    "key": f"m{n}",
+                    "label": f"Jalon {n}",
+                    "phase": "prefiguration",
+                    "responsible_role": "pilot",
+                    "due_on": date(2026, 6, 1 + n % 2),  # two on June 1, two on June 2
+                    "done_on": date(2026, 6, 1) if n == 0 else None,  # one done
+                }
+                for pid in ids
+                for n in range(4)
+            ],
+        )
+    _alembic(db, "upgrade", "head")
+    t = tables.due_tally.c
+    with db.connect() as conn:
+        found = set(conn.execute(sa.select(t.definition_id, t.due_on, t.open_milestones)))
+    assert found == {("cooperative", date(2026, 6, 1), 1), ("cooperative", date(2026, 6, 2), 2)}
+    _alembic(db, "downgrade", "0019")
+    assert "due_tally" not in sa.inspect(db).get_table_names()
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(tables.milestone)).scalar() == 12
+    _alembic(db, "upgrade", "head")
+
+
 def test_0017_tallies_each_project_s_copil_meetings_per_year(db: sa.Engine) -> None:
     """From 0016 with meetings: 0017 counts per project and year the COPIL meetings held or
     planned (a held one in the year it was held, a planned one in the year of its start in

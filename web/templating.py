@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,7 @@ templates.env.filters["day"] = _day
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
+@lru_cache(maxsize=4096)
 def _long_date(day: date, lang: str) -> str:
     """ "lundi 1er juin 2026", "Monday 1 June 2026": the weekday always, for people."""
     pattern = "EEEE d'er' MMMM y" if lang == "fr" and day.day == 1 else "EEEE d MMMM y"
@@ -81,7 +83,13 @@ def _number(context: Context, value: float | int | None) -> str:
     if value is None:
         return "—"
     lang = str(context.get("lang", "fr"))
-    return format_decimal(value, locale=_LOCALES.get(lang, "fr_FR"))
+    return _decimal(value, _LOCALES.get(lang, "fr_FR"))
+
+
+@lru_cache(maxsize=4096)
+def _decimal(value: float | int, locale: str) -> str:
+    """babel's formatting (tens of µs) done once per value: a page repeats its figures."""
+    return format_decimal(value, locale=locale)
 
 
 @pass_context

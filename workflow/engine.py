@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from workflow import owed_reports, tables
+from workflow import due_tally, owed_reports, tables
 from workflow.addresses import check_email
 from workflow.calendar import months_later, paris_date, resolve
 from workflow.clock import Clock
@@ -37,6 +37,7 @@ from workflow.lateness import LOWER_OPEN_DUE, refresh_open_due
 from workflow.lifecycle import ABANDONED, SUSPENDED, Lifecycle, ProjectState
 from workflow.loader import DefinitionRegistry
 from workflow.planner import AUTOMATIC_ACTOR, Planner, TransitionEvent
+from workflow.progress import phase_in_progress
 
 __all__ = ["AdvanceResult", "Engine", "NewProject", "PartnerIn", "StepNotAvailable"]
 
@@ -285,6 +286,10 @@ class Engine:
                 new.start_date,
                 max(new.start_date, paris_date(now)),
             )
+            if phase_in_progress(
+                self.lifecycle(definition.id, definition.version), definition.initial
+            ):
+                due_tally.project_enters(conn, project_id)
             if convention_end is not None:
                 # The dates of a convention signed before the project was recorded: a
                 # convention in force, whose parties are added as they join.
@@ -483,6 +488,10 @@ class Engine:
                 current = db.execute(_PHASE, {"id": project_id})
                 raise ConflictError(project_id, current.fetchone()[0])
             owed_reports.project_moved(db, project_id, dest)
+            was_live = phase_in_progress(lifecycle, row.phase)
+            live = phase_in_progress(lifecycle, dest)
+            if was_live and not live:  # before the phase opens any (a terminal one may)
+                due_tally.project_leaves(db, project_id)
             db.execute(
                 _HISTORY,
                 {
@@ -499,6 +508,10 @@ class Engine:
                 self._open_phase(
                     db, lifecycle, project_id, row.variant, dest, row.start_date, today, opened
                 )
+            if live and not was_live:  # resumed, or reopened from a terminal phase
+                due_tally.project_enters(db, project_id)
+            elif live and opened:
+                due_tally.opened(db, row.definition_id, [n["due_on"] for n in opened])
             self.planner.on_transition(
                 db,
                 TransitionEvent(

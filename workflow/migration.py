@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import owed_reports, tables
+from workflow import due_tally, owed_reports, tables
 from workflow.copil_tally import refresh_copil_tally
 from workflow.database import read
 from workflow.definition import Definition
@@ -16,6 +16,7 @@ from workflow.errors import DefinitionGone, MigrationRefused
 from workflow.failures import clear_failure
 from workflow.lifecycle import ABANDONED, SUSPENDED
 from workflow.occasions import SeriesCheck, parse
+from workflow.progress import in_progress
 
 __all__ = ["MigrationPlan", "apply_migration", "plan_migration"]
 
@@ -191,6 +192,8 @@ def apply_migration(
     now = engine.clock.now()
     with engine.db.begin() as conn:
         row = engine.project_row(conn, project_id)
+        if in_progress(engine, row):  # counted again below, as the new version says
+            due_tally.project_leaves(conn, project_id)
         result = conn.execute(
             sa.update(tables.project)
             .where(
@@ -240,4 +243,6 @@ def apply_migration(
                 row.start_date,
                 engine.today(),
             )
+        if in_progress(engine, engine.project_row(conn, project_id)):
+            due_tally.project_enters(conn, project_id)
     return plan

@@ -165,6 +165,17 @@ class CopilTally(SQLModel, table=True):
     held: int = 0
 
 
+class DueTally(SQLModel, table=True):
+    """Open milestones of the projects in progress, per programme and due date (kept by
+    :mod:`workflow.due_tally` alone; the dashboard's overdue count sums the rows due before
+    today instead of reading every open milestone)."""
+
+    __tablename__ = "due_tally"
+    definition_id: str = Field(max_length=64, primary_key=True)
+    due_on: date = Field(primary_key=True)
+    open_milestones: int = 0
+
+
 class Partner(SQLModel, table=True):
     """A structure in the project, the pilot and the agency included (roles say who is who)."""
 

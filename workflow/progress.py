@@ -38,6 +38,8 @@ from workflow.errors import Unmet
 from workflow.lifecycle import ABANDONED, SUSPENDED
 
 if TYPE_CHECKING:
+    from workflow.definition import Definition
+    from workflow.lifecycle import Lifecycle
     from workflow.engine import Engine
 
 __all__ = [
@@ -47,6 +49,8 @@ __all__ = [
     "closed",
     "in_progress",
     "in_progress_clause",
+    "in_progress_where",
+    "phase_in_progress",
     "overdue_by_project",
     "overdue_items",
 ]
@@ -65,6 +69,11 @@ def closed(engine: Engine, row: Any) -> bool:
     return row.phase in engine.lifecycle(shown.id, shown.version).terminal
 
 
+def phase_in_progress(lifecycle: Lifecycle, phase: str) -> bool:
+    """:func:`in_progress` for a phase of a loaded definition version's lifecycle."""
+    return phase != SUSPENDED and phase not in lifecycle.terminal
+
+
 def in_progress(engine: Engine, row: Any) -> bool:
     """Neither suspended, abandoned, nor in a terminal phase (``row``: a project row)."""
     return row.phase != SUSPENDED and not closed(engine, row)
@@ -78,14 +87,20 @@ def in_progress_clause(engine: Engine, table: sa.Table | None = None) -> Any:
     Written as ``NOT (... OR ...)`` so that no index can serve it: SQLite then reads the
     project table once (a few ms at 10,000 projects) instead of a MULTI-INDEX OR.
     """
+    return in_progress_where(engine.registry, table)
+
+
+def in_progress_where(definitions: Iterable[Definition], table: sa.Table | None = None) -> Any:
+    """:func:`in_progress_clause` for these definitions (a migration reads them from files,
+    without an engine)."""
     c = (tables.project if table is None else table).c
     terminal = [
         sa.and_(
             c.definition_id == d.id,
             c.definition_version == d.version,
-            c.phase.in_(sorted(engine.lifecycle(d.id, d.version).terminal)),
+            c.phase.in_(sorted({*d.terminal, ABANDONED})),  # the lifecycle's terminal phases
         )
-        for d in engine.registry
+        for d in definitions
     ]
     return sa.and_(c.phase.not_in([SUSPENDED, ABANDONED]), sa.not_(sa.or_(*terminal)))
 

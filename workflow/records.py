@@ -5,12 +5,13 @@ Each function is one transaction on the engine's database, with the notices it c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import owed_reports, tables
+from workflow import due_tally, owed_reports, tables
 from workflow.budget import Budget
 from workflow.calendar import in_paris, paris_date, years_later
 from workflow.conventions import author, convention_anchor
@@ -22,7 +23,7 @@ from workflow.lifecycle import SUSPENDED
 from workflow.occasions import meeting_chains, milestone_chains
 from workflow.plan import Plan, check_year, written
 from workflow.planner import cancel_chains
-from workflow.progress import closed
+from workflow.progress import closed, in_progress
 
 __all__ = ["SCHEDULE_YEARS_AHEAD", "Records", "schedulable"]
 
@@ -108,6 +109,7 @@ class Records:
                     tables.milestone.c.done_on,
                     tables.milestone.c.done_by,
                     tables.milestone.c.deliverable_ref,
+                    tables.milestone.c.due_on,
                 ).where(tables.milestone.c.project_id == project_id, tables.milestone.c.key == key)
             ).one_or_none()
             if row is None:
@@ -166,7 +168,30 @@ class Records:
             )
             if not correct:
                 refresh_open_due(conn, project_id)
+                self._tally(conn, project_id, row.due_on, due_tally.milestone_closed)
                 self.engine.planner.on_milestone_done(conn, row.id)
+
+    def _tally(
+        self,
+        conn: sa.Connection,
+        project_id: int,
+        due_on: date,
+        change: Callable[[sa.Connection, str, date], None],
+    ) -> None:
+        """Count a milestone opened or closed in :mod:`workflow.due_tally` if its project is
+        in progress, read under the project row's lock: an advance suspending the project
+        at the same time takes its open milestones away before or after, never beside."""
+        project = conn.execute(
+            sa.select(
+                tables.project.c.phase,
+                tables.project.c.definition_id,
+                tables.project.c.definition_version,
+            )
+            .where(tables.project.c.id == project_id)
+            .with_for_update()
+        ).one()
+        if in_progress(self.engine, project):
+            change(conn, project.definition_id, due_on)
 
     @staticmethod
     def _already_recorded(
@@ -190,9 +215,9 @@ class Records:
         with self.engine.db.begin() as conn:
             self._open(conn, project_id)
             row = conn.execute(
-                sa.select(tables.milestone.c.id, tables.milestone.c.done_on).where(
-                    tables.milestone.c.project_id == project_id, tables.milestone.c.key == key
-                )
+                sa.select(
+                    tables.milestone.c.id, tables.milestone.c.done_on, tables.milestone.c.due_on
+                ).where(tables.milestone.c.project_id == project_id, tables.milestone.c.key == key)
             ).one_or_none()
             if row is None:
                 raise NotFound("milestone", key)
@@ -204,6 +229,7 @@ class Records:
                 .values(done_on=None, done_by=None, deliverable_ref=None)
             )
             refresh_open_due(conn, project_id)
+            self._tally(conn, project_id, row.due_on, due_tally.milestone_reopened)
             conn.execute(
                 sa.insert(tables.milestone_completion).values(
                     project_id=project_id,

@@ -23,6 +23,7 @@ __all__ = [
     "convention_party",
     "copil_tally",
     "decision",
+    "due_tally",
     "document",
     "document_version",
     "fiche_action",
@@ -69,6 +70,7 @@ reminder: sa.Table = metadata.tables["reminder"]
 outbox: sa.Table = metadata.tables["outbox"]
 overdue_daily: sa.Table = metadata.tables["overdue_daily"]
 owed_report: sa.Table = metadata.tables["owed_report"]
+due_tally: sa.Table = metadata.tables["due_tally"]
 attendance: sa.Table = metadata.tables["attendance"]
 preference: sa.Table = metadata.tables["preference"]
 objective: sa.Table = metadata.tables["objective"]

@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from workflow import tables
+from workflow import due_tally, tables
 from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.engine import Engine
@@ -628,26 +628,6 @@ def _overdue_source(engine: Engine, today: date, filters: Filters, few: bool) ->
     return joined, [*past, in_progress, *filters.conditions()]
 
 
-def _overdue_total(engine: Engine, conn: sa.Connection, today: date) -> int:
-    """How many open milestones are past their date in the projects in progress, counted
-    without looking at each one's project: every open milestone past its date (the partial
-    index ``ix_milestone_open_due`` alone), less those of the projects not in progress (a
-    few: suspended, abandoned, ended; each read through ``ix_milestone_open_project``)."""
-    past = [tables.milestone.c.done_on.is_(None), tables.milestone.c.due_on < today]
-    every = conn.execute(
-        sa.select(sa.func.count()).select_from(tables.milestone).where(*past)
-    ).scalar_one()
-    idle = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(tables.milestone)
-        .where(
-            *past,
-            tables.milestone.c.project_id.in_(_built(engine, "idle", lambda: _idle(engine))),
-        )
-    ).scalar_one()
-    return int(every) - int(idle)
-
-
 def _idle_where(engine: Engine) -> Any:
     """ "Not in progress" as a condition an index serves: only the phases where a project may
     rest (suspended, abandoned, a definition's terminal phases) are looked up in
@@ -684,12 +664,12 @@ def overdue_milestones(
             <= FEW_PROJECTS
         )
         source, where = _overdue_source(engine, today, filters, few)
-        if filters.params():
+        if filters.territory or filters.phase:
             total = conn.execute(
                 sa.select(sa.func.count()).select_from(source).where(*where)
             ).scalar_one()
-        else:
-            total = _overdue_total(engine, conn, today)
+        else:  # every programme, or one: kept per programme and day (workflow.due_tally)
+            total = due_tally.overdue(conn, today, filters.programme)
         rows = conn.execute(
             sa.select(
                 tables.milestone.c.id,
