@@ -39,8 +39,8 @@ from workflow.lifecycle import ABANDONED, SUSPENDED
 
 if TYPE_CHECKING:
     from workflow.definition import Definition
-    from workflow.lifecycle import Lifecycle
     from workflow.engine import Engine
+    from workflow.lifecycle import Lifecycle
 
 __all__ = [
     "OVERDUE_KINDS",
@@ -50,9 +50,9 @@ __all__ = [
     "in_progress",
     "in_progress_clause",
     "in_progress_where",
-    "phase_in_progress",
     "overdue_by_project",
     "overdue_items",
+    "phase_in_progress",
 ]
 
 OVERDUE_KINDS = ("milestone", "phase", "automatic_step", "meeting_series")
