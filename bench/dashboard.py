@@ -289,18 +289,20 @@ def _schema(url: str, mail_dir: Path) -> list[Any]:
 def _derived(url: str, definitions: list[Any]) -> None:
     """What the service keeps from the rows loaded, by the service's own functions (after
     the indexes are rebuilt: they read through them): each project's earliest open
-    milestone, the COPIL tallies, the reports owed, the open milestones per day."""
+    milestone, the COPIL tallies, the reports owed and their tally, the open milestones per day."""
     from workflow.copil_tally import refresh_all_copil_tallies
     from workflow.database import create_db_engine
     from workflow.due_tally import recount
     from workflow.lateness import refresh_all_open_due
     from workflow.owed_reports import owe
+    from workflow.owed_reports import recount as recount_owed
 
     db = create_db_engine(url)
     with db.begin() as conn:
         refresh_all_open_due(conn)
         refresh_all_copil_tallies(conn)
         owe(conn, definitions)
+        recount_owed(conn, definitions)
         recount(conn, definitions)
     db.dispose()
 

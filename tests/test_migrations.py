@@ -639,7 +639,16 @@ def test_0019_writes_the_reports_owed_by_the_partners_of_reminders_planned_befor
         (partners["Beta"], "2026-Q1", at, None, "mise_en_oeuvre", "Seine-Saint-Denis",
          "Coopérative 93", "Beta", date(2026, 9, 1)),
     ]  # fmt: skip
+    # 0021 counts Beta's report as missing from the reminder's day to Beta's leaving day
+    t = tables.owed_tally.c
+    with db.connect() as conn:
+        events = set(conn.execute(sa.select(t.definition_id, t.definition_version, t.day, t.delta)))
+    assert events == {
+        ("cooperative", 1, date(2026, 5, 4), 1),
+        ("cooperative", 1, date(2026, 9, 1), -1),
+    }
     _alembic(db, "downgrade", "0018")
     with db.connect() as conn:
         assert "owed_report" not in sa.inspect(conn).get_table_names()
+        assert "owed_tally" not in sa.inspect(conn).get_table_names()
     _alembic(db, "upgrade", "head")

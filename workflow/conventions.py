@@ -597,7 +597,7 @@ class Conventions:
                     .where(tables.partner.c.id == partner_id)
                     .values(left_on=leaves)
                 )
-                owed_reports.partner_leaves(conn, partner_id, leaves)
+                owed_reports.partner_leaves(conn, self.engine.registry, partner_id, leaves)
                 self.engine.planner.on_partner_change(conn, project, partner, False, leaves, now)
             history(
                 conn,

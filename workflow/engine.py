@@ -487,9 +487,9 @@ class Engine:
             if moved.rowcount != 1:
                 current = db.execute(_PHASE, {"id": project_id})
                 raise ConflictError(project_id, current.fetchone()[0])
-            owed_reports.project_moved(db, project_id, dest)
             was_live = phase_in_progress(lifecycle, row.phase)
             live = phase_in_progress(lifecycle, dest)
+            owed_reports.project_moved(db, project_id, dest, was_live, live)
             if was_live and not live:  # before the phase opens any (a terminal one may)
                 due_tally.project_leaves(db, project_id)
             db.execute(

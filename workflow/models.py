@@ -473,6 +473,19 @@ class Report(SQLModel, table=True):
     content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class OwedTally(SQLModel, table=True):
+    """The missing reports as events per programme, version and day (kept by
+    :mod:`workflow.owed_reports` alone): a report owed counts +1 from the day it is missing,
+    -1 from the day its partner leaves; the sum of the days up to today is how many are
+    missing (the dashboard's count, instead of reading every row owed)."""
+
+    __tablename__ = "owed_tally"
+    definition_id: str = Field(max_length=64, primary_key=True)
+    definition_version: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    delta: int = 0
+
+
 class OwedReport(SQLModel, table=True):
     """A quarterly report a partner owes (one per partner, schedule and period), from the
     moment its ``report_overdue`` reminder is planned; ``received_at`` once it is sent.

@@ -552,7 +552,7 @@ class Records:
                 .where(tables.partner.c.id == partner_id)
                 .values(left_on=on)
             )
-            owed_reports.partner_leaves(conn, partner_id, on)
+            owed_reports.partner_leaves(conn, self.engine.registry, partner_id, on)
             self.engine.planner.on_partner_change(conn, project, row, False, on, now)
         return on
 
@@ -757,7 +757,9 @@ class Records:
                 )
                 report_id = int(exists)
             else:
-                owed_reports.received(conn, project_id, partner_id, schedule, period, now)
+                owed_reports.received(
+                    conn, self.engine.registry, project_id, partner_id, schedule, period, now
+                )
                 report_id = int(
                     conn.execute(
                         sa.insert(tables.report)

@@ -39,6 +39,7 @@ __all__ = [
     "outbox",
     "overdue_daily",
     "owed_report",
+    "owed_tally",
     "partner",
     "preference",
     "project",
@@ -71,6 +72,7 @@ outbox: sa.Table = metadata.tables["outbox"]
 overdue_daily: sa.Table = metadata.tables["overdue_daily"]
 owed_report: sa.Table = metadata.tables["owed_report"]
 due_tally: sa.Table = metadata.tables["due_tally"]
+owed_tally: sa.Table = metadata.tables["owed_tally"]
 attendance: sa.Table = metadata.tables["attendance"]
 preference: sa.Table = metadata.tables["preference"]
 objective: sa.Table = metadata.tables["objective"]

@@ -126,4 +126,57 @@ def test_a_project_on_a_definition_version_no_longer_loaded_lists_no_report(site
             conn.execute(
                 sa.update(table).where(key == site.project_a).values(definition_version=99)
             )
+        # and the missing reports' tally, kept per version, as that project's rows left it
+        # (project A alone owes reports here)
+        conn.execute(sa.update(tables.owed_tally).values(definition_version=99))
     assert _missing(site) == ([], 0)
+
+
+def test_each_writer_keeps_the_tally_as_a_recount_writes_it(site: Site) -> None:
+    """The events kept by each writer in turn (a request planned, a partner joining, a report
+    sent, a partner leaving, a suspension and a resume, a migration's rewrite) are those a
+    recount from the rows writes, and the count read from them is the rows counted."""
+    from workflow.owed_reports import project_migrated, recount
+
+    def tally() -> set[tuple[object, ...]]:
+        t = tables.owed_tally.c
+        with read(site.c.db) as conn:
+            return {
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(t.definition_id, t.definition_version, t.day, t.delta)
+                )
+                if r.delta
+            }
+
+    def recounted() -> set[tuple[object, ...]]:
+        kept = tally()
+        with site.c.db.begin() as conn:
+            recount(conn, site.c.engine.registry)
+        assert tally() == kept
+        return kept
+
+    alpha, beta = _q2_requested(site)
+    assert recounted()
+    site.c.records.add_partner(site.project_a, PartnerIn("Collectif Gamma", "g@c.example", "G"))
+    recounted()
+    site.c.records.submit_report(site.project_a, alpha, "bilan_trimestriel", Q2, {})
+    recounted()
+    site.c.records.partner_leaves(site.project_a, beta, on=date(2026, 8, 10))
+    recounted()
+    site.c.engine.advance(site.project_a, "suspend", actor="ARS", comment="Travaux")
+    assert recounted() == set()
+    site.c.engine.advance(site.project_a, "resume", actor="ARS")
+    recounted()
+    with site.c.db.begin() as conn:
+        project_migrated(conn, site.c.engine.registry, site.project_a)
+    recounted()
+    now = site.c.clock.now()
+    for day in (now, paris(2026, 8, 10, 9, 0), paris(2027, 1, 5, 9, 0)):
+        engine = site.c.engine
+        whole = missing_reports(engine, day).total
+        # the long way: the rows counted one by one, per phase
+        phases = [p.key for d in engine.registry for p in d.phases]
+        assert whole == sum(
+            missing_reports(engine, day, Filters(phase=p)).total for p in set(phases)
+        )

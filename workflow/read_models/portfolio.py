@@ -22,8 +22,8 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from workflow import due_tally, tables
-from workflow.calendar import paris_date
+from workflow import due_tally, owed_reports, tables
+from workflow.calendar import at_paris_time, paris_date
 from workflow.database import read
 from workflow.engine import Engine
 from workflow.lifecycle import ABANDONED, SUSPENDED
@@ -785,9 +785,20 @@ def missing_reports(
         sa.or_(owed.c.partner_left_on.is_(None), owed.c.partner_left_on > today),
     ]
     with read(engine.db) as conn:
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(owed).where(*where)
-        ).scalar_one()
+        if filters.territory or filters.phase:
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(owed).where(*where)
+            ).scalar_one()
+        else:  # every programme, or one: counted as events per day (workflow.owed_reports)
+            tomorrow = at_paris_time(today + timedelta(days=1), "00:00")
+            later_today = (
+                sa.select(sa.func.count())
+                .select_from(owed)
+                .where(_OPEN, owed.c.overdue_at > now, owed.c.overdue_at < tomorrow, *where[2:])
+            )
+            total = owed_reports.missing_count(
+                conn, engine.registry, now, filters.programme, later_today
+            )
         # The page walks ix_owed_report_open in its order (the reminder's time, the
         # project's title, the partner's organisation and id) and stops after the page.
         rows = (
