@@ -173,6 +173,10 @@ def instance_env(
         COPILOTE_WORKER_ID=worker,
         COPILOTE_SECRET_KEY="instances-test-secret",
         COPILOTE_MAIL_DOMAIN=MAIL_DOMAIN,
+        # The processes tick on the wall clock, which may be a night or a weekend in Paris:
+        # what is due leaves whenever the test runs (the window is tested on a fixed clock,
+        # tests/test_reminder_rules.py and tests/test_cadence.py); a test may turn it back on.
+        COPILOTE_SENDING_WINDOW="false",
     )
     env.update({f"COPILOTE_{k.upper()}": str(v) for k, v in settings.items()})
     return env
