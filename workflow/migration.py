@@ -192,8 +192,6 @@ def apply_migration(
     now = engine.clock.now()
     with engine.db.begin() as conn:
         row = engine.project_row(conn, project_id)
-        if in_progress(engine, row):  # counted again below, as the new version says
-            due_tally.project_leaves(conn, project_id)
         result = conn.execute(
             sa.update(tables.project)
             .where(
@@ -207,6 +205,8 @@ def apply_migration(
             raise MigrationRefused(
                 project_id, "the project changed meanwhile; plan the migration again"
             )
+        if in_progress(engine, row):  # under the row's lock; counted again below as v2 says
+            due_tally.project_leaves(conn, project_id)
         owed_reports.project_migrated(conn, engine.registry, project_id)
         conn.execute(
             sa.insert(tables.history).values(

@@ -134,6 +134,15 @@ def _shift(
     _apply(r, _events(rows, live, r), sign)
 
 
+def _lock(conn: sa.Connection, project_id: Any) -> None:
+    """Take the project row's lock before reading the rows whose events change (PostgreSQL;
+    SQLite has one writer at a time): an advance suspending or resuming the project holds it
+    while it shifts the project's events, so the two never count the same row both ways."""
+    conn.execute(
+        sa.select(tables.project.c.id).where(tables.project.c.id == project_id).with_for_update()
+    )
+
+
 def _always(definition_id: str, version: int, phase: str) -> bool:
     return True
 
@@ -247,6 +256,7 @@ def owe(
     if project_id is None:
         conn.execute(statement)
         return  # the caller recounts
+    _lock(conn, project_id)
     written = conn.execute(
         statement.returning(
             o.definition_id,
@@ -285,6 +295,7 @@ def received(
 ) -> None:
     """The partner's report for this period has been sent (the first sending counts)."""
     o = tables.owed_report.c
+    _lock(conn, project_id)
     _shift(
         conn,
         "project_id = :project_id AND partner_id = :partner_id AND schedule = :schedule"
@@ -316,6 +327,12 @@ def partner_leaves(
 ) -> None:
     """The partner leaves the project on ``on`` (its reports are no longer listed from then)."""
     live = in_progress_among(definitions)
+    _lock(
+        conn,
+        sa.select(tables.partner.c.project_id)
+        .where(tables.partner.c.id == partner_id)
+        .scalar_subquery(),
+    )
     _shift(conn, "partner_id = :partner_id", {"partner_id": partner_id}, live, -1)
     conn.execute(
         sa.update(tables.owed_report)
