@@ -47,6 +47,7 @@ __all__ = [
     "milestone_reopened",
     "opened",
     "overdue",
+    "overdue_per_programme",
     "project_enters",
     "project_leaves",
     "recount",
@@ -117,6 +118,20 @@ def overdue(conn: sa.Connection, today: date, definition_id: str = "") -> int:
         where.append(t.definition_id == definition_id)
     found = conn.execute(sa.select(sa.func.sum(t.open_milestones)).where(*where)).scalar()
     return int(found or 0)
+
+
+def overdue_per_programme(conn: sa.Connection, today: date) -> dict[str, int]:
+    """:func:`overdue` for each programme at once (the daily count of the trend)."""
+    t = tables.due_tally.c
+    return {
+        programme: int(n)
+        for programme, n in conn.execute(
+            sa.select(t.definition_id, sa.func.sum(t.open_milestones))
+            .where(t.due_on < today)
+            .group_by(t.definition_id)
+        )
+        if n
+    }
 
 
 def counted(definitions: Iterable[Definition]) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workflow import tables
+from workflow import due_tally, tables
 from workflow.calendar import paris_date
 from workflow.database import read
 from workflow.engine import Engine
@@ -60,17 +60,8 @@ def _counts(engine: Engine, now: datetime) -> dict[str, dict[str, int]]:
             .group_by(project.c.definition_id)
         ):
             found.setdefault(programme, dict.fromkeys(FIGURES, 0))["projects"] = count
-        for programme, count in conn.execute(
-            sa.select(project.c.definition_id, sa.func.count())
-            .select_from(tables.milestone.join(project))
-            .where(
-                tables.milestone.c.done_on.is_(None),
-                tables.milestone.c.due_on < today,
-                active,
-            )
-            .group_by(project.c.definition_id)
-        ):
-            found[programme]["overdue_milestones"] = count
+        for programme, count in due_tally.overdue_per_programme(conn, today).items():
+            found.setdefault(programme, dict.fromkeys(FIGURES, 0))["overdue_milestones"] = count
         late: Counter[str] = Counter()
         after = 0
         while True:
