@@ -440,6 +440,10 @@ COUNTED: dict[str, dict[str, tuple[str, str]]] = {
         "project": ("projet", "projets"),
         "overdue_item": ("élément en retard", "éléments en retard"),
         "message": ("message", "messages"),
+        "late_project": ("projet en retard", "projets en retard"),
+        "overdue_milestone": ("jalon en retard", "jalons en retard"),
+        "missing_report": ("bilan manquant", "bilans manquants"),
+        "meeting_in_4_weeks": ("réunion dans les 4 semaines", "réunions dans les 4 semaines"),
     },
     "en": {
         "day": ("day", "days"),
@@ -459,6 +463,10 @@ COUNTED: dict[str, dict[str, tuple[str, str]]] = {
         "project": ("project", "projects"),
         "overdue_item": ("overdue item", "overdue items"),
         "message": ("message", "messages"),
+        "late_project": ("late project", "late projects"),
+        "overdue_milestone": ("overdue milestone", "overdue milestones"),
+        "missing_report": ("missing report", "missing reports"),
+        "meeting_in_4_weeks": ("meeting in the next 4 weeks", "meetings in the next 4 weeks"),
     },
 }
 
@@ -485,12 +493,18 @@ def count(n: int, unit: str, lang: str = "fr") -> str:
     (French takes the singular for 0 and 1), "0 days", "1 person", "12 people"; the number
     formatted for the language ("1 234 jours"). The one home of plurals: pages, emails,
     exports and the command line count through it."""
+    return f"{_whole(n, _LOCALES.get(lang, _LOCALES['fr']))} {noun(n, unit, lang)}"
+
+
+@lru_cache(maxsize=4096)
+def noun(n: int, unit: str, lang: str = "fr") -> str:
+    """The words :func:`count` puts after the number, alone ("jalons en retard"): for a page
+    that sets the number apart (the dashboard's tiles)."""
     forms = COUNTED.get(lang, COUNTED["fr"]).get(unit)
     if forms is None:
         raise UnknownUnit(unit)
-    name = _LOCALES.get(lang, _LOCALES["fr"])
-    one = Locale.parse(name).plural_form(abs(n)) == "one"
-    return f"{_whole(n, name)} {forms[0] if one else forms[1]}"
+    one = Locale.parse(_LOCALES.get(lang, _LOCALES["fr"])).plural_form(abs(n)) == "one"
+    return forms[0] if one else forms[1]
 
 
 class _Number(str):

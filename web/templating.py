@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from notifications.days import quarter
-from notifications.wording import clock_time, count
+from notifications.wording import clock_time, count, noun
 from web.csrf import csrf_token, new_form_token
 from web.i18n import gettext, in_reader_language, language
 from workflow.calendar import in_paris
@@ -111,6 +111,12 @@ def _quarter(context: Context, period: str) -> str:
 
 
 @pass_context
+def _noun(context: Context, value: int, unit: str) -> str:
+    """ "jalon en retard", "jalons en retard": the words after ``value``, without it."""
+    return noun(value, unit, str(context.get("lang", "fr")))
+
+
+@pass_context
 def _count(context: Context, value: int, unit: str) -> str:
     """ "1 jour", "3 jours", "12 people": ``value`` things of ``unit``, in the page's language."""
     return count(value, unit, str(context.get("lang", "fr")))
@@ -148,6 +154,7 @@ def _join(value: Any, d: str = "", attribute: Any = None) -> Markup:
 templates.env.finalize = _finalize
 templates.env.filters["join"] = _join
 templates.env.filters["count"] = _count
+templates.env.filters["noun"] = _noun
 templates.env.filters["money"] = _money
 templates.env.filters["quarter"] = _quarter
 templates.env.filters["when"] = _when

@@ -204,7 +204,7 @@ def test_missing_quarterly_reports_are_listed_until_received(site: Site) -> None
         "Association Alpha Coopérative A Paris Bilan trimestriel T2 2026 30/07/2026 6 jours",
         "Centre Beta Coopérative A Paris Bilan trimestriel T2 2026 30/07/2026 6 jours",
     ]
-    assert tiles_of(agency.get("/dashboard").text)["Bilans manquants"] == (2, "/dashboard#bilans")
+    assert tiles_of(agency.get("/dashboard").text)["bilans manquants"] == (2, "/dashboard#bilans")
     records.submit_report(
         site.project_a, alpha, "bilan_trimestriel", "2026-Q2", {"obstacles": "Locaux <fermés>"}
     )
@@ -431,12 +431,13 @@ def test_summary_tiles_count_each_list_and_link_to_it_with_the_filters_kept(site
     three_projects(site)
     agency = site.client(AGENCY)
     page = agency.get("/dashboard").text
+    # the words agree with each figure (French takes the singular for 0 and 1)
     assert tiles_of(page) == {
-        "Projets": (3, "/dashboard#portefeuille"),
-        "Projets en retard": (2, "/dashboard?show=late#portefeuille"),
-        "Jalons en retard": (4, "/dashboard#retards"),
-        "Bilans manquants": (0, "/dashboard#bilans"),
-        "Réunions dans les 4 semaines": (1, "/dashboard#reunions"),
+        "projets": (3, "/dashboard#portefeuille"),
+        "projets en retard": (2, "/dashboard?show=late#portefeuille"),
+        "jalons en retard": (4, "/dashboard#retards"),
+        "bilan manquant": (0, "/dashboard#bilans"),
+        "réunion dans les 4 semaines": (1, "/dashboard#reunions"),
     }
     # each figure is the total of the list it links to
     assert re.search(r"Jalons en retard\s*<span class=\"count\">4</span>", page)
@@ -444,13 +445,13 @@ def test_summary_tiles_count_each_list_and_link_to_it_with_the_filters_kept(site
 
     paris_only = agency.get("/dashboard", params={"territory": "Paris", "page": "1"}).text
     tiles = tiles_of(paris_only)
-    assert tiles["Projets"] == (2, "/dashboard?territory=Paris#portefeuille")
-    assert tiles["Projets en retard"] == (
+    assert tiles["projets"] == (2, "/dashboard?territory=Paris#portefeuille")
+    assert tiles["projets en retard"] == (
         2,
         "/dashboard?territory=Paris&show=late#portefeuille",
     )
-    assert tiles["Jalons en retard"] == (4, "/dashboard?territory=Paris#retards")
-    assert tiles["Réunions dans les 4 semaines"][0] == 1
+    assert tiles["jalons en retard"] == (4, "/dashboard?territory=Paris#retards")
+    assert tiles["réunion dans les 4 semaines"][0] == 1
 
     late = agency.get("/dashboard", params={"show": "late"}).text
     assert [r.split(" Coop")[0] for r in rows_of(late, "portefeuille")] == [
@@ -459,8 +460,8 @@ def test_summary_tiles_count_each_list_and_link_to_it_with_the_filters_kept(site
     ]
     assert "projets en retard" in late and 'href="/dashboard#portefeuille">Voir tous' in late
     # the tiles say the same whichever list is shown
-    assert tiles_of(late)["Projets"][0] == 3 and tiles_of(late)["Projets en retard"][0] == 2
-    assert tiles_of(late)["Projets"][1] == "/dashboard#portefeuille"
+    assert tiles_of(late)["projets"][0] == 3 and tiles_of(late)["projets en retard"][0] == 2
+    assert tiles_of(late)["projets"][1] == "/dashboard#portefeuille"
     # an unknown "show" shows every project
     assert len(rows_of(agency.get("/dashboard", params={"show": "x"}).text, "portefeuille")) == 3
 

@@ -196,10 +196,7 @@ i18n.register(
         "Bilan": "Report",
         "Synthèse": "Summary",
         "Projets": "Projects",
-        "Projets en retard": "Late projects",
         "projets en retard": "late projects",
-        "Bilans manquants": "Missing reports",
-        "Réunions dans les 4 semaines": "Meetings in the next 4 weeks",
         "Voir tous les projets": "See every project",
         "Jours de retard": "Days late",
         "depuis l'échéance du plus ancien jalon ouvert": "since the due date of the oldest open"
