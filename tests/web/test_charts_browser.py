@@ -1,7 +1,7 @@
 """The dashboard's charts in a real browser (Chromium), scripts off, on a 390 px wide screen:
 each chart fits the width, its data table opens from « Voir les données » without any
 script, and « Exporter (CSV) » downloads the filtered portfolio. A screenshot is kept in
-``tests/artifacts/dashboard_charts_390.png``."""
+``tests/artifacts/dashboard_charts_390.png``, the whole page in ``dashboard_390.png``."""
 
 from __future__ import annotations
 
@@ -79,6 +79,7 @@ def test_the_charts_fit_a_phone_and_work_without_scripts(site: LiveService) -> N
         expect(table.locator("caption")).to_contain_text("Budget 2026")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.locator("#graphiques").screenshot(path=str(ARTIFACTS / "dashboard_charts_390.png"))
+        page.screenshot(path=str(ARTIFACTS / "dashboard_390.png"), full_page=True)
 
         page.goto(f"{site.url}/dashboard?territory=Paris")
         with page.expect_download() as download:
